@@ -1,0 +1,150 @@
+"""Shared plumbing for the ``storeq`` commands: errors, progress, atomic output.
+
+Every command is arguments → Scenario → pure call → output. This module holds the parts they share so
+each command file stays about its own job:
+
+- :func:`handle_errors` turns bad input into one line on stderr and exit code 2, a failure into exit 1;
+- :func:`progress` is a rich progress bar on stderr, shown only on a terminal, never in json mode,
+  and only once the work has run longer than a second;
+- :func:`write_frames` writes DataFrames as CSV and Parquet atomically (temp file + rename), so an
+  interrupted run never leaves half a file;
+- :func:`emit_json` prints the one JSON object a json-mode command may print.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import numpy as np
+import pandas as pd
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputError(Exception):
+    """Bad input found by a command itself (not by scenario validation): exit code 2."""
+
+
+def _is_input_error(exc: BaseException) -> bool:
+    from simulation.scenario import ScenarioError
+
+    return isinstance(exc, ScenarioError | InputError | FileNotFoundError | IsADirectoryError)
+
+
+def handle_errors(func: F) -> F:
+    """Exit 2 with one readable message for bad input, exit 1 for a failure; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("storeq: interrupted; nothing half-written was left behind.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # the boundary: everything becomes a message and an exit code
+            if _is_input_error(exc):
+                click.echo(f"storeq: error: {exc}", err=True)
+                sys.exit(2)
+            if os.environ.get("STOREQ_DEBUG"):
+                raise
+            click.echo(f"storeq: failed: {type(exc).__name__}: {exc} (set STOREQ_DEBUG=1 for a traceback)", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress(total: int, label: str, enabled: bool = True, delay_s: float = 1.0) -> Iterator[Callable[[int, int], None]]:
+    """Yield a ``callback(done, total)`` that drives a progress bar on stderr.
+
+    The bar appears only when stderr is a terminal, ``enabled`` is true (false in json mode) and the
+    work has already taken ``delay_s`` — short runs stay quiet.
+    """
+    if not enabled or not sys.stderr.isatty():
+        yield lambda done, total_: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    task = bar.add_task(label, total=total)
+    started = time.perf_counter()
+    shown = False
+
+    def update(done: int, total_: int) -> None:
+        nonlocal shown
+        if not shown and time.perf_counter() - started >= delay_s:
+            bar.start()
+            shown = True
+        bar.update(task, completed=done, total=total_)
+
+    try:
+        yield update
+    finally:
+        if shown:
+            bar.stop()
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_frames(out_dir: str | Path, frames: Mapping[str, pd.DataFrame], parquet: bool = True) -> list[Path]:
+    """Write each frame as ``NAME.csv`` (and ``NAME.parquet``) in ``out_dir``, atomically."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    written: list[Path] = []
+    for name, df in frames.items():
+        csv_path = out / f"{name}.csv"
+        _atomic_write(csv_path, lambda p, df=df: df.to_csv(p, index=False))
+        written.append(csv_path)
+        if parquet:
+            pq_path = out / f"{name}.parquet"
+            _atomic_write(pq_path, lambda p, df=df: df.to_parquet(p, index=False))
+            written.append(pq_path)
+    return written
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None  # JSON has no NaN/inf: an undefined KPI (e.g. no customers) is null
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj
+
+
+def emit_json(obj: Any) -> None:
+    """Print one JSON object to stdout (NaN and inf become null)."""
+    click.echo(json.dumps(_jsonable(obj), ensure_ascii=False, indent=2))

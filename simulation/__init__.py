@@ -1,0 +1,21 @@
+"""storeq's store model: scenarios, the SimPy engine, replications and KPIs.
+
+Pure: no printing, no UI, and no file I/O outside :mod:`simulation.loader`.
+"""
+
+from .clock import format_clock, parse_clock
+from .loader import load_scenario, scenario_from_yaml, scenario_to_yaml
+from .scenario import Scenario, ScenarioError, parse_overrides, scenario_from_dict, with_updates
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "format_clock",
+    "load_scenario",
+    "parse_clock",
+    "parse_overrides",
+    "scenario_from_dict",
+    "scenario_from_yaml",
+    "scenario_to_yaml",
+    "with_updates",
+]

@@ -1,0 +1,89 @@
+"""Reading and writing scenario files: the only file I/O inside ``simulation/``.
+
+YAML 1.1 (PyYAML's dialect) reads an unquoted ``18:00`` as the base-60 integer 1080. Store files are
+full of clocks, so our loader turns that rule off: ``close: 18:00`` stays the string "18:00" and means
+six in the evening, quoted or not.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .scenario import Scenario, ScenarioError, parse_overrides, scenario_from_dict, with_updates
+
+
+class _ClockSafeLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1's sexagesimal numbers (so 18:00 is a clock, not 1080)."""
+
+
+_ClockSafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ClockSafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_ClockSafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+MAX_FILE_BYTES = 2_000_000
+"""Scenario files are small; refusing anything larger protects the app from a bad upload."""
+
+
+def parse_yaml_text(text: str, source: str) -> Any:
+    """Parse YAML safely, turning syntax errors into a ScenarioError with the line number."""
+    try:
+        return yaml.load(text, Loader=_ClockSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(source, [("", f"not valid YAML: {where}{problem}")]) from None
+
+
+def scenario_from_yaml(text: str | bytes, source: str = "uploaded file") -> Scenario:
+    """A Scenario from YAML text (an upload, a text box), validated."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise ScenarioError(source, [("", f"file is {len(text):,} bytes; scenario files are at most {MAX_FILE_BYTES:,}")])
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ScenarioError(source, [("", "is not a UTF-8 text file (is it a YAML scenario?)")]) from None
+    data = parse_yaml_text(text, source)
+    return scenario_from_dict(data, source)
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Load and validate a scenario file, optionally applying ``--set key=value`` overrides.
+
+    >>> s = load_scenario("scenarios/telecom_month_end.yaml", ["counters.staffed=7"])  # doctest: +SKIP
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(str(p), [("", "file not found")])
+    if p.is_dir():
+        raise ScenarioError(str(p), [("", "is a folder, not a scenario file")])
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError(str(p), [("", f"file is larger than {MAX_FILE_BYTES:,} bytes; is it a scenario?")])
+    scenario = scenario_from_yaml(p.read_bytes(), str(p))
+    if overrides:
+        scenario = with_updates(scenario, parse_overrides(overrides), source=f"{p} with --set")
+    return scenario
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The scenario as a v1 YAML file that ``storeq run`` accepts (clocks quoted)."""
+    return yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)

@@ -1,0 +1,607 @@
+"""The Scenario: one validated, immutable description of a store day.
+
+Everything downstream (engine, optimizer, app, calibration) takes a ``Scenario``, never a raw dict,
+so a bad value is caught once, at the boundary, with a message a store manager can act on:
+which file, which key, what value, what is allowed. All problems are reported together.
+
+Variants are made with :func:`with_updates` (re-validated), never by mutating attributes.
+The file format (v1) is documented in ``DESIGN.md`` and by the examples in ``scenarios/``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import hashlib
+import json
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .clock import format_clock, parse_clock, parse_window
+from .distributions import DIST_NAMES, Distribution, Exponential
+
+SCHEMA_VERSION = 1
+ALLOWED_INTERVALS = (15, 30, 60)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _clock_field(value: object) -> str:
+    """Normalise a clock to "HH:MM" (accepting "9:00"), refusing numbers with an explanation."""
+    return format_clock(parse_clock(value))
+
+
+class Store(_Frozen):
+    """Opening hours, the reporting grid and the service target."""
+
+    open: str = "09:00"
+    close: str = "18:00"
+    interval_min: int = 30
+    target_wait_min: Pos = 10.0
+    date: _dt.date | None = None
+    """Optional calendar day: weekday and day-of-month demand factors apply when it is set."""
+
+    @field_validator("open", "close", mode="before")
+    @classmethod
+    def _clock(cls, v: object) -> str:
+        return _clock_field(v)
+
+    @field_validator("interval_min")
+    @classmethod
+    def _interval(cls, v: int) -> int:
+        if v not in ALLOWED_INTERVALS:
+            raise ValueError(f"must be one of {', '.join(map(str, ALLOWED_INTERVALS))} minutes, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _hours(self) -> Store:
+        o, c = parse_clock(self.open), parse_clock(self.close)
+        if c <= o:
+            raise ValueError(f"close ({self.close}) must be after open ({self.open})")
+        if (c - o) % self.interval_min:
+            raise ValueError(
+                f"interval_min {self.interval_min} does not divide the opening hours "
+                f"{self.open}-{self.close} ({c - o} minutes); choose an interval that does, "
+                f"e.g. one of {[i for i in ALLOWED_INTERVALS if (c - o) % i == 0] or 'none: adjust the hours'}"
+            )
+        return self
+
+    @property
+    def open_min(self) -> int:
+        """Opening time in minutes after midnight."""
+        return parse_clock(self.open)
+
+    @property
+    def close_min(self) -> int:
+        """Closing time in minutes after midnight."""
+        return parse_clock(self.close)
+
+    @property
+    def duration_min(self) -> int:
+        """Opening hours in minutes (the model's clock runs from 0 to this)."""
+        return self.close_min - self.open_min
+
+    @property
+    def n_intervals(self) -> int:
+        return self.duration_min // self.interval_min
+
+
+class Demand(_Frozen):
+    """Walk-in demand: arrivals per hour, one number or one per interval."""
+
+    arrivals_per_hour: Union[NonNeg, tuple[NonNeg, ...]]
+    scale: NonNeg = 1.0
+    online_diversion: Share = 0.0
+    weekday_factors: tuple[NonNeg, ...] | None = None
+    """Seven multipliers, Monday first; used when ``store.date`` is set."""
+    day_of_month_factors: dict[int, NonNeg] | None = None
+    """Multiplier per day of the month (missing days are 1.0), e.g. the month-end crowd."""
+
+    @field_validator("weekday_factors")
+    @classmethod
+    def _seven(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None and len(v) != 7:
+            raise ValueError(f"needs 7 numbers (Monday to Sunday), got {len(v)}")
+        return v
+
+    @field_validator("day_of_month_factors")
+    @classmethod
+    def _days(cls, v: dict[int, float] | None) -> dict[int, float] | None:
+        bad = [d for d in (v or {}) if not 1 <= d <= 31]
+        if bad:
+            raise ValueError(f"days of the month must be 1 to 31, got {bad}")
+        return v
+
+
+class Segment(_Frozen):
+    """A customer tier: its share of arrivals, queue priority, patience and whether it is pitched to."""
+
+    name: str = Field(min_length=1)
+    share: Share
+    priority: int = 1
+    patience: Distribution | None = None
+    """None: waits for ever."""
+    pitch: bool = True
+    """False for complaint-sensitive customers, who are never pitched an offer."""
+
+
+class Transaction(_Frozen):
+    """A transaction type with its counter time and, if kiosks can do it, its kiosk time."""
+
+    name: str = Field(min_length=1)
+    share: Share
+    counter_time: Distribution
+    kiosk_time: Distribution | None = None
+
+
+class Counters(_Frozen):
+    """Staffed counters (a number or one per interval), how many of them are VIP, how many exist."""
+
+    staffed: Union[Count, tuple[Count, ...]]
+    vip: Count = 0
+    physical: Count | None = None
+    """Counters in the hall (the optimizer never staffs more); defaults to the most ever staffed."""
+
+
+class Kiosks(_Frozen):
+    """Self-service kiosks and the greeter who sends customers to them."""
+
+    count: Count = 0
+    adoption: Share = 0.6
+    greeter_adoption: Share = 0.85
+    greeter: bool = False
+    failure: Share = 0.0
+
+
+class Policy(_Frozen):
+    """When counters pitch: always, never, suspended in windows, or suspended while the queue is long."""
+
+    mode: Literal["always", "never", "windows", "queue_threshold"] = "always"
+    suspend: tuple[str, ...] = ()
+    threshold: Count | None = None
+
+    @field_validator("suspend")
+    @classmethod
+    def _windows(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for w in v:
+            a, b = parse_window(w)
+            out.append(f"{format_clock(a)}-{format_clock(b)}")
+        return tuple(out)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        if self.mode == "windows" and not self.suspend:
+            raise ValueError('mode "windows" needs suspend: ["HH:MM-HH:MM", ...]')
+        if self.mode == "queue_threshold" and self.threshold is None:
+            raise ValueError('mode "queue_threshold" needs threshold: N (suspend while N or more wait)')
+        return self
+
+
+class CrossSell(_Frozen):
+    """The offer pitched after the main transaction: its length, take-up and margin."""
+
+    pitch_time: Distribution = Field(default_factory=lambda: Exponential(mean=3.0))
+    acceptance: Share = 0.0
+    margin: NonNeg = 0.0
+    policy: Policy = Field(default_factory=lambda: Policy(mode="never"))
+
+
+class Balking(_Frozen):
+    """A customer who sees ``queue_at_least`` or more waiting does not join."""
+
+    queue_at_least: Count | None = None
+
+
+class Costs(_Frozen):
+    staff_hour: NonNeg = 0.0
+
+
+class SimSettings(_Frozen):
+    replications: int = Field(default=100, ge=1)
+    seed: int = Field(default=1, ge=0)
+    warmup_min: NonNeg = 0.0
+
+
+class BreakRule(_Frozen):
+    """Shifts longer than ``for_shifts_over_hours`` get one break of ``length_min`` inside a window."""
+
+    for_shifts_over_hours: Pos = 6.0
+    length_min: int = Field(default=30, gt=0)
+    window_hours: tuple[NonNeg, NonNeg] = (2.0, 5.0)
+    """Earliest and latest break start, in hours after the shift starts."""
+
+
+class ShiftRules(_Frozen):
+    """Rules the roster optimizer must respect (optional; sensible defaults)."""
+
+    lengths_hours: tuple[Pos, ...] = (4.0, 6.0, 8.0)
+    earliest_start: str | None = None
+    latest_end: str | None = None
+    start_step_min: int | None = None
+    min_on_duty: Count = 1
+    break_: BreakRule | None = Field(default=None, alias="break")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("earliest_start", "latest_end", mode="before")
+    @classmethod
+    def _clock(cls, v: object) -> str | None:
+        return None if v is None else _clock_field(v)
+
+
+class Scenario(_Frozen):
+    """A store day, validated. Build with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    name: str = "Unnamed store"
+    store: Store = Field(default_factory=Store)
+    demand: Demand
+    segments: tuple[Segment, ...] = Field(
+        default_factory=lambda: (Segment(name="all", share=1.0),), min_length=1
+    )
+    transactions: tuple[Transaction, ...] = Field(min_length=1)
+    counters: Counters
+    kiosks: Kiosks = Field(default_factory=Kiosks)
+    cross_sell: CrossSell = Field(default_factory=CrossSell)
+    balking: Balking = Field(default_factory=Balking)
+    costs: Costs = Field(default_factory=Costs)
+    simulation: SimSettings = Field(default_factory=SimSettings)
+    shifts: ShiftRules | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems = _cross_checks(self)
+        if problems:
+            raise _CrossCheckError(problems)
+        return self
+
+    # ----- derived views shared by engine, optimizer and app -----
+
+    @property
+    def n_intervals(self) -> int:
+        return self.store.n_intervals
+
+    @property
+    def interval_starts(self) -> np.ndarray:
+        """Start of each interval in minutes since opening."""
+        return np.arange(self.n_intervals) * self.store.interval_min
+
+    @property
+    def interval_labels(self) -> list[str]:
+        """Start of each interval as an "HH:MM" clock."""
+        return [format_clock(self.store.open_min + s) for s in self.interval_starts]
+
+    def day_factor(self) -> float:
+        """Weekday × day-of-month multiplier for ``store.date`` (1.0 when no date is set)."""
+        d = self.store.date
+        if d is None:
+            return 1.0
+        f = 1.0
+        if self.demand.weekday_factors is not None:
+            f *= self.demand.weekday_factors[d.weekday()]
+        if self.demand.day_of_month_factors:
+            f *= self.demand.day_of_month_factors.get(d.day, 1.0)
+        return f
+
+    def arrival_rates_per_hour(self) -> np.ndarray:
+        """Walk-in demand per interval (before online diversion), with scale and day factors applied."""
+        raw = self.demand.arrivals_per_hour
+        base = np.full(self.n_intervals, float(raw)) if not isinstance(raw, tuple) else np.array(raw, float)
+        return base * self.demand.scale * self.day_factor()
+
+    def staffed_schedule(self) -> np.ndarray:
+        """Staffed counters per interval (integers)."""
+        s = self.counters.staffed
+        return np.full(self.n_intervals, s, dtype=int) if isinstance(s, int) else np.array(s, dtype=int)
+
+    @property
+    def physical_counters(self) -> int:
+        return self.counters.physical if self.counters.physical is not None else int(self.staffed_schedule().max())
+
+    def suspend_windows_min(self) -> list[tuple[float, float]]:
+        """Pitch-suspension windows in minutes since opening."""
+        o = self.store.open_min
+        return [(a - o, b - o) for a, b in map(parse_window, self.cross_sell.policy.suspend)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form (round-trips through :func:`scenario_from_dict`)."""
+        return _to_plain(self)
+
+    def digest(self) -> str:
+        """A short stable hash of the scenario's content, for provenance."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-field checks: all problems collected, each with its key path
+# ---------------------------------------------------------------------------------------------
+
+
+class _CrossCheckError(ValueError):
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+        self.problems = problems
+
+
+def _shares(items: Sequence[Segment] | Sequence[Transaction], key: str) -> list[tuple[str, str]]:
+    total = sum(i.share for i in items)
+    if abs(total - 1.0) > 1e-6:
+        parts = ", ".join(f"{i.name} {i.share:g}" for i in items)
+        return [(key, f"shares must add up to 1, got {total:.6g} ({parts})")]
+    names = [i.name for i in items]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    return [(key, f"names must be unique, repeated: {', '.join(dup)}")] if dup else []
+
+
+def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    n = s.n_intervals
+    span = f"{s.store.open}-{s.store.close} in {s.store.interval_min}-minute intervals"
+    for key, value in (("demand.arrivals_per_hour", s.demand.arrivals_per_hour), ("counters.staffed", s.counters.staffed)):
+        if isinstance(value, tuple) and len(value) != n:
+            out.append((key, f"needs one value per interval: {n} for {span}, got {len(value)} (or give one number)"))
+    out += _shares(s.segments, "segments")
+    out += _shares(s.transactions, "transactions")
+    staffed = s.staffed_schedule() if not out else None
+    if staffed is not None:
+        if s.counters.vip > staffed.min():
+            out.append(("counters.vip", f"{s.counters.vip} VIP counters but only {staffed.min()} staffed in some interval"))
+        if s.counters.physical is not None and staffed.max() > s.counters.physical:
+            out.append(("counters.staffed", f"{staffed.max()} staffed but the hall has only {s.counters.physical} counters (counters.physical)"))
+        if staffed[-1] == 0 and float(np.asarray(s.arrival_rates_per_hour()).sum()) > 0:
+            out.append(("counters.staffed", "the last interval has no counter staffed, so customers inside at closing could never be served"))
+    o, c = s.store.open_min, s.store.close_min
+    for i, w in enumerate(s.cross_sell.policy.suspend):
+        a, b = parse_window(w)
+        if a < o or b > c:
+            out.append((f"cross_sell.policy.suspend[{i}]", f"window {w} is outside opening hours {s.store.open}-{s.store.close}"))
+    if s.shifts is not None:
+        for key in ("earliest_start", "latest_end"):
+            v = getattr(s.shifts, key)
+            if v is not None and not o <= parse_clock(v) <= c:
+                out.append((f"shifts.{key}", f"{v} is outside opening hours {s.store.open}-{s.store.close}"))
+    if s.simulation.warmup_min >= s.store.duration_min:
+        out.append(("simulation.warmup_min", f"{s.simulation.warmup_min:g} is not shorter than the day ({s.store.duration_min} minutes)"))
+    has_kiosk_work = any(t.kiosk_time is not None for t in s.transactions)
+    if s.kiosks.count > 0 and not has_kiosk_work:
+        out.append(("kiosks.count", "kiosks are set but no transaction has a kiosk_time, so nobody could use them"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# errors a store manager can read
+# ---------------------------------------------------------------------------------------------
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input. ``problems`` holds one ``(key path, message)`` per problem."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {path}: {msg}" if path else f"{source}: {msg}" for path, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The concrete types behind Annotated / Optional / Union / tuple[...]."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return [t for a in typing.get_args(tp) for t in _unwrap(a)]
+    if origin in (tuple, list):
+        return [t for a in typing.get_args(tp) if a is not Ellipsis for t in _unwrap(a)]
+    return [tp]
+
+
+def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The pydantic model class found by following ``loc`` from Scenario."""
+    model: type[BaseModel] | None = Scenario
+    i = 0
+    while i < len(loc) and model is not None:
+        key = loc[i]
+        if isinstance(key, int):
+            i += 1
+            continue
+        field = next((f for n, f in model.model_fields.items() if key in (n, f.alias)), None)
+        if field is None:
+            return None
+        candidates = [t for t in _unwrap(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        if i + 1 < len(loc) and loc[i + 1] in DIST_NAMES:
+            candidates = [t for t in candidates if t.model_fields.get("dist") and t.model_fields["dist"].default == loc[i + 1]]
+            i += 1
+        model = candidates[0] if candidates else None
+        i += 1
+    return model
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _path(loc: Sequence[Any], data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if key in DIST_NAMES and parts and not isinstance(node, Mapping):
+            continue
+        if isinstance(key, int):
+            label = f"[{key}]"
+            if isinstance(node, Sequence) and not isinstance(node, str) and key < len(node):
+                node = node[key]
+                if isinstance(node, Mapping) and isinstance(node.get("name"), str):
+                    label = f"[{key}]({node['name']})"
+            parts.append(label)
+        else:
+            if key in DIST_NAMES and isinstance(node, Mapping) and key not in node:
+                continue
+            parts.append(("." if parts else "") + str(key))
+            node = node.get(key) if isinstance(node, Mapping) else None
+    return "".join(parts)
+
+
+def _message(err: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
+    loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "value_error" and isinstance(ctx.get("error"), _CrossCheckError):
+        return list(ctx["error"].problems)
+    path = _path(loc, data)
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = _field_names(parent) if parent else []
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        return [(path, f"unknown key; {hint}allowed here: {', '.join(allowed)}")]
+    if kind == "missing":
+        return [(path, "is required but missing")]
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return [(path, f"unknown distribution {ctx.get('tag', value)!r}; allowed dist: {', '.join(DIST_NAMES)}")]
+    if kind == "finite_number":
+        return [(path, f"must be a finite number, got {value!r}")]
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        word = {"greater_than_equal": "at least", "greater_than": "greater than", "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(ctx.values()))
+        return [(path, f"must be {word} {bound}, got {value!r}")]
+    if kind == "literal_error":
+        return [(path, f"must be one of {ctx.get('expected')}, got {value!r}")]
+    if kind.startswith("int_"):
+        return [(path, f"must be a whole number, got {value!r}")]
+    if kind.startswith("float_"):
+        return [(path, f"must be a number, got {value!r}")]
+    if kind.startswith("bool_"):
+        return [(path, f"must be true or false, got {value!r}")]
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return [(path, msg)]
+
+
+def _is_arm(key: object) -> bool:
+    return isinstance(key, str) and ("constrained" in key or "[" in key or key in ("float", "int"))
+
+
+def _dedupe_union_errors(errors: list[Any], data: Any) -> list[Any]:
+    """Pydantic reports a bad ``number or list`` value once per union arm; keep the arm the input meant.
+
+    A list in the file was meant as a schedule (keep the tuple arm's errors); anything else was meant
+    as one number (keep the scalar arm's).
+    """
+    out = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        pos = next((i for i, k in enumerate(loc) if _is_arm(k)), None)
+        if pos is None:
+            out.append(e)
+            continue
+        node: Any = data
+        for k in loc[:pos]:
+            node = node.get(k) if isinstance(node, Mapping) else (node[k] if isinstance(node, list) and isinstance(k, int) and k < len(node) else None)
+        wants_list = isinstance(node, list)
+        if wants_list == ("[" in str(loc[pos])):
+            out.append({**e, "loc": loc[:pos] + loc[pos + 1 :]})
+    return out
+
+
+def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
+    """Validate plain data (e.g. parsed YAML) into a Scenario, or raise ScenarioError listing every problem."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, [("", f"a scenario must be a mapping of keys (name, store, demand, ...), got {type(data).__name__}")])
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for err in _dedupe_union_errors(list(exc.errors()), data):
+            for p in _message(err, data):
+                if p not in problems:
+                    problems.append(p)
+        raise ScenarioError(source, problems) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# variants and overrides
+# ---------------------------------------------------------------------------------------------
+
+
+def _to_plain(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        if hasattr(obj, "dist"):
+            return obj.spec()  # type: ignore[attr-defined]
+        out = {}
+        for name, field in type(obj).model_fields.items():
+            value = getattr(obj, name)
+            if value is None and field.default is None:
+                continue
+            out[field.alias or name] = _to_plain(value)
+        return out
+    if isinstance(obj, tuple | list):
+        return [_to_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, _dt.date):
+        return obj.isoformat()
+    return obj
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    node: Any = data
+    for i, key in enumerate(keys[:-1]):
+        if isinstance(node, list):
+            node = node[_index(node, key, keys[: i + 1])]
+            continue
+        if key not in node or node[key] is None:
+            node[key] = {}
+        node = node[key]
+    last = keys[-1]
+    if isinstance(node, list):
+        node[_index(node, last, keys)] = value
+    else:
+        node[last] = value
+
+
+def _index(items: list[Any], key: str, keys: list[str]) -> int:
+    """A list element by position or by its ``name`` (``segments.vip.share``)."""
+    if key.isdigit() and int(key) < len(items):
+        return int(key)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == key:
+            return i
+    names = [str(i.get("name")) for i in items if isinstance(i, dict)]
+    raise ScenarioError("--set", [(".".join(keys), f"no element {key!r}; use an index or one of: {', '.join(names)}")])
+
+
+def with_updates(scenario: Scenario, updates: Mapping[str, Any], source: str = "update") -> Scenario:
+    """A new, re-validated Scenario with dotted-key updates applied.
+
+    >>> s2 = with_updates(s, {"counters.staffed": 7, "segments.vip.share": 0.2})  # doctest: +SKIP
+    """
+    data = scenario.to_dict()
+    for key, value in updates.items():
+        _set_path(data, key, value)
+    return scenario_from_dict(data, source)
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``["counters.staffed=7", ...]`` → ``{"counters.staffed": 7}``; values are read as YAML."""
+    from .loader import parse_yaml_text
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError("--set", [("", f"expected KEY=VALUE (e.g. counters.staffed=7), got {item!r}")])
+        out[key.strip()] = parse_yaml_text(raw, "--set " + key.strip())
+    return out
