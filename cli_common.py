@@ -111,7 +111,18 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Write a text file atomically."""
-    _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    def write(p: Path) -> None:
+        p.write_text(text, encoding="utf-8")
+
+    _atomic_write(path, write)
+
+
+def _to_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False)
+
+
+def _to_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False)
 
 
 def write_frames(out_dir: str | Path, frames: Mapping[str, pd.DataFrame], parquet: bool = True) -> list[Path]:
@@ -122,11 +133,11 @@ def write_frames(out_dir: str | Path, frames: Mapping[str, pd.DataFrame], parque
     written: list[Path] = []
     for name, df in frames.items():
         csv_path = out / f"{name}.csv"
-        _atomic_write(csv_path, lambda p, df=df: df.to_csv(p, index=False))
+        _atomic_write(csv_path, functools.partial(_to_csv, df))
         written.append(csv_path)
         if parquet:
             pq_path = out / f"{name}.parquet"
-            _atomic_write(pq_path, lambda p, df=df: df.to_parquet(p, index=False))
+            _atomic_write(pq_path, functools.partial(_to_parquet, df))
             written.append(pq_path)
     return written
 

@@ -19,7 +19,7 @@ All times are minutes. ``sample(rng, size)`` draws from a numpy ``Generator``
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -210,7 +210,7 @@ class Empirical(_Dist):
 
 
 Distribution = Annotated[
-    Union[Exponential, Lognormal, Gamma, Deterministic, Uniform, Triangular, Empirical],
+    Exponential | Lognormal | Gamma | Deterministic | Uniform | Triangular | Empirical,
     Field(discriminator="dist"),
 ]
 """Any distribution, chosen in files by its ``dist`` key."""

@@ -102,7 +102,7 @@ class Store(_Frozen):
 class Demand(_Frozen):
     """Walk-in demand: arrivals per hour, one number or one per interval."""
 
-    arrivals_per_hour: Union[NonNeg, tuple[NonNeg, ...]]
+    arrivals_per_hour: NonNeg | tuple[NonNeg, ...]
     scale: NonNeg = 1.0
     online_diversion: Share = 0.0
     weekday_factors: tuple[NonNeg, ...] | None = None
@@ -150,7 +150,7 @@ class Transaction(_Frozen):
 class Counters(_Frozen):
     """Staffed counters (a number or one per interval), how many of them are VIP, how many exist."""
 
-    staffed: Union[Count, tuple[Count, ...]]
+    staffed: Count | tuple[Count, ...]
     vip: Count = 0
     physical: Count | None = None
     """Counters in the hall (the optimizer never staffs more); defaults to the most ever staffed."""
@@ -194,7 +194,7 @@ class Policy(_Frozen):
 class CrossSell(_Frozen):
     """The offer pitched after the main transaction: its length, take-up and margin."""
 
-    pitch_time: Distribution = Field(default_factory=lambda: Exponential(mean=3.0))
+    pitch_time: Distribution = Field(default_factory=lambda: Exponential(mean_=3.0))
     acceptance: Share = 0.0
     margin: NonNeg = 0.0
     policy: Policy = Field(default_factory=lambda: Policy(mode="never"))
