@@ -51,6 +51,8 @@ def parse_yaml_text(text: str, source: str) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(source, [("", f"not valid YAML: {where}{problem}")]) from None
+    except ValueError as exc:  # a YAML constructor refusing a value, e.g. the date 2026-02-30
+        raise ScenarioError(source, [("", f"not valid YAML: {exc}")]) from None
 
 
 def scenario_from_yaml(text: str | bytes, source: str = "uploaded file") -> Scenario:
