@@ -1,0 +1,204 @@
+"""The knobs a manager thinks in, and how they become a validated Scenario.
+
+Pure functions (no Streamlit) so the translation is tested apart from the widgets: the page keeps
+the knob values in Session State, :func:`build_updates` turns them into dotted-key updates, and
+``simulation.with_updates`` re-validates. When validation fails the knobs stay as the user typed
+them and each problem is shown next to the knob it belongs to (:func:`section_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from simulation import Scenario, ScenarioError, format_clock, parse_clock, with_updates
+
+POLICY_MODES = ("always", "never", "windows", "queue_threshold")
+POLICY_LABELS = {
+    "always": "Always pitch",
+    "never": "Never pitch",
+    "windows": "No pitches in time windows",
+    "queue_threshold": "No pitches while the queue is long",
+}
+
+# Knob sections on the What-if page; a problem's key path decides where its message is shown.
+SECTIONS = ("hours", "demand", "staffing", "vip", "kiosks", "policy", "patience", "general")
+_SECTION_BY_PREFIX = (
+    ("store", "hours"),
+    ("demand.online_diversion", "kiosks"),
+    ("demand", "demand"),
+    ("counters.staffed", "staffing"),
+    ("counters.vip", "vip"),
+    ("counters", "staffing"),
+    ("kiosks", "kiosks"),
+    ("cross_sell", "policy"),
+    ("segments", "patience"),
+)
+
+
+def clock_options(step_min: int = 15) -> list[str]:
+    """Every clock of the day on a ``step_min`` grid, for the opening-hours pickers."""
+    return [format_clock(m) for m in range(0, 24 * 60 + 1, step_min)]
+
+
+def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
+    """The knob values that reproduce a scenario exactly (the starting point of every edit)."""
+    policy = s.cross_sell.policy
+    return {
+        "open": s.store.open,
+        "close": s.store.close,
+        "scale": float(s.demand.scale),
+        "staff_row": [int(v) for v in s.staffed_schedule()],
+        "staff_clocks": list(s.interval_labels),
+        "vip": int(s.counters.vip),
+        "kiosks": int(s.kiosks.count),
+        "greeter": bool(s.kiosks.greeter),
+        "diversion": float(s.demand.online_diversion),
+        "policy": policy.mode,
+        "suspend": ", ".join(policy.suspend) if policy.suspend else _default_window(s),
+        "threshold": int(policy.threshold) if policy.threshold is not None else 8,
+        "patience": 1.0,
+    }
+
+
+def _default_window(s: Scenario) -> str:
+    """A sensible first window to offer: the last three hours of the day (the afternoon peak)."""
+    start = max(s.store.open_min, s.store.close_min - 180)
+    return f"{format_clock(start)}-{s.store.close}"
+
+
+def interval_clocks(open_: str, close: str, interval_min: int) -> list[str]:
+    """Interval start clocks for opening hours (empty if the hours are not a whole number of intervals)."""
+    try:
+        o, c = parse_clock(open_), parse_clock(close)
+    except ValueError:
+        return []
+    if c <= o or (c - o) % interval_min:
+        return []
+    return [format_clock(m) for m in range(o, c, interval_min)]
+
+
+def remap_by_clock(values: Sequence[float], clocks: Sequence[str], new_clocks: Sequence[str]) -> list[float]:
+    """Carry per-interval values to new opening hours: each new interval takes the value of the old
+    interval covering its start; intervals before the old opening or after the old closing take the
+    first or last old value (the nearest hour the user has told us about)."""
+    if not values or not clocks:
+        return []
+    starts = [parse_clock(c) for c in clocks]
+    out = []
+    for c in new_clocks:
+        m = parse_clock(c)
+        idx = max((i for i, s in enumerate(starts) if s <= m), default=0)
+        out.append(values[idx])
+    return out
+
+
+def _scaled_dist(spec: Mapping[str, Any], factor: float) -> dict[str, Any]:
+    """A distribution spec with every time scaled by ``factor`` (the cv, a ratio, stays)."""
+    out = dict(spec)
+    for key in ("mean", "value", "low", "mode", "high"):
+        if key in out and isinstance(out[key], int | float):
+            out[key] = float(out[key]) * factor
+    if isinstance(out.get("values"), list):
+        out["values"] = [float(v) * factor for v in out["values"]]
+    return out
+
+
+def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted-key updates for ``with_updates`` that turn ``base`` into the plan the knobs describe.
+
+    Only what differs from the base is written, so an untouched knob never changes the file.
+    """
+    k = dict(knobs_from_scenario(base))
+    k.update({key: v for key, v in knobs.items() if v is not None})
+    up: dict[str, Any] = {}
+    if (k["open"], k["close"]) != (base.store.open, base.store.close):
+        up["store.open"], up["store.close"] = k["open"], k["close"]
+        rates = base.demand.arrivals_per_hour
+        new_clocks = interval_clocks(k["open"], k["close"], base.store.interval_min)
+        if isinstance(rates, tuple) and new_clocks:
+            up["demand.arrivals_per_hour"] = remap_by_clock(list(rates), base.interval_labels, new_clocks)
+    if float(k["scale"]) != float(base.demand.scale):
+        up["demand.scale"] = float(k["scale"])
+    staff = [int(v) for v in k["staff_row"]]
+    if staff != [int(v) for v in base.staffed_schedule()]:
+        up["counters.staffed"] = staff[0] if staff and len(set(staff)) == 1 else staff
+    if int(k["vip"]) != base.counters.vip:
+        up["counters.vip"] = int(k["vip"])
+    if int(k["kiosks"]) != base.kiosks.count:
+        up["kiosks.count"] = int(k["kiosks"])
+    if bool(k["greeter"]) != base.kiosks.greeter:
+        up["kiosks.greeter"] = bool(k["greeter"])
+    if float(k["diversion"]) != float(base.demand.online_diversion):
+        up["demand.online_diversion"] = float(k["diversion"])
+    policy = _policy(k)
+    if policy != _policy(knobs_from_scenario(base)):
+        up["cross_sell.policy"] = policy
+    factor = float(k["patience"])
+    if factor != 1.0:
+        for i, seg in enumerate(base.segments):
+            if seg.patience is not None:
+                up[f"segments.{i}.patience"] = _scaled_dist(seg.patience.spec(), factor)
+    return up
+
+
+def _policy(k: Mapping[str, Any]) -> dict[str, Any]:
+    mode = k["policy"]
+    if mode == "windows":
+        windows = [w.strip() for w in str(k["suspend"]).replace(";", ",").split(",") if w.strip()]
+        return {"mode": mode, "suspend": windows}
+    if mode == "queue_threshold":
+        return {"mode": mode, "threshold": k["threshold"]}
+    return {"mode": mode}
+
+
+def apply_knobs(base: Scenario, knobs: Mapping[str, Any]) -> Scenario:
+    """The edited scenario, re-validated; raises ScenarioError (with every problem) if it is not valid."""
+    updates = build_updates(base, knobs)
+    if not updates:
+        return base
+    return with_updates(base, updates, source="your edits")
+
+
+def section_of(path: str) -> str:
+    """Which knob section a problem's key path belongs to."""
+    for prefix, section in _SECTION_BY_PREFIX:
+        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+            return section
+    return "general"
+
+
+def problems_by_section(err: ScenarioError) -> dict[str, list[tuple[str, str]]]:
+    """ScenarioError problems grouped by the knob section they belong to."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for path, msg in err.problems:
+        out.setdefault(section_of(path), []).append((path, msg))
+    return out
+
+
+def describe_edits(base: Scenario, edited: Scenario) -> list[str]:
+    """The edits in words, for captions and the Compare page's plan names."""
+    out = []
+    if (edited.store.open, edited.store.close) != (base.store.open, base.store.close):
+        out.append(f"hours {edited.store.open}-{edited.store.close}")
+    if edited.demand.scale != base.demand.scale:
+        out.append(f"demand ×{edited.demand.scale:g}")
+    a, b = base.staffed_schedule(), edited.staffed_schedule()
+    if len(a) != len(b) or (a != b).any():
+        diff = (b.sum() - a.sum()) * base.store.interval_min / 60 if len(a) == len(b) else None
+        out.append(f"staffing {diff:+g} staff hours" if diff is not None else "staffing changed")
+    if edited.counters.vip != base.counters.vip:
+        out.append(f"{edited.counters.vip} VIP counters")
+    if edited.kiosks.count != base.kiosks.count:
+        out.append(f"{edited.kiosks.count} kiosks")
+    if edited.kiosks.greeter != base.kiosks.greeter:
+        out.append("greeter at the door" if edited.kiosks.greeter else "no greeter")
+    if edited.demand.online_diversion != base.demand.online_diversion:
+        out.append(f"{edited.demand.online_diversion:.0%} of kiosk-able demand online")
+    if edited.cross_sell.policy != base.cross_sell.policy:
+        p = edited.cross_sell.policy
+        detail = {"windows": f" {', '.join(p.suspend)}", "queue_threshold": f" at {p.threshold}+ waiting"}.get(p.mode, "")
+        out.append(POLICY_LABELS[p.mode].lower() + detail)
+    if edited.segments != base.segments:
+        out.append("patience changed")
+    return out

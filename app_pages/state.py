@@ -1,0 +1,138 @@
+"""Session State for the app: only what the user picked and typed, never model results.
+
+Keys
+----
+``base_name`` / ``base_yaml``
+    The scenario the What-if page starts from (a bundled file or an upload), as canonical YAML.
+``uploads``
+    Uploaded or pasted scenarios that passed validation, ``{label: yaml}``, kept so nothing is lost.
+``saved_plans``
+    Plans saved from the What-if page for the Compare page, ``{name: yaml}``.
+``k_*``
+    What-if knob widgets. ``app.py`` re-assigns them on every run so they survive page switches
+    (Streamlit drops the state of widgets a page does not draw).
+``staff_row`` / ``staff_clocks`` / ``staff_ver``
+    The staffed-counters row (not a widget value: the data editor shows it and writes edits back).
+``last_run``
+    What the results on the What-if page were computed for (YAML texts, seed, replications); the
+    results themselves come from the ``st.cache_data`` functions in :mod:`app_pages.common`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from simulation import Scenario, ScenarioError
+
+from .common import (
+    DEFAULT_SCENARIO,
+    bundled_scenarios,
+    default_replications,
+    parse_scenario_text,
+    read_bundled,
+    scenario_from_key,
+)
+from .editing import apply_knobs, knobs_from_scenario
+
+KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "diversion", "policy", "suspend", "threshold", "patience")
+PERSISTENT_PREFIX = "k_"
+
+
+def ensure_state() -> None:
+    """First visit: load the default store and set every knob from it."""
+    ss = st.session_state
+    ss.setdefault("uploads", {})
+    ss.setdefault("saved_plans", {})
+    ss.setdefault("staff_ver", 0)
+    if "base_yaml" not in ss:
+        names = bundled_scenarios()
+        name = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
+        _, text = parse_scenario_text(read_bundled(name), f"scenarios/{name}")
+        set_base(name, text)
+    base = base_scenario()
+    ss.setdefault("k_reps", default_replications(base))
+    ss.setdefault("k_seed", int(base.simulation.seed))
+
+
+def keep_widget_state() -> None:
+    """Re-assign the knob widgets' values so they survive visits to pages that do not draw them."""
+    ss = st.session_state
+    for key in list(ss.keys()):
+        if isinstance(key, str) and key.startswith(PERSISTENT_PREFIX):
+            ss[key] = ss[key]
+
+
+def set_base(name: str, yaml_text: str) -> None:
+    """Make ``yaml_text`` the What-if starting point and reset every knob to it."""
+    ss = st.session_state
+    ss["base_name"], ss["base_yaml"] = name, yaml_text
+    ss["k_source"] = name
+    scenario = scenario_from_key(yaml_text)
+    knobs = knobs_from_scenario(scenario)
+    for key in KNOB_KEYS:
+        ss[PERSISTENT_PREFIX + key] = knobs[key]
+    set_staff_row(knobs["staff_row"], knobs["staff_clocks"])
+    ss.pop("last_run", None)
+
+
+def set_staff_row(row: list[int], clocks: list[str]) -> None:
+    """Replace the staffing row (and redraw its editor from it)."""
+    ss = st.session_state
+    ss["staff_row"], ss["staff_clocks"] = [int(v) for v in row], list(clocks)
+    ss["k_all_day"] = int(max(row)) if row else 0
+    ss["staff_ver"] = ss.get("staff_ver", 0) + 1
+
+
+def base_scenario() -> Scenario:
+    return scenario_from_key(st.session_state["base_yaml"])
+
+
+def knobs() -> dict[str, Any]:
+    """The knob values as :func:`app_pages.editing.build_updates` reads them."""
+    ss = st.session_state
+    out = {key: ss.get(PERSISTENT_PREFIX + key) for key in KNOB_KEYS}
+    out["staff_row"] = list(ss["staff_row"])
+    out["staff_clocks"] = list(ss["staff_clocks"])
+    return out
+
+
+def edited_scenario() -> tuple[Scenario | None, ScenarioError | None]:
+    """The plan the knobs describe, validated: (scenario, None) or (None, the problems)."""
+    try:
+        return apply_knobs(base_scenario(), knobs()), None
+    except ScenarioError as err:
+        return None, err
+
+
+def run_settings() -> tuple[int, int]:
+    """(replications, seed) from the sidebar."""
+    ss = st.session_state
+    return int(ss["k_reps"]), int(ss["k_seed"])
+
+
+def load_bundled(name: str) -> None:
+    """Switch the What-if starting point to a bundled scenario or a kept upload."""
+    ss = st.session_state
+    if name in ss["uploads"]:
+        set_base(name, ss["uploads"][name])
+        return
+    _, text = parse_scenario_text(read_bundled(name), f"scenarios/{name}")
+    set_base(name, text)
+
+
+def accept_upload(data: bytes | str, filename: str) -> list[tuple[str, str]]:
+    """Validate an uploaded/pasted scenario; on success keep it and make it the starting point.
+
+    Returns the problems (empty on success). On failure nothing the user had is touched.
+    """
+    try:
+        scenario, text = parse_scenario_text(data, filename)
+    except ScenarioError as err:
+        return list(err.problems)
+    label = f"{filename} (uploaded)"
+    st.session_state["uploads"][label] = text
+    set_base(label, text)
+    del scenario
+    return []

@@ -1,0 +1,96 @@
+"""The Compare page's verdict: one sentence a manager can act on, from paired interval differences.
+
+"Plan B cuts the 16:00-18:00 wait from 14 to 6 minutes for 2 more staff hours."
+
+The window is the run of consecutive intervals whose paired difference is significant (95% CI
+excludes zero) in the same direction, with the largest total change; it is only a claim when the
+CI says the change is real, otherwise the sentence says the plans cannot be told apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from simulation import format_clock, parse_clock
+
+
+@dataclass(frozen=True)
+class Window:
+    """Consecutive intervals (positions in the day) with a significant change of one sign."""
+
+    first: int
+    last: int
+    total: float
+
+
+def best_window(diff: pd.DataFrame) -> Window | None:
+    """The run of consecutive same-sign significant differences with the largest total |change|.
+
+    ``diff`` columns: interval, diff_mean, diff_ci_low, diff_ci_high (one row per interval).
+    """
+    d = diff.sort_values("interval").reset_index(drop=True)
+    best: Window | None = None
+    start, sign, total = None, 0, 0.0
+    for i, row in enumerate(d.itertuples(index=False)):
+        s = 1 if row.diff_ci_low > 0 else (-1 if row.diff_ci_high < 0 else 0)
+        if s != 0 and s == sign and start is not None:
+            total += abs(float(row.diff_mean))
+        else:
+            start, sign, total = (i, s, abs(float(row.diff_mean))) if s != 0 else (None, 0, 0.0)
+        if start is not None and (best is None or total > best.total):
+            best = Window(start, i, total)
+    return best
+
+
+def _minutes(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.1f}"
+
+
+def _hours(h: float) -> str:
+    return f"{h:.0f}" if abs(h - round(h)) < 0.05 else f"{h:.1f}"
+
+
+def staff_phrase(delta_hours: float) -> str:
+    """'for 2 more staff hours' / 'and saves 1.5 staff hours' / 'with the same staff hours'."""
+    if abs(delta_hours) < 0.05:
+        return "with the same staff hours"
+    if delta_hours > 0:
+        return f"for {_hours(delta_hours)} more staff hour{'s' if abs(delta_hours - 1) > 0.05 else ''}"
+    return f"and saves {_hours(-delta_hours)} staff hour{'s' if abs(delta_hours + 1) > 0.05 else ''}"
+
+
+def verdict(
+    plan: str,
+    diff: pd.DataFrame,
+    waits_first: pd.Series,
+    waits_plan: pd.Series,
+    interval_min: int,
+    staff_hours_delta: float,
+    day_diff: tuple[float, float, float],
+    first: str = "Plan A",
+) -> str:
+    """One sentence on the wait change of ``plan`` against the first plan, with the staff-hour cost.
+
+    ``diff``: the plan's paired interval differences of mean wait (interval, start, diff_mean,
+    diff_ci_low, diff_ci_high). ``waits_first`` / ``waits_plan``: mean wait per interval, indexed
+    by interval. ``day_diff``: (mean, ci_low, ci_high) of the day's mean-wait difference.
+    """
+    staff = staff_phrase(staff_hours_delta)
+    window = best_window(diff)
+    d, lo, hi = day_diff
+    day = ""
+    if not math.isnan(d):
+        day = f" Over the day the mean wait changes by {d:+.1f} min (95% CI {lo:+.1f} to {hi:+.1f})."
+    if window is None:
+        return f"{plan} makes no difference to waits that can be told apart from chance in any interval, {staff.removeprefix('and ')}.{day}"
+    rows = diff.sort_values("interval").reset_index(drop=True).iloc[window.first : window.last + 1]
+    intervals = rows["interval"].tolist()
+    start = str(rows["start"].iloc[0])
+    end = format_clock(parse_clock(str(rows["start"].iloc[-1])) + interval_min)
+    before = float(waits_first.reindex(intervals).mean())
+    after = float(waits_plan.reindex(intervals).mean())
+    verb = "cuts" if rows["diff_mean"].sum() < 0 else "raises"
+    return f"{plan} {verb} the {start}-{end} wait from {_minutes(before)} to {_minutes(after)} minutes {staff}, against {first}.{day}"

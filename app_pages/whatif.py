@@ -1,0 +1,351 @@
+"""What-if page: pick a store, move the knobs, run, and see what changes against the unedited store."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import charts, state
+from app_pages.common import (
+    BASELINE,
+    EDITED,
+    KPIS,
+    MAX_UPLOAD_BYTES,
+    bundled_scenarios,
+    customers_cached,
+    engine_ready,
+    fmt_ci,
+    fmt_delta,
+    fmt_value,
+    kpi_row,
+    paired_difference,
+    required_counters,
+    run_cached,
+    show_problems,
+    significant,
+)
+from app_pages.editing import (
+    POLICY_LABELS,
+    POLICY_MODES,
+    clock_options,
+    describe_edits,
+    interval_clocks,
+    problems_by_section,
+)
+from simulation import scenario_to_yaml
+
+ss = st.session_state
+CUSTOMER_REPS = 10  # replications with per-customer records (for the wait distribution and outcomes)
+
+# ---------------------------------------------------------------------------------------------
+# callbacks: they run before the page is drawn, so they may set widget values
+# ---------------------------------------------------------------------------------------------
+
+
+def _source_changed() -> None:
+    state.load_bundled(ss["k_source"])
+
+
+def _file_uploaded() -> None:
+    f = ss.get("upload_file")
+    if f is None:
+        return
+    data = f.getvalue()
+    ss["upload_problems"] = state.accept_upload(data, f.name) if len(data) <= MAX_UPLOAD_BYTES else [
+        ("", f"{f.name} is {len(data):,} bytes; scenario files are at most {MAX_UPLOAD_BYTES:,} bytes (1 MB)")
+    ]
+    ss["upload_problems_source"] = f.name
+
+
+def _paste_submitted() -> None:
+    text = ss.get("paste_text", "")
+    ss["upload_problems"] = state.accept_upload(text, "pasted scenario")
+    ss["upload_problems_source"] = "pasted scenario"
+
+
+def _hours_changed() -> None:
+    base = state.base_scenario()
+    new = interval_clocks(ss["k_open"], ss["k_close"], base.store.interval_min)
+    if new:
+        from app_pages.editing import remap_by_clock
+
+        state.set_staff_row([int(v) for v in remap_by_clock(ss["staff_row"], ss["staff_clocks"], new)], new)
+
+
+def _all_day_changed() -> None:
+    n = int(ss["k_all_day"])
+    state.set_staff_row([n] * len(ss["staff_row"]), ss["staff_clocks"])
+
+
+def _staff_edited(key: str) -> None:
+    edits = ss.get(key, {}).get("edited_rows", {})
+    row = list(ss["staff_row"])
+    for changes in edits.values():
+        for clock, value in changes.items():
+            if clock in ss["staff_clocks"] and value is not None and not (isinstance(value, float) and math.isnan(value)):
+                row[ss["staff_clocks"].index(clock)] = max(0, round(float(value)))
+    state.set_staff_row(row, ss["staff_clocks"])
+
+
+def _add_counters() -> None:
+    a, b, n = ss["k_add_from"], ss["k_add_to"], int(ss["k_add_n"])
+    row = [v + n if a <= c < b else v for v, c in zip(ss["staff_row"], ss["staff_clocks"], strict=True)]
+    state.set_staff_row([max(0, v) for v in row], ss["staff_clocks"])
+
+
+def _reset_knobs() -> None:
+    state.set_base(ss["base_name"], ss["base_yaml"])
+
+
+def _save_plan() -> None:
+    edited, _ = state.edited_scenario()
+    name = (ss.get("k_plan_name") or "").strip() or f"Plan {len(ss['saved_plans']) + 1}"
+    if edited is not None:
+        ss["saved_plans"][name] = scenario_to_yaml(edited)
+        ss["plan_saved_msg"] = f"Saved “{name}”: pick it on the Compare page."
+
+
+# ---------------------------------------------------------------------------------------------
+# the page
+# ---------------------------------------------------------------------------------------------
+
+base = state.base_scenario()
+edited, err = state.edited_scenario()
+by_section: dict[str, list[tuple[str, str]]] = problems_by_section(err) if err is not None else {}
+
+st.title("What-if")
+st.caption(f"**{base.name}** · open {base.store.open}-{base.store.close} · {base.store.interval_min}-minute intervals · target wait {base.store.target_wait_min:g} min")
+
+# --- where the scenario comes from ---
+with st.container(border=True):
+    c1, c2 = st.columns([1, 1])
+    options = bundled_scenarios() + [k for k in ss["uploads"] if k not in bundled_scenarios()]
+    if ss.get("k_source") not in options:
+        ss["k_source"] = ss["base_name"] if ss["base_name"] in options else options[0]
+    c1.selectbox("Store scenario", options, key="k_source", on_change=_source_changed, help="Bundled stores from scenarios/, and files you uploaded in this session.")
+    c1.button("Reset all knobs to this scenario", on_click=_reset_knobs, icon=":material/restart_alt:")
+    c2.file_uploader(
+        "Or upload a scenario file (YAML, at most 1 MB)", type=["yaml", "yml"], key="upload_file", on_change=_file_uploaded
+    )
+    with c2.expander("…or paste a scenario (YAML)"):
+        st.text_area("Scenario YAML", key="paste_text", height=160, placeholder="name: My hall\nstore: {open: '09:00', close: '18:00'}\n...")
+        st.button("Use the pasted scenario", on_click=_paste_submitted)
+    if ss.get("upload_problems"):
+        with c2:
+            show_problems(ss["upload_problems"], f"**{ss.get('upload_problems_source', 'The file')}** was not loaded; the store above is unchanged:")
+
+# --- the knobs ---
+st.subheader("Your plan")
+col_a, col_b, col_c = st.columns(3)
+clocks = clock_options(15)
+with col_a, st.container(border=True):
+    st.markdown("**Opening hours and demand**")
+    h1, h2 = st.columns(2)
+    h1.selectbox("Opens", clocks, key="k_open", on_change=_hours_changed)
+    h2.selectbox("Closes", clocks, key="k_close", on_change=_hours_changed)
+    show_problems(by_section.get("hours", []))
+    st.slider("Demand scale (1.0 = the forecast)", 0.5, 2.0, step=0.05, key="k_scale", help="1.1 = 10% more customers in every interval.")
+    show_problems(by_section.get("demand", []))
+    st.slider("Patience (1.0 = as in the file)", 0.5, 2.0, step=0.1, key="k_patience", help="Scales how long customers wait before giving up (2.0 = twice as patient).")
+    show_problems(by_section.get("patience", []))
+with col_b, st.container(border=True):
+    st.markdown("**Counters**")
+    st.number_input("Staffed counters all day", min_value=0, max_value=60, step=1, key="k_all_day", on_change=_all_day_changed,
+                    help="Sets every interval below to this number.")
+    st.number_input("VIP counters (serve VIPs first, then anyone)", min_value=0, max_value=60, step=1, key="k_vip")
+    show_problems(by_section.get("vip", []))
+    a1, a2, a3 = st.columns([1, 1, 1])
+    ss.setdefault("k_add_n", 1)
+    a1.number_input("Add counters", min_value=-20, max_value=20, step=1, key="k_add_n")
+    day_clocks = [*ss["staff_clocks"], ss["k_close"]]
+    if ss.get("k_add_from") not in day_clocks:
+        ss["k_add_from"] = day_clocks[max(0, len(day_clocks) - 7)]
+    if ss.get("k_add_to") not in day_clocks:
+        ss["k_add_to"] = day_clocks[-1]
+    a2.selectbox("from", day_clocks, key="k_add_from")
+    a3.selectbox("to", day_clocks, key="k_add_to")
+    st.button("Add to the row below", on_click=_add_counters, icon=":material/add:")
+with col_c, st.container(border=True):
+    st.markdown("**Kiosks, door and cross-selling**")
+    k1, k2 = st.columns(2)
+    k1.number_input("Kiosks", min_value=0, max_value=50, step=1, key="k_kiosks")
+    k2.toggle("Greeter at the door", key="k_greeter", help="A greeter guides kiosk-able customers to the kiosks.")
+    st.slider("Moved online (share of kiosk-able demand)", 0.0, 0.8, step=0.05, key="k_diversion", format="%.2f",
+              help="SMS reminders and the app move this share of top-ups and bill payments out of the store.")
+    show_problems(by_section.get("kiosks", []))
+    st.selectbox("Cross-sell pitching", POLICY_MODES, key="k_policy", format_func=POLICY_LABELS.__getitem__)
+    if ss["k_policy"] == "windows":
+        st.text_input("No pitches in (HH:MM-HH:MM, comma-separated)", key="k_suspend", help="e.g. 15:00-18:00 for no pitches after 15:00.")
+    elif ss["k_policy"] == "queue_threshold":
+        st.number_input("Stop pitching while this many or more are waiting", min_value=0, max_value=500, step=1, key="k_threshold")
+    show_problems(by_section.get("policy", []))
+
+with st.container(border=True):
+    st.markdown("**Staffed counters per interval** (edit a cell; the columns are interval start times)")
+    editor_key = f"staff_editor_{ss['staff_ver']}"
+    row = pd.DataFrame([ss["staff_row"]], columns=ss["staff_clocks"], index=["Counters"])
+    st.data_editor(
+        row,
+        key=editor_key,
+        on_change=_staff_edited,
+        args=(editor_key,),
+        num_rows="fixed",
+        column_config={c: st.column_config.NumberColumn(c, min_value=0, max_value=99, step=1, format="%d", width=48) for c in ss["staff_clocks"]},
+        width="stretch",
+    )
+    show_problems(by_section.get("staffing", []))
+show_problems(by_section.get("general", []))
+
+if edited is not None:
+    changes = describe_edits(base, edited)
+    st.caption("Changes from the file: " + ("; ".join(changes) if changes else "none yet — this is the store as loaded."))
+else:
+    st.warning("The plan above has problems (shown next to the inputs in red); fix them to run it. Nothing you entered was lost.")
+
+reps, seed = state.run_settings()
+b1, b2, b3 = st.columns([1, 1, 2])
+clicked = b1.button("Run simulation", type="primary", icon=":material/play_arrow:", disabled=edited is None or not engine_ready(), key="run_btn")
+b2.text_input("Plan name", key="k_plan_name", placeholder="e.g. Plan B", label_visibility="collapsed")
+b3.button("Save this plan for Compare", on_click=_save_plan, disabled=edited is None, icon=":material/bookmark_add:")
+if ss.pop("plan_saved_msg", None):
+    st.toast(f"Saved: see the Compare page ({len(ss['saved_plans'])} saved).")
+
+if not engine_ready():
+    st.info("The simulation engine (`simulation.run`) is not available in this build, so plans cannot be run yet.")
+    st.stop()
+
+base_yaml = ss["base_yaml"]
+edited_yaml = scenario_to_yaml(edited) if edited is not None else None
+if clicked and edited_yaml is not None:
+    ss["last_run"] = {"base": base_yaml, "edited": edited_yaml, "seed": seed, "reps": reps, "clicked": time.perf_counter()}
+if "last_run" not in ss:
+    # Show the store as loaded straight away: the manager's first question is "how is it today?"
+    ss["last_run"] = {"base": base_yaml, "edited": base_yaml, "seed": seed, "reps": reps}
+
+run = ss["last_run"]
+stale = (run["edited"], run["seed"], run["reps"]) != (edited_yaml, seed, reps) or run["base"] != base_yaml
+if run["base"] != base_yaml:
+    ss["last_run"] = run = {"base": base_yaml, "edited": base_yaml, "seed": seed, "reps": reps}
+    stale = edited_yaml != base_yaml
+
+res_base = run_cached(run["base"], run["seed"], run["reps"], f"Simulating the baseline ({run['reps']} days)")
+same = run["edited"] == run["base"]
+res_edit = res_base if same else run_cached(run["edited"], run["seed"], run["reps"], f"Simulating your plan ({run['reps']} days)")
+if "clicked" in run:
+    ss["last_click_to_result_s"] = time.perf_counter() - run.pop("clicked")
+
+st.divider()
+st.subheader("Results" if not same else "Results: the store as loaded")
+note = f"{run['reps']} simulated days, seed {run['seed']}, values are means with 95% confidence intervals."
+if not same:
+    note += " Changes are against the unedited store on the same simulated customers (common random numbers), with a 95% CI for the change."
+st.caption(note)
+if stale:
+    st.info("You changed the plan since this run: press **Run simulation** to see the new results.", icon=":material/update:")
+
+open_min = res_edit.scenario.store.open_min
+
+
+def _card(col: Any, spec: Any) -> None:
+    mean, lo, hi = kpi_row(res_edit.kpis, spec.name)
+    label = spec.label if spec.name != "service_level" else f"Served within {res_edit.scenario.store.target_wait_min:g} min"
+    delta, delta_colour, change = None, "off", ""
+    if not same:
+        d, dlo, dhi = paired_difference(res_base.days, res_edit.days, spec.name)
+        if not math.isnan(d):
+            delta = fmt_delta(d, spec.unit)
+            real = significant(dlo, dhi)
+            if real and spec.better:
+                delta_colour = "inverse" if spec.better == "lower" else "normal"
+            change = f" · change {fmt_delta(dlo, spec.unit)} to {fmt_delta(dhi, spec.unit)}" + ("" if real else " (could be chance)")
+    col.metric(label, fmt_value(mean, spec.unit, open_min), delta=delta, delta_color=delta_colour, help=spec.help, border=True)
+    col.caption(f"95% CI {fmt_ci(lo, hi, spec.unit, open_min)}{change}")
+
+
+cards = st.columns(5)
+for i, spec in enumerate(KPIS[:5]):
+    _card(cards[i], spec)
+cards = st.columns(5)
+for i, spec in enumerate(KPIS[5:]):
+    _card(cards[i], spec)
+if "last_click_to_result_s" in ss and not same:
+    st.caption(f"Computed in {ss['last_click_to_result_s']:.1f} s after the click ({run['reps']} replications).")
+
+names = [BASELINE] if same else [BASELINE, EDITED]
+results = [res_base] if same else [res_base, res_edit]
+
+
+def _intervals(kpi: str) -> pd.DataFrame:
+    frames = []
+    for name, res in zip(names, results, strict=True):
+        df = res.intervals
+        df = df[df["kpi"] == kpi][["start", "mean", "ci_low", "ci_high"]].copy()
+        df["scenario"] = name
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+g1, g2 = st.columns(2)
+with g1:
+    st.markdown("**Mean wait for a counter, by interval of arrival**")
+    st.altair_chart(charts.interval_band_chart(_intervals("mean_wait_min"), names, "Mean wait (minutes)"), width="stretch")
+with g2:
+    st.markdown("**People waiting for a counter (time average)**")
+    st.altair_chart(charts.interval_band_chart(_intervals("mean_queue_len"), names, "People waiting"), width="stretch")
+
+g3, g4 = st.columns(2)
+with g3:
+    st.markdown("**Staffed counters vs required**")
+    frames = []
+    for name, res in zip(names, results, strict=True):
+        sc = res.scenario
+        frames.append(pd.DataFrame({"series": f"Staffed: {name.lower()}", "start": sc.interval_labels, "counters": sc.staffed_schedule()}))
+    requirement = required_counters(res_edit.scenario)
+    if requirement is not None:
+        req, how = requirement
+        frames.append(pd.DataFrame({"series": "Required", "start": res_edit.scenario.interval_labels, "counters": req}))
+    staff_df = pd.concat(frames, ignore_index=True)
+    series_names = [f"Staffed: {n.lower()}" for n in names]
+    st.altair_chart(charts.staffing_chart(staff_df, series_names), width="stretch")
+    if requirement is not None:
+        st.caption(f"Required: {requirement[1]}")
+    else:
+        st.caption("Only staffed counters are shown: the staffing requirement comes from the optimizer, which is not available in this build.")
+with g4:
+    n_cust = min(CUSTOMER_REPS, run["reps"])
+    st.markdown("**How long counter customers waited**")
+    waits, outcomes = [], []
+    for i, (name, res) in enumerate(zip(names, results, strict=True)):
+        yaml_text = run["base"] if i == 0 else run["edited"]
+        cust = customers_cached(yaml_text, run["seed"], n_cust)
+        if cust.empty:
+            continue
+        served_counter = cust[(cust["outcome"] == "served") & (cust["counter_id"] >= 0)]
+        waits.append(pd.DataFrame({"scenario": name, "wait_min": served_counter["wait_min"].astype(float)}))
+        per_day = 1.0 / n_cust
+        counts = [
+            ("Served at a counter", len(served_counter) * per_day, 0),
+            ("Served at a kiosk", int(((cust["outcome"] == "served") & (cust["counter_id"] < 0)).sum()) * per_day, 1),
+            ("Gave up waiting", int((cust["outcome"] == "abandoned").sum()) * per_day, 2),
+            ("Walked out (queue too long)", int((cust["outcome"] == "balked").sum()) * per_day, 3),
+        ]
+        diverted = float(res.days["diverted"].mean()) if "diverted" in res.days else 0.0
+        counts.append(("Went online instead", diverted, 4))
+        outcomes += [{"scenario": name, "outcome": o, "customers": c, "order": k} for o, c, k in counts]
+    if waits:
+        st.altair_chart(charts.wait_histogram(pd.concat(waits, ignore_index=True), names, res_edit.scenario.store.target_wait_min), width="stretch")
+        st.caption(f"From the first {n_cust} simulated days (per-customer records).")
+
+st.markdown("**Where the day's customers went**")
+if outcomes:
+    st.altair_chart(charts.outcomes_chart(pd.DataFrame(outcomes), names), width="stretch")
+    st.caption(f"Customers per day, averaged over the first {n_cust} simulated days; 'went online' over all {run['reps']}.")
+
+with st.expander("The numbers behind the charts"):
+    table = res_edit.kpis.copy()
+    st.dataframe(table, width="stretch")
+    st.download_button("Download interval results (CSV)", res_edit.intervals.to_csv(index=False).encode(), file_name="storeq_intervals.csv", mime="text/csv")
