@@ -1,0 +1,316 @@
+"""The day roster with CP-SAT: how many shifts of each template, and when to pitch.
+
+Data → one builder per constraint family (shift costs, coverage with pitch decisions, staff limits,
+minimum on duty), each returning its objective/penalty terms → solve → a frozen result with status,
+objective, bound and gap. Coverage and minimum-on-duty are soft with a penalty far above any labour
+cost, so an impossible ask still returns the best partial plan and names the short intervals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from simulation import format_clock
+
+from .shifts import Grid, ShiftTemplate, coverage_matrix, greedy_cover, interval_staffed
+
+__all__ = ["DayRoster", "RosterInput", "ShiftCount", "solve_day_roster", "status_name", "windows_text"]
+
+Terms = list[tuple[int, cp_model.IntVar]]
+
+
+@dataclass(frozen=True)
+class RosterInput:
+    """Everything the day roster needs, as plain numbers.
+
+    ``need_no_pitch`` / ``need_pitch`` are counters needed per interval without / with pitching
+    (may exceed ``physical``); ``pitch_value`` is the expected pitch margin per interval (money)
+    earned if that interval pitches. ``cost_per_hour`` is the loaded staff cost.
+    """
+
+    grid: Grid
+    templates: tuple[ShiftTemplate, ...]
+    need_no_pitch: tuple[int, ...]
+    need_pitch: tuple[int, ...]
+    pitch_value: tuple[float, ...]
+    physical: int
+    min_on_duty: int
+    cost_per_hour: float
+    allow_pitch: bool = True
+
+
+@dataclass(frozen=True)
+class ShiftCount:
+    """``count`` people working ``template``."""
+
+    start: str
+    end: str
+    length_hours: float
+    break_start: str | None
+    count: int
+    template: ShiftTemplate = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DayRoster:
+    """A solved day roster. ``status`` is CP-SAT's (OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN, ...)."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    shifts: tuple[ShiftCount, ...]
+    staffed: tuple[int, ...]
+    pitch: tuple[bool, ...]
+    required: tuple[int, ...]
+    shortfall: tuple[int, ...]
+    staff_hours: float
+    staff_cost: float
+    pitch_value: float
+    solve_time_s: float
+    explanation: tuple[str, ...]
+    greedy_cost: float | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+
+def status_name(code: object) -> str:
+    names: dict[object, str] = {
+        cp_model.OPTIMAL: "OPTIMAL",
+        cp_model.FEASIBLE: "FEASIBLE",
+        cp_model.INFEASIBLE: "INFEASIBLE",
+        cp_model.MODEL_INVALID: "MODEL_INVALID",
+        cp_model.UNKNOWN: "UNKNOWN",
+    }
+    return names.get(code, str(code))
+
+
+def _cents(x: float) -> int:
+    return round(x * 100)
+
+
+# ---------------------------------------------------------------------------------------------
+# builders: one per constraint family, each returns its objective terms (coefficient, variable)
+# ---------------------------------------------------------------------------------------------
+
+
+def add_shift_costs(model: cp_model.CpModel, data: RosterInput) -> tuple[list[cp_model.IntVar], Terms]:
+    """One integer per template (how many people work it); cost = paid minutes × hourly rate."""
+    x = [
+        model.new_int_var(0, data.physical, f"shifts[{t.label(data.grid.open_min)}]")
+        for t in data.templates
+    ]
+    terms = [(_cents(t.length / 60 * data.cost_per_hour), x[k]) for k, t in enumerate(data.templates)]
+    return x, terms
+
+
+def add_staff_limits(
+    model: cp_model.CpModel, data: RosterInput, x: Sequence[cp_model.IntVar], cov: np.ndarray
+) -> list[cp_model.IntVar]:
+    """On the floor per slot = sum of covering templates, never above the hall's counters (hard)."""
+    on_floor = []
+    for s in range(data.grid.n_slots):
+        v = model.new_int_var(0, data.physical, f"on_floor[{format_clock(data.grid.open_min + s * data.grid.slot_min)}]")
+        model.add(v == sum(x[int(k)] for k in np.flatnonzero(cov[:, s])))
+        on_floor.append(v)
+    return on_floor
+
+
+def add_coverage(
+    model: cp_model.CpModel, data: RosterInput, on_floor: Sequence[cp_model.IntVar], penalty: int
+) -> tuple[list[cp_model.IntVar], list[cp_model.IntVar], Terms]:
+    """Per interval: staffed + shortfall >= need, where need depends on the pitch decision.
+
+    The pitch decision earns ``pitch_value`` and raises the need from ``need_no_pitch`` to
+    ``need_pitch``: pitching is chosen only where its margin pays for the extra staff.
+    """
+    g = data.grid
+    terms: Terms = []
+    short: list[cp_model.IntVar] = []
+    pitch: list[cp_model.IntVar] = []
+    for i in range(g.n_intervals):
+        label = format_clock(g.open_min + i * g.per_interval * g.slot_min)
+        lo, hi = data.need_no_pitch[i], max(data.need_pitch[i], data.need_no_pitch[i])
+        p = model.new_bool_var(f"pitch[{label}]")
+        if not data.allow_pitch or data.pitch_value[i] <= 0:
+            model.add(p == 0)
+        sh = model.new_int_var(0, hi, f"short[{label}]")
+        for s in range(i * g.per_interval, (i + 1) * g.per_interval):
+            model.add(on_floor[s] + sh >= lo + (hi - lo) * p)
+        terms.append((penalty, sh))
+        terms.append((-_cents(data.pitch_value[i]), p))
+        short.append(sh)
+        pitch.append(p)
+    return short, pitch, terms
+
+
+def add_min_on_duty(
+    model: cp_model.CpModel, data: RosterInput, on_floor: Sequence[cp_model.IntVar], penalty: int
+) -> tuple[list[cp_model.IntVar], Terms]:
+    """At least ``min_on_duty`` on the floor in every slot while open (soft: the hall may be smaller)."""
+    terms: Terms = []
+    lack: list[cp_model.IntVar] = []
+    if data.min_on_duty <= 0:
+        return lack, terms
+    for s, v in enumerate(on_floor):
+        d = model.new_int_var(0, data.min_on_duty, f"below_min_on_duty[{format_clock(data.grid.open_min + s * data.grid.slot_min)}]")
+        model.add(v + d >= data.min_on_duty)
+        terms.append((penalty, d))
+        lack.append(d)
+    return lack, terms
+
+
+# ---------------------------------------------------------------------------------------------
+# solve
+# ---------------------------------------------------------------------------------------------
+
+
+def windows_text(flags: Sequence[bool], grid: Grid, value: bool = False) -> list[str]:
+    """Contiguous runs of intervals where ``flags == value`` as "HH:MM-HH:MM"."""
+    step = grid.per_interval * grid.slot_min
+    out = []
+    i = 0
+    n = len(flags)
+    while i < n:
+        if bool(flags[i]) == value:
+            j = i
+            while j + 1 < n and bool(flags[j + 1]) == value:
+                j += 1
+            out.append(f"{format_clock(grid.open_min + i * step)}-{format_clock(grid.open_min + (j + 1) * step)}")
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def _explain(
+    data: RosterInput, required: Sequence[int], staffed: Sequence[int], status: str, cov: np.ndarray
+) -> list[str]:
+    g = data.grid
+    step = g.per_interval * g.slot_min
+    covered_any = [bool(v) for v in np.asarray(cov.any(axis=0)).reshape(g.n_intervals, g.per_interval).all(axis=1)]
+    reasons: list[tuple[int, str]] = []
+    for i in range(g.n_intervals):
+        if staffed[i] >= required[i]:
+            continue
+        if required[i] > data.physical:
+            reasons.append((i, f"needs {required[i]} counters, the hall has {data.physical}"))
+        elif not covered_any[i]:
+            reasons.append((i, f"needs {required[i]} counters but no allowed shift covers it (check earliest start / latest end)"))
+        elif status not in ("OPTIMAL",):
+            reasons.append((i, f"needs {required[i]} counters, the plan found within the time limit has {staffed[i]}"))
+        else:
+            reasons.append((i, f"needs {required[i]} counters; the shift rules and the hall's {data.physical} counters allow {staffed[i]}"))
+    out = []
+    k = 0
+    while k < len(reasons):
+        i, text = reasons[k]
+        j = k
+        while j + 1 < len(reasons) and reasons[j + 1][0] == reasons[j][0] + 1 and reasons[j + 1][1] == text:
+            j += 1
+        a = format_clock(g.open_min + i * step)
+        b = format_clock(g.open_min + (reasons[j][0] + 1) * step)
+        out.append(f"{a}-{b} {text} (short by {required[i] - staffed[i]})")
+        k = j + 1
+    if data.min_on_duty > data.physical:
+        out.append(f"min_on_duty is {data.min_on_duty} but the hall has {data.physical} counters")
+    return out
+
+
+def solve_day_roster(
+    data: RosterInput,
+    time_limit_s: float = 20.0,
+    workers: int = 2,
+    seed: int = 1,
+) -> DayRoster:
+    """Cheapest set of shifts covering the need per interval, with the pitch windows decided jointly.
+
+    Minimises labour cost − expected pitch margin + a shortfall penalty (per missing counter and
+    interval, 1000 × the cost of the longest shift) + the same penalty per missing minimum-on-duty
+    person. The greedy cover is passed as a hint and its cost kept for comparison.
+    """
+    started = time.perf_counter()
+    g = data.grid
+    cov = coverage_matrix(data.templates, g)
+    model = cp_model.CpModel()
+    longest = max((t.length for t in data.templates), default=60)
+    penalty = max(1, _cents(longest / 60 * max(data.cost_per_hour, 1.0)) * 1000)
+    x, cost_terms = add_shift_costs(model, data)
+    on_floor = add_staff_limits(model, data, x, cov)
+    _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
+    _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
+    terms = cost_terms + cov_terms + duty_terms
+    model.minimize(sum(c * v for c, v in terms))
+
+    need_np = np.asarray(data.need_no_pitch, dtype=int)
+    greedy = greedy_cover(data.templates, g, np.maximum(need_np, data.min_on_duty), data.physical, data.cost_per_hour / 60)
+    counts = np.bincount(np.asarray(greedy, dtype=int), minlength=len(data.templates)) if greedy else np.zeros(len(data.templates), int)
+    greedy_cost = float(sum(counts[k] * t.length / 60 * data.cost_per_hour for k, t in enumerate(data.templates)))
+    for k, v in enumerate(x):
+        model.add_hint(v, int(counts[k]))
+    for p in pitch:
+        model.add_hint(p, 0)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.random_seed = int(seed)
+    code = solver.solve(model)
+    status = status_name(code)
+    elapsed = time.perf_counter() - started
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        n = g.n_intervals
+        return DayRoster(
+            status=status, objective=None, bound=None, gap=None, shifts=(), staffed=(0,) * n, pitch=(False,) * n,
+            required=tuple(int(v) for v in need_np), shortfall=tuple(int(v) for v in need_np), staff_hours=0.0,
+            staff_cost=0.0, pitch_value=0.0, solve_time_s=elapsed,
+            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",), greedy_cost=greedy_cost,
+        )
+    xs = np.array([solver.value(v) for v in x], dtype=int)
+    slots = np.array([solver.value(v) for v in on_floor], dtype=int)
+    staffed = interval_staffed(slots, g)
+    pitched = [bool(solver.value(p)) for p in pitch]
+    required = [
+        max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i] for i in range(g.n_intervals)
+    ]
+    shortfall = [max(0, required[i] - int(staffed[i])) for i in range(g.n_intervals)]
+    shifts = tuple(
+        ShiftCount(
+            start=format_clock(g.open_min + t.start),
+            end=format_clock(g.open_min + t.end),
+            length_hours=t.length / 60,
+            break_start=format_clock(g.open_min + t.break_start) if t.break_start is not None else None,
+            count=int(xs[k]),
+            template=t,
+        )
+        for k, t in enumerate(data.templates)
+        if xs[k] > 0
+    )
+    hours = float(sum(xs[k] * t.length for k, t in enumerate(data.templates)) / 60)
+    objective = solver.objective_value / 100
+    bound = solver.best_objective_bound / 100
+    gap = abs(objective - bound) / max(abs(objective), 1.0)
+    return DayRoster(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        shifts=shifts,
+        staffed=tuple(int(v) for v in staffed),
+        pitch=tuple(pitched),
+        required=tuple(int(v) for v in required),
+        shortfall=tuple(shortfall),
+        staff_hours=hours,
+        staff_cost=hours * data.cost_per_hour,
+        pitch_value=float(sum(data.pitch_value[i] for i in range(g.n_intervals) if pitched[i])),
+        solve_time_s=elapsed,
+        explanation=tuple(_explain(data, required, [int(v) for v in staffed], status, cov)),
+        greedy_cost=greedy_cost,
+    )

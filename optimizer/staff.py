@@ -1,0 +1,223 @@
+"""Named staff: who can work when, contract hours and closing duties (validated, immutable).
+
+Built from plain data by :func:`staff_from_data`; :mod:`optimizer.io` reads the YAML or CSV file.
+Every problem is collected and reported together as ``FILE: staff[3](Ana).availability.mon: ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simulation import ScenarioError
+from simulation.clock import format_clock, parse_window
+from simulation.scenario import WEEKDAYS
+
+__all__ = ["StaffMember", "StaffRules", "staff_from_data", "staff_rows_to_data"]
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One person. ``availability[d]`` lists (start, end) windows in minutes after midnight; empty = off."""
+
+    name: str
+    availability: tuple[tuple[tuple[int, int], ...], ...]
+    min_hours: float
+    max_hours: float
+    can_close: bool = True
+    max_days: int = 7
+
+    def available(self, day: int, start: int, end: int) -> bool:
+        return any(a <= start and end <= b for a, b in self.availability[day])
+
+    def describe_availability(self) -> str:
+        parts = []
+        for d, wins in enumerate(self.availability):
+            if wins:
+                parts.append(WEEKDAYS[d] + " " + ",".join(f"{format_clock(a)}-{format_clock(b)}" for a, b in wins))
+        return "; ".join(parts) or "never available"
+
+
+@dataclass(frozen=True)
+class StaffRules:
+    """The staff list and the rules that apply to all of them."""
+
+    staff: tuple[StaffMember, ...]
+    min_rest_hours: float = 11.0
+    fair_closing_weight: float = 1.0
+    """Objective weight of the closing spread (max − min closings), in staff-hours of cost per closing."""
+
+
+_ALL_DAY = ((0, 24 * 60),)
+_PERSON_KEYS = ("name", "availability", "min_hours", "max_hours", "days_off", "can_close", "max_days")
+_TOP_KEYS = ("staff", "min_rest_hours", "fair_closing_weight")
+
+
+def _windows(value: Any, where: str, problems: list[tuple[str, str]]) -> tuple[tuple[int, int], ...]:
+    if value is None or value is False or value in ("", "-", "off"):
+        return ()
+    if value is True or value in ("all", "any"):
+        return _ALL_DAY
+    items = value if isinstance(value, list | tuple) else str(value).replace(";", ",").split(",")
+    out = []
+    for w in items:
+        try:
+            out.append(parse_window(str(w).strip()))
+        except (ValueError, TypeError) as exc:
+            problems.append((where, f"window {w!r} is not HH:MM-HH:MM ({exc})"))
+    return tuple(out)
+
+
+def _number(value: Any, where: str, problems: list[tuple[str, str]], lo: float = 0.0) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        problems.append((where, f"must be a number of hours, got {value!r}"))
+        return None
+    if not x >= lo or x != x or x == float("inf"):
+        problems.append((where, f"must be a finite number >= {lo:g}, got {value!r}"))
+        return None
+    return x
+
+
+def _bool(value: Any, where: str, problems: list[tuple[str, str]]) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "y"):
+        return True
+    if text in ("false", "no", "0", "n"):
+        return False
+    problems.append((where, f"must be true or false, got {value!r}"))
+    return True
+
+
+def _day(value: Any, where: str, problems: list[tuple[str, str]]) -> int | None:
+    text = str(value).strip().lower()[:3]
+    if text in WEEKDAYS:
+        return WEEKDAYS.index(text)
+    problems.append((where, f"unknown weekday {value!r}; use one of {', '.join(WEEKDAYS)}"))
+    return None
+
+
+def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
+    """Validate plain data into :class:`StaffRules`, or raise ``ScenarioError`` listing every problem.
+
+    Accepted shape::
+
+        min_rest_hours: 11
+        staff:
+          - name: Ana
+            min_hours: 24            # contract hours per week
+            max_hours: 40
+            days_off: [sun]
+            can_close: true
+            availability: {mon: ["09:00-18:00"], sat: ["09:00-14:00"]}   # omitted: any time
+    """
+    problems: list[tuple[str, str]] = []
+    if isinstance(data, list):
+        data = {"staff": data}
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, [("", f"a staff file must be a mapping with a `staff` list, got {type(data).__name__}")])
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append((str(key), f"unknown key; allowed here: {', '.join(_TOP_KEYS)}"))
+    rest = _number(data.get("min_rest_hours", 11.0), "min_rest_hours", problems)
+    weight = _number(data.get("fair_closing_weight", 1.0), "fair_closing_weight", problems)
+    people = data.get("staff")
+    if not isinstance(people, list) or not people:
+        problems.append(("staff", "needs a non-empty list of people (name, min_hours, max_hours, ...)"))
+        raise ScenarioError(source, problems)
+    staff: list[StaffMember] = []
+    names: list[str] = []
+    for idx, raw in enumerate(people):
+        label = f"staff[{idx}]"
+        if not isinstance(raw, Mapping):
+            problems.append((label, f"must be a mapping (name, min_hours, ...), got {raw!r}"))
+            continue
+        name = str(raw.get("name", "")).strip()
+        if name:
+            label = f"staff[{idx}]({name})"
+        else:
+            problems.append((label + ".name", "is required but missing"))
+        for key in raw:
+            if key not in _PERSON_KEYS:
+                problems.append((f"{label}.{key}", f"unknown key; allowed here: {', '.join(_PERSON_KEYS)}"))
+        lo = _number(raw.get("min_hours", 0), f"{label}.min_hours", problems)
+        hi = _number(raw.get("max_hours", 40), f"{label}.max_hours", problems)
+        if lo is not None and hi is not None and lo > hi:
+            problems.append((f"{label}.min_hours", f"{lo:g} is more than max_hours {hi:g}"))
+        avail_raw = raw.get("availability")
+        avail: list[tuple[tuple[int, int], ...]] = []
+        if avail_raw is None:
+            avail = [_ALL_DAY] * 7
+        elif isinstance(avail_raw, Mapping):
+            for key in avail_raw:
+                _day(key, f"{label}.availability.{key}", problems)
+            lowered = {str(k).strip().lower()[:3]: v for k, v in avail_raw.items()}
+            for wd in WEEKDAYS:
+                avail.append(_windows(lowered.get(wd), f"{label}.availability.{wd}", problems))
+        else:
+            problems.append((f"{label}.availability", f"must map weekdays to windows (mon: ['09:00-17:00']), got {avail_raw!r}"))
+            avail = [_ALL_DAY] * 7
+        off = raw.get("days_off") or []
+        if isinstance(off, str):
+            off = [p for p in off.replace(";", ",").split(",") if p.strip()]
+        for j, dname in enumerate(off if isinstance(off, list | tuple) else [off]):
+            d = _day(dname, f"{label}.days_off[{j}]", problems)
+            if d is not None:
+                avail[d] = ()
+        max_days = raw.get("max_days", 7)
+        if not isinstance(max_days, int) or isinstance(max_days, bool) or not 0 <= max_days <= 7:
+            try:
+                max_days = int(str(max_days))
+                if not 0 <= max_days <= 7:
+                    raise ValueError
+            except ValueError:
+                problems.append((f"{label}.max_days", f"must be a whole number 0-7, got {raw.get('max_days')!r}"))
+                max_days = 7
+        if name in names:
+            problems.append((f"{label}.name", f"{name!r} appears twice; names must be unique"))
+        names.append(name)
+        staff.append(
+            StaffMember(
+                name=name or f"person {idx + 1}",
+                availability=tuple(avail),
+                min_hours=lo or 0.0,
+                max_hours=hi if hi is not None else 40.0,
+                can_close=_bool(raw.get("can_close", True), f"{label}.can_close", problems),
+                max_days=int(max_days),
+            )
+        )
+    if problems:
+        raise ScenarioError(source, problems)
+    return StaffRules(staff=tuple(staff), min_rest_hours=rest if rest is not None else 11.0, fair_closing_weight=weight or 0.0)
+
+
+def staff_rows_to_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """CSV rows (name, min_hours, max_hours, days_off, can_close, max_days, mon..sun) → staff data.
+
+    A weekday cell holds windows separated by ``;`` ("09:00-13:00;14:00-18:00"), ``all`` or empty/``-``
+    for not available; a file with no weekday columns means available any time.
+    """
+    people = []
+    for row in rows:
+        person: dict[str, Any] = {}
+        avail: dict[str, Any] = {}
+        for key, value in row.items():
+            k = str(key).strip().lower()
+            v = "" if value is None else str(value).strip()
+            if k in WEEKDAYS:
+                avail[k] = v.split(";") if v and v not in ("-", "off") else None
+                if v.lower() in ("all", "any"):
+                    avail[k] = "all"
+            elif k == "days_off":
+                person[k] = [p for p in v.split(";") if p]
+            elif v != "":
+                person[k] = v
+        if avail:
+            person["availability"] = avail
+        people.append(person)
+    return {"staff": people}
+
