@@ -1,0 +1,554 @@
+"""KPIs, confidence intervals and tidy frames: the one place where results are computed.
+
+Per replication, :func:`summarise_day` turns a :class:`~simulation.engine.DayLog` into three small
+arrays (day KPIs, interval × KPI, segment × KPI) with numpy only, inside the worker process, so a
+1,000-replication run holds a few megabytes, not millions of customer records. :func:`build_result`
+stacks them and computes means and 95% Student t confidence intervals (:func:`mean_ci`) once.
+
+KPI definitions (DESIGN.md "KPIs"), with the precise conventions:
+
+* **wait** = counter service start − joining the counter queue, for customers served at a counter,
+  including those who came on from a failed kiosk visit. ``mean_wait_min`` and ``p90_wait_min``
+  (linear-interpolated 90th percentile) are per replication, then averaged over replications.
+  ``prob_wait``: share of counter-served customers whose wait was > 0.
+* **service_level** = counter customers served within ``target_wait_min`` (wait <= target) /
+  (counter customers served + counter customers who abandoned). Balked customers and kiosk-only
+  customers are not in it.
+* **abandonment_rate** = abandoned / customers who joined the counter queue (balkers never joined).
+* **utilization** = busy counter-minutes / staffed counter-minutes over the opening hours (after
+  warm-up). A counter that finishes its last customer after a schedule drop is on duty while it does,
+  so that overtime counts as staffed too: utilization never exceeds 1.
+* **mean_queue_len**: time-average number waiting at the counters over the opening hours (after
+  warm-up). Time after closing is not in it (it is in ``last_departure_min``).
+* **kiosk_share** = arrivals who used a kiosk (including failed visits that went on to a counter) /
+  arrivals; **kiosk_mean_wait_min** = mean of kiosk start − kiosk queue join over kiosk users.
+* **cross_sell_revenue** = accepted pitches × margin; ``pitches``, ``pitch_accepted`` are counts.
+* **staff_hours** = staffed counter-hours of the schedule over the opening hours (the whole day,
+  warm-up included, because it is paid); ``staff_cost`` = staff_hours × ``costs.staff_hour``.
+  Overtime of the last interval's counters after closing is not included: it shows in
+  ``last_departure_min``.
+* **last_departure_min**: when the last walk-in left, minutes since opening (NaN on a day without
+  walk-ins).
+* counts: ``arrivals`` (walk-ins), ``served`` (once each: kiosk, counter or both), ``abandoned``,
+  ``balked``, ``diverted`` (moved online, never walked in).
+
+Customer KPIs per interval use the interval the customer *arrived* in (diverted demand: the interval
+it would have arrived in); per segment, the customer's segment. With ``warmup_min`` > 0, customers who
+arrive before it are left out of every customer statistic and time averages start at it; intervals
+entirely inside the warm-up have NaN customer KPIs and time averages.
+
+A KPI that has no data in a replication (e.g. the mean wait of a segment nobody from arrived in) is
+NaN there; means and CIs use the replications where it is defined.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .engine import ABANDONED, BALKED, DIVERTED, OUTCOME_NAMES, SERVED, DayLog
+from .scenario import Scenario
+
+CUSTOMER_KPIS = (
+    "mean_wait_min",
+    "p90_wait_min",
+    "prob_wait",
+    "service_level",
+    "abandonment_rate",
+    "kiosk_share",
+    "kiosk_mean_wait_min",
+    "cross_sell_revenue",
+    "arrivals",
+    "served",
+    "abandoned",
+    "balked",
+    "diverted",
+    "pitches",
+    "pitch_accepted",
+)
+
+KPI_NAMES: tuple[str, ...] = (
+    "mean_wait_min",
+    "p90_wait_min",
+    "prob_wait",
+    "service_level",
+    "abandonment_rate",
+    "utilization",
+    "mean_queue_len",
+    "kiosk_share",
+    "kiosk_mean_wait_min",
+    "cross_sell_revenue",
+    "staff_hours",
+    "staff_cost",
+    "last_departure_min",
+    "arrivals",
+    "served",
+    "abandoned",
+    "balked",
+    "diverted",
+    "pitches",
+    "pitch_accepted",
+)
+"""Day-level KPIs, in report order."""
+
+INTERVAL_KPI_NAMES: tuple[str, ...] = (
+    *CUSTOMER_KPIS[:5],
+    "utilization",
+    "mean_queue_len",
+    *CUSTOMER_KPIS[5:],
+    "staffed",
+    "staff_hours",
+    "staff_cost",
+)
+"""Per-interval KPIs: customer KPIs by arrival interval, time averages over the interval's clock time."""
+
+SEGMENT_KPI_NAMES: tuple[str, ...] = CUSTOMER_KPIS
+"""Per-segment KPIs (customer KPIs only)."""
+
+CUSTOMER_COLUMNS = (
+    "replication",
+    "customer",
+    "segment",
+    "transaction",
+    "arrival_min",
+    "used_kiosk",
+    "kiosk_join_min",
+    "kiosk_start_min",
+    "kiosk_end_min",
+    "kiosk_failed",
+    "queue_join_min",
+    "service_start_min",
+    "service_end_min",
+    "counter_id",
+    "pitched",
+    "accepted",
+    "outcome",
+    "wait_min",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# per replication (runs in the worker)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DaySummary:
+    """One replication's KPIs: ``day`` (len KPI_NAMES), ``intervals`` (n_intervals × INTERVAL_KPI_NAMES),
+    ``segments`` (n_segments × SEGMENT_KPI_NAMES); ``customers`` only when asked for."""
+
+    day: np.ndarray
+    intervals: np.ndarray
+    segments: np.ndarray
+    customers: dict[str, np.ndarray] | None = None
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.shape(num), np.nan)
+    np.divide(num, den, out=out, where=np.asarray(den) > 0)
+    return out
+
+
+def _group_p90(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-group 90th percentile (numpy's default linear interpolation), vectorised."""
+    out = np.full(n_groups, np.nan)
+    if len(values) == 0:
+        return out
+    order = np.lexsort((values, group))
+    g, v = group[order], values[order]
+    counts = np.bincount(g, minlength=n_groups)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    pos = 0.9 * (counts[has] - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, counts[has] - 1)
+    base = first[has]
+    out[has] = v[base + lo] + (pos - lo) * (v[base + hi] - v[base + lo])
+    return out
+
+
+def _customer_kpis(
+    group: np.ndarray, n_groups: int, log: DayLog, keep: np.ndarray, target: float, margin: float
+) -> np.ndarray:
+    """CUSTOMER_KPIS for each group (rows), from the customers selected by ``keep``."""
+    g = group[keep]
+    outcome = log.outcome[keep]
+    joined = ~np.isnan(log.queue_join[keep])
+    served = outcome == SERVED
+    counter_served = joined & served
+    abandoned = outcome == ABANDONED
+    wait = (log.service_start - log.queue_join)[keep]
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(g[mask], minlength=n_groups).astype(float)
+
+    def total(mask: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.bincount(g[mask], weights=w[mask], minlength=n_groups)
+
+    arrivals = count(outcome != DIVERTED)
+    n_cs = count(counter_served)
+    n_ab = count(abandoned)
+    n_join = count(joined)
+    used_kiosk = log.used_kiosk[keep]
+    kiosk_wait = (log.kiosk_start - log.kiosk_join)[keep]
+    pitched = log.pitched[keep]
+    accepted = log.accepted[keep]
+    n_acc = count(accepted)
+    out = np.empty((n_groups, len(CUSTOMER_KPIS)))
+    out[:, 0] = _div(total(counter_served, wait), n_cs)
+    out[:, 1] = _group_p90(g[counter_served], wait[counter_served], n_groups)
+    out[:, 2] = _div(count(counter_served & (wait > 0)), n_cs)
+    out[:, 3] = _div(count(counter_served & (wait <= target)), n_cs + n_ab)
+    out[:, 4] = _div(n_ab, n_join)
+    out[:, 5] = _div(count(used_kiosk), arrivals)
+    out[:, 6] = _div(total(used_kiosk, kiosk_wait), count(used_kiosk))
+    out[:, 7] = n_acc * margin
+    out[:, 8] = arrivals
+    out[:, 9] = count(served)
+    out[:, 10] = n_ab
+    out[:, 11] = count(outcome == BALKED)
+    out[:, 12] = count(outcome == DIVERTED)
+    out[:, 13] = count(pitched)
+    out[:, 14] = n_acc
+    return out
+
+
+def _overlap(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Total overlap of the spans [starts, ends) with each window [lo_i, hi_i)."""
+    if len(starts) == 0:
+        return np.zeros(len(lo))
+    ov = np.minimum(ends[:, None], hi[None, :]) - np.maximum(starts[:, None], lo[None, :])
+    return np.clip(ov, 0.0, None).sum(axis=0)
+
+
+def _excess_busy(
+    starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray, staffed: np.ndarray
+) -> np.ndarray:
+    """Counter-minutes in each window during which more counters were busy than staffed.
+
+    This only happens after a schedule drop, while closing counters finish their last customer.
+    """
+    times = np.concatenate([starts, ends])
+    delta = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
+    order = np.lexsort((delta, times))  # at a tie, a finish before a start
+    times, level = times[order], np.cumsum(delta[order])
+    seg_lo, seg_hi, lev = times[:-1], times[1:], level[:-1]
+    ov = np.clip(np.minimum(seg_hi[:, None], hi[None, :]) - np.maximum(seg_lo[:, None], lo[None, :]), 0.0, None)
+    return (np.clip(lev[:, None] - staffed[None, :], 0.0, None) * ov).sum(axis=0)
+
+
+def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_customers: bool = False) -> DaySummary:
+    """Day, interval and segment KPIs of one replication (definitions in the module docstring)."""
+    sc = scenario
+    cust = log.customers
+    length = float(sc.store.interval_min)
+    m = sc.n_intervals
+    warm = float(sc.simulation.warmup_min)
+    close = float(sc.store.duration_min)
+    target = float(sc.store.target_wait_min)
+    margin = float(sc.cross_sell.margin)
+    keep = cust.arrival_min >= warm
+    interval = np.minimum((cust.arrival_min // length).astype(np.int64), m - 1)
+
+    iv = np.full((m, len(INTERVAL_KPI_NAMES)), np.nan)
+    ck = _customer_kpis(interval, m, log, keep, target, margin)
+    day_c = _customer_kpis(np.zeros(len(cust), np.int64), 1, log, keep, target, margin)[0]
+    seg = _customer_kpis(cust.segment.astype(np.int64), len(sc.segments), log, keep, target, margin)
+
+    # Time averages over [max(start, warm-up), end) of each interval.
+    lo = np.maximum(sc.interval_starts.astype(float), warm)
+    hi = sc.interval_starts.astype(float) + length
+    eff = np.clip(hi - lo, 0.0, None)
+    staffed = sc.staffed_schedule().astype(float)
+    joined = ~np.isnan(log.queue_join)
+    q_end = np.where(log.outcome == ABANDONED, log.leave_min, log.service_start)
+    queue_area = _overlap(log.queue_join[joined], q_end[joined], lo, hi)
+    in_service = ~np.isnan(log.service_start)
+    s_start, s_end = log.service_start[in_service], log.service_end[in_service]
+    busy_area = _overlap(s_start, s_end, lo, hi)
+    staffed_area = staffed * eff
+    if np.any(np.diff(staffed) < 0) and len(s_start):
+        staffed_area = staffed_area + _excess_busy(s_start, s_end, lo, hi, staffed)
+
+    ci = {k: i for i, k in enumerate(INTERVAL_KPI_NAMES)}
+    for j, k in enumerate(CUSTOMER_KPIS):
+        iv[:, ci[k]] = ck[:, j]
+    iv[:, ci["utilization"]] = _div(busy_area, staffed_area)
+    iv[:, ci["mean_queue_len"]] = _div(queue_area, eff)
+    hours = staffed * length / 60.0
+    iv[:, ci["staffed"]] = staffed
+    iv[:, ci["staff_hours"]] = hours
+    iv[:, ci["staff_cost"]] = hours * sc.costs.staff_hour
+
+    walked = log.outcome != DIVERTED
+    values = dict(zip(CUSTOMER_KPIS, day_c, strict=True))
+    values["utilization"] = _div(np.array(busy_area.sum()), np.array(staffed_area.sum())).item()
+    values["mean_queue_len"] = queue_area.sum() / (close - warm)
+    values["staff_hours"] = hours.sum()
+    values["staff_cost"] = hours.sum() * sc.costs.staff_hour
+    values["last_departure_min"] = float(log.leave_min[walked].max()) if walked.any() else math.nan
+    day = np.array([values[k] for k in KPI_NAMES], float)
+
+    customers = customer_records(log, replication) if keep_customers else None
+    return DaySummary(day=day, intervals=iv, segments=seg, customers=customers)
+
+
+def customer_records(log: DayLog, replication: int) -> dict[str, np.ndarray]:
+    """Per-customer columns (CUSTOMER_COLUMNS) for the walk-ins of one replication; codes, not names."""
+    walked = np.flatnonzero(log.outcome != DIVERTED)
+    c = log.customers
+    served_counter = (log.outcome == SERVED) & ~np.isnan(log.service_start)
+    wait = np.where(served_counter, log.service_start - log.queue_join, np.nan)
+    cols = {
+        "replication": np.full(len(walked), replication, np.int64),
+        "customer": walked.astype(np.int64),
+        "segment": c.segment,
+        "transaction": c.transaction,
+        "arrival_min": c.arrival_min,
+        "used_kiosk": log.used_kiosk,
+        "kiosk_join_min": log.kiosk_join,
+        "kiosk_start_min": log.kiosk_start,
+        "kiosk_end_min": log.kiosk_end,
+        "kiosk_failed": log.kiosk_failed,
+        "queue_join_min": log.queue_join,
+        "service_start_min": log.service_start,
+        "service_end_min": log.service_end,
+        "counter_id": log.counter_id,
+        "pitched": log.pitched,
+        "accepted": log.accepted,
+        "outcome": log.outcome,
+        "wait_min": wait,
+    }
+    return {k: (v if k in ("replication", "customer") else v[walked]) for k, v in cols.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# across replications
+# ---------------------------------------------------------------------------------------------
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student t confidence interval over axis 0 (replications), ignoring NaN.
+
+    Each column uses the replications where it is defined (n); the half-width is
+    ``t_{(1+level)/2, n-1} · s / sqrt(n)``. With n < 2 the bounds are NaN (no interval can be given);
+    with zero spread they equal the mean.
+    """
+    v = np.asarray(values, float)
+    ok = ~np.isnan(v)
+    n = ok.sum(axis=0)
+    filled = np.where(ok, v, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, filled.sum(axis=0) / np.maximum(n, 1), np.nan)
+        dev = np.where(ok, v - mean, 0.0)
+        var = (dev**2).sum(axis=0) / np.maximum(n - 1, 1)
+        tq = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, tq * np.sqrt(var / np.maximum(n, 1)), np.nan)
+    return mean, mean - half, mean + half
+
+
+def _nan_to_none(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _triple(mean: float, lo: float, hi: float) -> dict[str, float | None]:
+    return {"mean": _nan_to_none(float(mean)), "ci_low": _nan_to_none(float(lo)), "ci_high": _nan_to_none(float(hi))}
+
+
+@dataclass
+class RunResult:
+    """Results of ``run()``: KPI tables with 95% CIs, per-replication frames, provenance.
+
+    ``kpis`` (index KPI name; mean, ci_low, ci_high), ``by_segment`` (segment, kpi, mean, ci_low, ci_high),
+    ``intervals`` (interval, start, kpi, mean, ci_low, ci_high), ``days`` (replication + day KPIs),
+    ``interval_reps`` (replication, interval, start + interval KPIs), ``segment_reps`` (replication,
+    segment + segment KPIs), ``customers`` (per-customer records when asked for, else None).
+    """
+
+    scenario: Scenario
+    replications: int
+    seed: int
+    kpis: pd.DataFrame
+    by_segment: pd.DataFrame
+    intervals: pd.DataFrame
+    days: pd.DataFrame
+    interval_reps: pd.DataFrame
+    segment_reps: pd.DataFrame
+    customers: pd.DataFrame | None
+    provenance: dict[str, Any]
+    day_values: np.ndarray
+    """(replications × KPI_NAMES) array behind ``days`` (for paired comparisons)."""
+    interval_values: np.ndarray
+    """(replications × intervals × INTERVAL_KPI_NAMES) array behind ``interval_reps``."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``storeq run --format json`` object (DESIGN.md CLI contract); NaN becomes null."""
+        k = self.kpis[["mean", "ci_low", "ci_high"]].to_numpy(float)
+        kpis = {str(name): _triple(*k[i]) for i, name in enumerate(self.kpis.index)}
+        by_segment: dict[str, dict[str, Any]] = {}
+        b = self.by_segment[["mean", "ci_low", "ci_high"]].to_numpy(float)
+        for i, (seg, kpi) in enumerate(zip(self.by_segment["segment"], self.by_segment["kpi"], strict=True)):
+            by_segment.setdefault(str(seg), {})[str(kpi)] = _triple(*b[i])
+        rows: list[dict[str, Any]] = [{"start": start} for start in self.scenario.interval_labels]
+        v = self.intervals[["mean", "ci_low", "ci_high"]].to_numpy(float)
+        for i, (iv, kpi) in enumerate(zip(self.intervals["interval"], self.intervals["kpi"], strict=True)):
+            rows[int(iv)][str(kpi)] = _triple(*v[i])
+        intervals = rows
+        out = {
+            "scenario": self.scenario.name,
+            "replications": self.replications,
+            "seed": self.seed,
+            "kpis": kpis,
+            "by_segment": by_segment,
+            "intervals": intervals,
+            "provenance": self.provenance,
+        }
+        # Round-trip once so the object is plain JSON (numpy scalars → Python).
+        return json.loads(json.dumps(out, default=_json_default, allow_nan=False))
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        v = x.item()
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def build_result(
+    scenario: Scenario,
+    seed: int,
+    summaries: list[DaySummary],
+    provenance: dict[str, Any],
+) -> RunResult:
+    """Stack per-replication summaries (in replication order) into a :class:`RunResult`."""
+    r_n = len(summaries)
+    m = scenario.n_intervals
+    labels = scenario.interval_labels
+    seg_names = [s.name for s in scenario.segments]
+    day = np.stack([s.day for s in summaries]) if r_n else np.empty((0, len(KPI_NAMES)))
+    iv = np.stack([s.intervals for s in summaries]) if r_n else np.empty((0, m, len(INTERVAL_KPI_NAMES)))
+    sg = np.stack([s.segments for s in summaries]) if r_n else np.empty((0, len(seg_names), len(SEGMENT_KPI_NAMES)))
+    reps = np.arange(r_n)
+
+    days = pd.DataFrame(day, columns=list(KPI_NAMES))
+    days.insert(0, "replication", reps)
+    mean, lo, hi = mean_ci(day)
+    kpis = pd.DataFrame({"mean": mean, "ci_low": lo, "ci_high": hi}, index=pd.Index(KPI_NAMES, name="kpi"))
+
+    interval_reps = pd.DataFrame(iv.reshape(r_n * m, -1), columns=list(INTERVAL_KPI_NAMES))
+    interval_reps.insert(0, "start", np.tile(np.asarray(labels, dtype=object), r_n))
+    interval_reps.insert(0, "interval", np.tile(np.arange(m), r_n))
+    interval_reps.insert(0, "replication", np.repeat(reps, m))
+    mean, lo, hi = mean_ci(iv)
+    k_n = len(INTERVAL_KPI_NAMES)
+    intervals = pd.DataFrame(
+        {
+            "interval": np.repeat(np.arange(m), k_n),
+            "start": np.repeat(np.asarray(labels, dtype=object), k_n),
+            "kpi": np.tile(np.asarray(INTERVAL_KPI_NAMES, dtype=object), m),
+            "mean": mean.ravel(),
+            "ci_low": lo.ravel(),
+            "ci_high": hi.ravel(),
+        }
+    )
+
+    s_n = len(seg_names)
+    segment_reps = pd.DataFrame(sg.reshape(r_n * s_n, -1), columns=list(SEGMENT_KPI_NAMES))
+    segment_reps.insert(0, "segment", np.tile(np.asarray(seg_names, dtype=object), r_n))
+    segment_reps.insert(0, "replication", np.repeat(reps, s_n))
+    mean, lo, hi = mean_ci(sg)
+    ks = len(SEGMENT_KPI_NAMES)
+    by_segment = pd.DataFrame(
+        {
+            "segment": np.repeat(np.asarray(seg_names, dtype=object), ks),
+            "kpi": np.tile(np.asarray(SEGMENT_KPI_NAMES, dtype=object), s_n),
+            "mean": mean.ravel(),
+            "ci_low": lo.ravel(),
+            "ci_high": hi.ravel(),
+        }
+    )
+
+    customers = None
+    if r_n and summaries[0].customers is not None:
+        customers = customers_frame(scenario, [s.customers for s in summaries if s.customers is not None])
+
+    return RunResult(
+        scenario=scenario,
+        replications=r_n,
+        seed=seed,
+        kpis=kpis,
+        by_segment=by_segment,
+        intervals=intervals,
+        days=days,
+        interval_reps=interval_reps,
+        segment_reps=segment_reps,
+        customers=customers,
+        provenance=provenance,
+        day_values=day,
+        interval_values=iv,
+    )
+
+
+def customers_frame(scenario: Scenario, parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Per-customer records of all replications as one tidy frame (names instead of codes)."""
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in CUSTOMER_COLUMNS}
+    df = pd.DataFrame(cols)
+    df["segment"] = np.asarray([s.name for s in scenario.segments], dtype=object)[cols["segment"]]
+    df["transaction"] = np.asarray([t.name for t in scenario.transactions], dtype=object)[cols["transaction"]]
+    df["outcome"] = np.asarray(OUTCOME_NAMES, dtype=object)[cols["outcome"].astype(int)]
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CompareResult:
+    """Scenarios run on common random numbers, with paired differences against the first.
+
+    ``differences``: scenario, kpi, diff_mean, diff_ci_low, diff_ci_high (day KPIs);
+    ``interval_differences``: scenario, interval, start, kpi, diff_mean, diff_ci_low, diff_ci_high
+    (only when all scenarios share the interval grid; empty otherwise).
+    """
+
+    results: list[RunResult]
+    labels: list[str]
+    differences: pd.DataFrame
+    interval_differences: pd.DataFrame
+
+
+def paired_differences(results: list[RunResult], labels: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-replication difference (scenario − first), then mean and Student t CI over replications.
+
+    Pairing replication r with replication r is what makes common random numbers pay off: both saw the
+    same customers, so the variance of the difference is far below the sum of the variances.
+    """
+    base = results[0]
+    rows = []
+    irows = []
+    same_grid = all(r.scenario.interval_labels == base.scenario.interval_labels for r in results)
+    m = base.scenario.n_intervals
+    for res, label in zip(results[1:], labels[1:], strict=True):
+        d = res.day_values - base.day_values
+        mean, lo, hi = mean_ci(d)
+        for k, name in enumerate(KPI_NAMES):
+            rows.append((label, name, mean[k], lo[k], hi[k]))
+        if same_grid:
+            mean, lo, hi = mean_ci(res.interval_values - base.interval_values)
+            for i, start in enumerate(base.scenario.interval_labels):
+                for k, name in enumerate(INTERVAL_KPI_NAMES):
+                    irows.append((label, i, start, name, mean[i, k], lo[i, k], hi[i, k]))
+    cols = ["scenario", "kpi", "diff_mean", "diff_ci_low", "diff_ci_high"]
+    icols = ["scenario", "interval", "start", "kpi", "diff_mean", "diff_ci_low", "diff_ci_high"]
+    del m
+    return pd.DataFrame(rows, columns=cols), pd.DataFrame(irows, columns=icols)
