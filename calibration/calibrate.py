@@ -1,0 +1,569 @@
+"""From a cleaned ticket log to a v1 scenario, with the evidence behind every number.
+
+Each fit is a small pure function over the ticket table (vectorised: a million tickets take seconds):
+
+- :func:`fit_arrivals` — a Poisson model ``count[day, interval] = base[interval] × weekday[day] ×
+  day_of_month[day]`` fitted by maximum likelihood (iterative proportional fitting, which is the MLE
+  of this log-linear model). Day-of-month factors are kept only where a day of the month stands out
+  beyond noise (|z| > 3 and > 5%), so one ordinary busy Tuesday does not become a "factor".
+- :func:`fit_shares` — segment and transaction shares of tickets, kiosk share of kiosk-eligible ones.
+- service times and patience — :mod:`calibration.fitting`.
+- :func:`fit_staffing` — counters on duty per interval from when each counter was active.
+
+:func:`calibrate` ties them together and writes the scenario YAML text itself, with a comment on
+every number saying where it came from, then loads it back through the scenario validator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation import Scenario, format_clock, scenario_from_yaml
+
+from .fitting import MIN_TIME_MIN, PatienceFit, ServiceFit, fit_patience, fit_service
+from .logformat import CleanLog
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MIN_SERVICE_N = 30
+"""Below this many timed services a transaction's own fit is too noisy; the pooled fit is used."""
+MIN_PATIENCE_EVENTS = 30
+"""A segment needs this many abandonments for its own patience fit; otherwise all segments pooled."""
+MIN_KIOSK_SHARE = 0.005
+"""A transaction counts as kiosk-eligible when at least this share of its tickets used a kiosk."""
+DOM_Z = 3.0
+DOM_MIN_EFFECT = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrivalFit:
+    """Arrival profile and day factors.
+
+    ``base_per_hour``: arrivals per hour per interval on a day with factor 1 (the typical day).
+    ``weekday`` (7, Monday first; NaN for weekdays not in the log) and ``day_of_month`` ({day: f}).
+    ``counts``: observed tickets per (day, interval) — rows are days, columns intervals.
+    """
+
+    base_per_hour: np.ndarray
+    weekday: np.ndarray
+    day_of_month: dict[int, float]
+    dom_table: pd.DataFrame
+    counts: pd.DataFrame
+
+    def day_factor(self, day: pd.Timestamp) -> float:
+        w = self.weekday[day.weekday()]
+        return (1.0 if not np.isfinite(w) else float(w)) * self.day_of_month.get(day.day, 1.0)
+
+
+def interval_index(minutes: np.ndarray, open_min: int, interval_min: int, n: int) -> np.ndarray:
+    """Interval number for minutes after midnight (−1 outside opening hours)."""
+    idx = np.floor((np.asarray(minutes, float) - open_min) / interval_min)
+    idx = np.where(np.isfinite(idx) & (idx >= 0) & (idx < n), idx, -1)
+    return idx.astype(np.int64)
+
+
+def _day_counts(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> pd.DataFrame:
+    idx = interval_index(t["issued_min"].to_numpy(), open_min, interval_min, n)
+    days, day_code = np.unique(t["day"].to_numpy(), return_inverse=True)
+    ok = idx >= 0
+    flat = np.bincount(day_code[ok] * n + idx[ok], minlength=len(days) * n).reshape(len(days), n)
+    return pd.DataFrame(flat, index=pd.DatetimeIndex(days, name="day"), columns=range(n))
+
+
+def fit_arrivals(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> ArrivalFit:
+    """Fit base profile × weekday × day-of-month by Poisson maximum likelihood (see module docstring)."""
+    counts = _day_counts(t, open_min, interval_min, n)
+    c = counts.to_numpy(float)
+    days = pd.DatetimeIndex(counts.index)
+    wd = days.day_of_week.to_numpy()
+    dom = days.day.to_numpy()
+    tot = c.sum(axis=1)
+    present_wd = np.unique(wd)
+
+    def ipf(flagged: set[int], iters: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        w = np.ones(7)
+        m = np.ones(32)
+        for _ in range(iters):
+            f = w[wd] * m[dom]
+            base = c.sum(axis=0) / f.sum()
+            big_b = base.sum()
+            w_new = w.copy()
+            for k in present_wd:
+                sel = wd == k
+                w_new[k] = tot[sel].sum() / (big_b * m[dom[sel]].sum())
+            m_new = np.ones(32)
+            for j in flagged:
+                sel = dom == j
+                m_new[j] = tot[sel].sum() / (big_b * w_new[wd[sel]].sum())
+            done = np.allclose(w_new, w, rtol=1e-10) and np.allclose(m_new, m, rtol=1e-10)
+            w, m = w_new, m_new
+            if done:
+                break
+        # weekday factors average 1 over the weekdays seen, so `base` is an ordinary day's profile
+        scale = w[present_wd].mean()
+        w = w / scale
+        base = c.sum(axis=0) / (w[wd] * m[dom]).sum()
+        return base, w, m
+
+    flagged: set[int] = set()
+    table = pd.DataFrame()
+    for _ in range(3):  # flag, refit, re-flag: a strong month-end must not distort the weekday factors
+        base, w, m = ipf(flagged)
+        expected_wo_dom = base.sum() * w[wd]  # what each day would have had without its own factor
+        rows = []
+        resid = (tot - expected_wo_dom * m[dom]) / np.sqrt(np.maximum(expected_wo_dom * m[dom], 1e-9))
+        unflagged = ~np.isin(dom, list(flagged))
+        phi = float(np.mean(resid[unflagged] ** 2)) if unflagged.sum() > 3 else 1.0
+        phi = max(phi, 1.0)  # real logs are over-dispersed (weather, promotions): widen, never narrow
+        for j in np.unique(dom):
+            sel = dom == j
+            obs, exp = float(tot[sel].sum()), float(expected_wo_dom[sel].sum())
+            ratio = obs / exp if exp > 0 else 1.0
+            z = (obs - exp) / math.sqrt(phi * max(exp, 1e-9))
+            rows.append({"day_of_month": int(j), "days": int(sel.sum()), "observed": obs, "expected_without_factor": exp, "ratio": ratio, "z": z})
+        table = pd.DataFrame(rows)
+        big = (table["z"].abs() > DOM_Z) & ((table["ratio"] - 1).abs() > DOM_MIN_EFFECT)
+        new = {int(j) for j in table.loc[big, "day_of_month"]}
+        if new == flagged:
+            break
+        flagged = new
+    base, w, m = ipf(flagged)
+    table["factor"] = [float(m[j]) if j in flagged else 1.0 for j in table["day_of_month"]]
+    weekday = np.where(np.isin(np.arange(7), present_wd), w, np.nan)
+    per_hour = base * 60.0 / interval_min
+    return ArrivalFit(per_hour, weekday, {j: float(m[j]) for j in sorted(flagged)}, table, counts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Shares:
+    segments: dict[str, float]
+    transactions: dict[str, float]
+    kiosk_eligible: tuple[str, ...]
+    kiosk_adoption: float | None
+    kiosk_tickets: int
+    eligible_tickets: int
+
+
+def _shares(counts: pd.Series) -> dict[str, float]:
+    counts = counts[counts > 0].sort_values(ascending=False)
+    total = float(counts.sum())
+    out = {str(k): round(float(v) / total, 4) for k, v in counts.items()}
+    first = next(iter(out))
+    out[first] = round(out[first] + (1.0 - sum(out.values())), 6)  # file shares must add to 1 exactly
+    return out
+
+
+def fit_shares(t: pd.DataFrame) -> Shares:
+    """Shares of tickets by segment and transaction; kiosk share of kiosk-eligible transactions."""
+    seg = _shares(t["segment"].value_counts(sort=False))
+    tx = _shares(t["transaction"].value_counts(sort=False))
+    by = pd.crosstab(t["transaction"], t["channel"])
+    kiosk = by["kiosk"] if "kiosk" in by else pd.Series(0, index=by.index)
+    share = kiosk / by.sum(axis=1)
+    eligible = tuple(str(x) for x in share.index[share >= MIN_KIOSK_SHARE] if str(x) in tx)
+    n_k = int(kiosk[list(eligible)].sum()) if eligible else 0
+    n_e = int(by.loc[list(eligible)].to_numpy().sum()) if eligible else 0
+    return Shares(seg, tx, eligible, (n_k / n_e) if n_e else None, n_k, n_e)
+
+
+def _durations(t: pd.DataFrame, channel: str) -> pd.DataFrame:
+    sel = (t["channel"] == channel) & (t["outcome"] == "served") & t["times_ok"]
+    d = t.loc[sel, ["transaction"]].copy()
+    d["minutes"] = (t.loc[sel, "end_min"] - t.loc[sel, "start_min"]).to_numpy()
+    return d[np.isfinite(d["minutes"]) & (d["minutes"] >= 0)]
+
+
+def fit_services(t: pd.DataFrame, channel: str, names: list[str]) -> dict[str, tuple[ServiceFit, bool]]:
+    """Service fit per transaction on one channel; (fit, own) — own False when the pooled fit was used."""
+    d = _durations(t, channel)
+    out: dict[str, tuple[ServiceFit, bool]] = {}
+    pooled: ServiceFit | None = None
+    groups = {str(k): g["minutes"].to_numpy() for k, g in d.groupby("transaction", observed=True)}
+    for name in names:
+        x = groups.get(name, np.zeros(0))
+        if len(x) >= MIN_SERVICE_N:
+            out[name] = (fit_service(x), True)
+        else:
+            if pooled is None and len(d) >= 2:
+                pooled = fit_service(d["minutes"].to_numpy())
+            if pooled is not None:
+                out[name] = (pooled, False)
+    return out
+
+
+def patience_data(t: pd.DataFrame) -> pd.DataFrame:
+    """Counter tickets as patience observations: wait and kind (event / right / left)."""
+    sel = (t["channel"] == "counter") & t["times_ok"]
+    d = t.loc[sel]
+    outcome = d["outcome"].to_numpy()
+    called = d["called_min"].to_numpy()
+    start = d["start_min"].to_numpy()
+    end_wait = np.where(np.isfinite(called), called, start)
+    wait = end_wait - d["issued_min"].to_numpy()
+    kind = np.select([outcome == "abandoned", outcome == "served", outcome == "no_show"], ["event", "right", "left"], "")
+    ok = np.isfinite(wait) & (kind != "")
+    return pd.DataFrame({"segment": d["segment"].to_numpy()[ok], "wait": np.maximum(wait[ok], MIN_TIME_MIN), "kind": kind[ok]})
+
+
+def fit_patiences(t: pd.DataFrame, segments: list[str]) -> tuple[dict[str, tuple[PatienceFit, bool]], PatienceFit | None]:
+    """Patience per segment (own fit when it has enough abandonments, else the pooled fit)."""
+    d = patience_data(t)
+    if d.empty or not (d["kind"] == "event").any():
+        return {}, None
+    pooled = fit_patience(d["wait"].to_numpy(), d["kind"].to_numpy())
+    out: dict[str, tuple[PatienceFit, bool]] = {}
+    for name in segments:
+        g = d[d["segment"] == name]
+        if int((g["kind"] == "event").sum()) >= MIN_PATIENCE_EVENTS:
+            out[name] = (fit_patience(g["wait"].to_numpy(), g["kind"].to_numpy()), True)
+        else:
+            out[name] = (pooled, False)
+    return out, pooled
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffingFit:
+    staffed: np.ndarray
+    """Typical counters on duty per interval (median over days)."""
+    per_day: pd.DataFrame
+    """Counters on duty per (day, interval), from each counter's first-to-last activity."""
+    active: pd.DataFrame
+    """Distinct counters with a service in each (day, interval) — the raw activity count."""
+    physical: int
+    method: str
+
+
+def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> StaffingFit:
+    """Counters on duty per interval from counter activity.
+
+    A counter is on duty in every interval from the one where it started its first service of the
+    day to the one where it started its last: an idle spell between two customers does not close
+    it, and a customer finished just after the counter closed does not keep it open (starts, not
+    ends, mark the span). The raw count of distinct counters serving in each interval is kept for
+    the report.
+    """
+    sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"] & t["counter_id"].notna()
+    d = t.loc[sel, ["day", "counter_id", "start_min", "end_min"]]
+    d = d[np.isfinite(d["start_min"]) & np.isfinite(d["end_min"])]
+    days = pd.DatetimeIndex(np.unique(t["day"].to_numpy()))
+    if d.empty:
+        zero = pd.DataFrame(np.zeros((len(days), n), int), index=days, columns=range(n))
+        return StaffingFit(np.ones(n, int), zero, zero, 1, "no counter ids in the log: one counter assumed")
+    s_idx = interval_index(d["start_min"].to_numpy(), open_min, interval_min, n)
+    started = d.assign(s=s_idx)
+    started = started[started["s"] >= 0]
+    span = started.groupby(["day", "counter_id"], observed=True).agg(first=("s", "min"), last=("s", "max")).reset_index()
+    cols = np.arange(n)
+    on = ((span["first"].to_numpy()[:, None] <= cols) & (cols <= span["last"].to_numpy()[:, None])).astype(int)
+    per_day = pd.DataFrame(on, columns=range(n)).groupby(span["day"].to_numpy()).sum().reindex(days, fill_value=0)
+    e_idx = interval_index(np.minimum(d["end_min"].to_numpy(), open_min + n * interval_min - 1e-6), open_min, interval_min, n)
+    act = d.assign(s=s_idx, e=np.where(e_idx < 0, n - 1, e_idx))
+    act = act[act["s"] >= 0]
+    # a service touching several intervals makes its counter active in each of them
+    reps = (act["e"] - act["s"] + 1).clip(lower=1).to_numpy()
+    long = pd.DataFrame({"day": np.repeat(act["day"].to_numpy(), reps), "counter": np.repeat(act["counter_id"].to_numpy(), reps)})
+    long["interval"] = np.repeat(act["s"].to_numpy(), reps) + (np.arange(len(long)) - np.repeat(np.cumsum(reps) - reps, reps))
+    active = long.drop_duplicates().groupby(["day", "interval"]).size().unstack(fill_value=0).reindex(index=days, columns=range(n), fill_value=0)
+    typical = np.floor(np.median(per_day.to_numpy(), axis=0) + 0.5).astype(int)
+    typical = np.maximum(typical, 0)
+    if typical[-1] == 0:
+        typical[-1] = 1  # someone must serve whoever is inside at closing
+    physical = int(max(span.groupby("day")["counter_id"].nunique().max(), typical.max()))
+    return StaffingFit(typical, per_day, active, physical, "each counter's span from its first to its last service start of the day; median over days")
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """Everything :func:`calibrate` found, and the scenario it wrote."""
+
+    scenario: Scenario
+    yaml_text: str
+    clean: CleanLog
+    open_min: int
+    close_min: int
+    interval_min: int
+    arrivals: ArrivalFit
+    shares: Shares
+    counter_fits: dict[str, tuple[ServiceFit, bool]]
+    kiosk_fits: dict[str, tuple[ServiceFit, bool]]
+    patience: dict[str, tuple[PatienceFit, bool]]
+    patience_pooled: PatienceFit | None
+    priorities: dict[str, int]
+    staffing: StaffingFit
+    kiosk_count: int
+    notes: tuple[str, ...]
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.arrivals.counts.index)
+
+    def interval_labels(self) -> list[str]:
+        return [format_clock(self.open_min + i * self.interval_min) for i in range(self.arrivals.counts.shape[1])]
+
+    def profiles(self) -> pd.DataFrame:
+        """Arrivals per hour per interval: the typical day (factor 1), the observed mean and the busiest day."""
+        c = self.arrivals.counts
+        per_hour = 60.0 / self.interval_min
+        busiest = pd.Timestamp(c.index[int(np.argmax(c.sum(axis=1).to_numpy()))])
+        return pd.DataFrame(
+            {
+                "interval": range(c.shape[1]),
+                "start": self.interval_labels(),
+                "typical_per_hour": self.arrivals.base_per_hour,
+                "observed_mean_per_hour": c.mean(axis=0).to_numpy() * per_hour,
+                "busiest_day_per_hour": c.loc[busiest].to_numpy(float) * per_hour,
+                "staffed_typical": self.staffing.staffed,
+            }
+        ).assign(busiest_day=busiest.date().isoformat())
+
+    def service_table(self) -> pd.DataFrame:
+        """Every candidate fit per (channel, transaction), winner flagged."""
+        rows = []
+        for channel, fits in (("counter", self.counter_fits), ("kiosk", self.kiosk_fits)):
+            for tx, (fit, own) in fits.items():
+                for c in fit.candidates:
+                    rows.append(
+                        {
+                            "channel": channel, "transaction": tx, "n": fit.n, "own_fit": own,
+                            "sample_mean": fit.sample_mean, "sample_cv": fit.sample_cv,
+                            "dist": c.dist, "mean": c.mean, "cv": c.cv, "loglik": c.loglik, "aic": c.aic,
+                            "delta_aic": c.aic - fit.best.aic, "ks": c.ks, "chosen": c is fit.best,
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def patience_table(self) -> pd.DataFrame:
+        """Censored vs naive patience per segment (and pooled)."""
+        rows = []
+        items = list(self.patience.items())
+        if self.patience_pooled is not None:
+            items.append(("(all segments)", (self.patience_pooled, True)))
+        for seg, (p, own) in items:
+            rows.append(
+                {
+                    "segment": seg, "own_fit": own, "tickets": p.n, "abandoned": p.events,
+                    "served_censored": p.right_censored, "no_show": p.left_censored,
+                    "exposure_min": p.exposure_min,
+                    "exponential_mean": p.exponential.mean,
+                    "lognormal_mean": p.lognormal.mean if p.lognormal else np.nan,
+                    "lognormal_cv": p.lognormal.cv if p.lognormal else np.nan,
+                    "chosen": p.best.dist, "km_median": p.km_median if p.km_median is not None else np.nan,
+                    "km_restricted_mean": p.km_restricted_mean, "naive_abandoners_mean": p.naive_mean,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready account for the CLI: data used, what was skipped, the main fitted numbers."""
+        c = self.clean
+        return {
+            "source": c.source,
+            "rows_read": c.rows_read,
+            "tickets_used": len(c.tickets),
+            "rows_skipped": c.rows_skipped,
+            "issues": [r for r in c.issues.to_dict("records") if r["rows"]],
+            "days": len(self.days),
+            "first_day": self.days.min().date().isoformat(),
+            "last_day": self.days.max().date().isoformat(),
+            "hours": f"{format_clock(self.open_min)}-{format_clock(self.close_min)}",
+            "arrivals_per_hour": [round(float(x), 2) for x in self.arrivals.base_per_hour],
+            "weekday_factors": [None if not np.isfinite(x) else round(float(x), 3) for x in self.arrivals.weekday],
+            "day_of_month_factors": {str(k): round(v, 3) for k, v in self.arrivals.day_of_month.items()},
+            "segments": self.shares.segments,
+            "transactions": self.shares.transactions,
+            "kiosk_adoption": self.shares.kiosk_adoption,
+            "staffed": [int(x) for x in self.staffing.staffed],
+            "service": self.service_table().query("chosen").drop(columns=["chosen"]).to_dict("records"),
+            "patience": self.patience_table().to_dict("records"),
+            "notes": list(self.notes),
+        }
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _dist_inline(spec: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in spec.items()) + "}"
+
+
+def _yaml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
+    """Priority 0 for segments whose served customers wait under half as long as everyone else.
+
+    A ticket log does not record queue priority, but its effect is plain: a priority tier's waits
+    are a fraction of the others' in the same hall on the same days.
+    """
+    d = patience_data(t)
+    served = d[d["kind"] == "right"]
+    out = dict.fromkeys(segments, 1)
+    if served.empty or len(segments) < 2:
+        return out
+    g = served.groupby("segment", observed=True)["wait"]
+    mean_of = {str(k): float(v) for k, v in g.mean().items()}
+    size_of = {str(k): int(v) for k, v in g.size().items()}
+    for seg in segments:
+        if size_of.get(seg, 0) < 30:
+            continue
+        others = served[served["segment"] != seg]["wait"]
+        if len(others) and mean_of[seg] < 0.5 * float(others.mean()):
+            out[seg] = 0
+    return out
+
+
+def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) -> Calibration:
+    """Fit a scenario to a cleaned log (see the module docstring for each step)."""
+    t = clean.tickets
+    open_min, close_min = int(t.attrs["open_min"]), int(t.attrs["close_min"])
+    n = (close_min - open_min) // interval_min
+    notes: list[str] = []
+    arrivals = fit_arrivals(t, open_min, interval_min, n)
+    shares = fit_shares(t)
+    tx_names = list(shares.transactions)
+    seg_names = list(shares.segments)
+    counter_fits = fit_services(t, "counter", tx_names)
+    missing = [x for x in tx_names if x not in counter_fits]
+    if missing:
+        raise ValueError(f"{clean.source}: no timed counter service at all, so counter times cannot be fitted (transactions {', '.join(missing)})")
+    kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
+    patience, pooled = fit_patiences(t, seg_names)
+    if pooled is None:
+        notes.append("no abandoned counter ticket with a leave time: patience left unlimited")
+    priorities = infer_priorities(t, seg_names)
+    staffing = fit_staffing(t, open_min, interval_min, n)
+    kiosk_count = _kiosk_count(t, shares)
+    yaml_text = _scenario_yaml(
+        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count
+    )
+    scenario = scenario_from_yaml(yaml_text, "calibrated scenario")
+    return Calibration(
+        scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
+        patience, pooled, priorities, staffing, kiosk_count, tuple(notes),
+    )
+
+
+def _kiosk_count(t: pd.DataFrame, shares: Shares) -> int:
+    """Kiosks: distinct kiosk ids when the log names them, else the most sessions ever at once."""
+    k = t[(t["channel"] == "kiosk") & t["times_ok"]]
+    if k.empty:
+        return 0
+    ids = k["counter_id"].dropna()
+    if len(ids) > 0.5 * len(k):
+        return int(ids.nunique())
+    k = k[np.isfinite(k["start_min"]) & np.isfinite(k["end_min"])]
+    day_off = (k["day"] - k["day"].min()).dt.days.to_numpy() * 1440.0
+    ev_t = np.concatenate([k["start_min"].to_numpy() + day_off, k["end_min"].to_numpy() + day_off])
+    ev_d = np.concatenate([np.ones(len(k)), -np.ones(len(k))])
+    order = np.lexsort((ev_d, ev_t))  # at equal times an end comes before a start
+    return int(max(np.cumsum(ev_d[order]).max(), 1)) if len(k) else 0
+
+
+def _scenario_yaml(
+    clean: CleanLog,
+    name: str | None,
+    open_min: int,
+    close_min: int,
+    interval_min: int,
+    arr: ArrivalFit,
+    shares: Shares,
+    counter_fits: dict[str, tuple[ServiceFit, bool]],
+    kiosk_fits: dict[str, tuple[ServiceFit, bool]],
+    patience: dict[str, tuple[PatienceFit, bool]],
+    priorities: dict[str, int],
+    staffing: StaffingFit,
+    kiosk_count: int,
+) -> str:
+    t = clean.tickets
+    days = pd.DatetimeIndex(arr.counts.index)
+    span = f"{days.min().date()} to {days.max().date()}"
+    today = _dt.date.today().isoformat()
+    L: list[str] = []
+    L.append(f"# Calibrated by `storeq calibrate` on {today} from {clean.source}:")
+    L.append(f"# {len(t):,} tickets used of {clean.rows_read:,} rows read, {len(days)} days ({span}).")
+    for line in clean.summary_lines():
+        L.append(f"#   skipped/partial: {line}")
+    L.append("# Every number below says where it came from. Change what you know better (costs, greeter).")
+    L.append(f"name: {_yaml_str(name or 'Calibrated from ' + clean.source)}")
+    L.append("store:")
+    L.append(f'  open: "{format_clock(open_min)}"        # median first ticket of the day, on the {interval_min}-min grid')
+    L.append(f'  close: "{format_clock(close_min)}"       # median last ticket of the day, on the grid')
+    L.append(f"  interval_min: {interval_min}")
+    L.append("  target_wait_min: 10     # not in a log: the service target you report against")
+    L.append("demand:")
+    L.append(f"  # Tickets issued per hour per {interval_min}-min interval on a typical day (weekday factors average 1,")
+    L.append("  # no day-of-month factor): Poisson maximum likelihood of count = profile x weekday x day-of-month.")
+    L.append("  # Kiosk tickets count (they walked in); customers who balked never took a ticket and are not here.")
+    L.append("  arrivals_per_hour: [" + ", ".join(f"{x:.1f}" for x in arr.base_per_hour) + "]")
+    L.append("  scale: 1.0")
+    L.append("  online_diversion: 0.0   # the log only sees walk-ins")
+    wk = [float(x) if np.isfinite(x) else 1.0 for x in arr.weekday]
+    seen = ", ".join(f"{WEEKDAY_NAMES[i]} {int((days.day_of_week == i).sum())}" for i in range(7))
+    missing = [WEEKDAY_NAMES[i] for i in range(7) if not np.isfinite(arr.weekday[i])]
+    L.append(f"  # Monday first; days in the log per weekday: {seen}." + (f" Not in the log (1.0): {', '.join(missing)}." if missing else ""))
+    L.append("  weekday_factors: [" + ", ".join(f"{x:.3f}" for x in wk) + "]")
+    if arr.day_of_month:
+        L.append(f"  # Days of the month that stand out beyond noise (|z| > {DOM_Z:g} and > {DOM_MIN_EFFECT:.0%}) after weekday effects.")
+        L.append("  day_of_month_factors: {" + ", ".join(f"{k}: {v:.3f}" for k, v in arr.day_of_month.items()) + "}")
+    else:
+        L.append("  # No day of the month stood out beyond noise, so no day_of_month_factors.")
+    L.append("segments:")
+    L.append("  # share = share of tickets; priority 0 where that tier's served customers waited under half as long as")
+    L.append("  # the others (the log shows the effect of priority, not the rule); patience fitted with censoring:")
+    L.append("  # abandoned tickets are events, served tickets' waits are censored (patience > wait); AIC picks the law.")
+    for seg, share in shares.segments.items():
+        p = patience.get(seg)
+        if p is None:
+            L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}}}   # no abandonment seen: waits forever")
+            continue
+        fit, own = p
+        spec = fit.best.spec()
+        how = (
+            f"{fit.events} abandoned / {fit.right_censored} served (censored)"
+            + ("" if own else " - all segments pooled (too few abandonments of its own)")
+            + f"; naive abandoners-only mean {fit.naive_mean:.1f} min"
+        )
+        L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}, patience: {_dist_inline(spec)}}}   # {how}")
+    L.append("transactions:")
+    L.append("  # share = share of tickets. counter_time = service_end - service_start of served counter tickets, kiosk_time")
+    L.append("  # the same at kiosks; lognormal, gamma and exponential fitted by maximum likelihood, lowest AIC kept")
+    L.append("  # (KS = Kolmogorov-Smirnov distance of the winner; under ~0.05 is a close fit).")
+    for tx, share in shares.transactions.items():
+        cf, own = counter_fits[tx]
+        b = cf.best
+        parts = [f"name: {_yaml_str(tx)}", f"share: {share}", f"counter_time: {_dist_inline(b.spec())}"]
+        note = f"counter: n={cf.n}, {b.dist} by AIC, KS {b.ks:.3f}" + ("" if own else " (pooled: too few of its own)")
+        if tx in kiosk_fits:
+            kf, kown = kiosk_fits[tx]
+            parts.append(f"kiosk_time: {_dist_inline(kf.best.spec())}")
+            note += f"; kiosk: n={kf.n}, {kf.best.dist}, KS {kf.best.ks:.3f}" + ("" if kown else " (pooled)")
+        L.append("  - {" + ", ".join(parts) + "}   # " + note)
+    L.append("counters:")
+    L.append(f"  # Counters on duty per interval: {staffing.method}.")
+    L.append("  staffed: [" + ", ".join(str(int(x)) for x in staffing.staffed) + "]")
+    L.append("  vip: 0                  # a log cannot tell VIP counters apart; set it if the hall has them")
+    L.append(f"  physical: {staffing.physical}            # most distinct counters serving on any one day")
+    L.append("kiosks:")
+    if kiosk_count and shares.kiosk_adoption is not None:
+        L.append(f"  count: {kiosk_count}                # distinct kiosk ids, or the most kiosk sessions at once")
+        L.append(
+            f"  adoption: {shares.kiosk_adoption:.4f}       # {shares.kiosk_tickets:,} kiosk tickets of {shares.eligible_tickets:,} "
+            f"for kiosk-able transactions ({', '.join(shares.kiosk_eligible)})"
+        )
+        L.append("  greeter: false          # not in a log")
+        L.append("  failure: 0.0            # failed kiosk visits reappear as counter tickets, so adoption above is net of them")
+    else:
+        L.append("  count: 0                # no kiosk tickets in the log")
+    L.append("cross_sell:")
+    L.append("  policy: {mode: never}   # any pitching happened inside the logged counter times, which already include it")
+    L.append("costs:")
+    L.append("  staff_hour: 0           # not in a log: set your loaded hourly cost")
+    L.append("simulation: {replications: 100, seed: 1, warmup_min: 0}")
+    return "\n".join(L) + "\n"

@@ -1,0 +1,144 @@
+"""File reading and writing for calibration: the only module in ``calibration/`` that touches files.
+
+Logs are read as text (every column a string) so that cleaning, not the reader, decides what a bad
+value is and counts it; a reader that guessed types would turn "2026-13-45" into a silent NaN.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .logformat import LogError, LogMapping, mapping_from_dict
+
+LOG_SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xls": "excel"}
+
+
+def read_mapping(path: str | Path | None) -> LogMapping:
+    """Read a column-mapping YAML file (see ``docs/ticket-log.md``); ``None`` → our own names."""
+    if path is None:
+        return LogMapping()
+    p = Path(path)
+    if not p.is_file():
+        raise LogError(str(p), "mapping file not found")
+    raw = p.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):  # mapping files written on a Chinese Windows desktop are often GBK
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise LogError(str(p), "mapping file is not UTF-8 or GBK text")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LogError(str(p), f"not valid YAML: {exc}") from None
+    return mapping_from_dict(data, str(p))
+
+
+def read_log(path: str | Path, mapping: LogMapping | None = None) -> pd.DataFrame:
+    """Read a ticket log (CSV, Parquet or Excel) with every column as text.
+
+    A file that is not a table at all (binary, wrong encoding) gets one :class:`LogError` saying what
+    was expected; column checks happen in :func:`calibration.logformat.standardise`.
+    """
+    mapping = mapping or LogMapping()
+    p = Path(path)
+    if not p.exists():
+        raise LogError(str(p), "file not found")
+    if p.is_dir():
+        raise LogError(str(p), "is a folder, not a ticket log")
+    kind = LOG_SUFFIXES.get(p.suffix.lower())
+    if kind is None:
+        raise LogError(str(p), f"unknown file type {p.suffix!r}; a ticket log is .csv, .parquet or .xlsx")
+    try:
+        if kind == "parquet":
+            df = pd.read_parquet(p)
+            return df.astype("string")
+        if kind == "excel":
+            df = pd.read_excel(p, sheet_name=mapping.sheet, dtype=str)
+            return df.astype("string")
+        sep = "\t" if p.suffix.lower() == ".tsv" and mapping.separator == "," else mapping.separator
+        return pd.read_csv(
+            p,
+            dtype="string",
+            encoding=mapping.encoding,
+            sep=sep,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+        )
+    except UnicodeDecodeError as exc:
+        hint = " (exports from Chinese systems are often GBK: set `encoding: gbk` in the mapping file)" if mapping.encoding.lower().startswith("utf") else ""
+        raise LogError(str(p), f"cannot be read as {mapping.encoding} text at byte {exc.start}{hint}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, ImportError) as exc:
+        raise LogError(str(p), f"cannot be read as a {kind} ticket log: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_log(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a ticket log as CSV (UTF-8), Parquet or Excel by the file's suffix, atomically."""
+    p = Path(path)
+    kind = LOG_SUFFIXES.get(p.suffix.lower(), "csv")
+    if kind == "parquet":
+        _atomic(p, lambda t: df.to_parquet(t, index=False))
+    elif kind == "excel":
+        _atomic(p, lambda t: df.to_excel(t, index=False, engine="openpyxl"))
+    else:
+        _atomic(p, lambda t: df.to_csv(t, index=False))
+    return p
+
+
+def write_report(
+    out_dir: str | Path,
+    frames: Mapping[str, pd.DataFrame],
+    figures: Mapping[str, Any],
+    html_text: str,
+) -> list[Path]:
+    """Write a fit report: CSV per frame, PNG per matplotlib figure, and ``report.html``."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise LogError(str(out), "--report must be a folder")
+    written: list[Path] = []
+    def csv_writer(df: pd.DataFrame) -> Callable[[Path], Any]:
+        return lambda t: df.to_csv(t, index=False)
+
+    def png_writer(fig: Any) -> Callable[[Path], Any]:
+        return lambda t: fig.savefig(t, format="png", dpi=110, bbox_inches="tight")
+
+    for name, df in frames.items():
+        p = out / f"{name}.csv"
+        _atomic(p, csv_writer(df))
+        written.append(p)
+    for name, fig in figures.items():
+        p = out / f"{name}.png"
+        _atomic(p, png_writer(fig))
+        written.append(p)
+    p = out / "report.html"
+    _atomic(p, lambda t: t.write_text(html_text, encoding="utf-8"))
+    written.append(p)
+    return written
+
+
+def escape(text: str) -> str:
+    """HTML-escape (kept here so report builders need not import html themselves)."""
+    return html.escape(text)

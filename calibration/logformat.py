@@ -1,0 +1,383 @@
+"""The ticket-log format, the column mapping that reads other exports, and the cleaning of dirty rows.
+
+A ticket log has one row per ticket (see ``docs/ticket-log.md``). Real exports name their columns
+differently, write dates their own way and say "served" in their own words, so a *mapping* (a small
+YAML file, parsed by :mod:`calibration.io`) tells storeq where each of our columns lives.
+
+Cleaning never crashes and never drops a row silently: every row that is skipped, or whose times are
+not used, is counted under one named category with a reason, and the summary travels with the result
+(``CleanLog.issues``) into the CLI's stderr/JSON and the fit report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+LOG_COLUMNS = (
+    "ticket_id",
+    "issued_at",
+    "called_at",
+    "service_start",
+    "service_end",
+    "counter_id",
+    "transaction",
+    "segment",
+    "channel",
+    "outcome",
+)
+REQUIRED_COLUMNS = ("issued_at", "transaction", "outcome")
+TIME_COLUMNS = ("issued_at", "called_at", "service_start", "service_end")
+CHANNELS = ("counter", "kiosk")
+OUTCOMES = ("served", "abandoned", "no_show")
+MAX_SERVICE_MIN = 240.0
+"""A single service longer than four hours is a forgotten "finish" button, not a transaction."""
+MAX_WAIT_MIN = 600.0
+"""A wait longer than ten hours means the ticket was closed the next day (or the clock is wrong)."""
+
+# (category, action, description) — the order is the order checks run in and are reported in.
+ISSUE_CATEGORIES: dict[str, tuple[str, str]] = {
+    "missing_issued_at": ("skipped", "no issue time, so the arrival cannot be placed"),
+    "unparseable_issued_at": ("skipped", "issue time present but not a date-time in the expected format"),
+    "date_out_of_range": ("skipped", "issue date outside --days, or more than a month outside the log's own period (a 1970 or 2099 clock)"),
+    "outside_opening_hours": ("skipped", "issued before opening or after closing (opening hours are taken from the data)"),
+    "duplicate_ticket_id": ("skipped", "same ticket id twice on the same day; the first row is kept"),
+    "unknown_transaction": ("skipped", "transaction missing, or not one of the names the mapping lists"),
+    "unknown_outcome": ("skipped", "outcome not served / abandoned / no_show (after the mapping's value map)"),
+    "unknown_channel": ("skipped", "channel not counter / kiosk (after the mapping's value map)"),
+    "unparseable_time": ("times not used", "called/start/end time present but not parseable; the ticket still counts as an arrival"),
+    "missing_times": ("times not used", "served ticket without service start or end, or abandoned / no-show ticket without the time it was closed (called_at); counts as an arrival only"),
+    "service_before_issue": ("times not used", "called or served before the ticket was issued"),
+    "negative_duration": ("times not used", "service ends before it starts"),
+    "implausible_duration": ("times not used", f"service longer than {MAX_SERVICE_MIN:g} min or wait longer than {MAX_WAIT_MIN:g} min"),
+}
+
+
+class LogError(ValueError):
+    """The file cannot be read as a ticket log at all (wrong file, no usable column, no usable row)."""
+
+    def __init__(self, source: str, message: str):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+
+
+@dataclasses.dataclass(frozen=True)
+class LogMapping:
+    """How to read one export: column names, date format, encoding, value words.
+
+    ``columns`` maps our column name to theirs (only the ones that differ need listing). ``date``
+    names an optional separate date column for exports whose time columns hold only "HH:MM:SS".
+    ``values`` maps, per column (outcome, channel, transaction, segment), their word to ours; for
+    ``transaction`` the map doubles as the list of known names: anything else is unknown.
+    """
+
+    columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    date: str | None = None
+    datetime_format: str | None = None
+    encoding: str = "utf-8"
+    separator: str = ","
+    sheet: str | int = 0
+    values: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    transactions: tuple[str, ...] | None = None
+    """Known transaction names (ours). None: every non-empty name is accepted."""
+
+    def source_column(self, ours: str) -> str:
+        return self.columns.get(ours, ours)
+
+
+_MAPPING_KEYS = ("columns", "date", "datetime_format", "encoding", "separator", "sheet", "values", "transactions")
+
+
+def mapping_from_dict(data: Any, source: str = "mapping") -> LogMapping:
+    """Validate a parsed mapping file, naming the key and the allowed values on any problem."""
+    if data is None:
+        return LogMapping()
+    if not isinstance(data, Mapping):
+        raise LogError(source, f"a mapping file must be a YAML mapping with keys {', '.join(_MAPPING_KEYS)}")
+    unknown = [k for k in data if k not in _MAPPING_KEYS]
+    if unknown:
+        raise LogError(source, f"unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(_MAPPING_KEYS)}")
+    cols = data.get("columns") or {}
+    if not isinstance(cols, Mapping):
+        raise LogError(source, "columns: must map our column name to the export's column name")
+    bad = [k for k in cols if k not in (*LOG_COLUMNS,)]
+    if bad:
+        raise LogError(source, f"columns: unknown column(s) {', '.join(map(str, bad))}; ours are {', '.join(LOG_COLUMNS)}")
+    values = data.get("values") or {}
+    if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
+        raise LogError(source, "values: must map a column (outcome, channel, transaction, segment) to {their word: our word}")
+    bad = [k for k in values if k not in ("outcome", "channel", "transaction", "segment")]
+    if bad:
+        raise LogError(source, f"values: unknown column(s) {', '.join(map(str, bad))}; allowed: outcome, channel, transaction, segment")
+    for col, allowed in (("outcome", OUTCOMES), ("channel", CHANNELS)):
+        wrong = [str(v) for v in (values.get(col) or {}).values() if v not in allowed]
+        if wrong:
+            raise LogError(source, f"values.{col}: {', '.join(wrong)} not allowed; map to one of {', '.join(allowed)}")
+    encoding = str(data.get("encoding") or "utf-8")
+    try:
+        "x".encode(encoding)
+    except LookupError:
+        raise LogError(source, f"encoding: unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
+    tx = data.get("transactions")
+    if tx is not None and not (isinstance(tx, list) and all(isinstance(t, str) for t in tx)):
+        raise LogError(source, "transactions: must be a list of known transaction names")
+    known = tuple(tx) if tx else None
+    tx_values = values.get("transaction")
+    if known is None and tx_values:
+        known = tuple(dict.fromkeys(str(v) for v in tx_values.values()))
+    return LogMapping(
+        columns={str(k): str(v) for k, v in cols.items()},
+        date=None if data.get("date") is None else str(data["date"]),
+        datetime_format=None if data.get("datetime_format") is None else str(data["datetime_format"]),
+        encoding=encoding,
+        separator=str(data.get("separator") or ","),
+        sheet=data.get("sheet", 0),
+        values={str(k): {str(a): str(b) for a, b in v.items()} for k, v in values.items()},
+        transactions=known,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanLog:
+    """A cleaned log and the account of what was skipped.
+
+    ``tickets`` has our columns with proper types plus ``day`` (date), ``times_ok`` (bool: durations
+    usable), ``issued_min``/``called_min``/``start_min``/``end_min`` (minutes after midnight of the
+    issue day). ``issues`` has one row per category: category, rows, action, reason, examples.
+    """
+
+    tickets: pd.DataFrame
+    issues: pd.DataFrame
+    rows_read: int
+    source: str
+
+    @property
+    def rows_skipped(self) -> int:
+        return int(self.issues.loc[self.issues["action"] == "skipped", "rows"].sum())
+
+    def summary_lines(self) -> list[str]:
+        """One plain line per problem category found (empty when the log was clean)."""
+        out = []
+        for r in self.issues.to_dict("records"):
+            if r["rows"]:
+                ex = f" (e.g. {r['examples']})" if r["examples"] else ""
+                out.append(f"{r['rows']:,} rows {str(r['category']).replace('_', ' ')}: {r['action']} — {r['reason']}{ex}")
+        return out
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    return np.array(s.isna() | (s.astype("string").str.strip() == ""), dtype=bool)
+
+
+def _parse_times(raw: pd.Series, fmt: str | None, date: pd.Series | None) -> pd.Series:
+    """Parse date-times; NaT where missing or unparseable (the caller tells the two apart)."""
+    text = raw.astype("string").str.strip()
+    if date is not None:
+        text = date.astype("string").str.strip() + " " + text
+    if fmt:
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    present = ~_blank(text)
+    if present.any() and parsed[present].isna().mean() > 0.5:
+        # Not ISO: let pandas infer the export's one format (e.g. "2026/11/02 09:03") from the data.
+        try:
+            with warnings.catch_warnings():  # pandas warns that it falls back to per-value parsing: intended here
+                warnings.simplefilter("ignore", UserWarning)
+                guess = pd.to_datetime(text, errors="coerce")
+        except (ValueError, TypeError):
+            guess = parsed
+        if guess.notna().sum() > parsed.notna().sum():
+            parsed = guess
+    return parsed
+
+
+def _norm_words(s: pd.Series, values: Mapping[str, str] | None) -> pd.Series:
+    """Strip and map their words to ours; matching is case-insensitive on the export's side."""
+    out = s.astype("string").str.strip()
+    if values:
+        lower = {str(k).strip().lower(): v for k, v in values.items()}
+        mapped = out.str.lower().map(lower)
+        out = mapped.fillna(out)
+    return out.astype("string")
+
+
+def standardise(raw: pd.DataFrame, mapping: LogMapping, source: str) -> pd.DataFrame:
+    """Rename an export's columns to ours, or say clearly that this is not a ticket log."""
+    found = {str(c).strip(): c for c in raw.columns}
+    missing = [c for c in REQUIRED_COLUMNS if mapping.source_column(c) not in found]
+    if missing:
+        wanted = ", ".join(f"{c}" + (f" (mapped to {mapping.source_column(c)!r})" if c in mapping.columns else "") for c in missing)
+        cols = ", ".join(map(str, list(raw.columns)[:12])) + (" ..." if len(raw.columns) > 12 else "")
+        raise LogError(
+            source,
+            f"not a ticket log: no column {wanted}. Found columns: {cols or 'none'}. "
+            "A ticket log needs at least issued_at, transaction and outcome; "
+            "use --map mapping.yaml to name the export's columns (see docs/ticket-log.md).",
+        )
+    out = pd.DataFrame(index=raw.index)
+    for col in LOG_COLUMNS:
+        src = mapping.source_column(col)
+        out[col] = raw[found[src]] if src in found else pd.Series(pd.NA, index=raw.index, dtype="string")
+    if mapping.date is not None:
+        if mapping.date not in found:
+            raise LogError(source, f"mapping date: column {mapping.date!r} not in the file (found {', '.join(map(str, raw.columns))})")
+        out["_date"] = raw[found[mapping.date]]
+    return out
+
+
+def clean(
+    raw: pd.DataFrame,
+    mapping: LogMapping | None = None,
+    source: str = "log",
+    days: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None),
+    hours: tuple[int, int] | None = None,
+    interval_min: int = 30,
+) -> CleanLog:
+    """Turn an export into a typed ticket table, counting every row it cannot use and why.
+
+    Parameters
+    ----------
+    raw : the file as read (strings are fine; every column is parsed here).
+    mapping : how the export names things; default: our own column names.
+    days : (first, last) issue dates to keep; outside → ``date_out_of_range``. ``None`` on both
+        sides keeps the log's own period (its 0.1%–99.9% dates widened by 31 days), so a stray
+        1970 or 2099 clock is out of range anyway.
+    hours : (open, close) in minutes after midnight; default: inferred from the issue times
+        (:func:`infer_hours`), on the ``interval_min`` grid.
+    """
+    mapping = mapping or LogMapping()
+    df = standardise(raw, mapping, source)
+    n = len(df)
+    if n == 0:
+        raise LogError(source, "the file has a header but no rows")
+    row_no = np.arange(n) + 2  # header is line 1 in a CSV; the same numbering helps in Excel
+    skip = np.zeros(n, dtype=object)  # first skip reason per row, 0 = kept
+    times_bad = np.zeros(n, dtype=object)
+    counts: dict[str, tuple[int, np.ndarray]] = {k: (0, np.zeros(0, dtype=int)) for k in ISSUE_CATEGORIES}
+
+    def mark(category: str, mask: np.ndarray, target: np.ndarray) -> None:
+        free = mask & (skip == 0) & (target == 0) if target is times_bad else mask & (skip == 0)
+        target[free] = category
+        counts[category] = (int(free.sum()), np.flatnonzero(free)[:3])
+
+    date_col = df.get("_date")
+    issued_raw = df["issued_at"]
+    issued = _parse_times(issued_raw, mapping.datetime_format, date_col)
+    blank_issued = _blank(issued_raw)
+    mark("missing_issued_at", blank_issued, skip)
+    mark("unparseable_issued_at", ~blank_issued & np.asarray(issued.isna()), skip)
+    if (skip == 0).sum() == 0:
+        raise LogError(
+            source,
+            "not a ticket log: no row has a readable issued_at date-time"
+            + (f" (first value {str(issued_raw.iloc[0])!r})" if n else "")
+            + "; set datetime_format in the mapping file (e.g. \"%Y/%m/%d %H:%M:%S\")",
+        )
+    day = issued.dt.normalize()
+    first, last = days
+    ok_days = day[skip == 0]
+    out_range = np.zeros(n, dtype=bool)
+    if first is None and last is None and len(ok_days) >= 20:
+        # The log's own period: its 0.1%-99.9% dates widened by a month, so a 1970 or 2099 clock on
+        # a few rows stands out while a three-year export is kept whole.
+        lo_q, hi_q = ok_days.quantile(0.001), ok_days.quantile(0.999)
+        out_range |= np.asarray((day < lo_q - pd.Timedelta(days=31)) | (day > hi_q + pd.Timedelta(days=31)), dtype=bool)
+    if first is not None:
+        out_range |= np.asarray(day < first, dtype=bool)
+    if last is not None:
+        out_range |= np.asarray(day > last, dtype=bool)
+    mark("date_out_of_range", out_range & ~np.asarray(day.isna()), skip)
+
+    issued_min = np.asarray((issued - day).dt.total_seconds() / 60.0, dtype=float)
+    if hours is None:
+        hours = infer_hours(issued_min[skip == 0], np.asarray(day)[skip == 0], interval_min)
+    open_min, close_min = hours
+    mark("outside_opening_hours", (issued_min < open_min) | (issued_min >= close_min), skip)
+
+    tid = df["ticket_id"].astype("string").str.strip()
+    if tid.isna().all():
+        tid = pd.Series(np.arange(n).astype(str), index=df.index, dtype="string")  # no ids: no duplicates to find
+    live = skip == 0
+    key = pd.DataFrame({"d": day, "t": tid})
+    dup = np.zeros(n, dtype=bool)
+    dup[live] = np.asarray(key[live].duplicated(keep="first"), dtype=bool) & np.asarray(tid[live].notna(), dtype=bool)
+    mark("duplicate_ticket_id", dup, skip)
+
+    tx = _norm_words(df["transaction"], mapping.values.get("transaction"))
+    bad_tx = _blank(tx)
+    if mapping.transactions is not None:
+        bad_tx |= ~np.asarray(tx.isin(list(mapping.transactions)).fillna(False), dtype=bool)
+    mark("unknown_transaction", bad_tx, skip)
+    outcome = _norm_words(df["outcome"], mapping.values.get("outcome")).str.lower()
+    mark("unknown_outcome", ~np.asarray(outcome.isin(OUTCOMES).fillna(False), dtype=bool), skip)
+    channel_raw = df["channel"]
+    channel = _norm_words(channel_raw, mapping.values.get("channel")).str.lower()
+    channel = channel.where(~pd.Series(_blank(channel_raw), index=df.index), "counter")  # no channel column: all at counters
+    mark("unknown_channel", ~np.asarray(channel.isin(CHANNELS).fillna(False), dtype=bool), skip)
+
+    parsed: dict[str, np.ndarray] = {}
+    unparseable = np.zeros(n, dtype=bool)
+    for col in ("called_at", "service_start", "service_end"):
+        ts = _parse_times(df[col], mapping.datetime_format, date_col)
+        unparseable |= ~_blank(df[col]) & np.asarray(ts.isna())
+        parsed[col] = np.asarray((ts - day).dt.total_seconds() / 60.0, dtype=float)
+    mark("unparseable_time", unparseable, times_bad)
+    called, start, end = parsed["called_at"], parsed["service_start"], parsed["service_end"]
+    served = np.asarray((outcome == "served").fillna(False), dtype=bool)
+    mark("missing_times", (served & (np.isnan(start) | np.isnan(end))) | (~served & np.isnan(called)), times_bad)
+    before = (start < issued_min - 1e-9) | (called < issued_min - 1e-9)
+    mark("service_before_issue", before, times_bad)
+    mark("negative_duration", end < start - 1e-9, times_bad)
+    wait_end = np.where(np.isnan(called), start, called)
+    mark("implausible_duration", (end - start > MAX_SERVICE_MIN) | (wait_end - issued_min > MAX_WAIT_MIN), times_bad)
+
+    keep = skip == 0
+    seg = _norm_words(df["segment"], mapping.values.get("segment"))
+    seg = seg.where(~pd.Series(_blank(seg), index=df.index), "all")
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": tid.to_numpy()[keep],
+            "day": np.asarray(day)[keep],
+            "issued_min": issued_min[keep],
+            "called_min": called[keep],
+            "start_min": start[keep],
+            "end_min": end[keep],
+            "counter_id": df["counter_id"].astype("string").str.strip().to_numpy()[keep],
+            "transaction": pd.Categorical(tx.to_numpy()[keep]),
+            "segment": pd.Categorical(seg.to_numpy()[keep]),
+            "channel": pd.Categorical(channel.to_numpy()[keep], categories=list(CHANNELS)),
+            "outcome": pd.Categorical(outcome.to_numpy()[keep], categories=list(OUTCOMES)),
+            "times_ok": (times_bad == 0)[keep],
+        }
+    )
+    tickets.attrs["open_min"], tickets.attrs["close_min"] = open_min, close_min
+    rows = []
+    for cat, (action, reason) in ISSUE_CATEGORIES.items():
+        count, idx = counts[cat]
+        ex = ", ".join(f"line {row_no[i]}" + (f" ({tid.iloc[i]})" if pd.notna(tid.iloc[i]) else "") for i in idx)
+        rows.append({"category": cat, "rows": count, "action": action, "reason": reason, "examples": ex})
+    issues = pd.DataFrame(rows)
+    if len(tickets) == 0:
+        raise LogError(source, "no usable ticket left after cleaning: " + "; ".join(CleanLog(tickets, issues, n, source).summary_lines()))
+    return CleanLog(tickets=tickets, issues=issues, rows_read=n, source=source)
+
+
+def infer_hours(issued_min: np.ndarray, day: np.ndarray, interval_min: int) -> tuple[int, int]:
+    """Opening hours on the interval grid, from each day's first and last ticket (medians over days).
+
+    Medians, so one early test ticket or one late straggler does not stretch the day; a day's first
+    ticket a few minutes after opening still floors to the opening time on the grid.
+    """
+    ok = ~np.isnan(issued_min)
+    s = pd.Series(issued_min[ok]).groupby(pd.Series(day[ok]).to_numpy())
+    first = float(np.median(s.min().to_numpy()))
+    last = float(np.median(s.max().to_numpy()))
+    open_min = int(np.floor(first / interval_min) * interval_min)
+    close_min = int(np.ceil((last + 1e-9) / interval_min) * interval_min)
+    close_min = max(close_min, open_min + interval_min)
+    return open_min, min(close_min, 24 * 60)

@@ -1,0 +1,360 @@
+"""The fit report: the calibrated scenario simulated against the log it came from.
+
+The comparison is like with like. Every observed day is simulated with its own date (so its weekday
+and day-of-month factors apply), ``replications`` times; simulated customers become ticket rows
+(:func:`calibration.synth.customer_tickets`) and go through the *same* metric code as the log's
+tickets. Per interval, four metrics:
+
+- ``arrivals_per_hour`` — tickets issued;
+- ``mean_wait_min`` — ticket to call, served counter tickets;
+- ``over_target_share`` — share of served counter tickets that waited longer than the target;
+- ``abandonment_rate`` — abandoned (and no-show) counter tickets / counter tickets.
+
+Each replication is one simulated version of *all* the observed days, so the observed value is one
+draw from the distribution of replication values if the model is right. The verdict uses that: an
+interval fits when the observation lies inside the simulated 95% prediction interval
+(mean ± t·sd·√(1 + 1/R)); the 95% confidence interval of the simulated mean is shown too.
+
+Everything here is pure (frames, verdict lines, matplotlib Figure objects, HTML text); files are
+written by :mod:`calibration.io`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulation import Scenario, format_clock, with_updates
+
+from .calibrate import Calibration, interval_index
+from .synth import customer_tickets
+
+METRICS = {
+    "arrivals_per_hour": "arrivals per hour",
+    "mean_wait_min": "mean wait (min)",
+    "over_target_share": "share waiting over target",
+    "abandonment_rate": "abandonment rate",
+}
+MAX_REPORT_DAYS = 31
+"""More days than this add run time, not insight: a spread-out sample of the log's days is simulated."""
+
+
+def interval_sums(t: pd.DataFrame, group: np.ndarray, open_min: int, interval_min: int, n: int, target: float) -> pd.DataFrame:
+    """Additive per-(group, interval) tallies from ticket rows; metrics are ratios of their sums."""
+    idx = interval_index(t["issued_min"].to_numpy(), open_min, interval_min, n)
+    counter = (t["channel"] == "counter").to_numpy()
+    outcome = t["outcome"].astype(str).to_numpy()
+    ok = np.asarray(t["times_ok"], dtype=bool)
+    called = t["called_min"].to_numpy(float)
+    start = t["start_min"].to_numpy(float)
+    wait = np.where(np.isfinite(called), called, start) - t["issued_min"].to_numpy(float)
+    served_c = counter & (outcome == "served") & ok & np.isfinite(wait)
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            "interval": idx,
+            "arrivals": 1,
+            "served_counter": served_c.astype(int),
+            "wait_sum": np.where(served_c, wait, 0.0),
+            "over_target": (served_c & (wait > target)).astype(int),
+            "counter_tickets": counter.astype(int),
+            "abandoned": (counter & np.isin(outcome, ["abandoned", "no_show"])).astype(int),
+        }
+    )
+    frame = frame[frame["interval"] >= 0]
+    return frame.groupby(["group", "interval"], as_index=False).sum()
+
+
+def _metrics(sums: pd.DataFrame, n_days: int, interval_min: int) -> pd.DataFrame:
+    """Metrics per interval from sums over days (ratios of sums: pooled over the days)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame(
+            {
+                "interval": sums["interval"].to_numpy(),
+                "arrivals_per_hour": sums["arrivals"].to_numpy() / n_days * 60.0 / interval_min,
+                "mean_wait_min": sums["wait_sum"].to_numpy() / sums["served_counter"].to_numpy(),
+                "over_target_share": sums["over_target"].to_numpy() / sums["served_counter"].to_numpy(),
+                "abandonment_rate": sums["abandoned"].to_numpy() / sums["counter_tickets"].to_numpy(),
+            }
+        )
+
+
+def _full(sums: pd.DataFrame, n: int, groups: list[Any]) -> pd.DataFrame:
+    """Every (group, interval) present, zeros where nothing happened."""
+    idx = pd.MultiIndex.from_product([groups, range(n)], names=["group", "interval"])
+    return sums.set_index(["group", "interval"]).reindex(idx, fill_value=0).reset_index()
+
+
+@dataclasses.dataclass(frozen=True)
+class FitReport:
+    """Observed vs simulated, per interval and for the whole day, with a plain verdict."""
+
+    intervals: pd.DataFrame
+    """metric, interval, start, observed, sim_mean, sim_ci_low, sim_ci_high, sim_pi_low, sim_pi_high, fits."""
+    day: pd.DataFrame
+    """The same columns (no interval) for whole-day values."""
+    verdict: tuple[str, ...]
+    days_simulated: tuple[str, ...]
+    replications: int
+    seed: int
+    target_wait_min: float
+
+
+def _band(values: np.ndarray) -> tuple[float, float, float, float, float]:
+    """mean, 95% CI of the mean and 95% prediction interval of one more value, over replications."""
+    v = values[np.isfinite(values)]
+    r = len(v)
+    if r == 0:
+        return (math.nan,) * 5
+    m = float(v.mean())
+    if r < 2:
+        return m, m, m, m, m
+    sd = float(v.std(ddof=1))
+    tq = float(stats.t.ppf(0.975, r - 1))
+    ci = tq * sd / math.sqrt(r)
+    pi = tq * sd * math.sqrt(1 + 1 / r)
+    return m, m - ci, m + ci, m - pi, m + pi
+
+
+def _report_days(days: pd.DatetimeIndex, max_days: int) -> pd.DatetimeIndex:
+    if len(days) <= max_days:
+        return days
+    pick = np.unique(np.round(np.linspace(0, len(days) - 1, max_days)).astype(int))
+    return days[pick]
+
+
+def fit_report(
+    cal: Calibration,
+    replications: int = 20,
+    seed: int = 1,
+    workers: int = 1,
+    max_days: int = MAX_REPORT_DAYS,
+    scenario: Scenario | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FitReport:
+    """Simulate the calibrated scenario on the log's days and compare, interval by interval.
+
+    ``scenario`` defaults to the calibrated one; pass an edited one to see whether a change fits
+    better (e.g. a VIP counter the log could not show).
+    """
+    from simulation import run
+
+    sc = scenario or cal.scenario
+    o, iv, n = cal.open_min, cal.interval_min, cal.scenario.n_intervals
+    if (sc.store.open_min, sc.store.interval_min, sc.n_intervals) != (o, iv, n):
+        raise ValueError("the scenario's opening hours and intervals must match the calibrated ones to compare")
+    target = float(sc.store.target_wait_min)
+    days = _report_days(cal.days, max_days)
+    t = cal.clean.tickets
+    sel = t["day"].isin(days).to_numpy()
+    obs_t = t[sel]
+    obs_sums = interval_sums(obs_t, np.zeros(len(obs_t), int), o, iv, n, target)
+    obs_sums = _full(obs_sums, n, [0])
+    observed = _metrics(obs_sums, len(days), iv)
+    seeds = np.random.SeedSequence(seed).generate_state(len(days))
+    sim_parts = []
+    for k, day in enumerate(days):
+        s_d = with_updates(sc, {"store.date": day.date().isoformat()}, source="fit report")
+        res = run(s_d, replications=replications, seed=int(seeds[k]), workers=workers, keep_customers=True)
+        assert res.customers is not None
+        st = customer_tickets(res.customers, o)
+        sim_parts.append(interval_sums(st, st["replication"].to_numpy(), o, iv, n, target))
+        if progress is not None:
+            progress(k + 1, len(days))
+    sim_sums = pd.concat(sim_parts).groupby(["group", "interval"], as_index=False).sum()
+    sim_sums = _full(sim_sums, n, list(range(replications)))
+    per_rep = _metrics(sim_sums, len(days), iv).assign(rep=sim_sums["group"].to_numpy())
+
+    labels = [format_clock(o + i * iv) for i in range(n)]
+    rows = []
+    for metric in METRICS:
+        wide = per_rep.pivot(index="rep", columns="interval", values=metric)
+        for i in range(n):
+            m, cl, ch, pl, ph = _band(wide[i].to_numpy(float))
+            ob = float(observed.loc[observed["interval"] == i, metric].iloc[0])
+            # nothing to compare (e.g. nobody served at a counter in that interval) is not a miss
+            fits = not (np.isfinite(ob) and np.isfinite(m)) or bool(pl - 1e-9 <= ob <= ph + 1e-9)
+            rows.append({"metric": metric, "interval": i, "start": labels[i], "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": fits})
+    table = pd.DataFrame(rows)
+
+    obs_day = _metrics(obs_sums.drop(columns="interval").groupby("group", as_index=False).sum().assign(interval=-1), len(days), iv * n)
+    sim_day_sums = sim_sums.drop(columns="interval").groupby("group", as_index=False).sum().assign(interval=-1)
+    sim_day = _metrics(sim_day_sums, len(days), iv * n)
+    drows = []
+    for metric in METRICS:
+        m, cl, ch, pl, ph = _band(sim_day[metric].to_numpy(float))
+        ob = float(obs_day[metric].iloc[0])
+        if metric == "arrivals_per_hour":  # whole day: arrivals per day reads better than per hour
+            f = n * iv / 60.0
+            ob, m, cl, ch, pl, ph = (x * f for x in (ob, m, cl, ch, pl, ph))
+        drows.append({"metric": "arrivals_per_day" if metric == "arrivals_per_hour" else metric, "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": bool(pl - 1e-9 <= ob <= ph + 1e-9)})
+    day_table = pd.DataFrame(drows)
+    verdict = _verdict(table, day_table, target)
+    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target)
+
+
+def _fmt(metric: str, x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    if metric in ("over_target_share", "abandonment_rate"):
+        return f"{x:.1%}"
+    return f"{x:.1f}"
+
+
+def _runs(labels: list[str]) -> str:
+    return ", ".join(labels[:6]) + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
+
+
+def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float) -> list[str]:
+    """Plain sentences: overall, then per metric where it fits and where it does not (and which way)."""
+    lines = []
+    misses = table[~table["fits"]]
+    total = int((table["observed"].notna() & table["sim_mean"].notna()).sum())
+    share_fit = 1 - len(misses) / max(total, 1)
+    overall = "fits the log well" if share_fit >= 0.9 else ("fits the log in most places" if share_fit >= 0.75 else "does not fit the log well")
+    lines.append(
+        f"Overall the calibrated scenario {overall}: {total - len(misses)} of {total} interval values lie inside the "
+        "simulated 95% prediction interval (about 1 in 20 would miss by chance alone)."
+    )
+    for r in day.to_dict("records"):
+        metric = str(r["metric"])
+        word = "matches" if r["fits"] else "does NOT match"
+        lines.append(
+            f"Whole day, {metric.replace('_', ' ')}: observed {_fmt(metric, r['observed'])}, simulated {_fmt(metric, r['sim_mean'])} "
+            f"(95% CI {_fmt(metric, r['sim_ci_low'])}-{_fmt(metric, r['sim_ci_high'])}) — {word}."
+        )
+    for metric, label in METRICS.items():
+        m = table[table["metric"] == metric]
+        miss = m[~m["fits"]]
+        if miss.empty:
+            lines.append(f"{label.capitalize()}: fits in every interval.")
+            continue
+        high = miss[miss["observed"] > miss["sim_mean"]]["start"].tolist()
+        low = miss[miss["observed"] < miss["sim_mean"]]["start"].tolist()
+        parts = []
+        if high:
+            parts.append(f"the log is higher than the model at {_runs(high)}")
+        if low:
+            parts.append(f"lower at {_runs(low)}")
+        lines.append(f"{label.capitalize()}: fits in {len(m) - len(miss)} of {len(m)} intervals; " + "; ".join(parts) + ".")
+    wait = table[(table["metric"] == "mean_wait_min") & ~table["fits"]]
+    if len(wait) and (wait["observed"] > wait["sim_mean"]).mean() > 0.7:
+        lines.append(
+            "Waits in the log are longer than the model's where it misses: fewer counters may have been serving than the "
+            "activity suggests (breaks, back-office work), or service included work the log does not time."
+        )
+    elif len(wait) and (wait["observed"] < wait["sim_mean"]).mean() > 0.7:
+        lines.append(
+            "Waits in the log are shorter than the model's where it misses: counters may have been added at peaks "
+            "without serving continuously, or a priority/VIP rule the log cannot show was in use."
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# charts and HTML (pure: Figure objects and text; io.write_report saves them)
+# ---------------------------------------------------------------------------------------------
+
+
+def report_figures(cal: Calibration, report: FitReport | None) -> dict[str, Any]:
+    """Matplotlib figures (Agg, no global pyplot state): fit per interval, arrival profiles, patience, service times."""
+    from matplotlib.figure import Figure
+
+    figs: dict[str, Any] = {}
+    if report is not None:
+        fig = Figure(figsize=(12, 8))
+        axes = fig.subplots(2, 2)
+        for ax, (metric, label) in zip(axes.ravel(), METRICS.items(), strict=True):
+            m = report.intervals[report.intervals["metric"] == metric]
+            x = m["interval"].to_numpy()
+            ax.fill_between(x, m["sim_pi_low"], m["sim_pi_high"], color="tab:blue", alpha=0.12, label="simulated 95% prediction")
+            ax.fill_between(x, m["sim_ci_low"], m["sim_ci_high"], color="tab:blue", alpha=0.35, label="simulated mean 95% CI")
+            ax.plot(x, m["sim_mean"], color="tab:blue", lw=1.5, label="simulated mean")
+            miss = ~m["fits"].to_numpy()
+            ax.plot(x, m["observed"], "o-", color="black", ms=4, lw=1, label="log")
+            ax.plot(x[miss], m["observed"].to_numpy()[miss], "o", color="tab:red", ms=7, label="outside prediction")
+            ax.set_title(label)
+            ax.set_xticks(x[:: max(1, len(x) // 9)], m["start"].to_numpy()[:: max(1, len(x) // 9)], rotation=45)
+            ax.grid(alpha=0.3)
+        axes[0, 0].legend(fontsize=8)
+        fig.suptitle(f"Log vs calibrated scenario ({len(report.days_simulated)} days x {report.replications} replications)")
+        fig.tight_layout()
+        figs["fit_intervals"] = fig
+    prof = cal.profiles()
+    fig = Figure(figsize=(10, 4))
+    ax = fig.subplots()
+    x = prof["interval"].to_numpy()
+    ax.plot(x, prof["typical_per_hour"], lw=2, label="typical day (fitted, factor 1)")
+    ax.plot(x, prof["observed_mean_per_hour"], "--", label="observed mean day")
+    ax.plot(x, prof["busiest_day_per_hour"], ":", lw=2, label=f"busiest day ({prof['busiest_day'].iloc[0]})")
+    ax.set_xticks(x[:: max(1, len(x) // 9)], prof["start"].to_numpy()[:: max(1, len(x) // 9)])
+    ax.set_ylabel("tickets per hour")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    figs["arrivals_profile"] = fig
+    if cal.patience_pooled is not None:
+        p = cal.patience_pooled
+        fig = Figure(figsize=(7, 4))
+        ax = fig.subplots()
+        ax.step(np.r_[0, p.km["time"]], np.r_[1, p.km["survival"]], where="post", label="Kaplan-Meier (censored)")
+        tt = np.linspace(0, max(float(p.km["time"].max()) if len(p.km) else 1.0, 1.0) * 1.2, 200)
+        ax.plot(tt, np.exp(-tt / p.exponential.mean), label=f"exponential, censored MLE: mean {p.exponential.mean:.1f} min")
+        if np.isfinite(p.naive_mean):
+            ax.plot(tt, np.exp(-tt / p.naive_mean), "--", color="tab:red", label=f"naive, abandoners only: mean {p.naive_mean:.1f} min (biased)")
+        ax.set_xlabel("minutes waited")
+        ax.set_ylabel("share still willing to wait")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        figs["patience"] = fig
+    return figs
+
+
+def _table_html(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float | np.floating):
+            return "" if not np.isfinite(v) else floatfmt.format(v)
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def report_html(cal: Calibration, report: FitReport | None, images: list[str]) -> str:
+    """A self-contained HTML page (images referenced by file name next to it)."""
+    c = cal.clean
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>storeq calibration report</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;}table{border-collapse:collapse;font-size:13px;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}li{margin:.3em 0}.bad{color:#b00}</style></head><body>",
+        f"<h1>Calibration report: {html.escape(c.source)}</h1>",
+        f"<p>{len(c.tickets):,} tickets used of {c.rows_read:,} rows read; {len(cal.days)} days "
+        f"({cal.days.min().date()} to {cal.days.max().date()}); hours {format_clock(cal.open_min)}-{format_clock(cal.close_min)}.</p>",
+    ]
+    if report is not None:
+        parts.append("<h2>Verdict</h2><ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in report.verdict) + "</ul>")
+        parts.append(f"<p>Simulated: {len(report.days_simulated)} days x {report.replications} replications, seed {report.seed}. "
+                     f"Target wait {report.target_wait_min:g} min.</p>")
+        parts.append("<h3>Whole day</h3>" + _table_html(report.day))
+    issues = c.issues[c.issues["rows"] > 0]
+    parts.append("<h2>Data cleaning</h2>" + (_table_html(issues) if len(issues) else "<p>No problem rows.</p>"))
+    for img in images:
+        parts.append(f"<h2>{html.escape(img.replace('_', ' ').removesuffix('.png'))}</h2><img src='{html.escape(img)}' style='max-width:100%'>")
+    parts.append("<h2>Arrival profiles</h2>" + _table_html(cal.profiles()))
+    parts.append("<h2>Day-of-month check</h2>" + _table_html(cal.arrivals.dom_table))
+    parts.append("<h2>Service-time fits</h2>" + _table_html(cal.service_table()))
+    parts.append("<h2>Patience (censored vs naive)</h2>" + _table_html(cal.patience_table()))
+    if report is not None:
+        parts.append("<h2>Per interval</h2>" + _table_html(report.intervals))
+    parts.append("<h2>Calibrated scenario</h2><pre>" + html.escape(cal.yaml_text) + "</pre></body></html>")
+    return "".join(parts)

@@ -1,0 +1,148 @@
+"""``storeq calibrate`` and ``storeq synth-log``: a scenario from a ticket log, and a ticket log from a scenario.
+
+    storeq calibrate LOG [--map mapping.yaml] [--interval 30] --out scenario.yaml [--report DIR]
+                         [--days FROM:TO] [--format text|json] [--replications N] [--seed S] [--workers N]
+    storeq synth-log SCENARIO --days N --out log.csv [--start-date 2026-11-01] [--seed S] [--set key=value ...]
+
+Rows the calibration cannot use are counted per category and reported on stderr (text mode) or in
+the JSON object (``issues``); a file that is not a ticket log at all is one message and exit code 2.
+The log format and the mapping file are documented in ``docs/ticket-log.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from calibration import LogError, clean, fit_report, read_log, read_mapping, report_figures, report_html
+from calibration import calibrate as fit_calibration
+from calibration import io as cal_io
+from calibration.synth import synth_log as make_synth_log
+from cli_common import InputError, emit_json, handle_errors, progress, write_text
+from simulation import format_clock, load_scenario
+
+
+def _parse_days(value: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    if not value:
+        return None, None
+    a, sep, b = value.partition(":")
+    if not sep:
+        a = b = value
+    try:
+        first = pd.Timestamp(a).normalize() if a.strip() else None
+        last = pd.Timestamp(b).normalize() if b.strip() else None
+    except ValueError:
+        raise InputError(f"--days {value!r}: expected FROM:TO dates like 2026-11-01:2026-11-30 (either side may be empty)") from None
+    if first is not None and last is not None and last < first:
+        raise InputError(f"--days {value!r}: the last day is before the first")
+    return first, last
+
+
+def _text_summary(cal: Any) -> list[str]:
+    s = cal.summary()
+    out = [
+        f"Calibrated {s['source']}: {s['tickets_used']:,} tickets of {s['rows_read']:,} rows, {s['days']} days "
+        f"({s['first_day']} to {s['last_day']}), hours {s['hours']}.",
+        "Typical-day arrivals per hour: " + ", ".join(f"{lab} {x:g}" for lab, x in zip(cal.interval_labels(), s["arrivals_per_hour"], strict=True)),
+        "Weekday factors (Mon..Sun): " + ", ".join("-" if x is None else f"{x:.2f}" for x in s["weekday_factors"]),
+        "Day-of-month factors: " + (", ".join(f"{k}: {v:.2f}" for k, v in s["day_of_month_factors"].items()) or "none stand out"),
+        f"Busiest day: {cal.profiles()['busiest_day'].iloc[0]}",
+        "Segments: " + ", ".join(f"{k} {v:.1%}" for k, v in s["segments"].items()),
+        "Transactions: " + ", ".join(f"{k} {v:.1%}" for k, v in s["transactions"].items()),
+    ]
+    if s["kiosk_adoption"] is not None:
+        out.append(f"Kiosk share of kiosk-able tickets: {s['kiosk_adoption']:.1%} ({cal.kiosk_count} kiosks)")
+    out.append("Service times (AIC winner, KS distance):")
+    for r in s["service"]:
+        cv = "" if r["dist"] == "exponential" else f", cv {r['cv']:.2f}"
+        out.append(f"  {r['channel']:7s} {r['transaction']:16s} n={r['n']:<7} {r['dist']:11s} mean {r['mean']:.2f}{cv}  KS {r['ks']:.3f}")
+    out.append("Patience (censored fit vs naive abandoners-only mean):")
+    for r in s["patience"]:
+        out.append(
+            f"  {r['segment']:16s} abandoned {r['abandoned']:<6} censored {r['served_censored']:<7} "
+            f"{r['chosen']} mean {(r['lognormal_mean'] if r['chosen'] == 'lognormal' else r['exponential_mean']):.1f} min; "
+            f"naive {r['naive_abandoners_mean']:.1f} min"
+        )
+    out.append("Staffed counters per interval: " + " ".join(str(x) for x in s["staffed"]))
+    out.extend(f"Note: {n}" for n in s["notes"])
+    return out
+
+
+@click.command("calibrate")
+@click.argument("log", type=click.Path(dir_okay=False))
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), help="Column mapping YAML for an export with other column names (docs/ticket-log.md).")
+@click.option("--interval", type=click.Choice(["15", "30", "60"]), default="30", show_default=True, help="Interval length in minutes.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Where to write the calibrated scenario YAML.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), help="Write a fit report (HTML, PNG, CSV) to this folder.")
+@click.option("--days", "days", help="Only these issue dates: FROM:TO (e.g. 2026-11-01:2026-11-30; either side may be empty).")
+@click.option("--name", help="Scenario name (default: 'Calibrated from LOG').")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--replications", type=click.IntRange(2, 1000), default=20, show_default=True, help="Fit report: replications per simulated day.")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Fit report: random seed.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Fit report: worker processes.")
+@handle_errors
+def calibrate(
+    log: str, map_path: str | None, interval: str, out_path: str, report_dir: str | None, days: str | None,
+    name: str | None, fmt: str, replications: int, seed: int, workers: int,
+) -> None:
+    """Fit a scenario to a ticket log (arrivals, shares, service times, patience, staffing)."""
+    try:
+        mapping = read_mapping(map_path)
+        raw = read_log(log, mapping)
+        cleaned = clean(raw, mapping, source=Path(log).name, days=_parse_days(days), interval_min=int(interval))
+        cal = fit_calibration(cleaned, int(interval), name=name)
+    except LogError as exc:
+        raise InputError(str(exc)) from None
+    write_text(Path(out_path), cal.yaml_text)
+    result: dict[str, Any] = {"scenario_file": out_path, **cal.summary()}
+    if fmt == "text":
+        for line in cleaned.summary_lines():
+            click.echo(f"storeq: skipped/partial: {line}", err=True)
+        click.echo("\n".join(_text_summary(cal)))
+        click.echo(f"Wrote {out_path} (hours {format_clock(cal.open_min)}-{format_clock(cal.close_min)}, {cal.scenario.n_intervals} intervals).")
+    if report_dir is not None:
+        n_days = min(len(cal.days), 31)
+        with progress(n_days, "simulating the log's days", enabled=fmt == "text") as cb:
+            rep = fit_report(cal, replications=replications, seed=seed, workers=workers, progress=cb)
+        figs = report_figures(cal, rep)
+        images = [f"{k}.png" for k in figs]
+        frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "profiles": cal.profiles(), "service_fits": cal.service_table(),
+                  "patience": cal.patience_table(), "data_issues": cleaned.issues, "day_of_month": cal.arrivals.dom_table}
+        written = cal_io.write_report(report_dir, frames, figs, report_html(cal, rep, images))
+        result["report"] = {"folder": report_dir, "files": [str(p) for p in written], "verdict": list(rep.verdict), "day": rep.day.to_dict("records")}
+        if fmt == "text":
+            click.echo("Fit report verdict:")
+            for v in rep.verdict:
+                click.echo(f"  - {v}")
+            click.echo(f"Wrote the fit report to {report_dir}/report.html")
+    if fmt == "json":
+        emit_json(result)
+
+
+@click.command("synth-log")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--days", "n_days", type=click.IntRange(1, 3660), required=True, help="Number of consecutive days to simulate.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Log file to write (.csv, .parquet or .xlsx).")
+@click.option("--start-date", default="2026-11-01", show_default=True, help="First day (YYYY-MM-DD).")
+@click.option("--seed", type=click.IntRange(0), default=None, help="Random seed (default: the scenario's).")
+@click.option("--set", "overrides", multiple=True, help="Override a scenario key, e.g. --set counters.staffed=7.")
+@handle_errors
+def synth_log(scenario: str, n_days: int, out_path: str, start_date: str, seed: int | None, overrides: tuple[str, ...]) -> None:
+    """Write a realistic ticket log simulated from a scenario (same schema calibrate reads)."""
+    try:
+        first = _dt.date.fromisoformat(start_date)
+    except ValueError:
+        raise InputError(f"--start-date {start_date!r}: expected a date like 2026-11-01") from None
+    s = load_scenario(scenario, list(overrides) or None)
+    with progress(n_days, "simulating days") as cb:
+        log = make_synth_log(s, n_days, first, seed=seed, progress=cb)
+    cal_io.write_log(log, out_path)
+    counts = log["outcome"].value_counts().to_dict()
+    click.echo(
+        f"Wrote {len(log):,} tickets over {n_days} days from {first} to {out_path} "
+        f"(served {counts.get('served', 0):,}, abandoned {counts.get('abandoned', 0):,}; balked customers took no ticket)."
+    )
