@@ -40,7 +40,9 @@ def shift_rules_from_data(data: Any, scenario: Scenario, source: str = "shift ru
     if isinstance(data, dict) and set(data) == {"shifts"}:
         data = data["shifts"]
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("shifts", f"must be a mapping (lengths_hours, earliest_start, ...), got {type(data).__name__}")])
+        raise ScenarioError(
+            source, [("shifts", f"must be a mapping (lengths_hours, earliest_start, ...), got {type(data).__name__}")]
+        )
     checked = with_updates(scenario, {"shifts": data}, source=source)
     assert checked.shifts is not None
     return checked.shifts
@@ -57,7 +59,9 @@ def staff_from_text(text: str, source: str, csv_format: bool | None = None) -> S
     if is_csv:
         reader = csv.DictReader(_io.StringIO(text))
         if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
-            raise ScenarioError(source, [("", f"a staff CSV needs a header with at least `name`; got {reader.fieldnames!r}")])
+            raise ScenarioError(
+                source, [("", f"a staff CSV needs a header with at least `name`; got {reader.fieldnames!r}")]
+            )
         rows = [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
         return staff_from_data(staff_rows_to_data(rows), source)
     return staff_from_data(parse_yaml_text(text, source), source)

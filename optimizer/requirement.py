@@ -111,7 +111,9 @@ class Requirement:
         return tuple(min(n, self.physical) for n in self.needed)
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"interval": range(len(self.needed)), "start": list(self.labels), "required": list(self.needed)})
+        return pd.DataFrame(
+            {"interval": range(len(self.needed)), "start": list(self.labels), "required": list(self.needed)}
+        )
 
 
 def _meets(lam: float, handle: float, patience: float, c: int, wait: float, target: ServiceTarget, use_a: bool) -> bool:
@@ -214,7 +216,9 @@ def interval_service(res: object, scenario: Scenario, target: ServiceTarget) -> 
     for kpi in ("service_level", "abandonment_rate", "served"):
         sub = frame[frame["kpi"] == kpi].set_index("interval")
         for col in ("mean", "ci_low", "ci_high"):
-            out[f"{kpi}_{col}"] = [float(sub[col].get(i, np.nan)) if i in sub.index else np.nan for i in out["interval"]]
+            out[f"{kpi}_{col}"] = [
+                float(sub[col].get(i, np.nan)) if i in sub.index else np.nan for i in out["interval"]
+            ]
     return out
 
 
@@ -290,7 +294,11 @@ def refine_requirement(
             lower_floor[undo] = staff[undo]
             raised = [int(i) for i in undo]
             pending_lower = None
-            history.append(RefinementStep(it, tuple(int(x) for x in staff), tuple(np.flatnonzero(miss).tolist()), tuple(raised), ()))
+            history.append(
+                RefinementStep(
+                    it, tuple(int(x) for x in staff), tuple(np.flatnonzero(miss).tolist()), tuple(raised), ()
+                )
+            )
             continue
         pending_lower = None
         if miss.any():
@@ -308,7 +316,9 @@ def refine_requirement(
                 lowered = [int(i) for i in np.flatnonzero(room)]
                 pending_lower = room.copy()
         history.append(
-            RefinementStep(it, tuple(int(x) for x in staff), tuple(np.flatnonzero(miss).tolist()), tuple(raised), tuple(lowered))
+            RefinementStep(
+                it, tuple(int(x) for x in staff), tuple(np.flatnonzero(miss).tolist()), tuple(raised), tuple(lowered)
+            )
         )
         if progress is not None:
             progress(it, max_iterations)

@@ -103,10 +103,7 @@ def _cents(x: float) -> int:
 
 def add_shift_costs(model: cp_model.CpModel, data: RosterInput) -> tuple[list[cp_model.IntVar], Terms]:
     """One integer per template (how many people work it); cost = paid minutes × hourly rate."""
-    x = [
-        model.new_int_var(0, data.physical, f"shifts[{t.label(data.grid.open_min)}]")
-        for t in data.templates
-    ]
+    x = [model.new_int_var(0, data.physical, f"shifts[{t.label(data.grid.open_min)}]") for t in data.templates]
     terms = [(_cents(t.length / 60 * data.cost_per_hour), x[k]) for k, t in enumerate(data.templates)]
     return x, terms
 
@@ -117,7 +114,9 @@ def add_staff_limits(
     """On the floor per slot = sum of covering templates, never above the hall's counters (hard)."""
     on_floor = []
     for s in range(data.grid.n_slots):
-        v = model.new_int_var(0, data.physical, f"on_floor[{format_clock(data.grid.open_min + s * data.grid.slot_min)}]")
+        v = model.new_int_var(
+            0, data.physical, f"on_floor[{format_clock(data.grid.open_min + s * data.grid.slot_min)}]"
+        )
         model.add(v == sum(x[int(k)] for k in np.flatnonzero(cov[:, s])))
         on_floor.append(v)
     return on_floor
@@ -160,7 +159,9 @@ def add_min_on_duty(
     if data.min_on_duty <= 0:
         return lack, terms
     for s, v in enumerate(on_floor):
-        d = model.new_int_var(0, data.min_on_duty, f"below_min_on_duty[{format_clock(data.grid.open_min + s * data.grid.slot_min)}]")
+        d = model.new_int_var(
+            0, data.min_on_duty, f"below_min_on_duty[{format_clock(data.grid.open_min + s * data.grid.slot_min)}]"
+        )
         model.add(v + d >= data.min_on_duty)
         terms.append((penalty, d))
         lack.append(d)
@@ -195,7 +196,8 @@ def _explain(
 ) -> list[str]:
     g = data.grid
     step = g.per_interval * g.slot_min
-    covered_any = [bool(v) for v in np.asarray(cov.any(axis=0)).reshape(g.n_intervals, g.per_interval).all(axis=1)]
+    slot_ok = np.asarray(np.asarray(cov, dtype=int).max(axis=0))
+    covered_any = [bool(v) for v in slot_ok.reshape(g.n_intervals, g.per_interval).min(axis=1).tolist()]
     reasons: list[tuple[int, str]] = []
     for i in range(g.n_intervals):
         if staffed[i] >= required[i]:
@@ -203,11 +205,18 @@ def _explain(
         if required[i] > data.physical:
             reasons.append((i, f"needs {required[i]} counters, the hall has {data.physical}"))
         elif not covered_any[i]:
-            reasons.append((i, f"needs {required[i]} counters but no allowed shift covers it (check earliest start / latest end)"))
+            reasons.append(
+                (i, f"needs {required[i]} counters but no allowed shift covers it (check earliest start / latest end)")
+            )
         elif status not in ("OPTIMAL",):
             reasons.append((i, f"needs {required[i]} counters, the plan found within the time limit has {staffed[i]}"))
         else:
-            reasons.append((i, f"needs {required[i]} counters; the shift rules and the hall's {data.physical} counters allow {staffed[i]}"))
+            reasons.append(
+                (
+                    i,
+                    f"needs {required[i]} counters; the shift rules and the hall's {data.physical} counters allow {staffed[i]}",
+                )
+            )
     out = []
     k = 0
     while k < len(reasons):
@@ -250,8 +259,14 @@ def solve_day_roster(
     model.minimize(sum(c * v for c, v in terms))
 
     need_np = np.asarray(data.need_no_pitch, dtype=int)
-    greedy = greedy_cover(data.templates, g, np.maximum(need_np, data.min_on_duty), data.physical, data.cost_per_hour / 60)
-    counts = np.bincount(np.asarray(greedy, dtype=int), minlength=len(data.templates)) if greedy else np.zeros(len(data.templates), int)
+    greedy = greedy_cover(
+        data.templates, g, np.maximum(need_np, data.min_on_duty), data.physical, data.cost_per_hour / 60
+    )
+    counts = (
+        np.bincount(np.asarray(greedy, dtype=int), minlength=len(data.templates))
+        if greedy
+        else np.zeros(len(data.templates), int)
+    )
     greedy_cost = float(sum(counts[k] * t.length / 60 * data.cost_per_hour for k, t in enumerate(data.templates)))
     for k, v in enumerate(x):
         model.add_hint(v, int(counts[k]))
@@ -268,17 +283,29 @@ def solve_day_roster(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         n = g.n_intervals
         return DayRoster(
-            status=status, objective=None, bound=None, gap=None, shifts=(), staffed=(0,) * n, pitch=(False,) * n,
-            required=tuple(int(v) for v in need_np), shortfall=tuple(int(v) for v in need_np), staff_hours=0.0,
-            staff_cost=0.0, pitch_value=0.0, solve_time_s=elapsed,
-            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",), greedy_cost=greedy_cost,
+            status=status,
+            objective=None,
+            bound=None,
+            gap=None,
+            shifts=(),
+            staffed=(0,) * n,
+            pitch=(False,) * n,
+            required=tuple(int(v) for v in need_np),
+            shortfall=tuple(int(v) for v in need_np),
+            staff_hours=0.0,
+            staff_cost=0.0,
+            pitch_value=0.0,
+            solve_time_s=elapsed,
+            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
+            greedy_cost=greedy_cost,
         )
     xs = np.array([solver.value(v) for v in x], dtype=int)
     slots = np.array([solver.value(v) for v in on_floor], dtype=int)
     staffed = interval_staffed(slots, g)
     pitched = [bool(solver.value(p)) for p in pitch]
     required = [
-        max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i] for i in range(g.n_intervals)
+        max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i]
+        for i in range(g.n_intervals)
     ]
     shortfall = [max(0, required[i] - int(staffed[i])) for i in range(g.n_intervals)]
     shifts = tuple(

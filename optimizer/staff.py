@@ -119,7 +119,9 @@ def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
     if isinstance(data, list):
         data = {"staff": data}
     if not isinstance(data, Mapping):
-        raise ScenarioError(source, [("", f"a staff file must be a mapping with a `staff` list, got {type(data).__name__}")])
+        raise ScenarioError(
+            source, [("", f"a staff file must be a mapping with a `staff` list, got {type(data).__name__}")]
+        )
     for key in data:
         if key not in _TOP_KEYS:
             problems.append((str(key), f"unknown key; allowed here: {', '.join(_TOP_KEYS)}"))
@@ -159,7 +161,9 @@ def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
             for wd in WEEKDAYS:
                 avail.append(_windows(lowered.get(wd), f"{label}.availability.{wd}", problems))
         else:
-            problems.append((f"{label}.availability", f"must map weekdays to windows (mon: ['09:00-17:00']), got {avail_raw!r}"))
+            problems.append(
+                (f"{label}.availability", f"must map weekdays to windows (mon: ['09:00-17:00']), got {avail_raw!r}")
+            )
             avail = [_ALL_DAY] * 7
         off = raw.get("days_off") or []
         if isinstance(off, str):
@@ -192,7 +196,9 @@ def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
         )
     if problems:
         raise ScenarioError(source, problems)
-    return StaffRules(staff=tuple(staff), min_rest_hours=rest if rest is not None else 11.0, fair_closing_weight=weight or 0.0)
+    return StaffRules(
+        staff=tuple(staff), min_rest_hours=rest if rest is not None else 11.0, fair_closing_weight=weight or 0.0
+    )
 
 
 def staff_rows_to_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -220,4 +226,3 @@ def staff_rows_to_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             person["availability"] = avail
         people.append(person)
     return {"staff": people}
-

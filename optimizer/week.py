@@ -103,7 +103,8 @@ def _greedy_week(
             j = base_index[(t.start, t.length)]
             closing = t.start + t.length >= close_rel
             cands = [
-                p for p in allowed.get((d, j), [])
+                p
+                for p in allowed.get((d, j), [])
                 if p not in busy
                 and hours[p] + t.length / 60 <= staff.staff[p].max_hours + 1e-9
                 and days_worked[p] < staff.staff[p].max_days
@@ -173,7 +174,9 @@ def solve_week_roster(
                     continue
                 if not person.available(weekdays[d], grid.open_min + start, grid.open_min + start + length):
                     continue
-                y[(p, d, j)] = model.new_bool_var(f"works[{person.name},{labels[d]},{format_clock(grid.open_min + start)}+{length / 60:g}h]")
+                y[(p, d, j)] = model.new_bool_var(
+                    f"works[{person.name},{labels[d]},{format_clock(grid.open_min + start)}+{length / 60:g}h]"
+                )
                 allowed[(d, j)].append(p)
 
     terms: list[tuple[int, cp_model.IntVar]] = []
@@ -225,14 +228,18 @@ def solve_week_roster(
     day_floor: list[list[cp_model.IntVar]] = []
     day_x: list[list[cp_model.IntVar]] = []
     for d, data in enumerate(days):
-        x_k = [model.new_int_var(0, len(people), f"on_template[{labels[d]},{t.label(grid.open_min)}]") for t in templates]
+        x_k = [
+            model.new_int_var(0, len(people), f"on_template[{labels[d]},{t.label(grid.open_min)}]") for t in templates
+        ]
         day_x.append(x_k)
         for j, key in enumerate(base):
             count = sum(y[(p, d, j)] for p in allowed.get((d, j), []))
             model.add(sum(x_k[k] for k in groups[key]) == count)
         on_floor = []
         for s in range(grid.n_slots):
-            v = model.new_int_var(0, data.physical, f"on_floor[{labels[d]},{format_clock(grid.open_min + s * grid.slot_min)}]")
+            v = model.new_int_var(
+                0, data.physical, f"on_floor[{labels[d]},{format_clock(grid.open_min + s * grid.slot_min)}]"
+            )
             model.add(v == sum(x_k[k] for k in np.flatnonzero(cov[:, s])))
             on_floor.append(v)
         short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
@@ -246,7 +253,12 @@ def solve_week_roster(
     # Only people who could close at least once this week share the closings (a mornings-only
     # part-timer is not "unfairly" spared).
     closing_vars: dict[int, list[cp_model.IntVar]] = {
-        p: [y[(p, d, j)] for d in range(nd) for j, (st, ln) in enumerate(base) if st + ln >= close_rel and (p, d, j) in y]
+        p: [
+            y[(p, d, j)]
+            for d in range(nd)
+            for j, (st, ln) in enumerate(base)
+            if st + ln >= close_rel and (p, d, j) in y
+        ]
         for p in range(len(people))
     }
     closers = [p for p in range(len(people)) if closing_vars[p]]
@@ -277,11 +289,23 @@ def solve_week_roster(
     elapsed = time.perf_counter() - started
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return WeekRoster(
-            status=status, objective=None, bound=None, gap=None, solve_time_s=elapsed, assignments=(),
-            staffed=tuple((0,) * grid.n_intervals for _ in days), required=tuple(tuple(d.need_no_pitch) for d in days),
-            pitch=tuple((False,) * grid.n_intervals for _ in days), shortfall=tuple(tuple(d.need_no_pitch) for d in days),
-            hours_by_person={}, closings_by_person={}, staff_hours=0.0, staff_cost=0.0, pitch_value=0.0,
-            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",), greedy_cost=greedy_cost,
+            status=status,
+            objective=None,
+            bound=None,
+            gap=None,
+            solve_time_s=elapsed,
+            assignments=(),
+            staffed=tuple((0,) * grid.n_intervals for _ in days),
+            required=tuple(tuple(d.need_no_pitch) for d in days),
+            pitch=tuple((False,) * grid.n_intervals for _ in days),
+            shortfall=tuple(tuple(d.need_no_pitch) for d in days),
+            hours_by_person={},
+            closings_by_person={},
+            staff_hours=0.0,
+            staff_cost=0.0,
+            pitch_value=0.0,
+            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
+            greedy_cost=greedy_cost,
         )
 
     # Read the solution; hand the aggregate break slots to the people on each base shift in turn.
@@ -293,7 +317,10 @@ def solve_week_roster(
         slots = np.array([solver.value(v) for v in day_floor[d]], dtype=int)
         staffed = interval_staffed(slots, grid)
         pitched = [bool(solver.value(v)) for v in day_pitch[d]]
-        required = [max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i] for i in range(grid.n_intervals)]
+        required = [
+            max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i]
+            for i in range(grid.n_intervals)
+        ]
         staffed_days.append(tuple(int(v) for v in staffed))
         pitch_days.append(tuple(pitched))
         required_days.append(tuple(int(v) for v in required))
@@ -321,8 +348,14 @@ def solve_week_roster(
                 )
         for i in range(grid.n_intervals):
             if short_days[-1][i] > 0:
-                why = f"the hall has {data.physical}" if required[i] > data.physical else "not enough available staff hours"
-                explanation.append(f"{labels[d]} {_interval_label(grid, i)} needs {required[i]} counters, has {staffed[i]} ({why})")
+                why = (
+                    f"the hall has {data.physical}"
+                    if required[i] > data.physical
+                    else "not enough available staff hours"
+                )
+                explanation.append(
+                    f"{labels[d]} {_interval_label(grid, i)} needs {required[i]} counters, has {staffed[i]} ({why})"
+                )
     hours_by_person = {person.name: 0.0 for person in people}
     closings_by_person = {person.name: 0 for person in people}
     for a in assignments:

@@ -1,0 +1,844 @@
+"""End-to-end plans: requirement → CP-SAT roster with pitch windows → scenario → simulated verification.
+
+:func:`optimize_day` and :func:`optimize_week` are the public entry points (see ``optimizer/__init__``).
+Every plan they return has been simulated (``replications`` ≥ 100 by default) and carries the
+per-interval service level with its confidence interval, the intervals that miss, the cost, the
+pitch margin, the solver's status/objective/bound/gap and a plain explanation of anything impossible.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from simulation import Scenario, format_clock, with_updates
+from simulation.scenario import WEEKDAYS, ShiftRules
+
+from .requirement import Requirement, ServiceTarget, analytic_requirement, interval_service, refine_requirement
+from .roster import DayRoster, RosterInput, solve_day_roster, windows_text
+from .shifts import Grid, build_grid, build_templates
+from .staff import StaffRules
+from .week import WeekRoster, solve_week_roster
+from .workload import workload
+
+__all__ = [
+    "DayPlan",
+    "PitchMode",
+    "Verification",
+    "WeekDay",
+    "WeekPlan",
+    "optimize_day",
+    "optimize_week",
+    "pitch_rule_text",
+    "policy_for",
+    "verify",
+    "week_scenarios",
+]
+
+PitchMode = Literal["decide", "always", "never"]
+Progress = Callable[[int, int], None] | None
+RequirementMethod = Literal["simulation", "erlang_a", "erlang_a_lagged", "erlang_c", "erlang_c_lagged"]
+
+
+# ---------------------------------------------------------------------------------------------
+# verification
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A plan simulated: per-interval service level with 95% CI and the intervals that miss.
+
+    ``missed`` names intervals whose mean service level is below the target (or whose abandonment
+    is above the cap); ``clearly_missed`` those whose whole CI is below it.
+    """
+
+    replications: int
+    seed: int
+    target: float
+    intervals: pd.DataFrame
+    missed: tuple[str, ...]
+    clearly_missed: tuple[str, ...]
+    kpis: dict[str, dict[str, float]]
+
+    @property
+    def share_meeting(self) -> float:
+        """Share of intervals (with customers) whose mean service level meets the target."""
+        sl = self.intervals["service_level_mean"].to_numpy(float)
+        have = ~np.isnan(sl)
+        return float((sl[have] >= self.target).mean()) if have.any() else 1.0
+
+    @property
+    def share_within_ci(self) -> float:
+        """Share of intervals whose CI reaches the target (not clearly below it)."""
+        hi = self.intervals["service_level_ci_high"].to_numpy(float)
+        have = ~np.isnan(hi)
+        return float((hi[have] >= self.target).mean()) if have.any() else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "replications": self.replications,
+            "seed": self.seed,
+            "target_service_level": self.target,
+            "share_of_intervals_meeting": self.share_meeting,
+            "share_of_intervals_within_ci": self.share_within_ci,
+            "missed_intervals": list(self.missed),
+            "clearly_missed_intervals": list(self.clearly_missed),
+            "kpis": self.kpis,
+        }
+
+
+_DAY_KPIS = (
+    "service_level",
+    "abandonment_rate",
+    "mean_wait_min",
+    "cross_sell_revenue",
+    "staff_hours",
+    "staff_cost",
+    "utilization",
+)
+
+
+def _f0(x: Any) -> float:
+    return float(x)
+
+
+def _label(scenario: Scenario, i: int) -> str:
+    a = scenario.store.open_min + i * scenario.store.interval_min
+    return f"{format_clock(a)}-{format_clock(a + scenario.store.interval_min)}"
+
+
+def verify(
+    scenario: Scenario,
+    target: ServiceTarget,
+    replications: int = 100,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Progress = None,
+) -> Verification:
+    """Simulate ``scenario`` and judge each interval against ``target``."""
+    from simulation import run
+
+    wait = target.wait_for(scenario)
+    if scenario.store.target_wait_min != wait:
+        scenario = with_updates(scenario, {"store.target_wait_min": wait})
+    seed = scenario.simulation.seed if seed is None else seed
+    res = run(scenario, replications=replications, seed=seed, workers=workers, progress=progress)
+    svc = interval_service(res, scenario, target)
+    svc.insert(2, "staffed", scenario.staffed_schedule())
+    sl = svc["service_level_mean"].to_numpy(float)
+    hi = svc["service_level_ci_high"].to_numpy(float)
+    miss = ~np.isnan(sl) & (sl < target.service_level)
+    clear = ~np.isnan(hi) & (hi < target.service_level)
+    if target.max_abandon is not None:
+        ab = svc["abandonment_rate_mean"].to_numpy(float)
+        ab_lo = svc["abandonment_rate_ci_low"].to_numpy(float)
+        miss |= ~np.isnan(ab) & (ab > target.max_abandon)
+        clear |= ~np.isnan(ab_lo) & (ab_lo > target.max_abandon)
+    svc["meets"] = ~miss
+    kpis = {
+        k: {c: _f0(res.kpis.loc[k, c]) for c in ("mean", "ci_low", "ci_high")}
+        for k in _DAY_KPIS
+        if k in res.kpis.index
+    }
+    return Verification(
+        replications=replications,
+        seed=seed,
+        target=target.service_level,
+        intervals=svc,
+        missed=tuple(_label(scenario, int(i)) for i in np.flatnonzero(miss)),
+        clearly_missed=tuple(_label(scenario, int(i)) for i in np.flatnonzero(clear)),
+        kpis=kpis,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# pitch windows → policy
+# ---------------------------------------------------------------------------------------------
+
+
+def policy_for(pitch: Sequence[bool], grid: Grid) -> dict[str, Any]:
+    """The ``cross_sell.policy`` for per-interval pitch flags: always, never, or suspend windows."""
+    if all(pitch):
+        return {"mode": "always"}
+    if not any(pitch):
+        return {"mode": "never"}
+    return {"mode": "windows", "suspend": windows_text(pitch, grid, value=False)}
+
+
+def pitch_rule_text(pitch: Sequence[bool], grid: Grid) -> str:
+    """The rule a manager can follow: "no pitches 15:00-17:30"."""
+    if all(pitch):
+        return "pitch all day"
+    if not any(pitch):
+        return "no pitches all day"
+    return "no pitches " + ", ".join(windows_text(pitch, grid, value=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# the day plan
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """An optimized, verified day: roster, pitch windows, the plan's scenario, and its simulation.
+
+    ``scenario`` is the input scenario with the roster (``counters.staffed``), the pitch policy
+    (``cross_sell.policy``), the shift rules and the target wait applied — ready to save and rerun.
+    """
+
+    scenario: Scenario
+    target: ServiceTarget
+    requirement_no_pitch: Requirement
+    requirement_pitch: Requirement | None
+    roster: DayRoster
+    verification: Verification
+    pitch_windows: tuple[str, ...]
+    pitch_rule: str
+    policies: pd.DataFrame | None
+    explanation: tuple[str, ...]
+    grid: Grid = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.roster.status
+
+    def intervals_frame(self) -> pd.DataFrame:
+        """Per-interval plan: required, staffed, pitch, and the simulated service level with CI."""
+        v = self.verification.intervals
+        return pd.DataFrame(
+            {
+                "interval": v["interval"],
+                "start": v["start"],
+                "required": list(self.roster.required),
+                "required_no_pitch": list(self.requirement_no_pitch.needed),
+                "required_pitch": list(self.requirement_pitch.needed) if self.requirement_pitch else [None] * len(v),
+                "staffed": list(self.roster.staffed),
+                "shortfall": list(self.roster.shortfall),
+                "pitch": list(self.roster.pitch),
+                "service_level_mean": v["service_level_mean"],
+                "service_level_ci_low": v["service_level_ci_low"],
+                "service_level_ci_high": v["service_level_ci_high"],
+                "abandonment_rate_mean": v["abandonment_rate_mean"],
+                "meets_target": v["meets"],
+            }
+        )
+
+    def shifts_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "start": s.start,
+                    "end": s.end,
+                    "hours": s.length_hours,
+                    "break_start": s.break_start or "",
+                    "count": s.count,
+                }
+                for s in self.roster.shifts
+            ],
+            columns=["start", "end", "hours", "break_start", "count"],
+        )
+
+    def verification_frame(self) -> pd.DataFrame:
+        rows = [{"kpi": k, **v} for k, v in self.verification.kpis.items()]
+        rows.append(
+            {
+                "kpi": "share_of_intervals_meeting",
+                "mean": self.verification.share_meeting,
+                "ci_low": None,
+                "ci_high": None,
+            }
+        )
+        return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high"])
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Tables for ``--out``: roster (one row per shift), per-interval plan, verification, policies."""
+        out = {"roster": self.shifts_frame(), "plan": self.intervals_frame(), "verification": self.verification_frame()}
+        if self.policies is not None:
+            out["policies"] = self.policies
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``storeq optimize --format json`` object."""
+        r = self.roster
+        frame = self.intervals_frame()
+        intervals = []
+        for row in frame.itertuples(index=False):
+            intervals.append(
+                {
+                    "start": row.start,
+                    "required": _i(row.required),
+                    "staffed": _i(row.staffed),
+                    "shortfall": _i(row.shortfall),
+                    "pitch": bool(row.pitch),
+                    "service_level": {
+                        "mean": _f(row.service_level_mean),
+                        "ci_low": _f(row.service_level_ci_low),
+                        "ci_high": _f(row.service_level_ci_high),
+                    },
+                    "meets_target": bool(row.meets_target),
+                }
+            )
+        return {
+            "scenario": self.scenario.name,
+            "target": {
+                "service_level": self.target.service_level,
+                "target_wait_min": self.target.wait_for(self.scenario),
+                "max_abandon": self.target.max_abandon,
+            },
+            "status": r.status,
+            "objective": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+            "solve_time_s": r.solve_time_s,
+            "staff_hours": r.staff_hours,
+            "staff_cost": r.staff_cost,
+            "expected_pitch_margin": r.pitch_value,
+            "greedy_cost": r.greedy_cost,
+            "pitch_windows": list(self.pitch_windows),
+            "pitch_rule": self.pitch_rule,
+            "requirement": {
+                "method": self.requirement_no_pitch.method,
+                "converged": self.requirement_no_pitch.converged
+                and (self.requirement_pitch is None or self.requirement_pitch.converged),
+                "iterations": self.requirement_no_pitch.iterations
+                + (self.requirement_pitch.iterations if self.requirement_pitch else 0),
+            },
+            "shifts": [
+                {
+                    "start": s.start,
+                    "end": s.end,
+                    "hours": s.length_hours,
+                    "break_start": s.break_start,
+                    "count": s.count,
+                }
+                for s in r.shifts
+            ],
+            "intervals": intervals,
+            "verification": self.verification.to_json(),
+            "policies": None if self.policies is None else self.policies.to_dict(orient="records"),
+            "explanation": list(self.explanation),
+        }
+
+
+def _i(x: Any) -> int:
+    return int(x)
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _requirements(
+    scenario: Scenario,
+    target: ServiceTarget,
+    method: RequirementMethod,
+    pitch: PitchMode,
+    search_replications: int,
+    seed: int | None,
+    workers: int,
+) -> tuple[Requirement, Requirement | None]:
+    w = workload(scenario)
+    want_pitch = pitch != "never" and w.pitch_margin_per_customer > 0
+    want_no_pitch = pitch != "always" or not want_pitch
+
+    def one(pitching: bool) -> Requirement:
+        if method == "simulation":
+            return refine_requirement(
+                scenario, target, pitching=pitching, replications=search_replications, seed=seed, workers=workers
+            )
+        return analytic_requirement(scenario, target, method, pitching=pitching)
+
+    req_p = one(True) if want_pitch else None
+    req_np = one(False) if want_no_pitch else req_p
+    assert req_np is not None
+    if pitch == "always" and req_p is not None:
+        req_np = req_p  # the roster must cover the pitching need everywhere
+    return req_np, req_p
+
+
+def _roster_input(
+    scenario: Scenario, rules: ShiftRules, req_np: Requirement, req_p: Requirement | None, pitch: PitchMode
+) -> RosterInput:
+    grid = build_grid(scenario, rules)
+    templates = tuple(build_templates(scenario, rules))
+    w = workload(scenario)
+    value = tuple(
+        float(lam * scenario.store.interval_min * w.pitch_margin_per_customer) for lam in w.counter_rate_per_min
+    )
+    need_p = req_p.needed if req_p is not None else req_np.needed
+    return RosterInput(
+        grid=grid,
+        templates=templates,
+        need_no_pitch=req_np.needed,
+        need_pitch=need_p,
+        pitch_value=value,
+        physical=scenario.physical_counters,
+        min_on_duty=rules.min_on_duty,
+        cost_per_hour=scenario.costs.staff_hour,
+        allow_pitch=req_p is not None and pitch != "never",
+    )
+
+
+def _plan_scenario(
+    scenario: Scenario, staffed: Sequence[int], pitch: Sequence[bool], grid: Grid, rules: ShiftRules, wait: float
+) -> tuple[Scenario, list[str]]:
+    notes: list[str] = []
+    floor = max(1, scenario.counters.vip)
+    sched = [max(int(v), floor) for v in staffed]
+    if any(int(v) < floor for v in staffed):
+        low = [scenario.interval_labels[i] for i, v in enumerate(staffed) if int(v) < floor]
+        notes.append(
+            f"the roster leaves fewer than {floor} counter(s) at {', '.join(low)}; the simulated scenario staffs {floor} there "
+            "(the store needs someone serving, and VIP counters must be staffed)"
+        )
+    rules_data = rules.model_dump(by_alias=True, exclude_none=True)
+    updates: dict[str, Any] = {
+        "counters.staffed": sched,
+        "counters.physical": scenario.physical_counters,
+        "cross_sell.policy": policy_for(pitch, grid),
+        "store.target_wait_min": wait,
+        "shifts": rules_data,
+    }
+    return with_updates(scenario, updates, source="optimized plan"), notes
+
+
+def _tune_threshold(
+    plan: Scenario,
+    target: ServiceTarget,
+    thresholds: Sequence[int],
+    search_replications: int,
+    replications: int,
+    seed: int,
+    workers: int,
+) -> pd.DataFrame:
+    """Compare the pitch-window plan with queue-threshold policies on the same roster (CRN).
+
+    Thresholds are screened with ``search_replications``; the best one that keeps the day's service
+    level at the target and misses no more intervals than the window policy is rerun with
+    ``replications`` next to the window policy, so the two final rows compare like with like.
+    """
+    screened = []
+    for n in thresholds:
+        s = with_updates(plan, {"cross_sell.policy": {"mode": "queue_threshold", "threshold": int(n)}})
+        v = verify(s, target, replications=search_replications, seed=seed, workers=workers)
+        screened.append((int(n), v))
+    base = verify(plan, target, replications=search_replications, seed=seed, workers=workers)
+    ok = [
+        (n, v)
+        for n, v in screened
+        if v.kpis["service_level"]["mean"] >= target.service_level and len(v.missed) <= len(base.missed)
+    ]
+    rows = []
+    for n, v in screened:
+        rows.append(_policy_row(f"queue_threshold {n}", v, search_replications, "screen"))
+    best = max(ok, key=lambda nv: nv[1].kpis["cross_sell_revenue"]["mean"]) if ok else None
+    final = [("windows (optimized)", plan)]
+    if best is not None:
+        final.append(
+            (
+                f"queue_threshold {best[0]}",
+                with_updates(plan, {"cross_sell.policy": {"mode": "queue_threshold", "threshold": best[0]}}),
+            )
+        )
+    for name, s in final:
+        rows.append(
+            _policy_row(
+                name, verify(s, target, replications=replications, seed=seed, workers=workers), replications, "final"
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def _policy_row(name: str, v: Verification, reps: int, stage: str) -> dict[str, Any]:
+    return {
+        "policy": name,
+        "stage": stage,
+        "replications": reps,
+        "service_level": v.kpis["service_level"]["mean"],
+        "service_level_ci_low": v.kpis["service_level"]["ci_low"],
+        "service_level_ci_high": v.kpis["service_level"]["ci_high"],
+        "missed_intervals": len(v.missed),
+        "pitch_margin": v.kpis["cross_sell_revenue"]["mean"],
+        "pitch_margin_ci_low": v.kpis["cross_sell_revenue"]["ci_low"],
+        "pitch_margin_ci_high": v.kpis["cross_sell_revenue"]["ci_high"],
+    }
+
+
+def policy_verdict(policies: pd.DataFrame | None) -> str | None:
+    """One sentence: which final policy earns more margin at (at least) the same service level."""
+    if policies is None:
+        return None
+    final = policies[policies["stage"] == "final"]
+    if len(final) < 2:
+        return "no queue-threshold policy kept the service level; the pitch windows stand"
+    w, q = final.iloc[0], final.iloc[1]
+    better = q if q["pitch_margin"] > w["pitch_margin"] and q["missed_intervals"] <= w["missed_intervals"] else w
+    return (
+        f"{better['policy']} earns more: windows {w['pitch_margin']:.0f} vs {q['policy']} {q['pitch_margin']:.0f} margin a day, "
+        f"service level {w['service_level']:.1%} vs {q['service_level']:.1%}"
+    )
+
+
+def _rules_for(scenario: Scenario, rules: ShiftRules | None) -> ShiftRules:
+    return rules if rules is not None else (scenario.shifts or ShiftRules())
+
+
+def optimize_day(
+    scenario: Scenario,
+    target: ServiceTarget | None = None,
+    *,
+    rules: ShiftRules | None = None,
+    method: RequirementMethod = "simulation",
+    pitch: PitchMode = "decide",
+    search_replications: int = 30,
+    replications: int = 100,
+    seed: int | None = None,
+    time_limit_s: float = 20.0,
+    workers: int = 1,
+    solver_workers: int = 2,
+    tune_threshold: bool = True,
+    thresholds: Sequence[int] = (2, 4, 6, 8, 12),
+    progress: Progress = None,
+) -> DayPlan:
+    """The cheapest verified roster for one day, with the pitch windows decided jointly.
+
+    Parameters
+    ----------
+    scenario : the store day (its ``counters.physical`` caps staffing; its ``shifts`` are the rules
+        unless ``rules`` is given).
+    target : service goal (default 80% within the scenario's target wait).
+    method : how the requirement is found: ``simulation`` (Erlang A lagged start, refined by
+        simulation) or an analytic method.
+    pitch : ``decide`` (per interval, priced by margin against staff), ``always`` or ``never``.
+    search_replications, replications : replications during the refinement search / for the
+        final verification (≥ 100 recommended).
+    time_limit_s, solver_workers : CP-SAT limits; the seed is ``seed`` (or the scenario's).
+    workers : simulation worker processes.
+    tune_threshold : also screen queue-threshold policies and compare them with the windows.
+    progress : ``callback(done, total)`` over the plan's stages.
+
+    Examples
+    --------
+    >>> plan = optimize_day(load_scenario("scenarios/telecom_month_end.yaml"))  # doctest: +SKIP
+    >>> plan.pitch_rule, plan.roster.staff_cost, plan.verification.missed  # doctest: +SKIP
+    """
+    target = target or ServiceTarget()
+    rules = _rules_for(scenario, rules)
+    seed = scenario.simulation.seed if seed is None else seed
+    wait = target.wait_for(scenario)
+    stages = 4 + int(tune_threshold)
+    tick = progress or (lambda done, total: None)
+    tick(0, stages)
+    req_np, req_p = _requirements(scenario, target, method, pitch, search_replications, seed, workers)
+    tick(1, stages)
+    data = _roster_input(scenario, rules, req_np, req_p, pitch)
+    explanation: list[str] = []
+    if not data.templates:
+        explanation.append(
+            f"no shift fits the rules: lengths {list(rules.lengths_hours)} h between "
+            f"{rules.earliest_start or scenario.store.open} and {rules.latest_end or scenario.store.close}"
+        )
+    roster = solve_day_roster(data, time_limit_s=time_limit_s, workers=solver_workers, seed=seed)
+    tick(2, stages)
+    explanation += list(roster.explanation)
+    for req in (req_np, req_p):
+        if req is not None and req.method == "simulation" and not req.converged:
+            explanation.append(
+                f"the simulation-refined requirement ({'with' if req.pitching else 'without'} pitching) was still changing "
+                f"after {req.iterations} iterations; the last staffing is used"
+            )
+    plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
+    explanation += notes
+    verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+    tick(3, stages)
+    if verification.missed:
+        explanation.append(
+            f"simulated with {replications} replications, {len(verification.missed)} interval(s) miss the target: "
+            + ", ".join(verification.missed)
+        )
+    policies = None
+    if tune_threshold and workload(scenario).pitch_margin_per_customer > 0 and pitch != "never":
+        policies = _tune_threshold(plan_scn, target, thresholds, search_replications, replications, seed, workers)
+        verdict = policy_verdict(policies)
+        if verdict:
+            explanation.append(verdict)
+        tick(4, stages)
+    tick(stages, stages)
+    return DayPlan(
+        scenario=plan_scn,
+        target=target,
+        requirement_no_pitch=req_np,
+        requirement_pitch=req_p,
+        roster=roster,
+        verification=verification,
+        pitch_windows=tuple(windows_text(roster.pitch, data.grid, value=False)),
+        pitch_rule=pitch_rule_text(roster.pitch, data.grid),
+        policies=policies,
+        explanation=tuple(explanation),
+        grid=data.grid,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the named-staff week
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    """One day of a week plan: its label, scenario (roster and pitch applied) and verification."""
+
+    label: str
+    weekday: int
+    scenario: Scenario
+    requirement_no_pitch: Requirement
+    requirement_pitch: Requirement | None
+    verification: Verification
+    pitch_rule: str
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A named-staff week: the CP-SAT roster and each day's verified plan."""
+
+    roster: WeekRoster
+    days: tuple[WeekDay, ...]
+    target: ServiceTarget
+    explanation: tuple[str, ...]
+    grid: Grid = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.roster.status
+
+    @property
+    def scenario(self) -> Scenario:
+        """The first day's planned scenario (each day's is in ``days``)."""
+        return self.days[0].scenario
+
+    def roster_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "name": a.name,
+                    "day": a.day_label,
+                    "start": a.start,
+                    "end": a.end,
+                    "break_start": a.break_start or "",
+                    "hours": a.hours,
+                    "closing": a.closing,
+                }
+                for a in self.roster.assignments
+            ],
+            columns=["name", "day", "start", "end", "break_start", "hours", "closing"],
+        )
+
+    def intervals_frame(self) -> pd.DataFrame:
+        frames = []
+        for d, day in enumerate(self.days):
+            v = day.verification.intervals
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "day": day.label,
+                        "interval": v["interval"],
+                        "start": v["start"],
+                        "required": list(self.roster.required[d]),
+                        "staffed": list(self.roster.staffed[d]),
+                        "shortfall": list(self.roster.shortfall[d]),
+                        "pitch": list(self.roster.pitch[d]),
+                        "service_level_mean": v["service_level_mean"],
+                        "service_level_ci_low": v["service_level_ci_low"],
+                        "service_level_ci_high": v["service_level_ci_high"],
+                        "meets_target": v["meets"],
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def verification_frame(self) -> pd.DataFrame:
+        rows = []
+        for day in self.days:
+            for k, v in day.verification.kpis.items():
+                rows.append({"day": day.label, "kpi": k, **v})
+            rows.append({"day": day.label, "kpi": "share_of_intervals_meeting", "mean": day.verification.share_meeting})
+        return pd.DataFrame(rows, columns=["day", "kpi", "mean", "ci_low", "ci_high"])
+
+    def people_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"name": n, "hours": h, "closings": self.roster.closings_by_person.get(n, 0)}
+                for n, h in self.roster.hours_by_person.items()
+            ]
+        )
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            "roster": self.roster_frame(),
+            "plan": self.intervals_frame(),
+            "verification": self.verification_frame(),
+            "people": self.people_frame(),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.roster
+        plan = self.intervals_frame()
+        return {
+            "status": r.status,
+            "objective": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+            "solve_time_s": r.solve_time_s,
+            "staff_hours": r.staff_hours,
+            "staff_cost": r.staff_cost,
+            "expected_pitch_margin": r.pitch_value,
+            "pitch_windows": {
+                day.label: windows_text(r.pitch[d], self.grid, value=False) for d, day in enumerate(self.days)
+            },
+            "pitch_rules": {day.label: day.pitch_rule for day in self.days},
+            "shifts": [
+                {
+                    "name": a.name,
+                    "day": a.day_label,
+                    "start": a.start,
+                    "end": a.end,
+                    "break_start": a.break_start,
+                    "hours": a.hours,
+                    "closing": a.closing,
+                }
+                for a in r.assignments
+            ],
+            "people": self.people_frame().to_dict(orient="records"),
+            "intervals": [
+                {
+                    "day": row.day,
+                    "start": row.start,
+                    "required": _i(row.required),
+                    "staffed": _i(row.staffed),
+                    "shortfall": _i(row.shortfall),
+                    "pitch": bool(row.pitch),
+                    "service_level": {
+                        "mean": _f(row.service_level_mean),
+                        "ci_low": _f(row.service_level_ci_low),
+                        "ci_high": _f(row.service_level_ci_high),
+                    },
+                    "meets_target": bool(row.meets_target),
+                }
+                for row in plan.itertuples(index=False)
+            ],
+            "verification": {day.label: day.verification.to_json() for day in self.days},
+            "explanation": list(self.explanation),
+        }
+
+
+def week_scenarios(scenario: Scenario) -> list[tuple[str, int, Scenario]]:
+    """Seven day scenarios from one: the week (Monday first) containing ``store.date``.
+
+    With a date, each day gets its own ``store.date`` so weekday and day-of-month factors apply.
+    Without one, weekday factors (if any) scale demand and day-of-month factors cannot apply.
+    """
+    out = []
+    if scenario.store.date is not None:
+        monday = scenario.store.date - _dt.timedelta(days=scenario.store.date.weekday())
+        for d in range(7):
+            day = monday + _dt.timedelta(days=d)
+            out.append((f"{WEEKDAYS[d]} {day.isoformat()}", d, with_updates(scenario, {"store.date": day.isoformat()})))
+        return out
+    wf = scenario.demand.weekday_factors or (1.0,) * 7
+    for d in range(7):
+        out.append((WEEKDAYS[d], d, with_updates(scenario, {"demand.scale": scenario.demand.scale * wf[d]})))
+    return out
+
+
+def optimize_week(
+    scenario: Scenario | Sequence[Scenario],
+    staff: StaffRules,
+    target: ServiceTarget | None = None,
+    *,
+    rules: ShiftRules | None = None,
+    method: RequirementMethod = "simulation",
+    pitch: PitchMode = "decide",
+    search_replications: int = 30,
+    replications: int = 100,
+    seed: int | None = None,
+    time_limit_s: float = 60.0,
+    workers: int = 1,
+    solver_workers: int = 2,
+    progress: Progress = None,
+) -> WeekPlan:
+    """The named-staff week: requirement per day, one CP-SAT roster for the week, every day verified.
+
+    ``scenario`` is one scenario (the week is built with :func:`week_scenarios`) or seven day
+    scenarios (Monday first) sharing opening hours and interval.
+    """
+    target = target or ServiceTarget()
+    if isinstance(scenario, Scenario):
+        days_in = week_scenarios(scenario)
+    else:
+        scns = list(scenario)
+        days_in = [
+            (
+                s.store.date.isoformat() if s.store.date else WEEKDAYS[d % 7],
+                (s.store.date.weekday() if s.store.date else d % 7),
+                s,
+            )
+            for d, s in enumerate(scns)
+        ]
+    first = days_in[0][2]
+    for label, _wd, s in days_in:
+        if (s.store.open, s.store.close, s.store.interval_min) != (
+            first.store.open,
+            first.store.close,
+            first.store.interval_min,
+        ):
+            raise ValueError(f"day {label}: opening hours/interval differ from the first day's; a week needs one grid")
+    rules = _rules_for(first, rules)
+    seed = first.simulation.seed if seed is None else seed
+    wait = target.wait_for(first)
+    total = 2 * len(days_in) + 1
+    tick = progress or (lambda done, total_: None)
+    reqs = []
+    inputs = []
+    for d, (_label, _wd, s) in enumerate(days_in):
+        req_np, req_p = _requirements(s, target, method, pitch, search_replications, seed, workers)
+        reqs.append((req_np, req_p))
+        inputs.append(_roster_input(s, rules, req_np, req_p, pitch))
+        tick(d + 1, total)
+    roster = solve_week_roster(
+        inputs,
+        staff,
+        day_labels=[lab for lab, _wd, _s in days_in],
+        weekdays=[wd for _lab, wd, _s in days_in],
+        close_rel=first.store.duration_min,
+        time_limit_s=time_limit_s,
+        workers=solver_workers,
+        seed=seed,
+    )
+    tick(len(days_in) + 1, total)
+    explanation = list(roster.explanation)
+    days: list[WeekDay] = []
+    for d, (label, wd, s) in enumerate(days_in):
+        plan_scn, notes = _plan_scenario(s, roster.staffed[d], roster.pitch[d], inputs[d].grid, rules, wait)
+        explanation += [f"{label}: {n}" for n in notes]
+        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        if v.missed:
+            explanation.append(
+                f"{label}: simulated, {len(v.missed)} interval(s) miss the target: {', '.join(v.missed)}"
+            )
+        days.append(
+            WeekDay(label, wd, plan_scn, reqs[d][0], reqs[d][1], v, pitch_rule_text(roster.pitch[d], inputs[d].grid))
+        )
+        tick(len(days_in) + 2 + d, total)
+    return WeekPlan(roster=roster, days=tuple(days), target=target, explanation=tuple(explanation), grid=inputs[0].grid)
