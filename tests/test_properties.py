@@ -1,0 +1,332 @@
+"""Any valid scenario runs, conserves customers and keeps its KPIs in range (STYLE.md layer 4).
+
+Hypothesis generates scenarios across the whole v1 format: opening hours on the interval grid,
+constant or per-interval demand (zeros included), scale and online diversion, 1-3 segments and
+1-3 transaction types with shares summing to 1, every distribution kind (degenerate ones too: a
+0-minute deterministic time, a patience of 0), kiosks with failures and a greeter, every cross-sell
+policy, balking (even at 0: everybody balks), staffing schedules with zeros in the middle (never at
+the end, which validation refuses) and VIP counters. Each runs two short replications and must:
+
+* conserve customers in every replication: arrivals = served + abandoned + balked, nobody left
+  inside at the end (every served customer's departure is at or before ``last_departure_min``);
+* keep KPIs in range: shares and rates in [0, 1], waits and queue lengths ≥ 0, utilization ≤ 1;
+* respect the queue discipline in the customer log: at each counter start fewer customers were in
+  service than counters staffed (no overlap), FCFS within a priority, and no customer of a lower
+  priority started while one of a higher priority was waiting.
+
+``derandomize=True`` makes the examples a function of the test code alone, so CI is reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulation
+from simulation import scenario_from_dict
+
+run = getattr(simulation, "run", None)
+needs_engine = pytest.mark.skipif(run is None, reason="simulation.run (the engine) has not landed yet")
+
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+EPS = 1e-9
+
+# ---------------------------------------------------------------------------------------------
+# strategies
+# ---------------------------------------------------------------------------------------------
+
+minutes = st.floats(min_value=0.2, max_value=15.0, allow_nan=False, allow_infinity=False)
+cvs = st.floats(min_value=0.05, max_value=2.0, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def distributions(draw: st.DrawFn, allow_zero: bool = True) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["exponential", "lognormal", "gamma", "deterministic", "uniform", "triangular", "empirical"]))
+    if kind == "exponential":
+        return {"dist": kind, "mean": draw(minutes)}
+    if kind in ("lognormal", "gamma"):
+        return {"dist": kind, "mean": draw(minutes), "cv": draw(cvs)}
+    if kind == "deterministic":
+        return {"dist": kind, "value": draw(st.just(0.0) | minutes) if allow_zero else draw(minutes)}
+    if kind == "uniform":
+        low = draw(st.floats(min_value=0.0, max_value=10.0))
+        return {"dist": kind, "low": low, "high": low + draw(st.floats(min_value=0.1, max_value=10.0))}
+    if kind == "triangular":
+        pts = sorted(draw(st.lists(st.floats(min_value=0.0, max_value=20.0), min_size=3, max_size=3)))
+        if pts[2] - pts[0] < 0.1:
+            pts[2] = pts[0] + 0.1
+        pts[1] = min(max(pts[1], pts[0]), pts[2])
+        return {"dist": kind, "low": pts[0], "mode": pts[1], "high": pts[2]}
+    return {"dist": kind, "values": draw(st.lists(st.floats(min_value=0.0, max_value=20.0), min_size=1, max_size=6))}
+
+
+def _shares(draw: st.DrawFn, n: int) -> list[float]:
+    """n shares summing to 1 within validation's 1e-6 (the last absorbs the rounding)."""
+    w = draw(st.lists(st.integers(min_value=1, max_value=20), min_size=n, max_size=n))
+    shares = [x / sum(w) for x in w[:-1]]
+    return [*shares, 1.0 - sum(shares)]
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    interval = draw(st.sampled_from([15, 30, 60]))
+    n_int = draw(st.integers(min_value=1, max_value=max(1, 240 // interval)))  # at most 4 hours
+    open_min = draw(st.integers(min_value=6 * 60 // interval, max_value=12 * 60 // interval)) * interval
+    close_min = open_min + n_int * interval
+    clock = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+
+    rate = st.floats(min_value=0.0, max_value=150.0, allow_nan=False)
+    arrivals: Any = draw(rate | st.lists(st.just(0.0) | rate, min_size=n_int, max_size=n_int))
+
+    n_seg = draw(st.integers(min_value=1, max_value=3))
+    seg_shares = _shares(draw, n_seg)
+    segments = [
+        {
+            "name": f"seg{i}",
+            "share": seg_shares[i],
+            "priority": draw(st.integers(min_value=0, max_value=2)),
+            **({"patience": draw(distributions())} if draw(st.booleans()) else {}),
+            "pitch": draw(st.booleans()),
+        }
+        for i in range(n_seg)
+    ]
+    n_tx = draw(st.integers(min_value=1, max_value=3))
+    tx_shares = _shares(draw, n_tx)
+    transactions = [
+        {
+            "name": f"tx{i}",
+            "share": tx_shares[i],
+            "counter_time": draw(distributions()),
+            **({"kiosk_time": draw(distributions())} if draw(st.booleans()) else {}),
+        }
+        for i in range(n_tx)
+    ]
+    has_kiosk_work = any("kiosk_time" in t for t in transactions)
+
+    counts = st.integers(min_value=0, max_value=5)
+    if draw(st.booleans()):
+        staffed: Any = draw(st.integers(min_value=1, max_value=6))
+        lowest = staffed
+    else:
+        staffed = [*draw(st.lists(counts, min_size=n_int - 1, max_size=n_int - 1)), draw(st.integers(1, 5))]
+        lowest = min(staffed)
+    counters: dict[str, Any] = {"staffed": staffed, "vip": draw(st.integers(min_value=0, max_value=lowest))}
+
+    mode = draw(st.sampled_from(["always", "never", "windows", "queue_threshold"]))
+    policy: dict[str, Any] = {"mode": mode}
+    if mode == "windows":
+        a = draw(st.integers(min_value=0, max_value=n_int * interval - 1))
+        b = draw(st.integers(min_value=a + 1, max_value=n_int * interval))
+        policy["suspend"] = [f"{clock(open_min + a)}-{clock(open_min + b)}"]
+    if mode == "queue_threshold":
+        policy["threshold"] = draw(st.integers(min_value=0, max_value=10))
+
+    data: dict[str, Any] = {
+        "name": "generated",
+        "store": {
+            "open": clock(open_min),
+            "close": clock(close_min),
+            "interval_min": interval,
+            "target_wait_min": draw(st.floats(min_value=0.5, max_value=20.0)),
+        },
+        "demand": {
+            "arrivals_per_hour": arrivals,
+            "scale": draw(st.floats(min_value=0.0, max_value=1.5)),
+            "online_diversion": draw(st.floats(min_value=0.0, max_value=0.6)),
+        },
+        "segments": segments,
+        "transactions": transactions,
+        "counters": counters,
+        "kiosks": {
+            "count": draw(st.integers(min_value=0, max_value=3)) if has_kiosk_work else 0,
+            "adoption": draw(st.floats(min_value=0.0, max_value=1.0)),
+            "greeter_adoption": draw(st.floats(min_value=0.0, max_value=1.0)),
+            "greeter": draw(st.booleans()),
+            "failure": draw(st.floats(min_value=0.0, max_value=1.0)),
+        },
+        "cross_sell": {
+            "pitch_time": draw(distributions()),
+            "acceptance": draw(st.floats(min_value=0.0, max_value=1.0)),
+            "margin": draw(st.floats(min_value=0.0, max_value=100.0)),
+            "policy": policy,
+        },
+        "costs": {"staff_hour": draw(st.floats(min_value=0.0, max_value=80.0))},
+        "simulation": {
+            "replications": 2,
+            "seed": draw(st.integers(min_value=0, max_value=2**32)),
+            "warmup_min": draw(st.just(0.0) | st.floats(min_value=0.0, max_value=n_int * interval - 1)),
+        },
+    }
+    if draw(st.booleans()):
+        data["balking"] = {"queue_at_least": draw(st.integers(min_value=0, max_value=15))}
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# the properties
+# ---------------------------------------------------------------------------------------------
+
+RATE_KPIS = ("prob_wait", "service_level", "abandonment_rate", "utilization", "kiosk_share")
+NONNEG_KPIS = ("mean_wait_min", "p90_wait_min", "mean_queue_len", "kiosk_mean_wait_min", "cross_sell_revenue",
+               "staff_hours", "staff_cost", "last_departure_min", "pitches", "pitch_accepted")
+COUNT_KPIS = ("arrivals", "served", "abandoned", "balked", "diverted")
+
+
+def _in_range(frame: pd.DataFrame, where: str) -> None:
+    for k in RATE_KPIS:
+        if k in frame:
+            v = frame[k].to_numpy(float)
+            v = v[~np.isnan(v)]
+            assert ((v >= -EPS) & (v <= 1 + EPS)).all(), f"{where}: {k} out of [0, 1]: {v}"
+    for k in NONNEG_KPIS:
+        if k in frame:
+            v = frame[k].to_numpy(float)
+            v = v[~np.isnan(v)]
+            assert (v >= -EPS).all(), f"{where}: {k} negative: {v}"
+    for k in COUNT_KPIS:
+        v = frame[k].to_numpy(float)
+        assert not np.isnan(v).any() and (v >= 0).all() and (v == np.round(v)).all(), f"{where}: {k} not a count: {v}"
+
+
+def _queue_discipline(cust: pd.DataFrame, sc: Any, priority: dict[str, int]) -> None:
+    """No overlap, FCFS within a priority, and priority order, checked at every counter start."""
+    served = cust[cust["service_start_min"].notna()]
+    if served.empty:
+        return
+    staffed = sc.staffed_schedule()
+    interval = sc.store.interval_min
+    start = served["service_start_min"].to_numpy(float)
+    end = served["service_end_min"].to_numpy(float)
+    join = served["queue_join_min"].to_numpy(float)
+    prio = served["segment"].map(priority).to_numpy()
+    assert (start >= join - EPS).all() and (end >= start - EPS).all()
+    order = np.argsort(start, kind="stable")
+    for pos, i in enumerate(order):
+        s = start[i]
+        # at a boundary the new interval's staffing applies; after closing the last interval's does
+        k = int(staffed[min(int(s // interval), len(staffed) - 1)])
+        # in service just before s: started earlier (or at s, earlier in the start order) and not yet done
+        earlier = order[:pos]
+        busy = int((end[earlier] > s + EPS).sum())
+        assert busy < k, f"customer started at {s:.4f} with {busy} in service and {k} counters staffed"
+    # FCFS within a priority among counter-served customers
+    for p in np.unique(prio):
+        sel = prio == p
+        order = np.argsort(join[sel], kind="stable")
+        assert (np.diff(start[sel][order]) >= -EPS).all(), f"FCFS broken within priority {p}"
+    # nobody started while a customer of strictly higher priority (lower number) was waiting
+    # (waiting = joined before s and started after s); abandoners are left out, which only weakens
+    # the check, since their leaving time is not in the log
+    for i in range(len(start)):
+        s = start[i]
+        waiting_higher = (prio < prio[i]) & (join < s - EPS) & (start > s + EPS)
+        assert not waiting_higher.any(), f"priority {prio[i]} started at {s:.4f} while higher priority waited"
+
+
+@pytest.mark.slow
+@needs_engine
+@SETTINGS
+@given(data=scenarios())
+def test_any_valid_scenario_runs_and_conserves(data: dict[str, Any]) -> None:
+    sc = scenario_from_dict(data, "generated")
+    res = run(sc, replications=2, keep_customers=True)
+    days = res.days
+    assert len(days) == 2
+    _in_range(days, "day")
+    assert (days["arrivals"] == days["served"] + days["abandoned"] + days["balked"]).all()
+    if sc.kiosks.count == 0:
+        assert (days["kiosk_share"].fillna(0) == 0).all()
+    if sc.balking.queue_at_least is None:
+        assert (days["balked"] == 0).all()
+    if all(s.patience is None for s in sc.segments):
+        assert (days["abandoned"] == 0).all()
+    for col in ("mean", "ci_low", "ci_high"):
+        assert not res.kpis.loc[list(COUNT_KPIS), col].isna().any()
+    _in_range(res.interval_reps, "interval")
+
+    cust = res.customers
+    assert cust is not None
+    duration = sc.store.duration_min
+    priority = {s.name: s.priority for s in sc.segments}
+    for r, g in cust.groupby("replication"):
+        day = days.loc[days["replication"] == r].iloc[0]
+        counted = g[g["arrival_min"] >= sc.simulation.warmup_min]
+        # the log and the day KPIs agree, customer by customer
+        assert len(counted) == day["arrivals"]
+        assert (counted["outcome"] == "served").sum() == day["served"]
+        assert (counted["outcome"] == "abandoned").sum() == day["abandoned"]
+        assert (counted["outcome"] == "balked").sum() == day["balked"]
+        assert set(g["outcome"]) <= {"served", "abandoned", "balked"}
+        # doors close at closing time; everyone who walked in left by the last departure
+        assert (g["arrival_min"] >= 0).all() and (g["arrival_min"] < duration + EPS).all()
+        leave = np.fmax(g["service_end_min"].to_numpy(float), g["kiosk_end_min"].to_numpy(float))
+        served = g["outcome"].to_numpy() == "served"
+        assert not np.isnan(leave[served]).any(), "a served customer without a departure time"
+        if served.any():
+            assert leave[served].max() <= day["last_departure_min"] + EPS
+        w = g["wait_min"].to_numpy(float)
+        assert (w[~np.isnan(w)] >= -EPS).all()
+        at_counter = g["service_start_min"].notna()
+        np.testing.assert_allclose(
+            g.loc[at_counter, "wait_min"], g.loc[at_counter, "service_start_min"] - g.loc[at_counter, "queue_join_min"],
+            atol=1e-9,
+        )
+        # a failed kiosk visit goes on to the counters (or leaves them by abandoning/balking there)
+        failed = g["kiosk_failed"].fillna(False).astype(bool).to_numpy()
+        joined = g["queue_join_min"].notna().to_numpy()
+        balked = (g["outcome"] == "balked").to_numpy()
+        assert (joined | balked)[failed].all(), "a failed kiosk visit that neither queued at a counter nor balked"
+        _queue_discipline(g, sc, priority)
+
+
+@needs_engine
+def test_generated_example_smoke() -> None:
+    """One fixed generated-style scenario in the quick suite, so a broken engine fails fast."""
+    data = {
+        "name": "smoke",
+        "store": {"open": "10:00", "close": "12:00", "interval_min": 30},
+        "demand": {"arrivals_per_hour": [30, 0, 90, 60]},
+        "segments": [
+            {"name": "a", "share": 0.7, "priority": 1, "patience": {"dist": "exponential", "mean": 5}},
+            {"name": "b", "share": 0.3, "priority": 0, "pitch": False},
+        ],
+        "transactions": [
+            {"name": "x", "share": 0.5, "counter_time": {"dist": "deterministic", "value": 3},
+             "kiosk_time": {"dist": "uniform", "low": 1, "high": 2}},
+            {"name": "y", "share": 0.5, "counter_time": {"dist": "triangular", "low": 1, "mode": 2, "high": 6}},
+        ],
+        "counters": {"staffed": [2, 0, 3, 1], "vip": 0},
+        "kiosks": {"count": 1, "adoption": 0.7, "failure": 0.3},
+        "cross_sell": {"pitch_time": {"dist": "empirical", "values": [1, 2, 4]}, "acceptance": 0.5, "margin": 10,
+                       "policy": {"mode": "queue_threshold", "threshold": 2}},
+        "balking": {"queue_at_least": 6},
+        "simulation": {"replications": 3, "seed": 5},
+    }
+    sc = scenario_from_dict(data, "smoke")
+    res = run(sc, keep_customers=True)
+    d = res.days
+    assert (d["arrivals"] == d["served"] + d["abandoned"] + d["balked"]).all()
+    assert (d["arrivals"] > 0).all()
+    _in_range(d, "day")
+    for _, g in res.customers.groupby("replication"):
+        _queue_discipline(g, sc, {"a": 1, "b": 0})
+    assert math.isfinite(float(res.kpis.loc["last_departure_min", "mean"]))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenarios())
+def test_the_generator_makes_valid_scenarios(data: dict[str, Any]) -> None:
+    """The strategy itself: every generated dict validates (otherwise the property test checks nothing)."""
+    sc = scenario_from_dict(data, "generated")
+    assert sc.n_intervals >= 1 and sc.staffed_schedule()[-1] >= 1
