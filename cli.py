@@ -300,11 +300,82 @@ def _kpi_frame(result: Any) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# optional commands from other modules (they import cli_common, never cli: no import cycle)
+# ---------------------------------------------------------------------------------------------
+
+
+# command name → (module, attribute). Loaded on first use, so `storeq run` does not pay for importing
+# OR-Tools or the calibration stack, and a broken optional module cannot take `storeq run` down.
+OPTIONAL_COMMANDS: dict[str, tuple[str, str]] = {
+    "optimize": ("cli_optimize", "optimize"),
+    "calibrate": ("cli_calibrate", "calibrate"),
+    "synth-log": ("cli_calibrate", "synth_log"),
+}
+
+
+def _module_exists(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _unavailable(name: str, module: str, exc: BaseException) -> click.Command:
+    """A stand-in that says why a command is missing instead of hiding it."""
+
+    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def stub() -> None:
+        click.echo(
+            f"storeq: failed: `storeq {name}` is unavailable: {module} did not load ({type(exc).__name__}: {exc})",
+            err=True,
+        )
+        sys.exit(1)
+
+    stub.help = f"(unavailable: {module} failed to load)"
+    return stub
+
+
+def _load_optional(name: str) -> click.Command | None:
+    import importlib
+
+    module, attr = OPTIONAL_COMMANDS[name]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None  # that part of storeq is not installed: the command does not exist
+        return _unavailable(name, module, exc)
+    except Exception as exc:  # report it when the command is used, not on every storeq call
+        return _unavailable(name, module, exc)
+    cmd = getattr(mod, attr, None)
+    return cmd if isinstance(cmd, click.Command) else None
+
+
+class StoreqGroup(click.Group):
+    """The ``storeq`` group: built-in commands plus the optional ones, each imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names |= {n for n, (m, _) in OPTIONAL_COMMANDS.items() if _module_exists(m)}
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in OPTIONAL_COMMANDS:
+            cmd = _load_optional(cmd_name)
+            if cmd is not None:
+                self.add_command(cmd, cmd_name)
+        return cmd
+
+
+# ---------------------------------------------------------------------------------------------
 # the group
 # ---------------------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=StoreqGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(_version(), "--version", "-V", prog_name="storeq")
 def main() -> None:
     """storeq: plan walk-in service stores (telecom halls, bank branches, checkouts).
@@ -379,6 +450,25 @@ def _write_run(out_dir: Path, result: Any, source: str, sets: Sequence[str]) -> 
     return [*written, out_dir / "scenario.yaml", out_dir / "provenance.json"]
 
 
+def _short_headers(target: float) -> dict[str, str]:
+    """Narrow column headers for the segment and interval tables (the day table spells them out)."""
+    return {
+        "arrivals": "arrivals",
+        "mean_wait_min": "wait (min)",
+        "service_level": f"within {target:g} min",
+        "abandonment_rate": "abandoned",
+        "served": "served",
+        "mean_queue_len": "queue",
+        "utilization": "busy",
+        "staffed": "staffed",
+    }
+
+
+def _title(console: Any, text: str) -> None:
+    console.print()
+    console.print(f"[bold]{text}[/bold]")
+
+
 def _print_run(result: Any, source: str) -> None:
     from rich.table import Table
 
@@ -395,64 +485,67 @@ def _print_run(result: Any, source: str) -> None:
         + f"; scenario {prov.get('scenario_hash', scen.digest())}"
     )
 
-    kpis = _kpi_frame(result)
-    t = Table(title="Day KPIs (mean and 95% confidence interval over replications)", title_justify="left")
+    _title(console, "Day KPIs: mean and 95% confidence interval over replications")
+    t = Table()
     t.add_column("KPI")
     t.add_column("mean", justify="right")
     t.add_column("95% CI", justify="right")
-    for row in kpis.to_dict("records"):
+    for row in _kpi_frame(result).to_dict("records"):
         k = str(row["kpi"])
         t.add_row(_label(k), fmt_value(k, row["mean"], open_min), fmt_ci(k, row["ci_low"], row["ci_high"], open_min))
     console.print(t)
-    console.print(f"Service level: share served within {scen.store.target_wait_min:g} minutes (of served + abandoned).")
+    console.print(
+        f"Service level: share served within {scen.store.target_wait_min:g} minutes, of served + abandoned. "
+        "Waits are at the counters."
+    )
+    headers = _short_headers(scen.store.target_wait_min)
 
     seg = getattr(result, "by_segment", None)
     if isinstance(seg, pd.DataFrame) and not seg.empty and len(scen.segments) > 1:
-        wide = seg.pivot(index="segment", columns="kpi", values="mean")
+        wide = seg.pivot_table(index="segment", columns="kpi", values="mean", aggfunc="first")
         cols = [k for k in SEGMENT_KPIS if k in wide.columns]
-        t = Table(title="By segment (means)", title_justify="left")
+        _title(console, "By segment (means per day)")
+        t = Table()
         t.add_column("segment")
         for k in cols:
-            t.add_column(_label(k), justify="right")
-        order = [s.name for s in scen.segments if s.name in wide.index]
-        for name in order:
+            t.add_column(headers.get(k, k), justify="right")
+        for name in [s.name for s in scen.segments if s.name in wide.index]:
             t.add_row(name, *(fmt_value(k, wide.loc[name, k]) for k in cols))
         console.print(t)
 
     iv = getattr(result, "intervals", None)
     if isinstance(iv, pd.DataFrame) and not iv.empty:
-        console.print(_interval_table(iv, scen))
+        _title(console, "Per interval (means; customers counted in the interval they arrived)")
+        console.print(_interval_table(iv, scen, headers))
 
 
-def _interval_table(iv: pd.DataFrame, scen: Any) -> Any:
+def _interval_table(iv: pd.DataFrame, scen: Any, headers: dict[str, str]) -> Any:
     from rich.table import Table
 
     wide = iv.pivot_table(index=["interval", "start"], columns="kpi", values="mean", aggfunc="first").reset_index()
     wide = wide.sort_values("interval")
-    cols = [
-        k
-        for k in (
-            "arrivals",
-            "mean_wait_min",
-            "service_level",
-            "abandonment_rate",
-            "mean_queue_len",
-            "utilization",
-            "staffed",
-        )
-        if k in wide.columns
-    ]
-    t = Table(title="Per interval (means; customers by the interval they arrived in)", title_justify="left")
+    wanted = (
+        "arrivals",
+        "mean_wait_min",
+        "service_level",
+        "abandonment_rate",
+        "mean_queue_len",
+        "utilization",
+        "staffed",
+    )
+    cols = [k for k in wanted if k in wide.columns]
+    t = Table()
     t.add_column("start")
     for k in cols:
-        t.add_column(_label(k), justify="right")
+        t.add_column(headers.get(k, k), justify="right")
     target = scen.store.target_wait_min
     for row in wide.to_dict("records"):
         cells = []
         for k in cols:
-            text = fmt_value(k, row[k])
-            if k == "mean_wait_min" and not _missing(row[k]) and float(row[k]) > target:
-                text = f"[bold red]{text}[/bold red]"
+            v = row[k]
+            text = f"{float(v):g}" if k == "staffed" and not _missing(v) else fmt_value(k, v)
+            if k == "mean_wait_min" and not _missing(v) and float(v) > target:
+                text = f"[bold]{text}[/bold]"  # over the service target: easy to spot, and survives no-colour
             cells.append(text)
         t.add_row(str(row["start"]), *cells)
     return t
@@ -747,49 +840,6 @@ def app_cmd(port: int, no_browser: bool) -> None:
     ]
     click.echo(f"storeq: starting the app on http://localhost:{port} (Ctrl+C to stop)", err=True)
     sys.exit(subprocess.call(cmd))
-
-
-# ---------------------------------------------------------------------------------------------
-# optional commands from other modules (they import cli_common, never cli: no import cycle)
-# ---------------------------------------------------------------------------------------------
-
-
-def _unavailable(name: str, module: str, exc: BaseException) -> click.Command:
-    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    def stub() -> None:
-        click.echo(
-            f"storeq: failed: `storeq {name}` is unavailable: {module} did not load ({type(exc).__name__}: {exc})",
-            err=True,
-        )
-        sys.exit(1)
-
-    stub.help = f"(unavailable: {module} failed to load)"
-    return stub
-
-
-def _register(module: str, attrs: Sequence[str]) -> None:
-    import importlib
-
-    mod: Any = None
-    error: BaseException | None = None
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return  # that part of storeq is not installed: the command simply does not exist
-        error = exc
-    except Exception as exc:  # a broken optional module must not take `storeq run` down with it
-        error = exc
-    for attr in attrs:
-        cmd = getattr(mod, attr, None) if mod is not None else None
-        if isinstance(cmd, click.Command):
-            main.add_command(cmd)
-        elif error is not None:
-            main.add_command(_unavailable(attr.replace("_", "-"), module, error))
-
-
-_register("cli_optimize", ["optimize"])
-_register("cli_calibrate", ["calibrate", "synth_log"])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,392 @@
+"""The ``storeq`` command line against its contract (DESIGN.md, "The CLI contract").
+
+Most tests drive the click group in-process with ``CliRunner`` (stdout and stderr captured apart);
+two run the real thing in a subprocess, so the console script, ``python -m cli`` and the exit codes
+are checked as a user's shell sees them. Runs are kept to a few replications of a small store so
+the file stays well under its time budget.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+import cli
+import cli_common
+from simulation import KPI_NAMES, load_scenario, scenario_from_yaml
+
+REPO = Path(__file__).resolve().parent.parent
+FLAGSHIP = REPO / "scenarios" / "telecom_month_end.yaml"
+
+# A small store (3 hours, hourly grid) so a few replications take a fraction of a second.
+SMALL = """\
+name: Small hall
+store: {open: "09:00", close: "12:00", interval_min: 60, target_wait_min: 5}
+demand: {arrivals_per_hour: [30, 50, 40]}
+segments:
+  - {name: regular, share: 0.9, priority: 1, patience: {dist: exponential, mean: 15}}
+  - {name: vip, share: 0.1, priority: 0, pitch: false}
+transactions:
+  - {name: top_up, share: 0.6, counter_time: {dist: lognormal, mean: 3, cv: 0.5}, kiosk_time: {dist: lognormal, mean: 1.5, cv: 0.4}}
+  - {name: plan_change, share: 0.4, counter_time: {dist: exponential, mean: 6}}
+counters: {staffed: [3, 4, 3], vip: 1}
+kiosks: {count: 1, adoption: 0.5}
+cross_sell: {pitch_time: {dist: deterministic, value: 2}, acceptance: 0.3, margin: 10, policy: {mode: always}}
+costs: {staff_hour: 30}
+simulation: {replications: 4, seed: 3}
+"""
+
+CONTRACT_KEYS = {"scenario", "replications", "seed", "kpis", "by_segment", "intervals"}
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli.main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _stderr_lines(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+# ----- json: the machine contract -----
+
+
+def test_run_json_is_exactly_one_object_with_the_contract_keys(small: Path) -> None:
+    result = invoke("run", small, "--format", "json", "--workers", "1")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)  # the whole of stdout parses: nothing else was printed
+    assert isinstance(data, dict)
+    assert CONTRACT_KEYS <= set(data)
+    assert data["replications"] == 4 and data["seed"] == 3
+    assert set(KPI_NAMES) <= set(data["kpis"])
+    for name in KPI_NAMES:
+        assert set(data["kpis"][name]) >= {"mean", "ci_low", "ci_high"}
+    assert [iv["start"] for iv in data["intervals"]] == ["09:00", "10:00", "11:00"]
+    assert result.stderr == ""  # no progress bar, no notes in json mode
+
+
+def test_run_json_options_override_the_scenario(small: Path) -> None:
+    result = invoke("run", small, "--format", "json", "-n", "3", "--seed", "11", "--set", "counters.staffed=5")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["replications"], data["seed"]) == (3, 11)
+    assert [iv["staffed"]["mean"] for iv in data["intervals"]] == [5, 5, 5]
+
+
+def test_run_json_is_the_same_whatever_the_number_of_workers(small: Path) -> None:
+    one = json.loads(invoke("run", small, "--format", "json", "--workers", "1").stdout)
+    two = json.loads(invoke("run", small, "--format", "json", "--workers", "2").stdout)
+    assert one["kpis"] == two["kpis"]
+    assert one["intervals"] == two["intervals"]
+
+
+def test_subprocess_json_mode_stdout_is_one_object(small: Path) -> None:
+    # the real process: python -m cli, as a script would call it
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "run", str(small), "--format", "json", "-n", "3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert CONTRACT_KEYS <= set(json.loads(proc.stdout))
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("storeq") is None, reason="the storeq console script is not installed")
+def test_console_script_exit_code_2_for_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("counters:", "conters:"), encoding="utf-8")
+    proc = subprocess.run(["storeq", "run", str(bad), "--format", "json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "did you mean `counters`?" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# ----- errors: exit 2, readable, nothing on stdout -----
+
+
+def test_bad_scenario_exits_2_with_a_message_per_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("acceptance: 0.3", "acceptance: 3"), encoding="utf-8")
+    result = invoke("run", bad, "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = _stderr_lines(result)
+    assert lines == [f"storeq: error: {bad}: cross_sell.acceptance: must be at most 1.0, got 3"]
+
+
+def test_bad_set_value_exits_2(small: Path) -> None:
+    result = invoke("run", small, "--set", "counters.staffed=many")
+    assert result.exit_code == 2
+    lines = _stderr_lines(result)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"storeq: error: {small} with --set: counters.staffed: must be a whole number")
+
+
+def test_set_without_equals_exits_2(small: Path) -> None:
+    result = invoke("run", small, "--set", "counters.staffed")
+    assert result.exit_code == 2
+    assert _stderr_lines(result) == [
+        "storeq: error: --set: expected KEY=VALUE (e.g. counters.staffed=7), got 'counters.staffed'"
+    ]
+
+
+def test_set_unknown_list_element_exits_2(small: Path) -> None:
+    result = invoke("run", small, "--set", "segments.gold.share=0.5")
+    assert result.exit_code == 2
+    assert "no element 'gold'; use an index or one of: regular, vip" in result.stderr
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    result = invoke("run", tmp_path / "nope.yaml")
+    assert result.exit_code == 2
+    assert _stderr_lines(result) == [f"storeq: error: {tmp_path / 'nope.yaml'}: file not found"]
+
+
+def test_bad_option_value_exits_2(small: Path) -> None:
+    result = invoke("run", small, "--replications", "0")
+    assert result.exit_code == 2
+    assert "--replications" in result.stderr
+
+
+def test_out_that_is_a_file_exits_2(small: Path, tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = invoke("run", small, "-n", "2", "--out", target)
+    assert result.exit_code == 2
+    assert "taken" in result.stderr
+
+
+def test_failure_exits_1_without_traceback(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulation
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(simulation, "run", boom)
+    monkeypatch.delenv("STOREQ_DEBUG", raising=False)
+    result = invoke("run", small)
+    assert result.exit_code == 1
+    assert "storeq: failed: RuntimeError: worker died" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ----- table and csv -----
+
+
+def test_table_mode_is_readable(small: Path) -> None:
+    result = invoke("run", small, "-n", "3")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for text in ("Small hall", "Day KPIs", "Mean wait (min)", "Service level", "95% CI", "By segment", "Per interval"):
+        assert text in out, text
+    for start in ("09:00", "10:00", "11:00"):
+        assert start in out
+    assert "regular" in out and "vip" in out
+    assert "nan" not in out.lower()
+
+
+def test_csv_mode_is_tidy_day_kpis(small: Path) -> None:
+    result = invoke("run", small, "-n", "3", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    df = pd.read_csv(io.StringIO(result.stdout))
+    assert list(df.columns) == ["kpi", "unit", "mean", "ci_low", "ci_high"]
+    assert set(KPI_NAMES) <= set(df["kpi"])
+    row = df.set_index("kpi").loc["mean_wait_min"]
+    assert row["unit"] == "min" and row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+# ----- --out -----
+
+
+def test_out_writes_frames_scenario_and_provenance(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    result = invoke("run", small, "-n", "3", "--set", "counters.staffed=4", "--out", out, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    json.loads(result.stdout)  # still exactly one object
+    for name in ("kpis", "days", "intervals", "interval_reps", "by_segment", "customers"):
+        assert (out / f"{name}.csv").is_file(), name
+        assert (out / f"{name}.parquet").is_file(), name
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+    days = pd.read_parquet(out / "days.parquet")
+    assert len(days) == 3
+    customers = pd.read_csv(out / "customers.csv")
+    assert len(customers) == int(days["arrivals"].sum())  # per-customer records kept with --out
+    assert (days["arrivals"] == days["served"] + days["abandoned"] + days["balked"]).all()
+
+    written = scenario_from_yaml((out / "scenario.yaml").read_text(), "scenario.yaml")
+    assert written == load_scenario(small, ["counters.staffed=4"])  # the scenario actually run
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["seed"] == 3 and prov["replications"] == 3
+    assert prov["scenario_hash"] == written.digest()
+    assert prov["overrides"] == ["counters.staffed=4"]
+
+
+def test_interrupted_write_leaves_no_partial_file(small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "results"
+    assert invoke("run", small, "-n", "2", "--out", out).exit_code == 0
+    before = (out / "days.parquet").read_bytes()
+
+    real = pd.DataFrame.to_parquet
+
+    def half_then_fail(self: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> None:
+        # write a few bytes to the temporary file, then die the way a full disk or Ctrl+C would
+        Path(path).write_bytes(b"PAR1 half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", half_then_fail)
+    result = invoke("run", small, "-n", "3", "--out", out)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+    assert result.exit_code == 1
+    assert "No space left on device" in result.stderr
+    assert (out / "days.parquet").read_bytes() == before  # the old file is untouched, not half-replaced
+    assert pd.read_parquet(out / "days.parquet").shape[0] == 2
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_atomic_text_write_cleans_up_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "provenance.json"
+    cli_common.write_text(path, "old\n")
+
+    def fail(self: Path, *args: Any, **kwargs: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", fail)
+    with pytest.raises(KeyboardInterrupt):
+        cli_common.write_text(path, "new\n")
+    monkeypatch.undo()
+    assert path.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["provenance.json"]
+
+
+# ----- compare -----
+
+
+def test_compare_one_more_counter_lowers_the_wait(tmp_path: Path) -> None:
+    # The flagship hall runs 7 counters into an afternoon peak; an 8th must shorten waits. 20 paired
+    # replications on common random numbers give a difference CI far from zero (the month-end hall
+    # is busy, so one counter moves the mean wait by minutes, while the paired CI is well under one).
+    result = invoke("compare", FLAGSHIP, "--set", "counters.staffed=8", "-n", "20", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    base = load_scenario(FLAGSHIP).name
+    label = f"{base} + counters.staffed=8"
+    assert data["baseline"] == base
+    assert [s["label"] for s in data["scenarios"]] == [base, label]
+    wait = data["differences"][label]["mean_wait_min"]
+    assert wait["diff_mean"] < 0
+    assert wait["ci_low"] <= wait["diff_mean"] <= wait["ci_high"] < 0
+    cost = data["differences"][label]["staff_cost"]
+    assert cost["diff_mean"] == pytest.approx(9 * 40)  # one more agent for the 9-hour day at 40/hour
+    assert len(data["interval_differences"][label]) == 18
+
+
+def test_compare_table_and_csv(small: Path) -> None:
+    result = invoke("compare", small, "--set", "counters.staffed=5", "-n", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "difference (95% CI)" in result.stdout and "Small hall + counters.staffed=5" in result.stdout
+    result = invoke("compare", small, "--set", "counters.staffed=5", "-n", "3", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    df = pd.read_csv(io.StringIO(result.stdout))
+    assert list(df.columns) == [
+        "scenario", "kpi", "unit", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high",
+    ]  # fmt: skip
+    base = df[df["scenario"] == "Small hall"]
+    alt = df[df["scenario"] == "Small hall + counters.staffed=5"].set_index("kpi")
+    assert base["diff_mean"].isna().all()
+    assert alt.loc["staff_hours", "diff_mean"] == pytest.approx(5 * 3 - (3 + 4 + 3))
+
+
+def test_compare_labels_by_file_name_when_names_repeat(small: Path, tmp_path: Path) -> None:
+    other = tmp_path / "more_staff.yaml"
+    other.write_text(SMALL.replace("staffed: [3, 4, 3]", "staffed: [4, 5, 4]"), encoding="utf-8")
+    out = tmp_path / "cmp"
+    result = invoke("compare", small, other, "-n", "3", "--format", "json", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [s["label"] for s in data["scenarios"]] == ["small.yaml", "more_staff.yaml"]
+    assert data["differences"]["more_staff.yaml"]["staff_hours"]["diff_mean"] == pytest.approx(3)
+    for name in ("kpis", "differences", "interval_differences", "days", "intervals"):
+        assert (out / f"{name}.csv").is_file(), name
+    assert (out / "scenarios" / "small.yaml.yaml").is_file()
+    days = pd.read_csv(out / "days.csv")
+    assert set(days["scenario"]) == {"small.yaml", "more_staff.yaml"}
+
+
+def test_compare_one_file_without_set_exits_2(small: Path) -> None:
+    result = invoke("compare", small)
+    assert result.exit_code == 2
+    assert "compare needs two or more scenario files, or one file and --set" in result.stderr
+
+
+# ----- the rest of the group -----
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("storeq, version ")
+
+
+def test_app_launches_streamlit_on_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = tmp_path / "app.py"
+    app.write_text("")
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli, "_app_path", lambda: app)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    result = invoke("app", "--port", "8600", "--no-browser")
+    assert result.exit_code == 0
+    (cmd,) = calls
+    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(app)]
+    assert cmd[cmd.index("--server.address") + 1] == "localhost"
+    assert cmd[cmd.index("--server.port") + 1] == "8600"
+    assert cmd[cmd.index("--server.headless") + 1] == "true"
+
+
+def test_optional_command_that_fails_to_import_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "storeq_broken_cmd.py").write_text("raise ImportError('ortools is missing')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.OPTIONAL_COMMANDS, "broken-thing", ("storeq_broken_cmd", "broken_thing"))
+    monkeypatch.setitem(cli.OPTIONAL_COMMANDS, "ghost", ("storeq_module_that_does_not_exist", "ghost"))
+    try:
+        listed = invoke("--help").stdout
+        assert "broken-thing" in listed and "ghost" not in listed
+        result = invoke("broken-thing")
+        assert result.exit_code == 1
+        assert (
+            "`storeq broken-thing` is unavailable: storeq_broken_cmd did not load (ImportError: ortools is missing)"
+            in result.stderr
+        )
+        assert invoke("ghost").exit_code == 2  # click: no such command
+        assert invoke("run", "--help").exit_code == 0  # the rest of storeq still works
+    finally:
+        cli.main.commands.pop("broken-thing", None)
+
+
+def test_optional_commands_load_on_first_use() -> None:
+    # calibrate is registered from cli_calibrate when that module is present
+    if not cli._module_exists("cli_calibrate"):
+        pytest.skip("cli_calibrate is not installed")
+    result = invoke("calibrate", "--help")
+    assert result.exit_code == 0
+    assert "calibrate" in result.stdout
