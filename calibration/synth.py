@@ -45,7 +45,9 @@ def customer_tickets(customers: pd.DataFrame, open_min: int) -> pd.DataFrame:
     issued = np.where(kiosk_ok, arrival, join)
     start = np.where(kiosk_ok, c["kiosk_start_min"].to_numpy(float), c["service_start_min"].to_numpy(float))
     end = np.where(kiosk_ok, c["kiosk_end_min"].to_numpy(float), c["service_end_min"].to_numpy(float))
-    called = np.where(abandoned, join + c["wait_min"].to_numpy(float), start)
+    # an abandoned ticket closes when the customer leaves (engine column leave_min)
+    left = c["leave_min"].to_numpy(float) if "leave_min" in c else np.full(len(c), np.nan)
+    called = np.where(abandoned, left, start)
     counter = c["counter_id"].to_numpy()
     out = pd.DataFrame(
         {

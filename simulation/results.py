@@ -130,6 +130,7 @@ CUSTOMER_COLUMNS = (
     "accepted",
     "outcome",
     "wait_min",
+    "leave_min",
 )
 
 
@@ -324,6 +325,7 @@ def customer_records(log: DayLog, replication: int) -> dict[str, np.ndarray]:
         "accepted": log.accepted,
         "outcome": log.outcome,
         "wait_min": wait,
+        "leave_min": log.leave_min,  # when the customer left (service end, kiosk end, abandonment): calibration needs abandonment times
     }
     return {k: (v if k in ("replication", "customer") else v[walked]) for k, v in cols.items()}
 
