@@ -1,0 +1,315 @@
+"""``storeq optimize``: the cheapest verified roster for a service target, and when to stop pitching.
+
+Arguments → Scenario (+ optional shift-rules and staff files) → :func:`optimizer.optimize_day` or
+:func:`optimizer.optimize_week` → output. Registered by ``cli.py`` (``from cli_optimize import
+optimize``); imports only ``cli_common``, ``simulation`` and ``optimizer``.
+
+Output: ``table`` (for a person: shifts, plan per interval, verification, pitch rule), ``json`` (one
+object: status, objective, bound, gap, staff_hours, staff_cost, pitch_windows, shifts, intervals,
+verification, ...), ``csv`` (the per-interval plan). ``--out DIR`` writes ``roster`` (one row per
+shift, or per person-day with ``--staff``), ``plan`` (per interval), ``verification`` and
+``policies`` as CSV + Parquet, ``plan.json``, and the optimized scenario(s) as YAML.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli_common import InputError, emit_json, handle_errors, progress, write_frames, write_text
+
+FORMATS = ("table", "json", "csv")
+
+
+def _pct(x: Any) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if not math.isfinite(v) else f"{v:.1%}"
+
+
+def _money(x: Any) -> str:
+    return "-" if x is None else f"{float(x):,.2f}"
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 110, highlight=False, soft_wrap=False)
+
+
+def _header(console: Any, data: dict[str, Any], title: str) -> None:
+    gap = data.get("gap")
+    console.print(f"[bold]{title}[/bold]")
+    console.print(
+        f"Solver: {data['status']}  objective {_money(data.get('objective'))}  bound {_money(data.get('bound'))}  "
+        f"gap {'-' if gap is None else f'{gap:.2%}'}  ({data.get('solve_time_s', 0):.1f} s)"
+    )
+    console.print(
+        f"Staff hours {data['staff_hours']:g}  staff cost {_money(data['staff_cost'])}  "
+        f"expected pitch margin {_money(data.get('expected_pitch_margin'))}"
+    )
+
+
+def _print_day(plan: Any) -> None:
+    from rich.table import Table
+
+    data = plan.to_json()
+    console = _console()
+    t = data["target"]
+    target = f"{t['service_level']:.0%} within {t['target_wait_min']:g} min" + (
+        f", abandonment ≤ {t['max_abandon']:.0%}" if t["max_abandon"] is not None else ""
+    )
+    _header(console, data, f"{data['scenario']} — target {target}")
+    console.print(f"Pitch rule: [bold]{data['pitch_rule']}[/bold]")
+    shifts = Table(title="Shifts", title_justify="left")
+    for col in ("start", "end", "hours", "break", "people"):
+        shifts.add_column(col, justify="right")
+    for s in data["shifts"]:
+        shifts.add_row(s["start"], s["end"], f"{s['hours']:g}", s["break_start"] or "-", str(s["count"]))
+    console.print(shifts)
+    iv = Table(
+        title=f"Plan per interval (simulated, {plan.verification.replications} replications, 95% CI)",
+        title_justify="left",
+    )
+    for col in ("start", "required", "staffed", "pitch", "service level", "95% CI", "meets"):
+        iv.add_column(col, justify="right")
+    for row in data["intervals"]:
+        sl = row["service_level"]
+        iv.add_row(
+            row["start"],
+            str(row["required"]),
+            str(row["staffed"]),
+            "yes" if row["pitch"] else "no",
+            _pct(sl["mean"]),
+            f"{_pct(sl['ci_low'])}-{_pct(sl['ci_high'])}",
+            "yes" if row["meets_target"] else "[bold]MISS[/bold]",
+        )
+    console.print(iv)
+    _print_verification(console, data["verification"])
+    if plan.policies is not None:
+        pol = Table(title="Pitch policies on this roster (same seed)", title_justify="left")
+        for col in ("policy", "replications", "service level", "missed intervals", "pitch margin"):
+            pol.add_column(col, justify="right")
+        for row in plan.policies.to_dict(orient="records"):
+            pol.add_row(
+                str(row["policy"]),
+                str(row["replications"]),
+                _pct(row["service_level"]),
+                str(row["missed_intervals"]),
+                _money(row["pitch_margin"]),
+            )
+        console.print(pol)
+    for line in data["explanation"]:
+        console.print(f"• {line}")
+
+
+def _print_verification(console: Any, v: dict[str, Any], label: str = "") -> None:
+    k = v["kpis"]
+    sl = k.get("service_level", {})
+    console.print(
+        f"Verification{label}: day service level {_pct(sl.get('mean'))} ({_pct(sl.get('ci_low'))}-{_pct(sl.get('ci_high'))}), "
+        f"{v['share_of_intervals_meeting']:.0%} of intervals meet the target; "
+        f"pitch margin {_money(k.get('cross_sell_revenue', {}).get('mean'))}; "
+        + ("missed: " + ", ".join(v["missed_intervals"]) if v["missed_intervals"] else "no interval misses")
+    )
+
+
+def _print_week(plan: Any) -> None:
+    from rich.table import Table
+
+    data = plan.to_json()
+    console = _console()
+    _header(console, data, "Named-staff week")
+    ros = Table(title="Roster (person × day)", title_justify="left")
+    ros.add_column("name")
+    days = [d.label for d in plan.days]
+    for d in days:
+        ros.add_column(d.split(" ")[0], justify="center")
+    ros.add_column("hours", justify="right")
+    ros.add_column("closings", justify="right")
+    cell: dict[tuple[str, str], str] = {}
+    for a in data["shifts"]:
+        cell[(a["name"], a["day"])] = f"{a['start']}-{a['end']}"
+    for person in data["people"]:
+        ros.add_row(
+            person["name"],
+            *[cell.get((person["name"], d), "") for d in days],
+            f"{person['hours']:g}",
+            str(person["closings"]),
+        )
+    console.print(ros)
+    for d in plan.days:
+        console.print(f"{d.label}: pitch rule — {d.pitch_rule}")
+        _print_verification(console, d.verification.to_json(), f" {d.label}")
+    for line in data["explanation"]:
+        console.print(f"• {line}")
+
+
+@click.command("optimize")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--target-wait",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Target wait in minutes (default: the scenario's store.target_wait_min).",
+)
+@click.option(
+    "--service-level",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.8,
+    show_default=True,
+    help="Share of customers to serve within the target wait.",
+)
+@click.option(
+    "--max-abandon",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Cap on the abandonment rate (e.g. 0.05).",
+)
+@click.option(
+    "--staff",
+    "staff_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Named-staff file (YAML or CSV): plan a week for these people.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Shift-rules file (YAML, the keys of a scenario's `shifts:` block).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["simulation", "erlang_a", "erlang_a_lagged", "erlang_c", "erlang_c_lagged"]),
+    default="simulation",
+    show_default=True,
+    help="How the requirement per interval is found.",
+)
+@click.option(
+    "--pitch",
+    type=click.Choice(["decide", "always", "never"]),
+    default="decide",
+    show_default=True,
+    help="Decide pitch windows, or force pitching on/off.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write roster, plan, verification and the optimized scenario here.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="CP-SAT time limit in seconds (default 20 for a day, 60 for a week).",
+)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=2),
+    default=100,
+    show_default=True,
+    help="Replications for the final verification.",
+)
+@click.option(
+    "--search-replications",
+    type=click.IntRange(min=2),
+    default=30,
+    show_default=True,
+    help="Replications per simulation during the requirement search.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Seed for simulation and solver (default: the scenario's)."
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Simulation worker processes."
+)
+@click.option(
+    "--solver-workers", type=click.IntRange(min=1), default=2, show_default=True, help="CP-SAT search workers."
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario key, e.g. --set counters.physical=12.",
+)
+@handle_errors
+def optimize(
+    scenario: Path,
+    target_wait: float | None,
+    service_level: float,
+    max_abandon: float | None,
+    staff_file: Path | None,
+    rules_file: Path | None,
+    method: str,
+    pitch: str,
+    fmt: str,
+    out_dir: Path | None,
+    time_limit: float | None,
+    replications: int,
+    search_replications: int,
+    seed: int | None,
+    workers: int,
+    solver_workers: int,
+    sets: tuple[str, ...],
+) -> None:
+    """Find the cheapest roster that meets a service target, with pitch windows, verified by simulation."""
+    from optimizer import ServiceTarget, load_shift_rules, load_staff, optimize_day, optimize_week
+    from simulation import load_scenario, scenario_to_yaml
+
+    scen = load_scenario(scenario, list(sets))
+    try:
+        target = ServiceTarget(service_level=service_level, target_wait_min=target_wait, max_abandon=max_abandon)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    rules = load_shift_rules(rules_file, scen) if rules_file is not None else None
+    staff = load_staff(staff_file) if staff_file is not None else None
+    common: dict[str, Any] = {
+        "rules": rules,
+        "method": method,
+        "pitch": pitch,
+        "search_replications": search_replications,
+        "replications": replications,
+        "seed": seed,
+        "workers": workers,
+        "solver_workers": solver_workers,
+    }
+    with progress(16 if staff else 5, "optimizing", enabled=fmt == "table") as tick:
+        if staff is not None:
+            plan: Any = optimize_week(scen, staff, target, time_limit_s=time_limit or 60.0, progress=tick, **common)
+        else:
+            plan = optimize_day(scen, target, time_limit_s=time_limit or 20.0, progress=tick, **common)
+    if out_dir is not None:
+        write_frames(out_dir, plan.frames())
+        import json
+
+        from cli_common import _jsonable
+
+        write_text(Path(out_dir) / "plan.json", json.dumps(_jsonable(plan.to_json()), indent=2, ensure_ascii=False))
+        if staff is not None:
+            for d in plan.days:
+                write_text(Path(out_dir) / f"scenario_{d.label.split(' ')[-1]}.yaml", scenario_to_yaml(d.scenario))
+        else:
+            write_text(Path(out_dir) / "scenario.yaml", scenario_to_yaml(plan.scenario))
+    if fmt == "json":
+        emit_json(plan.to_json())
+    elif fmt == "csv":
+        frame = plan.intervals_frame()
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif staff is not None:
+        _print_week(plan)
+    else:
+        _print_day(plan)
+    if out_dir is not None and fmt == "table":
+        click.echo(f"storeq: wrote roster, plan, verification and the optimized scenario to {out_dir}", err=True)
