@@ -18,17 +18,27 @@ HEIGHT = 260
 _TIME_AXIS = alt.Axis(format="%H:%M", title="Time of day (interval start)", labelAngle=0, tickCount=10)
 
 
+def with_closing_row(df: pd.DataFrame, close: str | None, group: str) -> pd.DataFrame:
+    """Repeat each series' last interval at closing time, so step lines cover the last interval too."""
+    if close is None or df.empty:
+        return df
+    last = df.sort_values("start").groupby(group, sort=False).tail(1).copy()
+    last["start"] = close
+    return pd.concat([df, last], ignore_index=True)
+
+
 def scenario_colours(names: Sequence[str]) -> alt.Scale:
     """A fixed colour per scenario, in order, so every chart on a page agrees."""
     return alt.Scale(domain=list(names), range=list(PALETTE[: len(names)]))
 
 
-def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, value_format: str = ".1f") -> alt.Chart:
+def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, value_format: str = ".1f", close: str | None = None) -> alt.Chart:
     """Mean per interval as a line with its 95% CI as a shaded band, one colour per scenario.
 
-    ``df`` columns: scenario, start ("HH:MM"), mean, ci_low, ci_high.
+    ``df`` columns: scenario, start ("HH:MM"), mean, ci_low, ci_high. ``close``: closing clock, so
+    the last interval's step is drawn to it.
     """
-    data = df.copy()
+    data = with_closing_row(df, close, "scenario")
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
     colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))
@@ -47,13 +57,13 @@ def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, va
     return (band + line + points).properties(height=HEIGHT)
 
 
-def staffing_chart(df: pd.DataFrame, names: Sequence[str]) -> alt.Chart:
+def staffing_chart(df: pd.DataFrame, names: Sequence[str], close: str | None = None) -> alt.Chart:
     """Counters per interval as steps: staffed per scenario, and the requirement when there is one.
 
     ``df`` columns: series (legend label), start ("HH:MM"), counters, kind ("staffed"/"required").
     Staffed lines take the scenario colours; the requirement is a dashed black line.
     """
-    data = df.copy()
+    data = with_closing_row(df, close, "series")
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
     series = list(dict.fromkeys(data["series"]))
     colours = [PALETTE[names.index(s)] if s in names else "#222222" for s in series]
@@ -84,15 +94,16 @@ def wait_histogram(df: pd.DataFrame, names: Sequence[str], target_min: float) ->
     step = 1.0 if cap <= 60 else 2.0
     data["bin"] = (data["wait_min"] // step) * step
     counts = data.groupby(["scenario", "bin"]).size().rename("n").reset_index()
+    # every bin for every scenario (zeros included), plus a closing edge, so the step lines are whole
+    grid = pd.MultiIndex.from_product([list(dict.fromkeys(data["scenario"])), [i * step for i in range(int(cap // step) + 2)]], names=["scenario", "bin"])
+    counts = counts.set_index(["scenario", "bin"]).reindex(grid, fill_value=0).reset_index()
     counts["share"] = counts["n"] / counts.groupby("scenario")["n"].transform("sum")
-    counts["bin_end"] = counts["bin"] + step
     colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
     bars = (
         alt.Chart(counts)
-        .mark_bar(opacity=0.55, binSpacing=0)
+        .mark_area(interpolate="step-after", opacity=0.25, line={"strokeWidth": 2})
         .encode(
-            x=alt.X("bin:Q", title=f"Wait for a counter (minutes; last bar = {cap:.0f}+)", scale=alt.Scale(domain=[0, cap + step])),
-            x2="bin_end:Q",
+            x=alt.X("bin:Q", title=f"Wait for a counter (minutes, {step:g}-minute steps; last step = {cap:.0f}+)", scale=alt.Scale(domain=[0, cap + step], nice=False)),
             y=alt.Y("share:Q", title="Share of counter customers", axis=alt.Axis(format="%"), stack=None),
             color=colour,
             tooltip=[alt.Tooltip("scenario:N", title="Plan"), alt.Tooltip("bin:Q", title="Wait from (min)"), alt.Tooltip("share:Q", title="Share", format=".1%")],
@@ -124,16 +135,16 @@ def outcomes_chart(df: pd.DataFrame, names: Sequence[str]) -> alt.Chart:
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("scenario:N", title="Plan"), alt.Tooltip("outcome:N", title="Outcome"), alt.Tooltip("customers:Q", title="Customers per day", format=".1f")],
         )
-        .properties(height=70 + 38 * len(names))
+        .properties(height=alt.Step(34))
     )
 
 
-def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str) -> alt.LayerChart:
+def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str | None = None) -> alt.LayerChart:
     """Paired difference per interval (plan minus the first plan) with its 95% CI and a zero line.
 
     ``df`` columns: scenario, start, diff_mean, diff_ci_low, diff_ci_high.
     """
-    data = df.copy()
+    data = with_closing_row(df, close, "scenario")
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
     colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
-from scipy import stats
 
 from simulation import Scenario, ScenarioError, format_clock, scenario_from_yaml, scenario_to_yaml
 
@@ -166,13 +165,13 @@ def customers_cached(yaml_text: str, seed: int, replications: int) -> pd.DataFra
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def compare_cached(yaml_texts: tuple[str, ...], seed: int, replications: int) -> Any:
+def compare_cached(yaml_texts: tuple[str, ...], seed: int, replications: int, labels: tuple[str, ...]) -> Any:
     """``simulation.compare`` for two to four scenarios with common random numbers (cached)."""
     from simulation import compare
 
     scenarios = [scenario_from_key(t) for t in yaml_texts]
     holder, callback = _progress_bar("Simulating the plans")
-    result = compare(scenarios, replications=replications, seed=seed, workers=workers(), progress=callback)
+    result = compare(scenarios, replications=replications, seed=seed, workers=workers(), progress=callback, labels=list(labels))
     holder.empty()
     return result
 
@@ -182,25 +181,17 @@ def compare_cached(yaml_texts: tuple[str, ...], seed: int, replications: int) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def paired_difference(days_a: pd.DataFrame, days_b: pd.DataFrame, kpi: str) -> tuple[float, float, float]:
-    """Mean of (b - a) over replications with a 95% Student-t CI, pairing replication r with r.
+def paired_change(base: Any, plan: Any) -> pd.DataFrame:
+    """Day-KPI differences plan − base with 95% CIs, pairing replication r with r.
 
-    Both runs used the same seed, so replication r saw the same customers in both; the paired
-    difference removes that shared noise (common random numbers) and its CI is far narrower than
-    the two separate CIs suggest. NaN where the KPI is missing.
+    Both runs used the same seed, so replication r saw the same customers in both; the engine's
+    ``paired_differences`` (one definition of the CI for the CLI and the app) removes that shared
+    noise. Indexed by KPI name, columns diff_mean, diff_ci_low, diff_ci_high.
     """
-    if kpi not in days_a or kpi not in days_b:
-        return (math.nan, math.nan, math.nan)
-    a = days_a.set_index("replication")[kpi]
-    b = days_b.set_index("replication")[kpi]
-    d = (b - a).dropna().to_numpy(dtype=float)
-    if d.size == 0:
-        return (math.nan, math.nan, math.nan)
-    mean = float(d.mean())
-    if d.size < 2:
-        return (mean, math.nan, math.nan)
-    half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
-    return (mean, mean - half, mean + half)
+    from simulation.results import paired_differences
+
+    diffs, _ = paired_differences([base, plan], ["base", "plan"])
+    return diffs.set_index("kpi")[["diff_mean", "diff_ci_low", "diff_ci_high"]]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ def _make_variant() -> None:
 plans = available_plans()
 labels = list(plans)
 if "k_cmp_pick" not in ss or any(p not in plans for p in ss["k_cmp_pick"]):
-    ss["k_cmp_pick"] = [p for p in ss.get("k_cmp_pick", []) if p in plans] or labels[:2]
+    # Default: the store as loaded against the What-if edit (when there is one), never two unrelated stores.
+    ss["k_cmp_pick"] = [p for p in ss.get("k_cmp_pick", []) if p in plans] or [labels[0], *[x for x in labels if x.startswith("Edited plan")]]
 st.multiselect("Plans to compare (the first is plan A, the reference)", labels, key="k_cmp_pick", max_selections=4)
 
 with st.expander("Make a variant: add counters in a window, change pitching", expanded=len(labels) < 2):
@@ -130,39 +131,35 @@ if "cmp_run" not in ss:
 run = ss["cmp_run"]
 if (run["labels"], run["seed"], run["reps"]) != (picked, seed, reps) or any(plans.get(p) != y for p, y in zip(run["labels"], run["yamls"], strict=True)):
     st.info("The plans or settings changed since this comparison: press **Compare** to update.", icon=":material/update:")
-cmp = compare_cached(run["yamls"], run["seed"], run["reps"])
 names = [f"{LETTERS[i]}: {label}" for i, label in enumerate(run["labels"])]
 short = [f"Plan {LETTERS[i]}" for i in range(len(names))]
+cmp = compare_cached(run["yamls"], run["seed"], run["reps"], tuple(short))
 results = cmp.results
 scenarios = [r.scenario for r in results]
+diffs = cmp.differences.set_index(["scenario", "kpi"])
+idiffs = cmp.interval_differences
 
 st.divider()
-st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}.")
+st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. Plans: " + " · ".join(names))
 
 # --- verdicts ---
+w0 = results[0].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
 for i in range(1, len(results)):
-    idiff = cmp.interval_differences
-    mine = idiff[(idiff["scenario"] == i) | (idiff["scenario"] == names[i]) | (idiff["scenario"] == scenarios[i].name)] if "scenario" in idiff else idiff
-    mine = mine[mine["kpi"] == "mean_wait_min"]
-    if mine["scenario"].nunique() > 1:  # several plans share a name: fall back to position
-        mine = mine[mine["scenario"] == mine["scenario"].unique()[i - 1]]
-    w0 = results[0].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
+    mine = idiffs[(idiffs["scenario"] == short[i]) & (idiffs["kpi"] == "mean_wait_min")] if len(idiffs) else idiffs
     wi = results[i].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
-    ddiff = cmp.differences
-    day = ddiff[(ddiff["kpi"] == "mean_wait_min")]
-    day = day[day["scenario"].isin([i, names[i], scenarios[i].name])] if len(day) > len(results) - 1 else day.iloc[[i - 1]]
-    day_t = (float(day["diff_mean"].iloc[0]), float(day["diff_ci_low"].iloc[0]), float(day["diff_ci_high"].iloc[0])) if len(day) else (float("nan"),) * 3
-    same_grid = scenarios[i].interval_labels == scenarios[0].interval_labels
+    day = tuple(float(v) for v in diffs.loc[(short[i], "mean_wait_min")])
     text = verdict(
         short[i],
-        mine if same_grid else mine.iloc[0:0],
+        mine,
         w0,
         wi,
         scenarios[0].store.interval_min,
         staff_hours_of(scenarios[i]) - staff_hours_of(scenarios[0]),
-        day_t,
+        day,  # type: ignore[arg-type]
         first=short[0],
     )
+    if not len(idiffs):
+        text += " (The plans have different opening hours or intervals, so only the day totals are compared.)"
     st.success(f"**{text}**" if i == 1 else text, icon=":material/gavel:")
 
 # --- the table ---
@@ -173,20 +170,16 @@ for spec in KPIS:
         m, lo, hi = kpi_row(res.kpis, spec.name)
         open_min = res.scenario.store.open_min
         row[name] = f"{fmt_value(m, spec.unit, open_min)} ({fmt_ci(lo, hi, spec.unit, open_min)})"
-        if i > 0:
-            d = cmp.differences
-            sel = d[(d["kpi"] == spec.name)]
-            sel = sel[sel["scenario"].isin([i, names[i], res.scenario.name])] if len(sel) > len(results) - 1 else sel.iloc[[i - 1]] if len(sel) >= i else sel.iloc[0:0]
-            if len(sel):
-                dm, dl, dh = (float(sel[c].iloc[0]) for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
-                mark = "" if significant(dl, dh) else " (could be chance)"
-                row[f"{name} − A"] = f"{fmt_delta(dm, spec.unit)} ({fmt_delta(dl, spec.unit)} to {fmt_delta(dh, spec.unit)}){mark}"
+        if i > 0 and (name, spec.name) in diffs.index:
+            dm, dl, dh = (float(v) for v in diffs.loc[(name, spec.name)])
+            mark = "" if significant(dl, dh) else " (could be chance)"
+            row[f"{name} − A"] = f"{fmt_delta(dm, spec.unit)} ({fmt_delta(dl, spec.unit)} to {fmt_delta(dh, spec.unit)}){mark}"
     rows.append(row)
 st.markdown("**Day results: mean (95% CI), and the paired change against plan A (95% CI)**")
 st.dataframe(pd.DataFrame(rows).set_index("KPI"), width="stretch")
-st.caption("Plans: " + " · ".join(names))
 
 # --- charts ---
+common_close = scenarios[0].store.close if all(s.store.close == scenarios[0].store.close for s in scenarios) else None
 frames = []
 for name, res in zip(short, results, strict=True):
     df = res.intervals.query("kpi == 'mean_wait_min'")[["interval", "start", "mean", "ci_low", "ci_high"]].copy()
@@ -195,17 +188,16 @@ for name, res in zip(short, results, strict=True):
 c1, c2 = st.columns(2)
 with c1:
     st.markdown("**Mean wait by interval of arrival**")
-    st.altair_chart(charts.interval_band_chart(pd.concat(frames, ignore_index=True), short, "Mean wait (minutes)"), width="stretch")
+    st.altair_chart(charts.interval_band_chart(pd.concat(frames, ignore_index=True), short, "Mean wait (minutes)", close=common_close), width="stretch")
 with c2:
     st.markdown("**Change in mean wait against plan A (paired, 95% CI)**")
-    idiff = cmp.interval_differences.query("kpi == 'mean_wait_min'").copy()
-    label_of = {i: short[i] for i in range(len(short))} | {names[i]: short[i] for i in range(len(short))} | {s.name: short[i] for i, s in enumerate(scenarios)}
-    idiff["scenario"] = idiff["scenario"].map(lambda s: label_of.get(s, str(s)))
-    idiff = idiff[idiff["scenario"] != short[0]]
-    st.altair_chart(charts.diff_chart(idiff, short, "Change in mean wait (minutes)"), width="stretch")
+    if len(idiffs):
+        st.altair_chart(charts.diff_chart(idiffs.query("kpi == 'mean_wait_min'"), short, "Change in mean wait (minutes)", close=common_close), width="stretch")
+    else:
+        st.info("The plans have different opening hours or intervals, so there is no interval-by-interval difference.")
 st.markdown("**Staffed counters**")
 staff = pd.concat(
     [pd.DataFrame({"series": n, "start": s.interval_labels, "counters": s.staffed_schedule()}) for n, s in zip(short, scenarios, strict=True)],
     ignore_index=True,
 )
-st.altair_chart(charts.staffing_chart(staff, short), width="stretch")
+st.altair_chart(charts.staffing_chart(staff, short, close=common_close), width="stretch")

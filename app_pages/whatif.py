@@ -22,7 +22,7 @@ from app_pages.common import (
     fmt_delta,
     fmt_value,
     kpi_row,
-    paired_difference,
+    paired_change,
     required_counters,
     run_cached,
     show_problems,
@@ -171,9 +171,8 @@ with col_b, st.container(border=True):
     st.button("Add to the row below", on_click=_add_counters, icon=":material/add:")
 with col_c, st.container(border=True):
     st.markdown("**Kiosks, door and cross-selling**")
-    k1, k2 = st.columns(2)
-    k1.number_input("Kiosks", min_value=0, max_value=50, step=1, key="k_kiosks")
-    k2.toggle("Greeter at the door", key="k_greeter", help="A greeter guides kiosk-able customers to the kiosks.")
+    st.number_input("Kiosks", min_value=0, max_value=50, step=1, key="k_kiosks")
+    st.toggle("Greeter at the door", key="k_greeter", help="A greeter guides kiosk-able customers to the kiosks.")
     st.slider("Moved online (share of kiosk-able demand)", 0.0, 0.8, step=0.05, key="k_diversion", format="%.2f",
               help="SMS reminders and the app move this share of top-ups and bill payments out of the store.")
     show_problems(by_section.get("kiosks", []))
@@ -194,7 +193,8 @@ with st.container(border=True):
         on_change=_staff_edited,
         args=(editor_key,),
         num_rows="fixed",
-        column_config={c: st.column_config.NumberColumn(c, min_value=0, max_value=99, step=1, format="%d", width=48) for c in ss["staff_clocks"]},
+        hide_index=True,
+        column_config={c: st.column_config.NumberColumn(c, min_value=0, max_value=99, step=1, format="%d", width=72) for c in ss["staff_clocks"]},
         width="stretch",
     )
     show_problems(by_section.get("staffing", []))
@@ -254,8 +254,8 @@ def _card(col: Any, spec: Any) -> None:
     mean, lo, hi = kpi_row(res_edit.kpis, spec.name)
     label = spec.label if spec.name != "service_level" else f"Served within {res_edit.scenario.store.target_wait_min:g} min"
     delta, delta_colour, change = None, "off", ""
-    if not same:
-        d, dlo, dhi = paired_difference(res_base.days, res_edit.days, spec.name)
+    if not same and spec.name in change_table.index:
+        d, dlo, dhi = (float(v) for v in change_table.loc[spec.name])
         if not math.isnan(d):
             delta = fmt_delta(d, spec.unit)
             real = significant(dlo, dhi)
@@ -266,6 +266,7 @@ def _card(col: Any, spec: Any) -> None:
     col.caption(f"95% CI {fmt_ci(lo, hi, spec.unit, open_min)}{change}")
 
 
+change_table = paired_change(res_base, res_edit) if not same else pd.DataFrame()
 cards = st.columns(5)
 for i, spec in enumerate(KPIS[:5]):
     _card(cards[i], spec)
@@ -289,13 +290,14 @@ def _intervals(kpi: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+close = res_edit.scenario.store.close if res_edit.scenario.store.close == res_base.scenario.store.close else None
 g1, g2 = st.columns(2)
 with g1:
     st.markdown("**Mean wait for a counter, by interval of arrival**")
-    st.altair_chart(charts.interval_band_chart(_intervals("mean_wait_min"), names, "Mean wait (minutes)"), width="stretch")
+    st.altair_chart(charts.interval_band_chart(_intervals("mean_wait_min"), names, "Mean wait (minutes)", close=close), width="stretch")
 with g2:
     st.markdown("**People waiting for a counter (time average)**")
-    st.altair_chart(charts.interval_band_chart(_intervals("mean_queue_len"), names, "People waiting"), width="stretch")
+    st.altair_chart(charts.interval_band_chart(_intervals("mean_queue_len"), names, "People waiting", close=close), width="stretch")
 
 g3, g4 = st.columns(2)
 with g3:
@@ -310,7 +312,7 @@ with g3:
         frames.append(pd.DataFrame({"series": "Required", "start": res_edit.scenario.interval_labels, "counters": req}))
     staff_df = pd.concat(frames, ignore_index=True)
     series_names = [f"Staffed: {n.lower()}" for n in names]
-    st.altair_chart(charts.staffing_chart(staff_df, series_names), width="stretch")
+    st.altair_chart(charts.staffing_chart(staff_df, series_names, close=close), width="stretch")
     if requirement is not None:
         st.caption(f"Required: {requirement[1]}")
     else:
