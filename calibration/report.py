@@ -123,6 +123,12 @@ def _band(values: np.ndarray) -> tuple[float, float, float, float, float]:
     return m, m - ci, m + ci, m - pi, m + pi
 
 
+def _clip(metric: str, band: tuple[float, ...]) -> tuple[float, ...]:
+    """Counts and waits are never negative, shares never above 1: the normal band must not say so."""
+    hi = 1.0 if metric in ("over_target_share", "abandonment_rate") else math.inf
+    return tuple(float(np.clip(x, 0.0, hi)) if np.isfinite(x) else x for x in band)
+
+
 def _report_days(days: pd.DatetimeIndex, max_days: int) -> pd.DatetimeIndex:
     if len(days) <= max_days:
         return days
@@ -177,7 +183,7 @@ def fit_report(
     for metric in METRICS:
         wide = per_rep.pivot(index="rep", columns="interval", values=metric)
         for i in range(n):
-            m, cl, ch, pl, ph = _band(wide[i].to_numpy(float))
+            m, cl, ch, pl, ph = _clip(metric, _band(wide[i].to_numpy(float)))
             ob = float(observed.loc[observed["interval"] == i, metric].iloc[0])
             # nothing to compare (e.g. nobody served at a counter in that interval) is not a miss
             fits = not (np.isfinite(ob) and np.isfinite(m)) or bool(pl - 1e-9 <= ob <= ph + 1e-9)
@@ -189,7 +195,7 @@ def fit_report(
     sim_day = _metrics(sim_day_sums, len(days), iv * n)
     drows = []
     for metric in METRICS:
-        m, cl, ch, pl, ph = _band(sim_day[metric].to_numpy(float))
+        m, cl, ch, pl, ph = _clip(metric, _band(sim_day[metric].to_numpy(float)))
         ob = float(obs_day[metric].iloc[0])
         if metric == "arrivals_per_hour":  # whole day: arrivals per day reads better than per hour
             f = n * iv / 60.0
