@@ -156,11 +156,18 @@ def _missing(v: Any) -> bool:
         return True
 
 
+_NEG_ZERO = re.compile(r"^-(0(?:\.0*)?)(%?)$")
+
+
 def fmt_value(kpi: str, v: Any, open_min: int = 0) -> str:
     """A KPI value for a person: percentages for shares, a clock for the last departure."""
     if _missing(v):
         return "—"
-    x = float(v)
+    # a CI bound of a non-negative KPI can dip just below zero; "-0.00" reads like a bug
+    return _NEG_ZERO.sub(r"\1\2", _fmt_value(kpi, float(v), open_min))
+
+
+def _fmt_value(kpi: str, x: float, open_min: int) -> str:
     kind = _kind(kpi)
     if kind == "share":
         return f"{100 * x:.1f}%"
@@ -181,32 +188,40 @@ def fmt_value(kpi: str, v: Any, open_min: int = 0) -> str:
     return f"{x:.4g}"
 
 
-def fmt_diff(kpi: str, d: Any) -> str:
+_SIGNED_ZERO = re.compile(r"^[+-](0(?:\.0*)?)$")
+
+
+def fmt_diff(kpi: str, d: Any, unit: bool = True) -> str:
     """A difference for a person: percentage points for shares, minutes for the clock KPI."""
     if _missing(d):
         return "—"
     x = float(d)
     kind = _kind(kpi)
     if kind == "share":
-        return f"{100 * x:+.1f} pp"
-    if kind in ("min", "clock"):
-        return f"{x:+.2f} min" if abs(x) < 10 else f"{x:+.1f} min"
-    if kind == "len":
-        return f"{x:+.2f}"
-    if kind == "count":
-        return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.1f}"
-    if kind == "money":
-        return f"{x:+,.0f}"
-    if kind == "hours":
-        return f"{x:+.1f}"
-    return f"{x:+.4g}"
+        number = f"{100 * x:+.1f}"
+    elif kind in ("min", "clock"):
+        number = f"{x:+.2f}" if abs(x) < 10 else f"{x:+.1f}"
+    elif kind == "len":
+        number = f"{x:+.2f}"
+    elif kind == "count":
+        number = f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.1f}"
+    elif kind == "money":
+        number = f"{x:+,.0f}"
+    elif kind == "hours":
+        number = f"{x:+.1f}"
+    else:
+        number = f"{x:+.4g}"
+    number = _SIGNED_ZERO.sub(r"\1", number)  # no "+0.0" or "-0.0": a zero difference is 0
+    suffix = {"share": " pp", "clock": " min"}.get(kind, "") if unit else ""
+    return number + suffix
 
 
 def fmt_ci(kpi: str, lo: Any, hi: Any, open_min: int = 0, diff: bool = False) -> str:
     if _missing(lo) or _missing(hi):
         return "—"
-    f: Callable[[Any], str] = (lambda v: fmt_diff(kpi, v)) if diff else (lambda v: fmt_value(kpi, v, open_min))
-    return f"{f(lo)} … {f(hi)}"
+    if diff:
+        return f"{fmt_diff(kpi, lo, unit=False)} … {fmt_diff(kpi, hi, unit=False)}"
+    return f"{fmt_value(kpi, lo, open_min)} … {fmt_value(kpi, hi, open_min)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -751,30 +766,38 @@ def _print_compare(cmp: Any, labels: Sequence[str], sources: Sequence[str], tabl
     open_min = base.scenario.store.open_min
     console.print(
         f"[bold]Compare[/bold] on common random numbers: {base.replications} replications, seed {base.seed}; "
-        f"differences are paired (scenario minus [bold]{labels[0]}[/bold]) with 95% CIs."
+        "paired differences (Δ = scenario - baseline)"
     )
-    for i, (lab, src) in enumerate(zip(labels, sources, strict=True)):
-        console.print(f"  {'baseline' if i == 0 else f'#{i + 1}':>8}: {lab}  ({src})")
+    heads = ["baseline", *(f"#{i + 1}" for i in range(1, len(labels)))]
+    for head, lab, src in zip(heads, labels, sources, strict=True):
+        console.print(f"  {head:>8}: {lab}")
+        if src != lab:
+            console.print(f"  {'':>8}  from {src}")
 
     kpis = [k for k in COMPARE_KPIS if k in set(table["kpi"])]
-    t = Table(title="Day KPIs: means, and differences vs the baseline", title_justify="left")
+    _title(console, "Day KPIs: means, and differences vs the baseline")
+    t = Table()
     t.add_column("KPI")
-    t.add_column(_short(labels[0]), justify="right")
-    for lab in labels[1:]:
-        t.add_column(_short(lab), justify="right")
-        t.add_column("difference (95% CI)", justify="right")
+    t.add_column("baseline", justify="right")
+    for head in heads[1:]:
+        t.add_column(head, justify="right")
+        t.add_column("Δ", justify="right")
+        t.add_column("95% CI of Δ", justify="right")
     by = {(r["scenario"], r["kpi"]): r for r in table.to_dict("records")}
     for k in kpis:
         cells = [fmt_value(k, by[(labels[0], k)]["mean"], open_min)]
         for lab in labels[1:]:
             row = by[(lab, k)]
-            cells.append(fmt_value(k, row["mean"], open_min))
             sig = not _missing(row["diff_ci_low"]) and (row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0)
-            text = f"{fmt_diff(k, row['diff_mean'])} ({fmt_ci(k, row['diff_ci_low'], row['diff_ci_high'], diff=True)})"
-            cells.append(f"[bold]{text}[/bold]" if sig else text)
+            delta = fmt_diff(k, row["diff_mean"])
+            cells += [
+                fmt_value(k, row["mean"], open_min),
+                f"[bold]{delta}[/bold]" if sig else delta,
+                fmt_ci(k, row["diff_ci_low"], row["diff_ci_high"], diff=True),
+            ]
         t.add_row(_label(k), *cells)
     console.print(t)
-    console.print("Bold: the 95% CI of the difference excludes zero.")
+    console.print("Δ in bold: its 95% CI excludes zero. pp = percentage points.")
 
     idiffs = getattr(cmp, "interval_differences", None)
     if isinstance(idiffs, pd.DataFrame) and not idiffs.empty and len(labels) == 2:
@@ -782,15 +805,18 @@ def _print_compare(cmp: Any, labels: Sequence[str], sources: Sequence[str], tabl
         if not part.empty:
             base_iv = base.intervals
             base_wait = base_iv[base_iv["kpi"] == "mean_wait_min"].set_index("interval")["mean"]
-            t = Table(title="Mean wait per interval (min): baseline and difference", title_justify="left")
-            t.add_column("start")
-            t.add_column(_short(labels[0]), justify="right")
-            t.add_column("difference (95% CI)", justify="right")
-            for r in part.itertuples(index=False):
+            _title(console, "Mean wait per interval (min): baseline, #2 and the difference")
+            t = Table()
+            for name in ("start", "baseline", "#2", "Δ", "95% CI of Δ"):
+                t.add_column(name, justify="left" if name == "start" else "right")
+            for r in part.to_dict("records"):
+                b = base_wait.get(r["interval"])
                 t.add_row(
-                    str(r.start),
-                    fmt_value("mean_wait_min", base_wait.get(r.interval)),
-                    f"{fmt_diff('mean_wait_min', r.diff_mean)} ({fmt_ci('mean_wait_min', r.diff_ci_low, r.diff_ci_high, diff=True)})",
+                    str(r["start"]),
+                    fmt_value("mean_wait_min", b),
+                    fmt_value("mean_wait_min", None if _missing(b) else float(b) + float(r["diff_mean"])),
+                    fmt_diff("mean_wait_min", r["diff_mean"]),
+                    fmt_ci("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"], diff=True),
                 )
             console.print(t)
 

@@ -308,7 +308,7 @@ def test_compare_one_more_counter_lowers_the_wait() -> None:
 def test_compare_table_and_csv(small: Path) -> None:
     result = invoke("compare", small, "--set", "counters.staffed=5", "-n", "3")
     assert result.exit_code == 0, result.stderr
-    assert "difference (95% CI)" in result.stdout and "Small hall + counters.staffed=5" in result.stdout
+    assert "95% CI of Δ" in result.stdout and "#2: Small hall + counters.staffed=5" in result.stdout
     result = invoke("compare", small, "--set", "counters.staffed=5", "-n", "3", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     df = pd.read_csv(io.StringIO(result.stdout))
