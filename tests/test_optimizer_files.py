@@ -64,7 +64,7 @@ def test_bad_staff_yaml_named(text: str, needle: str) -> None:
 
 
 def test_bad_staff_csv_header() -> None:
-    with pytest.raises(ScenarioError, match="team.csv: a staff CSV needs a header with at least `name`"):
+    with pytest.raises(ScenarioError, match=r"team\.csv: a staff CSV needs a header with at least `name`"):
         staff_from_text("who,hours\nAna,40\n", "team.csv")
 
 
