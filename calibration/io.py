@@ -83,12 +83,22 @@ def read_log(path: str | Path, mapping: LogMapping | None = None) -> pd.DataFram
         raise LogError(str(p), f"cannot be read as a {kind} ticket log: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a log or report is an ordinary user file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

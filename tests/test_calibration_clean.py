@@ -301,3 +301,49 @@ def test_excel_and_parquet_read(tmp_path):
         assert len(t) == len(base)
         np.testing.assert_allclose(t["issued_min"].to_numpy(), base["issued_min"].to_numpy())
         assert (t["outcome"].astype(str).to_numpy() == base["outcome"].astype(str).to_numpy()).all()
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_shipped_example_log_and_mapping(tmp_path):
+    """The example export format in scenarios/example_log_mapping.yaml reads the example log unchanged."""
+    import yaml
+
+    log = read_log(ROOT / "scenarios" / "example_ticket_log.csv")
+    assert 2000 <= len(log) <= 6000
+    ours = clean(log, source="example")
+    assert ours.issues["rows"].sum() == 0
+    spec = yaml.safe_load((ROOT / "scenarios" / "example_log_mapping.yaml").read_text(encoding="utf-8"))
+    export = log.copy()
+    for col, words in spec["values"].items():
+        inverse = {}
+        for theirs, mine in words.items():
+            inverse.setdefault(mine, theirs)  # first word for each of ours (several star tiers map to regular)
+        export[col] = export[col].map(inverse)
+    for col in ("issued_at", "called_at", "service_start", "service_end"):
+        export[col] = pd.to_datetime(export[col]).dt.strftime("%Y/%m/%d %H:%M:%S").fillna("")
+    export = export.rename(columns=spec["columns"])
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, encoding="gbk")
+    mapping = read_mapping(ROOT / "scenarios" / "example_log_mapping.yaml")
+    theirs = clean(read_log(path, mapping), mapping, source="export.csv")
+    assert theirs.issues["rows"].sum() == 0
+    a = calibrate(ours).scenario.to_dict()
+    b = calibrate(theirs).scenario.to_dict()
+    a.pop("name"), b.pop("name")
+    assert a == b
+
+
+def test_cli_days_window(tmp_path):
+    from cli_calibrate import calibrate as cmd
+
+    r = CliRunner().invoke(cmd, [str(ROOT / "scenarios" / "example_ticket_log.csv"), "--out", str(tmp_path / "s.yaml"), "--days", "2026-11-20:2026-11-23", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    out = json.loads(r.stdout)
+    assert (out["first_day"], out["last_day"], out["days"]) == ("2026-11-20", "2026-11-23", 4)
+    assert out["issues"][0]["category"] == "date_out_of_range"
+    r = CliRunner().invoke(cmd, [str(ROOT / "scenarios" / "example_ticket_log.csv"), "--out", str(tmp_path / "s.yaml"), "--days", "soon"])
+    assert r.exit_code == 2 and "--days" in r.output
