@@ -17,7 +17,24 @@ from .scenario import Scenario, ScenarioError, parse_overrides, scenario_from_di
 
 
 class _ClockSafeLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1's sexagesimal numbers (so 18:00 is a clock, not 1080)."""
+    """SafeLoader without YAML 1.1's sexagesimal numbers (so 18:00 is a clock, not 1080).
+
+    It also refuses a key given twice in one mapping: plain YAML keeps the last one silently, so a
+    second ``counters:`` block pasted lower in a file would quietly replace the first.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping (first on line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 _ClockSafeLoader.yaml_implicit_resolvers = {

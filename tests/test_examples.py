@@ -17,16 +17,17 @@ from simulation.loader import parse_yaml_text
 REPO = Path(__file__).resolve().parent.parent
 
 
-def scenario_files() -> list[Path]:
-    """Every store scenario in ``scenarios/``.
+# Keys only a store scenario has: a file in scenarios/ with none of them is another kind of input
+# kept next to the examples (the optimizer's staff file, calibration's column mapping).
+SCENARIO_KEYS = {"store", "demand", "segments", "transactions", "counters", "kiosks", "cross_sell"}
 
-    The folder also holds optimizer inputs such as the staff roster file (``staff_week.yaml``: top-level
-    ``staff`` and no ``demand``); those are not stores and are left out. Anything else must load.
-    """
+
+def scenario_files() -> list[Path]:
+    """Every store scenario in ``scenarios/``: any YAML file there with a scenario key must load."""
     out = []
     for path in sorted((REPO / "scenarios").glob("*.yaml")):
         data = parse_yaml_text(path.read_text(encoding="utf-8"), str(path))
-        if isinstance(data, dict) and "staff" in data and "demand" not in data:
+        if isinstance(data, dict) and not SCENARIO_KEYS & set(data):
             continue
         out.append(path)
     return out

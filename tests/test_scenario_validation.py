@@ -474,11 +474,13 @@ def test_round_trip_through_yaml(tmp_path: Path) -> None:
 
 
 def _scenario_files() -> list[Path]:
-    # staff roster files (top-level `staff`, no `demand`) live in scenarios/ too but are optimizer input
+    # scenarios/ also holds other inputs (the optimizer's staff file, calibration's column mapping):
+    # a YAML file there with none of a scenario's keys is one of those
+    keys = {"store", "demand", "segments", "transactions", "counters", "kiosks", "cross_sell"}
     out = []
     for path in sorted((REPO / "scenarios").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not (isinstance(data, dict) and "staff" in data and "demand" not in data):
+        if not (isinstance(data, dict) and not keys & set(data)):
             out.append(path)
     return out
 
@@ -515,3 +517,34 @@ def test_date_applies_weekday_and_day_of_month_factors(tmp_path: Path) -> None:
     s = load_scenario(_write(tmp_path, text))
     assert s.day_factor() == pytest.approx(1.2 * 1.5)
     assert s.arrival_rates_per_hour()[0] == pytest.approx(20 * 1.8)
+
+
+# ----- silently wrong models that must be refused -----
+
+
+def test_duplicate_key_is_refused_with_both_lines(tmp_path: Path) -> None:
+    # plain YAML keeps the last `counters:` silently; a pasted second block must not replace the first
+    text = BASE + "counters: {staffed: 9}\n"
+    err = _error(tmp_path, text)
+    first = BASE.splitlines().index("counters:") + 1
+    last = len(BASE.splitlines()) + 1
+    assert str(err) == (
+        f"{tmp_path / 'hall.yaml'}: not valid YAML: line {last}, column 1: "
+        f"key 'counters' appears twice in one mapping (first on line {first})"
+    )
+
+
+def test_duplicate_key_inside_a_flow_mapping(tmp_path: Path) -> None:
+    err = _error(tmp_path, _edit("costs: {staff_hour: 40}", "costs: {staff_hour: 40, staff_hour: 50}"))
+    assert "key 'staff_hour' appears twice in one mapping" in str(err)
+
+
+def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
+    # anchors and merges are how people share a distribution between transactions: not duplicates
+    text = _edit(
+        "  - {name: plan_change, share: 0.3, counter_time: {dist: lognormal, mean: 6, cv: 0.6}}",
+        "  - {name: plan_change, share: 0.3, counter_time: &long {dist: lognormal, mean: 6, cv: 0.6}}",
+    )
+    text = _edit("counter_time: {dist: gamma, mean: 12, cv: 0.5}", "counter_time: {<<: *long, mean: 12}", text)
+    s = load_scenario(_write(tmp_path, text))
+    assert s.transactions[2].counter_time.mean == 12 and s.transactions[2].counter_time.cv == 0.6
