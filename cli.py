@@ -465,6 +465,10 @@ def _write_run(out_dir: Path, result: Any, source: str, sets: Sequence[str]) -> 
     return [*written, out_dir / "scenario.yaml", out_dir / "provenance.json"]
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _short_headers(target: float) -> dict[str, str]:
     """Narrow column headers for the segment and interval tables (the day table spells them out)."""
     return {
@@ -495,7 +499,7 @@ def _print_run(result: Any, source: str) -> None:
     console.print(f"[bold]{scen.name}[/bold]  ({source})")
     console.print(
         f"{scen.store.open}-{scen.store.close}, {scen.n_intervals} × {scen.store.interval_min}-minute intervals; "
-        f"{result.replications} replications, seed {result.seed}"
+        f"{_plural(result.replications, 'replication')}, seed {result.seed}"
         + (f", {runtime:.1f} s" if isinstance(runtime, int | float) else "")
         + f"; scenario {prov.get('scenario_hash', scen.digest())}"
     )
@@ -512,6 +516,7 @@ def _print_run(result: Any, source: str) -> None:
     console.print(
         f"Service level: share served within {scen.store.target_wait_min:g} minutes, of served + abandoned. "
         "Waits are at the counters."
+        + (" One replication gives no confidence interval: use -n 2 or more." if result.replications < 2 else "")
     )
     headers = _short_headers(scen.store.target_wait_min)
 
@@ -765,7 +770,7 @@ def _print_compare(cmp: Any, labels: Sequence[str], sources: Sequence[str], tabl
     base = cmp.results[0]
     open_min = base.scenario.store.open_min
     console.print(
-        f"[bold]Compare[/bold] on common random numbers: {base.replications} replications, seed {base.seed}; "
+        f"[bold]Compare[/bold] on common random numbers: {_plural(base.replications, 'replication')}, seed {base.seed}; "
         "paired differences (Δ = scenario - baseline)"
     )
     heads = ["baseline", *(f"#{i + 1}" for i in range(1, len(labels)))]

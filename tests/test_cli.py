@@ -394,3 +394,64 @@ def test_optional_commands_load_on_first_use() -> None:
     result = invoke("calibrate", "--help")
     assert result.exit_code == 0
     assert "calibrate" in result.stdout
+
+
+# ----- progress, interruption, degenerate runs -----
+
+
+def test_progress_bar_is_off_in_json_mode_and_on_otherwise(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, bool]] = []
+    real = cli.progress
+
+    def spy(total: int, label: str, enabled: bool = True, **kwargs: Any) -> Any:
+        seen.append((total, enabled))
+        return real(total, label, enabled=enabled, **kwargs)
+
+    monkeypatch.setattr(cli, "progress", spy)
+    assert invoke("run", small, "-n", "3", "--format", "json").exit_code == 0
+    assert invoke("run", small, "-n", "3").exit_code == 0
+    assert invoke("compare", small, "--set", "counters.staffed=5", "-n", "3", "--format", "csv").exit_code == 0
+    assert seen == [(3, False), (3, True), (6, True)]
+
+
+def test_progress_callback_reaches_the_engine(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    calls: list[tuple[int, int]] = []
+
+    @contextlib.contextmanager
+    def recording(total: int, label: str, enabled: bool = True, **kwargs: Any) -> Any:
+        yield lambda done, total_: calls.append((done, total_))
+
+    monkeypatch.setattr(cli, "progress", recording)
+    assert invoke("run", small, "-n", "4", "--workers", "1").exit_code == 0
+    assert calls and calls[-1] == (4, 4)
+
+
+def test_ctrl_c_exits_130_with_a_note(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulation
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulation, "run", interrupted)
+    result = invoke("run", small, "--out", small.parent / "never")
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr
+    assert not (small.parent / "never").exists()
+
+
+def test_one_replication_has_no_ci_and_says_so(small: Path) -> None:
+    data = json.loads(invoke("run", small, "-n", "1", "--format", "json").stdout)
+    assert data["kpis"]["mean_wait_min"]["ci_low"] is None  # JSON null, not NaN
+    table = invoke("run", small, "-n", "1").stdout
+    assert "1 replication," in table and "no confidence interval" in table
+    assert "nan" not in table.lower()
+
+
+def test_store_with_no_customers_runs(small: Path) -> None:
+    result = invoke("run", small, "-n", "2", "--set", "demand.scale=0", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kpis"]["arrivals"]["mean"] == 0
+    assert invoke("run", small, "-n", "2", "--set", "demand.scale=0").exit_code == 0
