@@ -12,6 +12,7 @@ small share of the run, and memory does not grow with the number of customers.
 from __future__ import annotations
 
 import multiprocessing as mp
+import numbers
 import os
 import sys
 import time
@@ -99,14 +100,19 @@ def _run_jobs(
     return out
 
 
-def _check(replications: int, workers: int | None) -> int:
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+def _whole(x: object) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _check(replications: int, workers: int | None) -> tuple[int, int]:
+    """Validated (replications, workers); workers 0 or None means one per CPU."""
+    if not _whole(replications) or replications < 1:
         raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
-    if workers is None or workers == 0:
-        return os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+    if workers is None or (_whole(workers) and workers == 0):
+        return int(replications), os.cpu_count() or 1
+    if not _whole(workers) or workers < 0:
         raise ValueError(f"workers must be a whole number >= 1 (0 or None: one per CPU), got {workers!r}")
-    return workers
+    return int(replications), int(workers)
 
 
 def run(
@@ -140,7 +146,8 @@ def run(
     """
     reps = scenario.simulation.replications if replications is None else replications
     s = scenario.simulation.seed if seed is None else seed
-    w = _check(reps, workers)
+    reps, w = _check(reps, workers)
+    s = int(s)
     t0 = time.perf_counter()
     (summaries,) = _run_jobs([(scenario, s, reps, keep_customers)], w, progress)
     return build_result(scenario, s, summaries, _provenance(scenario, s, reps, w, t0))
@@ -188,7 +195,8 @@ def compare(
     first = scenarios[0]
     reps = first.simulation.replications if replications is None else replications
     s = first.simulation.seed if seed is None else seed
-    w = _check(reps, workers)
+    reps, w = _check(reps, workers)
+    s = int(s)
     names = list(labels) if labels is not None else _labels(scenarios)
     if len(names) != len(scenarios):
         raise ValueError(f"compare: {len(names)} labels for {len(scenarios)} scenarios")
