@@ -442,8 +442,12 @@ def simulate_day(scenario: Scenario, customers: Customers) -> DayLog:
             leave[c] = now
 
     def on_arrival(ev: simpy.Event) -> None:
-        c = ev._value
+        j = ev._value
         now = env._now
+        # The source: each arrival schedules the next, so the event queue stays short.
+        if j + 1 < n_walk:
+            schedule_(_Call(env, on_arrival, j + 1), NORMAL, walk_t[j + 1] - now)
+        c = walk_c[j]
         if to_kiosk_l[c]:
             state[c] = _KIOSK
             kjoin[c] = now
@@ -489,13 +493,14 @@ def simulate_day(scenario: Scenario, customers: Customers) -> DayLog:
     for i in range(1, len(schedule)):
         if schedule[i] != schedule[i - 1]:
             schedule_(_Call(env, on_staffing, schedule[i]), NORMAL, i * length)
-    walk_in = (~diverted_a).tolist()
-    for c, t in enumerate(customers.arrival_min.tolist()):
-        if walk_in[c]:
-            state[c] = _NEW
-            schedule_(_Call(env, on_arrival, c), NORMAL, t)
-        else:
-            state[c] = _DONE
+    walk_idx = np.flatnonzero(~diverted_a)
+    walk_c = walk_idx.tolist()
+    walk_t = customers.arrival_min[walk_idx].tolist()
+    n_walk = len(walk_c)
+    for c in np.flatnonzero(diverted_a).tolist():
+        state[c] = _DONE
+    if n_walk:
+        schedule_(_Call(env, on_arrival, 0), NORMAL, walk_t[0])
     env.run()
     purge(_INF)  # a last-interval staffing of zero leaves only the impatient to give up
 
