@@ -337,6 +337,18 @@ def test_compare_labels_by_file_name_when_names_repeat(small: Path, tmp_path: Pa
     assert set(days["scenario"]) == {"small.yaml", "more_staff.yaml"}
 
 
+def test_compare_several_files_applies_set_to_each(small: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(SMALL.replace("name: Small hall", "name: Other hall"), encoding="utf-8")
+    result = invoke("compare", small, other, "--set", "counters.staffed=6", "-n", "2", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["baseline"] == "Small hall"
+    # both files got 6 counters, and they are otherwise the same store on the same customers
+    assert data["differences"]["Other hall"]["staff_hours"]["diff_mean"] == 0
+    assert data["differences"]["Other hall"]["mean_wait_min"]["diff_mean"] == 0
+
+
 def test_compare_one_file_without_set_exits_2(small: Path) -> None:
     result = invoke("compare", small)
     assert result.exit_code == 2
