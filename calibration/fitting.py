@@ -168,6 +168,15 @@ def _km_summary(km: pd.DataFrame, t_max: float) -> tuple[float | None, float]:
     return median, rmean
 
 
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _log_unique(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (rounded to 1/100 s, far below a log's resolution) as logs, with their counts."""
+    u, c = np.unique(np.round(v * 6000.0) / 6000.0, return_counts=True)
+    return np.log(np.maximum(u, MIN_TIME_MIN)), c.astype(float)
+
+
 def fit_patience(wait: np.ndarray, kind: np.ndarray) -> PatienceFit:
     """Fit patience from waits and what ended them.
 
@@ -212,15 +221,18 @@ def fit_patience(wait: np.ndarray, kind: np.ndarray) -> PatienceFit:
 
     logn: DistFit | None = None
     if n_ev >= 5:
-        lwe, lwr, lwl = np.log(we), np.log(wr), np.log(wl)
+        # Logs time to the second, so waits repeat: the likelihood over distinct values weighted by
+        # their counts is the same number at a fraction of the cost (700k waits → a few 10k values).
+        (lwe, ce), (lwr, cr), (lwl, cl) = (_log_unique(v) for v in (we, wr, wl))
 
         def ln_nll(p: np.ndarray) -> float:
             mu, log_s = float(p[0]), float(p[1])
             s = math.exp(log_s)
-            ll = float((stats.norm.logpdf((lwe - mu) / s) - log_s - lwe).sum())
-            ll += float(stats.norm.logsf((lwr - mu) / s).sum())
+            ze, zr, zl = (lwe - mu) / s, (lwr - mu) / s, (lwl - mu) / s
+            ll = float((ce * (-0.5 * ze * ze - _LOG_SQRT_2PI - log_s - lwe)).sum())
+            ll += float((cr * special.log_ndtr(-zr)).sum())
             if len(lwl):
-                ll += float(stats.norm.logcdf((lwl - mu) / s).sum())
+                ll += float((cl * special.log_ndtr(zl)).sum())
             return -ll
 
         start = np.array([float(np.log(exp_mean)) if math.isfinite(exp_mean) else float(lwe.mean()), 0.0])
