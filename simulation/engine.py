@@ -18,7 +18,8 @@ Semantics (DESIGN.md "Model semantics") and the choices this module makes where 
 
 * **Arrivals**: non-homogeneous Poisson, piecewise constant per interval, generated per interval
   (a Poisson count, then uniform times inside the interval), so a rate never leaks across an
-  interval boundary. Nobody arrives after closing.
+  interval boundary. Nobody arrives after closing. In the engine each arrival schedules the next one
+  (a source), so SimPy's event queue holds only the next arrival and the customers in service.
 * **Online diversion**: a kiosk-eligible customer whose diversion uniform is below
   ``demand.online_diversion`` never walks in (outcome ``diverted``, not an arrival). Diversion is
   decided per drawn customer so the walk-ins that remain are the same people as without diversion.
