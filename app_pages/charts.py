@@ -32,7 +32,7 @@ def scenario_colours(names: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=list(names), range=list(PALETTE[: len(names)]))
 
 
-def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, value_format: str = ".1f", close: str | None = None) -> alt.Chart:
+def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, value_format: str = ".1f", close: str | None = None) -> alt.LayerChart:
     """Mean per interval as a line with its 95% CI as a shaded band, one colour per scenario.
 
     ``df`` columns: scenario, start ("HH:MM"), mean, ci_low, ci_high. ``close``: closing clock, so
@@ -49,12 +49,20 @@ def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, va
         alt.Tooltip("ci_low:Q", title="95% CI low", format=value_format),
         alt.Tooltip("ci_high:Q", title="95% CI high", format=value_format),
     ]
-    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="ci_low:Q", y2="ci_high:Q", color=colour)
+    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="ci_low:Q", y2="ci_high:Q", color=colour.legend(None))
     line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-        y=alt.Y("mean:Q", title=y_title), color=colour, tooltip=tooltip
+        y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format="%") if value_format.endswith("%") else alt.Axis()), color=colour, tooltip=tooltip
     )
     points = base.mark_point(filled=True, size=28, opacity=0).encode(y="mean:Q", color=colour, tooltip=tooltip)
     return (band + line + points).properties(height=HEIGHT)
+
+
+def target_rule(value: float, label: str | None = None) -> alt.LayerChart:
+    """A dashed horizontal line at a target, labelled, to layer on a chart with a share axis."""
+    df = pd.DataFrame({"y": [value], "label": [label or f"target {value:.0%}"]})
+    rule = alt.Chart(df).mark_rule(color="#C0392B", strokeDash=[4, 3]).encode(y="y:Q")
+    text = alt.Chart(df).mark_text(align="left", dx=4, dy=-6, color="#C0392B").encode(y="y:Q", x=alt.value(4), text="label:N")
+    return rule + text
 
 
 def staffing_chart(df: pd.DataFrame, names: Sequence[str], close: str | None = None) -> alt.Chart:
@@ -73,7 +81,7 @@ def staffing_chart(df: pd.DataFrame, names: Sequence[str], close: str | None = N
         .mark_line(interpolate="step-after", strokeWidth=2.5)
         .encode(
             x=alt.X("time:T", axis=_TIME_AXIS),
-            y=alt.Y("counters:Q", title="Counters", scale=alt.Scale(zero=True), axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("counters:Q", title="Counters", scale=alt.Scale(domain=[0, float(data["counters"].max()) + 1]), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("series:N", scale=alt.Scale(domain=series, range=colours), legend=alt.Legend(title=None, orient="top")),
             strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=series, range=dashes), legend=None),
             tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("counters:Q", title="Counters", format=".1f")],
@@ -148,7 +156,7 @@ def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str 
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
     colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))
-    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="diff_ci_low:Q", y2="diff_ci_high:Q", color=colour)
+    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="diff_ci_low:Q", y2="diff_ci_high:Q", color=colour.legend(None))
     line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
         y=alt.Y("diff_mean:Q", title=y_title),
         color=colour,
@@ -159,16 +167,18 @@ def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str 
     return (band + line + zero).properties(height=HEIGHT)
 
 
-def gantt_chart(df: pd.DataFrame) -> alt.LayerChart:
+def gantt_chart(df: pd.DataFrame, day: tuple[object, object] | None = None) -> alt.LayerChart:
     """Shifts as bars on the day, breaks as grey gaps.
 
-    ``df`` columns: staff (label), start, end (datetimes), kind ("shift"/"break").
+    ``df`` columns: staff (label), start, end (datetimes), kind ("shift"/"break"); ``day``: the
+    opening and closing datetimes, so the axis spans the whole day.
     """
     shifts = df[df["kind"] == "shift"]
     breaks = df[df["kind"] == "break"]
     order = list(dict.fromkeys(shifts.sort_values(["start", "end"])["staff"]))
     y = alt.Y("staff:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
-    x = alt.X("start:T", axis=alt.Axis(format="%H:%M", title="Time of day", labelAngle=0, tickCount=12))
+    x = alt.X("start:T", axis=alt.Axis(format="%H:%M", title="Time of day", labelAngle=0, tickCount=12),
+              scale=alt.Scale(domain=list(day)) if day is not None else alt.Undefined)
     tip = [alt.Tooltip("staff:N", title="Shift"), alt.Tooltip("start:T", title="From", format="%H:%M"), alt.Tooltip("end:T", title="To", format="%H:%M"), alt.Tooltip("kind:N", title="")]
     bars = alt.Chart(shifts).mark_bar(color=PALETTE[0], cornerRadius=3, height=14).encode(x=x, x2="end:T", y=y, tooltip=tip)
     gaps = alt.Chart(breaks).mark_bar(color="#DDDDDD", height=14).encode(x=x, x2="end:T", y=y, tooltip=tip)

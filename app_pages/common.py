@@ -322,15 +322,15 @@ def required_counters(scenario: Scenario) -> tuple[np.ndarray, str] | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _required_cached(yaml_text: str) -> tuple[np.ndarray, str] | None:
     try:
-        import optimizer
+        from optimizer import ServiceTarget, analytic_requirement
     except ImportError:
         return None
-    fn = getattr(optimizer, "required_staff", None)
-    if fn is None:
-        return None
     scenario = scenario_from_key(yaml_text)
-    req = fn(scenario)
-    values = np.asarray(getattr(req, "required", req), dtype=float)
-    if values.shape != (scenario.n_intervals,):
-        return None
-    return values, getattr(req, "method", "the optimizer's queueing requirement for the target wait")
+    pitching = scenario.cross_sell.policy.mode == "always"
+    req = analytic_requirement(scenario, ServiceTarget(service_level=0.8), "erlang_a_lagged", pitching=pitching)
+    how = (
+        f"counters needed for 80% served within {scenario.store.target_wait_min:g} min, from the optimizer's "
+        f"Erlang A formula (customers who give up included, demand lagged by one service time), "
+        + ("with every pitchable customer pitched." if pitching else "without pitching.")
+    )
+    return np.asarray(req.needed, dtype=float), how

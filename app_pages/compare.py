@@ -144,6 +144,7 @@ st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. Plans: "
 
 # --- verdicts ---
 w0 = results[0].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
+served0 = results[0].intervals.query("kpi == 'served'").set_index("interval")["mean"]
 for i in range(1, len(results)):
     mine = idiffs[(idiffs["scenario"] == short[i]) & (idiffs["kpi"] == "mean_wait_min")] if len(idiffs) else idiffs
     wi = results[i].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
@@ -157,6 +158,7 @@ for i in range(1, len(results)):
         staff_hours_of(scenarios[i]) - staff_hours_of(scenarios[0]),
         day,  # type: ignore[arg-type]
         first=short[0],
+        weights=served0,
     )
     if not len(idiffs):
         text += " (The plans have different opening hours or intervals, so only the day totals are compared.)"

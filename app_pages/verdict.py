@@ -71,12 +71,15 @@ def verdict(
     staff_hours_delta: float,
     day_diff: tuple[float, float, float],
     first: str = "Plan A",
+    weights: pd.Series | None = None,
 ) -> str:
     """One sentence on the wait change of ``plan`` against the first plan, with the staff-hour cost.
 
     ``diff``: the plan's paired interval differences of mean wait (interval, start, diff_mean,
     diff_ci_low, diff_ci_high). ``waits_first`` / ``waits_plan``: mean wait per interval, indexed
     by interval. ``day_diff``: (mean, ci_low, ci_high) of the day's mean-wait difference.
+    ``weights``: customers per interval (indexed by interval), so the window's wait is a per-customer
+    average like the day's, not an average of intervals.
     """
     staff = staff_phrase(staff_hours_delta)
     window = best_window(diff)
@@ -90,7 +93,10 @@ def verdict(
     intervals = rows["interval"].tolist()
     start = str(rows["start"].iloc[0])
     end = format_clock(parse_clock(str(rows["start"].iloc[-1])) + interval_min)
-    before = float(waits_first.reindex(intervals).mean())
-    after = float(waits_plan.reindex(intervals).mean())
+    w = weights.reindex(intervals).fillna(0.0) if weights is not None else pd.Series(1.0, index=intervals)
+    if float(w.sum()) <= 0:
+        w = pd.Series(1.0, index=intervals)
+    before = float((waits_first.reindex(intervals) * w).sum() / w.sum())
+    after = float((waits_plan.reindex(intervals) * w).sum() / w.sum())
     verb = "cuts" if rows["diff_mean"].sum() < 0 else "raises"
     return f"{plan} {verb} the {start}-{end} wait from {_minutes(before)} to {_minutes(after)} minutes {staff}, against {first}.{day}"
