@@ -35,12 +35,15 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
 
 from cli_common import InputError, emit_json, handle_errors, progress, write_frames, write_text
+
+if TYPE_CHECKING:
+    from simulation import CompareResult, RunResult
 
 FORMATS = ("table", "json", "csv")
 
@@ -293,7 +296,7 @@ def _command_line() -> list[str]:
     return ["storeq", *sys.argv[1:]]
 
 
-def _provenance(result: Any, source: str, sets: Sequence[str]) -> dict[str, Any]:
+def _provenance(result: RunResult, source: str, sets: Sequence[str]) -> dict[str, Any]:
     prov = dict(getattr(result, "provenance", None) or {})
     prov.setdefault("scenario_hash", result.scenario.digest())
     prov.setdefault("seed", result.seed)
@@ -302,7 +305,7 @@ def _provenance(result: Any, source: str, sets: Sequence[str]) -> dict[str, Any]
     return prov
 
 
-def _kpi_frame(result: Any) -> pd.DataFrame:
+def _kpi_frame(result: RunResult) -> pd.DataFrame:
     """Day KPIs as a tidy frame: kpi, unit, mean, ci_low, ci_high."""
     k = result.kpis
     df = k.reset_index()
@@ -451,7 +454,7 @@ def run_cmd(
         _print_run(result, str(scenario))
 
 
-def _write_run(out_dir: Path, result: Any, source: str, sets: Sequence[str]) -> list[Path]:
+def _write_run(out_dir: Path, result: RunResult, source: str, sets: Sequence[str]) -> list[Path]:
     from simulation import scenario_to_yaml
 
     frames: dict[str, pd.DataFrame] = {"kpis": _kpi_frame(result)}
@@ -488,7 +491,7 @@ def _title(console: Any, text: str) -> None:
     console.print(f"[bold]{text}[/bold]")
 
 
-def _print_run(result: Any, source: str) -> None:
+def _print_run(result: RunResult, source: str) -> None:
     from rich.table import Table
 
     console = _console()
@@ -666,11 +669,11 @@ def _relabel(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     raise RuntimeError(f"compare returned differences for unknown scenarios {values}; expected {list(labels[1:])}")
 
 
-def _diffs_by_label(cmp: Any, labels: Sequence[str]) -> pd.DataFrame:
+def _diffs_by_label(cmp: CompareResult, labels: Sequence[str]) -> pd.DataFrame:
     return _relabel(cmp.differences, labels)
 
 
-def _compare_frame(cmp: Any, labels: Sequence[str]) -> pd.DataFrame:
+def _compare_frame(cmp: CompareResult, labels: Sequence[str]) -> pd.DataFrame:
     """Tidy: scenario, kpi, unit, mean, ci_low, ci_high, diff_mean, diff_ci_low, diff_ci_high."""
     rows = []
     diffs = _diffs_by_label(cmp, labels)
@@ -687,7 +690,7 @@ def _compare_frame(cmp: Any, labels: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def _compare_json(cmp: Any, labels: Sequence[str], sources: Sequence[str]) -> dict[str, Any]:
+def _compare_json(cmp: CompareResult, labels: Sequence[str], sources: Sequence[str]) -> dict[str, Any]:
     diffs = _diffs_by_label(cmp, labels)
     idiffs = getattr(cmp, "interval_differences", None)
     out: dict[str, Any] = {
@@ -726,7 +729,7 @@ def _compare_json(cmp: Any, labels: Sequence[str], sources: Sequence[str]) -> di
 
 
 def _write_compare(
-    out_dir: Path, cmp: Any, labels: Sequence[str], sources: Sequence[str], table: pd.DataFrame
+    out_dir: Path, cmp: CompareResult, labels: Sequence[str], sources: Sequence[str], table: pd.DataFrame
 ) -> list[Path]:
     from simulation import scenario_to_yaml
 
@@ -763,7 +766,7 @@ def _write_compare(
     return [*written, out_dir / "provenance.json"]
 
 
-def _print_compare(cmp: Any, labels: Sequence[str], sources: Sequence[str], table: pd.DataFrame) -> None:
+def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[str], table: pd.DataFrame) -> None:
     from rich.table import Table
 
     console = _console()
@@ -808,26 +811,23 @@ def _print_compare(cmp: Any, labels: Sequence[str], sources: Sequence[str], tabl
     if isinstance(idiffs, pd.DataFrame) and not idiffs.empty and len(labels) == 2:
         part = idiffs[idiffs["kpi"] == "mean_wait_min"].sort_values("interval")
         if not part.empty:
-            base_iv = base.intervals
-            base_wait = base_iv[base_iv["kpi"] == "mean_wait_min"].set_index("interval")["mean"]
+            waits = [
+                {int(k): v for k, v in zip(iv["interval"], iv["mean"], strict=True)}
+                for iv in (res.intervals[res.intervals["kpi"] == "mean_wait_min"] for res in cmp.results[:2])
+            ]
             _title(console, "Mean wait per interval (min): baseline, #2 and the difference")
             t = Table()
             for name in ("start", "baseline", "#2", "Δ", "95% CI of Δ"):
                 t.add_column(name, justify="left" if name == "start" else "right")
             for r in part.to_dict("records"):
-                b = base_wait.get(r["interval"])
                 t.add_row(
                     str(r["start"]),
-                    fmt_value("mean_wait_min", b),
-                    fmt_value("mean_wait_min", None if _missing(b) else float(b) + float(r["diff_mean"])),
+                    fmt_value("mean_wait_min", waits[0].get(int(r["interval"]))),
+                    fmt_value("mean_wait_min", waits[1].get(int(r["interval"]))),
                     fmt_diff("mean_wait_min", r["diff_mean"]),
                     fmt_ci("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"], diff=True),
                 )
             console.print(t)
-
-
-def _short(label: str, width: int = 28) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
 
 
 # ---------------------------------------------------------------------------------------------
