@@ -517,3 +517,38 @@ def test_progress_reaches_total_and_numpy_ints_accepted() -> None:
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     with pytest.raises(ValueError, match="replications"):
         run(make(), replications=0)
+
+
+def test_compare_pairs_replications_and_beats_unpaired_precision() -> None:
+    a = make(counters={"staffed": 3, "vip": 0})
+    b = make(counters={"staffed": 4, "vip": 0})
+    cmp = compare([a, b, a], replications=20, seed=12)
+    assert cmp.labels == ["behaviour", "behaviour (2)", "behaviour (3)"]
+    d = cmp.differences.set_index(["scenario", "kpi"])
+    more = d.loc["behaviour (2)"]
+    assert more.loc["mean_wait_min", "diff_ci_high"] < 0  # one more counter shortens waits
+    # the identical scenario differs by exactly nothing (same customers, same days)
+    same = d.loc["behaviour (3)"]
+    assert (same["diff_mean"].fillna(0) == 0).all()
+    # pairing: the difference's CI is narrower than an unpaired one built from the two runs' own CIs
+    ra, rb = cmp.results[0].kpis, cmp.results[1].kpis
+    unpaired = math.hypot(
+        ra.loc["mean_wait_min", "ci_high"] - ra.loc["mean_wait_min", "mean"],
+        rb.loc["mean_wait_min", "ci_high"] - rb.loc["mean_wait_min", "mean"],
+    )
+    paired = more.loc["mean_wait_min", "diff_ci_high"] - more.loc["mean_wait_min", "diff_mean"]
+    assert paired < unpaired
+    iv = cmp.interval_differences
+    assert len(iv) == 2 * 8 * len(set(iv["kpi"])) and iv["start"].iloc[0] == "09:00"
+    np.testing.assert_array_equal(iv.loc[iv["kpi"] == "staffed", "diff_mean"].to_numpy()[:8], 1.0)
+
+
+def test_json_has_no_nan() -> None:
+    import json
+
+    res = run(make(kiosks={"count": 0}), replications=2, seed=1)
+    text = json.dumps(res.to_json(), allow_nan=False)
+    j = json.loads(text)
+    assert j["kpis"]["kiosk_mean_wait_min"] == {"mean": None, "ci_low": None, "ci_high": None}
+    assert j["replications"] == 2 and j["seed"] == 1
+    assert j["provenance"]["scenario_hash"] == make(kiosks={"count": 0}).digest()
