@@ -49,11 +49,7 @@ import pytest
 import theory
 from scipy import stats
 
-import simulation
-from simulation import scenario_from_dict
-
-run = getattr(simulation, "run", None)
-needs_engine = pytest.mark.skipif(run is None, reason="simulation.run (the engine) has not landed yet")
+from simulation import run, scenario_from_dict
 
 N_COMPARISONS = 23
 FAMILY_ALPHA = 0.05
@@ -236,7 +232,6 @@ def _exp(mean: float) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@needs_engine
 def test_mmc_against_erlang_c() -> None:
     # M/M/4, 45 arrivals/hour, 4-minute exponential service: a = 3 Erlangs, ρ = 0.75.
     lam, s, c, target = 0.75, 4.0, 4, 2.0
@@ -264,7 +259,6 @@ def test_mmc_against_erlang_c() -> None:
 
 
 @pytest.mark.slow
-@needs_engine
 def test_mmc_abandonment_against_erlang_a() -> None:
     # M/M/3+M: 48 arrivals/hour on 3 counters of 4 minutes (a = 3.2 > c: only impatience keeps it
     # stable), exponential patience of 10 minutes. FCFS, one segment.
@@ -298,7 +292,6 @@ def test_mmc_abandonment_against_erlang_a() -> None:
 
 
 @pytest.mark.slow
-@needs_engine
 @pytest.mark.parametrize(
     ("label", "service", "per_hour"),
     [
@@ -328,7 +321,6 @@ def test_mg1_against_pollaczek_khinchine(label: str, service: dict[str, Any], pe
 
 
 @pytest.mark.slow
-@needs_engine
 def test_two_class_priority_against_cobham() -> None:
     # M/M/2 with two classes, non-preemptive priority: 21 arrivals/hour, 4-minute service (ρ = 0.7),
     # 30% "vip" (priority 0) served before 70% "regular" (priority 1), FCFS within a class.
@@ -407,7 +399,6 @@ def _time_average_counts(cust: pd.DataFrame, t0: float, t1: float) -> dict[str, 
 
 
 @pytest.mark.slow
-@needs_engine
 def test_kiosk_counter_routing_against_jackson() -> None:
     # 60 walk-ins/hour; half are top-ups a kiosk can do, 80% of those use one of 2 kiosks
     # (Exp(3.5 min): ρ = 0.7); 1 in 4 kiosk visits fails and the customer goes on to the counters.
