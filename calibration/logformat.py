@@ -368,7 +368,7 @@ def clean(
 
 
 def infer_hours(issued_min: np.ndarray, day: np.ndarray, interval_min: int) -> tuple[int, int]:
-    """Opening hours on the interval grid, from each day's first and last ticket (medians over days).
+    """Opening hours from each day's first and last ticket (medians over days), a whole number of intervals long.
 
     Medians, so one early test ticket or one late straggler does not stretch the day; a day's first
     ticket a few minutes after opening still floors to the opening time on the grid.
@@ -377,7 +377,11 @@ def infer_hours(issued_min: np.ndarray, day: np.ndarray, interval_min: int) -> t
     s = pd.Series(issued_min[ok]).groupby(pd.Series(day[ok]).to_numpy())
     first = float(np.median(s.min().to_numpy()))
     last = float(np.median(s.max().to_numpy()))
-    open_min = int(np.floor(first / interval_min) * interval_min)
-    close_min = int(np.ceil((last + 1e-9) / interval_min) * interval_min)
-    close_min = max(close_min, open_min + interval_min)
-    return open_min, min(close_min, 24 * 60)
+    # Opening on the quarter hour (a hall opening at 08:30 keeps 08:30 even on a 60-minute grid);
+    # closing then lies a whole number of intervals later, covering the median last ticket.
+    open_min = int(np.floor(first / 15.0) * 15)
+    span = max(int(np.ceil((last + 1e-9 - open_min) / interval_min)), 1) * interval_min
+    close_min = open_min + span
+    while close_min > 24 * 60:
+        close_min -= interval_min
+    return open_min, close_min

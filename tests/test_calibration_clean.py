@@ -347,3 +347,14 @@ def test_cli_days_window(tmp_path):
     assert out["issues"][0]["category"] == "date_out_of_range"
     r = CliRunner().invoke(cmd, [str(ROOT / "scenarios" / "example_ticket_log.csv"), "--out", str(tmp_path / "s.yaml"), "--days", "soon"])
     assert r.exit_code == 2 and "--days" in r.output
+
+
+def test_opening_hours_from_the_data():
+    from calibration.logformat import infer_hours
+
+    day = np.repeat(np.array(["2026-11-02", "2026-11-03", "2026-11-04"], dtype="datetime64[D]"), 2)
+    # first tickets 08:31, 08:33, 09:40 (a late day); last 17:58, 17:40, 17:59
+    t = np.array([511, 1078, 513, 1060, 580, 1079], float)
+    assert infer_hours(t, day, 30) == (510, 1080)  # 08:30-18:00
+    assert infer_hours(t, day, 60) == (510, 1110)  # 08:30-18:30: ten whole hours cover 17:59
+    assert infer_hours(t, day, 15) == (510, 1080)
