@@ -292,6 +292,20 @@ def _console() -> Any:
     return Console(width=width, highlight=False, soft_wrap=False)
 
 
+def _check_out_dir(out_dir: Path | None) -> None:
+    """Fail before a long simulation, not after it, when ``--out`` cannot be written."""
+    if out_dir is None:
+        return
+    # nothing is created yet: an interrupted or failed run leaves no empty folder behind
+    existing = out_dir.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"--out {out_dir}: {existing} exists and is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out_dir}: cannot write in {existing}")
+
+
 def _command_line() -> list[str]:
     return ["storeq", *sys.argv[1:]]
 
@@ -432,6 +446,7 @@ def run_cmd(
     from simulation import load_scenario, run
 
     scen = load_scenario(scenario, list(sets))
+    _check_out_dir(out_dir)
     reps = replications or scen.simulation.replications
     with progress(reps, f"Simulating {reps} days", enabled=fmt != "json") as callback:
         result = run(
@@ -636,6 +651,7 @@ def compare_cmd(
         for s, lab, src in zip(scens, labels, sources, strict=True)
     ]
 
+    _check_out_dir(out_dir)
     reps = replications or scens[0].simulation.replications
     with progress(
         reps * len(scens), f"Simulating {len(scens)} scenarios × {reps} days", enabled=fmt != "json"

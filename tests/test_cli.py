@@ -176,6 +176,24 @@ def test_out_that_is_a_file_exits_2(small: Path, tmp_path: Path) -> None:
     assert "taken" in result.stderr
 
 
+def test_unwritable_out_is_refused_before_simulating(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulation
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the simulation must not start when --out cannot be written")
+
+    monkeypatch.setattr(simulation, "run", never)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    result = invoke("run", small, "--out", blocker / "results")
+    assert result.exit_code == 2
+    assert _stderr_lines(result) == [
+        f"storeq: error: --out {blocker / 'results'}: {blocker} exists and is not a folder"
+    ]
+
+
 def test_failure_exits_1_without_traceback(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import simulation
 
