@@ -110,11 +110,19 @@ def test_subprocess_json_mode_stdout_is_one_object(small: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.skipif(shutil.which("storeq") is None, reason="the storeq console script is not installed")
+def _console_script() -> str | None:
+    # the script installed with this interpreter (a venv's bin/ may not be on PATH), else PATH's
+    beside = Path(sys.executable).parent / "storeq"
+    return str(beside) if beside.is_file() else shutil.which("storeq")
+
+
+@pytest.mark.skipif(_console_script() is None, reason="the storeq console script is not installed")
 def test_console_script_exit_code_2_for_bad_input(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.replace("counters:", "conters:"), encoding="utf-8")
-    proc = subprocess.run(["storeq", "run", str(bad), "--format", "json"], capture_output=True, text=True, timeout=60)
+    script = _console_script()
+    assert script is not None
+    proc = subprocess.run([script, "run", str(bad), "--format", "json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "did you mean `counters`?" in proc.stderr
