@@ -203,7 +203,8 @@ class CrossSell(_Frozen):
 class Balking(_Frozen):
     """A customer who sees ``queue_at_least`` or more waiting does not join."""
 
-    queue_at_least: Count | None = None
+    queue_at_least: Annotated[int, Field(ge=1)] | None = None
+    """At least 1: 0 would turn every customer away (everyone sees 0 or more waiting)."""
 
 
 class Costs(_Frozen):

@@ -167,7 +167,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         },
     }
     if draw(st.booleans()):
-        data["balking"] = {"queue_at_least": draw(st.integers(min_value=0, max_value=15))}
+        data["balking"] = {"queue_at_least": draw(st.integers(min_value=1, max_value=15))}
     return data
 
 

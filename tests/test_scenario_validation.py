@@ -548,3 +548,9 @@ def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
     text = _edit("counter_time: {dist: gamma, mean: 12, cv: 0.5}", "counter_time: {<<: *long, mean: 12}", text)
     s = load_scenario(_write(tmp_path, text))
     assert s.transactions[2].counter_time.mean == 12 and s.transactions[2].counter_time.cv == 0.6
+
+
+def test_balking_at_zero_would_turn_everyone_away(tmp_path: Path) -> None:
+    # "queue_at_least: 0" reads like "no balking" but would mean nobody ever joins the queue
+    err = _error(tmp_path, _edit("balking: {queue_at_least: 30}", "balking: {queue_at_least: 0}"))
+    assert "must be at least 1, got 0" in _line_for(err, "balking.queue_at_least")
