@@ -46,10 +46,9 @@ def _simulate_block(scenario: Scenario, seed: int, reps: Sequence[int], keep_cus
 
 def _blocks(n: int, workers: int) -> list[range]:
     """Contiguous blocks: a few per worker, so progress moves and a slow block does not idle the rest."""
-    if workers <= 1:
-        n_blocks = min(n, 100)  # in-process: blocks cost nothing, so progress moves in 1% steps
-    else:
-        n_blocks = min(n, workers * 4) if n >= workers * 8 else min(n, workers)
+    # In-process, blocks cost nothing, so progress moves in 1% steps; with workers, 4 blocks each.
+    per_worker = 4 if n >= workers * 8 else 1
+    n_blocks = min(n, 100) if workers <= 1 else min(n, workers * per_worker)
     if n_blocks == 0:
         return []
     edges = [round(i * n / n_blocks) for i in range(n_blocks + 1)]
