@@ -1,0 +1,160 @@
+"""Named-staff week roster: tiny weeks solved by hand, rest and fairness rules, the 15-person target."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+
+from optimizer.io import load_staff, staff_from_text
+from optimizer.requirement import ServiceTarget, analytic_requirement
+from optimizer.roster import RosterInput
+from optimizer.shifts import build_grid, build_templates
+from optimizer.week import solve_week_roster
+from optimizer.workload import workload
+from simulation import load_scenario, scenario_from_dict, with_updates
+
+REPO = Path(__file__).resolve().parent.parent
+
+# 09:00-13:00, hourly grid, only 4 h shifts (each ends at closing, so each is a closing shift).
+TINY = {
+    "name": "tiny",
+    "store": {"open": "09:00", "close": "13:00", "interval_min": 60},
+    "demand": {"arrivals_per_hour": 10},
+    "transactions": [{"name": "t", "share": 1.0, "counter_time": {"dist": "exponential", "mean": 3}}],
+    "counters": {"staffed": 1, "physical": 3},
+    "costs": {"staff_hour": 10},
+    "shifts": {"lengths_hours": [4], "start_step_min": 60, "min_on_duty": 0},
+}
+
+
+def _day(need: list[int]) -> RosterInput:
+    scn = scenario_from_dict(TINY, "tiny")
+    return RosterInput(
+        grid=build_grid(scn),
+        templates=tuple(build_templates(scn)),
+        need_no_pitch=tuple(need),
+        need_pitch=tuple(need),
+        pitch_value=(0.0,) * len(need),
+        physical=3,
+        min_on_duty=0,
+        cost_per_hour=10.0,
+        allow_pitch=False,
+    )
+
+
+def test_fair_closings_by_hand() -> None:
+    # Two days, one counter all day each day: two 4 h shifts, cost 80. Bo alone could work both
+    # (8 h <= 20 h), but then closings are 2 vs 0, a spread of 2 costing 2 x 10; splitting the days
+    # gives spread 0, so the optimum is 80 with one shift each.
+    staff = staff_from_text("staff:\n  - {name: Ana, max_hours: 20}\n  - {name: Bo, max_hours: 20}\n", "s.yaml")
+    r = solve_week_roster([_day([1, 1, 1, 1]), _day([1, 1, 1, 1])], staff, time_limit_s=10, workers=1)
+    assert r.status == "OPTIMAL"
+    assert r.objective == pytest.approx(80.0)
+    assert r.closings_by_person == {"Ana": 1, "Bo": 1}
+    assert r.staffed == ((1, 1, 1, 1), (1, 1, 1, 1))
+    assert {a.day for a in r.assignments} == {0, 1}
+
+
+def test_rest_rule_leaves_a_day_short_and_says_so() -> None:
+    # Only Bo works; with 21 h of rest required, 13:00 -> 09:00 next day (20 h) is too short, so
+    # Bo works one of the two days and the other is short by 1 counter all day.
+    text = "min_rest_hours: 21\nstaff:\n  - {name: Bo, max_hours: 20}\n"
+    r = solve_week_roster(
+        [_day([1, 1, 1, 1]), _day([1, 1, 1, 1])], staff_from_text(text, "s.yaml"), time_limit_s=10, workers=1
+    )
+    assert r.status == "OPTIMAL"
+    assert len(r.assignments) == 1
+    assert sum(sum(d) for d in r.shortfall) == 4
+    assert any("needs 1 counters, has 0" in e for e in r.explanation)
+    relaxed = staff_from_text("min_rest_hours: 11\nstaff:\n  - {name: Bo, max_hours: 20}\n", "s.yaml")
+    r2 = solve_week_roster([_day([1, 1, 1, 1]), _day([1, 1, 1, 1])], relaxed, time_limit_s=10, workers=1)
+    assert len(r2.assignments) == 2 and sum(sum(d) for d in r2.shortfall) == 0
+
+
+def test_availability_days_off_and_contract_max() -> None:
+    # Ana is off on Tuesday, Bo may work at most 4 h: Monday needs 2, Tuesday 1.
+    # Monday: Ana + Bo; Tuesday: only Bo is available but has used his 4 h -> Tuesday is short.
+    text = "staff:\n  - {name: Ana, days_off: [tue]}\n  - {name: Bo, max_hours: 4}\n"
+    r = solve_week_roster(
+        [_day([2, 2, 2, 2]), _day([1, 1, 1, 1])], staff_from_text(text, "s.yaml"), time_limit_s=10, workers=1
+    )
+    worked = {(a.name, a.day) for a in r.assignments}
+    assert ("Ana", 1) not in worked
+    assert r.hours_by_person["Bo"] <= 4
+    assert sum(sum(d) for d in r.shortfall) == 4  # one counter short for four hours, whichever day
+
+
+def test_cannot_close_is_respected() -> None:
+    text = "staff:\n  - {name: Ana, can_close: false}\n  - {name: Bo}\n"
+    r = solve_week_roster([_day([1, 1, 1, 1])], staff_from_text(text, "s.yaml"), time_limit_s=10, workers=1)
+    assert [a.name for a in r.assignments] == ["Bo"]
+
+
+def _flagship_week(allow_pitch: bool) -> list[RosterInput]:
+    s = load_scenario(REPO / "scenarios" / "telecom_month_end.yaml")
+    s = with_updates(
+        s,
+        {
+            "demand.weekday_factors": [0.8, 0.75, 0.75, 0.8, 0.95, 1.0, 0.65],
+            "shifts": {
+                "lengths_hours": [4, 6, 8],
+                "start_step_min": 30,
+                "min_on_duty": 2,
+                "break": {"for_shifts_over_hours": 6, "length_min": 30, "window_hours": [3, 5]},
+            },
+        },
+    )
+    target = ServiceTarget(0.8)
+    days = []
+    grid = build_grid(s)
+    templates = tuple(build_templates(s))
+    for d in range(7):
+        sd = with_updates(s, {"store.date": (dt.date(2026, 11, 9) + dt.timedelta(days=d)).isoformat()})
+        rn = analytic_requirement(sd, target, "erlang_a_lagged")
+        rp = analytic_requirement(sd, target, "erlang_a_lagged", pitching=True)
+        w = workload(sd)
+        value = tuple(float(x * 30 * w.pitch_margin_per_customer) for x in w.counter_rate_per_min)
+        days.append(
+            RosterInput(
+                grid, templates, rn.needed, rp.needed, value, sd.physical_counters, 2, sd.costs.staff_hour, allow_pitch
+            )
+        )
+    return days
+
+
+@pytest.mark.slow
+def test_fifteen_people_week_to_one_percent_in_a_minute() -> None:
+    """The issue's target: 15 people, 7 days, 30-minute intervals, gap < 1% within 60 s on 2 cores.
+
+    Pitching fixed off (the rostering problem itself); the joint pitch week is checked below.
+    """
+    staff = load_staff(REPO / "scenarios" / "staff_week.yaml")
+    days = _flagship_week(allow_pitch=False)
+    started = time.perf_counter()
+    r = solve_week_roster(days, staff, time_limit_s=60, workers=2, seed=1)
+    elapsed = time.perf_counter() - started
+    assert r.feasible
+    assert r.gap is not None and r.gap < 0.01
+    assert elapsed < 75  # 60 s limit plus model building
+    assert all(a.hours <= 8 for a in r.assignments)
+    per_day = {}
+    for a in r.assignments:
+        per_day[(a.name, a.day)] = per_day.get((a.name, a.day), 0) + 1
+    assert max(per_day.values()) == 1
+    for p in staff.staff:
+        assert r.hours_by_person[p.name] <= p.max_hours + 1e-9
+
+
+@pytest.mark.slow
+def test_fifteen_people_week_with_pitch_windows_reports_its_gap() -> None:
+    """With pitch windows decided jointly the bound is weaker; the result must still be a plan with an honest gap."""
+    staff = load_staff(REPO / "scenarios" / "staff_week.yaml")
+    r = solve_week_roster(_flagship_week(allow_pitch=True), staff, time_limit_s=30, workers=2, seed=1)
+    assert r.feasible
+    assert r.objective is not None and r.bound is not None and r.gap is not None
+    assert r.bound <= r.objective + 1e-6
+    assert r.gap == pytest.approx((r.objective - r.bound) / abs(r.objective))
+    assert any("joint model" in e for e in r.explanation)
