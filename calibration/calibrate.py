@@ -27,7 +27,7 @@ import pandas as pd
 from simulation import Scenario, format_clock, scenario_from_yaml
 
 from .fitting import MIN_TIME_MIN, PatienceFit, ServiceFit, fit_patience, fit_service
-from .logformat import CleanLog
+from .logformat import CleanLog, LogError
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIN_SERVICE_N = 30
@@ -424,11 +424,19 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     counter_fits = fit_services(t, "counter", tx_names)
     missing = [x for x in tx_names if x not in counter_fits]
     if missing:
-        raise ValueError(f"{clean.source}: no timed counter service at all, so counter times cannot be fitted (transactions {', '.join(missing)})")
+        raise LogError(
+            clean.source,
+            f"no served counter ticket with both service_start and service_end for {', '.join(missing)}, so counter service "
+            "times cannot be fitted; the export needs those columns (map them with --map, see docs/ticket-log.md)",
+        )
     kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
     patience, pooled = fit_patiences(t, seg_names)
     if pooled is None:
-        notes.append("no abandoned counter ticket with a leave time: patience left unlimited")
+        gave_up = int(t["outcome"].isin(["abandoned", "no_show"]).sum())
+        notes.append(
+            "no abandoned ticket with the time it was closed (called_at), so patience is left unlimited"
+            + (f" although {gave_up:,} tickets gave up: add close times to the export to fit it" if gave_up else "")
+        )
     priorities = infer_priorities(t, seg_names)
     staffing = fit_staffing(t, open_min, interval_min, n)
     kiosk_count = _kiosk_count(t, shares)
@@ -496,10 +504,14 @@ def _scenario_yaml(
     L.append("  arrivals_per_hour: [" + ", ".join(f"{x:.1f}" for x in arr.base_per_hour) + "]")
     L.append("  scale: 1.0")
     L.append("  online_diversion: 0.0   # the log only sees walk-ins")
-    wk = [float(x) if np.isfinite(x) else 1.0 for x in arr.weekday]
+    # A weekday absent from a log spanning two weeks or more is a closing day (factor 0); in a shorter
+    # log it was simply not seen (factor 1, said in the comment).
+    closed = (days.max() - days.min()).days + 1 >= 14
+    wk = [float(x) if np.isfinite(x) else (0.0 if closed else 1.0) for x in arr.weekday]
     seen = ", ".join(f"{WEEKDAY_NAMES[i]} {int((days.day_of_week == i).sum())}" for i in range(7))
     missing = [WEEKDAY_NAMES[i] for i in range(7) if not np.isfinite(arr.weekday[i])]
-    L.append(f"  # Monday first; days in the log per weekday: {seen}." + (f" Not in the log (1.0): {', '.join(missing)}." if missing else ""))
+    why = f" No ticket on any {', '.join(missing)} in {len(days)} days: closed (0)." if closed else f" Not in the log (1.0): {', '.join(missing)}."
+    L.append(f"  # Monday first; days in the log per weekday: {seen}." + (why if missing else ""))
     L.append("  weekday_factors: [" + ", ".join(f"{x:.3f}" for x in wk) + "]")
     if arr.day_of_month:
         L.append(f"  # Days of the month that stand out beyond noise (|z| > {DOM_Z:g} and > {DOM_MIN_EFFECT:.0%}) after weekday effects.")

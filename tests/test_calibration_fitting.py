@@ -12,9 +12,10 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from test_calibration_clean import PROFILE, TX, make_log
 
-from calibration import calibrate, clean, fit_patience, fit_service, kaplan_meier
+from calibration import LogError, calibrate, clean, fit_patience, fit_service, kaplan_meier
 
 
 def _lognormal(rng, mean, cv, n):
@@ -144,3 +145,36 @@ def test_shares_kiosk_adoption_services_and_staffing():
     assert cal.scenario.transactions[0].kiosk_time is not None
     assert "# counter: n=" in cal.yaml_text and "naive abandoners-only mean" in cal.yaml_text
     assert isinstance(cal.profiles(), pd.DataFrame) and cal.profiles()["busiest_day"].nunique() == 1
+
+
+def test_minimal_log_one_day():
+    """Issue and service times, transaction and outcome only: still a valid scenario, the gaps said out loud."""
+    log = make_log(days=1, seed=30)
+    with pytest.raises(LogError, match="counter service times cannot be fitted"):
+        calibrate(clean(log[["issued_at", "transaction", "outcome"]]))
+    cal = calibrate(clean(log[["issued_at", "service_start", "service_end", "transaction", "outcome"]]))
+    s = cal.scenario
+    assert [x.name for x in s.segments] == ["all"] and s.kiosks.count == 0
+    assert s.segments[0].patience is None  # no close times: cannot fit patience, and says so
+    assert any("patience is left unlimited although" in n for n in cal.notes)
+    assert s.staffed_schedule().tolist() == [1] * 18  # no counter ids: one counter, said in the comment
+    assert "no counter ids in the log" in cal.yaml_text
+
+
+def test_closed_weekday_in_a_long_log_gets_factor_zero():
+    log = make_log(days=21, seed=31, start="2026-11-02", weekday=(1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 1.0))
+    sundays = pd.to_datetime(log["issued_at"]).dt.day_of_week == 6
+    cal = calibrate(clean(log[~sundays]))
+    assert cal.scenario.demand.weekday_factors[6] == 0.0
+    assert "No ticket on any Sun in 18 days: closed (0)" in cal.yaml_text
+    short = calibrate(clean(make_log(days=5, seed=32, start="2026-11-02")))  # Mon-Fri only: weekends unseen
+    assert short.scenario.demand.weekday_factors[5:] == (1.0, 1.0)
+
+
+def test_no_show_tickets_count_as_giving_up_and_inform_patience():
+    log = make_log(days=4, seed=33).astype(object)
+    ab = log.index[log["outcome"] == "abandoned"]
+    log.loc[ab[::2], "outcome"] = "no_show"  # their called_at stays: the call that found nobody
+    cal = calibrate(clean(log))
+    p = cal.patience_pooled
+    assert p is not None and p.left_censored == len(ab[::2]) and p.events == len(ab) - len(ab[::2])
