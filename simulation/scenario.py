@@ -225,6 +225,13 @@ class BreakRule(_Frozen):
     window_hours: tuple[NonNeg, NonNeg] = (2.0, 5.0)
     """Earliest and latest break start, in hours after the shift starts."""
 
+    @model_validator(mode="after")
+    def _window_order(self) -> BreakRule:
+        lo, hi = self.window_hours
+        if hi < lo:
+            raise ValueError(f"window_hours is [earliest, latest] break start; got [{lo:g}, {hi:g}], latest before earliest")
+        return self
+
 
 class ShiftRules(_Frozen):
     """Rules the roster optimizer must respect (optional; sensible defaults)."""
@@ -242,6 +249,12 @@ class ShiftRules(_Frozen):
     @classmethod
     def _clock(cls, v: object) -> str | None:
         return None if v is None else _clock_field(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> ShiftRules:
+        if self.earliest_start and self.latest_end and parse_clock(self.latest_end) <= parse_clock(self.earliest_start):
+            raise ValueError(f"latest_end ({self.latest_end}) must be after earliest_start ({self.earliest_start})")
+        return self
 
 
 class Scenario(_Frozen):

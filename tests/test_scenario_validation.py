@@ -554,3 +554,15 @@ def test_balking_at_zero_would_turn_everyone_away(tmp_path: Path) -> None:
     # "queue_at_least: 0" reads like "no balking" but would mean nobody ever joins the queue
     err = _error(tmp_path, _edit("balking: {queue_at_least: 30}", "balking: {queue_at_least: 0}"))
     assert "must be at least 1, got 0" in _line_for(err, "balking.queue_at_least")
+
+
+def test_shift_window_backwards(tmp_path: Path) -> None:
+    text = _edit('earliest_start: "09:00"', 'earliest_start: "12:00"')
+    text = _edit('latest_end: "13:00"', 'latest_end: "10:00"', text)
+    err = _error(tmp_path, text)
+    assert "latest_end (10:00) must be after earliest_start (12:00)" in _line_for(err, "shifts")
+
+
+def test_break_window_backwards(tmp_path: Path) -> None:
+    err = _error(tmp_path, _edit("  lengths_hours: [4]\n", "  lengths_hours: [4]\n  break: {window_hours: [3, 1]}\n"))
+    assert "got [3, 1], latest before earliest" in _line_for(err, "shifts.break")
