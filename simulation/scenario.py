@@ -72,10 +72,15 @@ class Store(_Frozen):
         if c <= o:
             raise ValueError(f"close ({self.close}) must be after open ({self.open})")
         if (c - o) % self.interval_min:
+            fits = [str(i) for i in ALLOWED_INTERVALS if (c - o) % i == 0]
+            advice = (
+                f"use interval_min {' or '.join(fits)}"
+                if fits
+                else f"no allowed interval ({', '.join(map(str, ALLOWED_INTERVALS))}) does: adjust open or close"
+            )
             raise ValueError(
                 f"interval_min {self.interval_min} does not divide the opening hours "
-                f"{self.open}-{self.close} ({c - o} minutes); choose an interval that does, "
-                f"e.g. one of {[i for i in ALLOWED_INTERVALS if (c - o) % i == 0] or 'none: adjust the hours'}"
+                f"{self.open}-{self.close} ({c - o} minutes); {advice}"
             )
         return self
 

@@ -201,7 +201,19 @@ def test_non_positive_distribution_parameter(tmp_path: Path) -> None:
 def test_interval_must_divide_opening_hours(tmp_path: Path) -> None:
     err = _error(tmp_path, _edit('close: "13:00"', 'close: "13:10"'))
     line = _line_for(err, "store")
-    assert "interval_min 30 does not divide the opening hours 09:00-13:10 (250 minutes)" in line
+    assert line.endswith(
+        "interval_min 30 does not divide the opening hours 09:00-13:10 (250 minutes); "
+        "no allowed interval (15, 30, 60) does: adjust open or close"
+    )
+
+
+def test_interval_that_does_not_divide_suggests_one_that_does(tmp_path: Path) -> None:
+    text = _edit('close: "13:00"', 'close: "12:45"')
+    text = _edit("[20, 30, 40, 50, 50, 40, 30, 20]", "30", text)
+    text = _edit("[3, 3, 4, 4, 4, 4, 3, 3]", "4", text)
+    text = _edit('latest_end: "13:00"', 'latest_end: "12:45"', text)
+    err = _error(tmp_path, text)
+    assert _line_for(err, "store").endswith("(225 minutes); use interval_min 15")
 
 
 def test_interval_must_be_15_30_or_60(tmp_path: Path) -> None:
