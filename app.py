@@ -17,12 +17,24 @@ st.set_page_config(page_title="storeq: store what-ifs", page_icon=":material/sto
 state.ensure_state()
 state.keep_widget_state()
 
+
+def _calibration_available() -> bool:
+    """The Calibration page needs the calibration package's fit report."""
+    try:
+        from calibration import calibrate, fit_report  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 pages = [
     st.Page("app_pages/whatif.py", title="What-if", icon=":material/tune:", default=True),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/roster.py", title="Roster", icon=":material/calendar_month:"),
     st.Page("app_pages/scenario.py", title="Scenario", icon=":material/description:"),
 ]
+if _calibration_available():
+    pages.append(st.Page("app_pages/calibration.py", title="Calibration", icon=":material/query_stats:"))
 nav = st.navigation(pages)
 
 with st.sidebar:
