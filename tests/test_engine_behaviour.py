@@ -177,6 +177,7 @@ def test_schedule_no_overlap_nobody_interrupted_and_counter_ids_exclusive() -> N
         idx = served["customer"].to_numpy()
         dur = pre.counter_time[idx] + np.where(served["pitched"], pre.pitch_time[idx], 0.0)
         np.testing.assert_allclose(ends - starts, dur, rtol=0, atol=1e-9)
+        assert served["counter_id"].between(0, sc.physical_counters - 1).all()
         # one customer at a time per counter
         for _, g in served.groupby("counter_id"):
             g = g.sort_values("service_start_min")

@@ -271,3 +271,19 @@ def test_warmup_drops_early_customers_and_early_time() -> None:
     assert day["mean_wait_min"] == pytest.approx(2.0)
     assert day["utilization"] == pytest.approx(10 / 50)  # busy 12-22 of the 50 minutes after warm-up
     assert day["mean_queue_len"] == pytest.approx(4 / 50)
+
+
+def test_conservation_check_fires_when_someone_is_left_inside() -> None:
+    # A hand-fed customer arriving when no counter is staffed and none ever will be (the scenario
+    # has no demand, so validation allows a last interval with 0 staffed): the impatient one
+    # abandons, the patient one would be stuck inside, and the engine refuses to report the day.
+    from simulation.engine import ConservationError
+
+    sc = make(
+        store={"open": "09:00", "close": "10:00", "interval_min": 30, "target_wait_min": 5},
+        counters={"staffed": [1, 0]},
+    )
+    log = play(sc, [{"arrival_min": 40, "patience": 5}])
+    assert log.outcome[0] == ABANDONED and log.leave_min[0] == 45
+    with pytest.raises(ConservationError, match="left inside"):
+        play(sc, [{"arrival_min": 40}])
