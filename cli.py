@@ -594,8 +594,14 @@ def _interval_table(iv: pd.DataFrame, scen: Any, headers: dict[str, str]) -> Any
 # ---------------------------------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "scenario"
+def _slugs(labels: Sequence[str]) -> list[str]:
+    """File-name-safe, unique stems for the labels (``hall.yaml`` → ``hall``)."""
+    out: list[str] = []
+    for label in labels:
+        stem = re.sub(r"\.ya?ml$", "", label)
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_.") or "scenario"
+        out.append(slug if slug not in out else f"{slug}_{len(out) + 1}")
+    return out
 
 
 def _labels(names: Sequence[str], files: Sequence[str]) -> list[str]:
@@ -766,8 +772,8 @@ def _write_compare(
         if df is not None:
             frames[attr] = df
     written = write_frames(out_dir, frames)
-    for lab, res in zip(labels, cmp.results, strict=True):
-        path = out_dir / "scenarios" / f"{_slug(lab)}.yaml"
+    for slug, res in zip(_slugs(labels), cmp.results, strict=True):
+        path = out_dir / "scenarios" / f"{slug}.yaml"
         write_text(path, scenario_to_yaml(res.scenario))
         written.append(path)
     prov = {

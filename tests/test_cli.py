@@ -358,7 +358,8 @@ def test_compare_labels_by_file_name_when_names_repeat(small: Path, tmp_path: Pa
     assert data["differences"]["more_staff.yaml"]["staff_hours"]["diff_mean"] == pytest.approx(3)
     for name in ("kpis", "differences", "interval_differences", "days", "intervals"):
         assert (out / f"{name}.csv").is_file(), name
-    assert (out / "scenarios" / "small.yaml.yaml").is_file()
+    assert sorted(p.name for p in (out / "scenarios").iterdir()) == ["more_staff.yaml", "small.yaml"]
+    assert load_scenario(out / "scenarios" / "more_staff.yaml").counters.staffed == (4, 5, 4)
     days = pd.read_csv(out / "days.csv")
     assert set(days["scenario"]) == {"small.yaml", "more_staff.yaml"}
 
