@@ -287,3 +287,27 @@ def test_conservation_check_fires_when_someone_is_left_inside() -> None:
     assert log.outcome[0] == ABANDONED and log.leave_min[0] == 45
     with pytest.raises(ConservationError, match="left inside"):
         play(sc, [{"arrival_min": 40}])
+
+
+def test_group_p90_matches_numpy_percentile() -> None:
+    from simulation.results import _group_p90
+
+    rng = np.random.default_rng(0)
+    g = rng.integers(0, 6, 200)
+    v = rng.exponential(3, 200)
+    got = _group_p90(g, v, 7)  # group 6 is empty → NaN
+    for k in range(6):
+        assert got[k] == pytest.approx(np.percentile(v[g == k], 90), rel=1e-12)
+    assert math.isnan(got[6])
+
+
+def test_mean_ci_skips_nan_replications() -> None:
+    from simulation.results import mean_ci
+
+    vals = np.array([[1.0, 5.0, np.nan], [np.nan, 5.0, np.nan], [3.0, 5.0, 2.0]])
+    mean, lo, hi = mean_ci(vals)
+    # column 0: values 1 and 3 → mean 2, s = sqrt(2), half-width t_{0.975,1} · s / sqrt(2) = 12.7062
+    assert mean[0] == 2 and hi[0] - mean[0] == pytest.approx(12.706204736174698)
+    # column 1: no spread → the interval collapses on the mean; column 2: one value → no interval
+    assert lo[1] == hi[1] == 5
+    assert mean[2] == 2 and math.isnan(lo[2]) and math.isnan(hi[2])
