@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_memory.py                    # 1,000 replications, workers=2
     python benchmarks/bench_memory.py --workers 1 --replications 200
+    python benchmarks/bench_memory.py --keep-customers   # also hold every customer record (what --out writes)
 
 The run happens in a child process so that the figures belong to the run alone (not to this
 script's imports). Three figures:
@@ -63,14 +64,14 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def child(replications: int, workers: int) -> None:
+def child(replications: int, workers: int, keep_customers: bool) -> None:
     """Runs in the measured process: the flagship, then its own and its workers' peaks as JSON."""
     sys.path.insert(0, str(ROOT))
     from simulation import load_scenario, run
 
     sc = load_scenario(ROOT / "scenarios" / "telecom_month_end.yaml")
     t0 = time.perf_counter()
-    res = run(sc, replications=replications, workers=workers)
+    res = run(sc, replications=replications, workers=workers, keep_customers=keep_customers)
     wall = time.perf_counter() - t0
     print(json.dumps({
         "wall_s": wall,
@@ -85,13 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--replications", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep-customers", action="store_true", help="keep per-customer records (as --out does)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.replications, args.workers)
+        child(args.replications, args.workers, args.keep_customers)
         return 0
 
     cmd = [sys.executable, __file__, "--child", "--replications", str(args.replications), "--workers", str(args.workers)]
+    if args.keep_customers:
+        cmd.append("--keep-customers")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     peak = [0]
     done = threading.Event()
@@ -114,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     worker_mb = info["workers_peak_kb"] / 1024
     tree_mb = max(peak[0] / 1024, main_mb)  # a peak shorter than the sampling step still counts once
     print(f"flagship (scenarios/telecom_month_end.yaml): {info['replications']} replications, workers={args.workers}, "
-          f"{info['customers']:,} customers, {info['wall_s']:.1f} s")
+          f"{info['customers']:,} customers, {info['wall_s']:.1f} s"
+          + (", customer records kept" if args.keep_customers else ""))
     rows = [
         ("peak RSS, largest single process (MB)", f"{main_mb:,.0f}", "", "getrusage(RUSAGE_CHILDREN) here"),
         ("peak RSS, largest worker (MB)", f"{worker_mb:,.0f}", "", "getrusage(RUSAGE_CHILDREN) inside the run"),
