@@ -5,6 +5,7 @@ Commands (DESIGN.md, "The CLI contract")::
     storeq run SCENARIO [--replications N] [--seed S] [--workers N] [--format table|json|csv]
                         [--out DIR] [--set key.path=value ...]
     storeq compare SCENARIO... [--set key.path=value ...] [same options]
+    storeq check SCENARIO... [--set ...]        # validate files without simulating
     storeq app [--port N]                       # the Streamlit what-if app on localhost
     storeq optimize / calibrate / synth-log     # when those modules are installed
 
@@ -421,6 +422,7 @@ def main() -> None:
       storeq run scenarios/telecom_month_end.yaml --set counters.staffed=8 --format json
       storeq compare scenarios/telecom_month_end.yaml --set counters.staffed=8
       storeq compare scenarios/telecom_month_end.yaml scenarios/telecom_mid_month.yaml
+      storeq check my_store.yaml
     """
 
 
@@ -850,6 +852,59 @@ def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[
                     fmt_ci("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"], diff=True),
                 )
             console.print(t)
+
+
+# ---------------------------------------------------------------------------------------------
+# storeq check
+# ---------------------------------------------------------------------------------------------
+
+
+@main.command("check")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a scenario key (as in run).")
+@handle_errors
+def check_cmd(scenarios: tuple[Path, ...], sets: tuple[str, ...]) -> None:
+    """Validate scenario files without simulating: a one-line summary each, or every problem.
+
+    Exit code 0 when every file is valid, 2 otherwise. Handy after editing a file by hand.
+    """
+    from simulation import ScenarioError, load_scenario
+
+    failed: list[ScenarioError] = []
+    for path in scenarios:
+        try:
+            scen = load_scenario(path, list(sets))
+        except ScenarioError as exc:
+            failed.append(exc)
+            continue
+        click.echo(f"{path}: OK: {_summary(scen)}")
+    if failed:
+        raise ScenarioErrors(failed)
+
+
+class ScenarioErrors(InputError):
+    """Several files' problems, reported together."""
+
+    def __init__(self, errors: Sequence[Exception]):
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def _summary(scen: Any) -> str:
+    """What a store manager checks first: hours, grid, demand, staffing."""
+    interval = scen.store.interval_min
+    demand = float(scen.arrival_rates_per_hour().sum()) * interval / 60
+    kiosk_able = sum(t.share for t in scen.transactions if t.kiosk_time is not None)
+    walk_ins = demand * (1 - scen.demand.online_diversion * kiosk_able)
+    staffed = scen.staffed_schedule()
+    staff_hours = float(staffed.sum()) * interval / 60
+    counters = f"{staffed.min()}" if staffed.min() == staffed.max() else f"{staffed.min()}-{staffed.max()}"
+    return (
+        f"{scen.name}: {scen.store.open}-{scen.store.close} in {scen.n_intervals} × {interval} min"
+        + (f" on {scen.store.date.isoformat()} (demand × {scen.day_factor():.3g})" if scen.store.date else "")
+        + f"; about {walk_ins:,.0f} walk-ins a day; {counters} counters staffed ({staff_hours:g} staff-hours)"
+        + f"; {_plural(len(scen.segments), 'segment')}, {_plural(len(scen.transactions), 'transaction')}"
+        + f", {_plural(scen.kiosks.count, 'kiosk')}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

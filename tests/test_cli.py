@@ -382,6 +382,32 @@ def test_compare_one_file_without_set_exits_2(small: Path) -> None:
     assert "compare needs two or more scenario files, or one file and --set" in result.stderr
 
 
+# ----- check -----
+
+
+def test_check_summarises_valid_files(small: Path) -> None:
+    result = invoke("check", small, "--set", "counters.staffed=5")
+    assert result.exit_code == 0, result.stderr
+    # demand 30 + 50 + 40 an hour for three hourly intervals = 120 a day; 5 counters × 3 h
+    assert result.stdout == (
+        f"{small}: OK: Small hall: 09:00-12:00 in 3 × 60 min; about 120 walk-ins a day; "
+        "5 counters staffed (15 staff-hours); 2 segments, 2 transactions, 1 kiosk\n"
+    )
+
+
+def test_check_reports_every_bad_file_and_exits_2(small: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("interval_min: 60", "interval_min: 45"), encoding="utf-8")
+    missing = tmp_path / "missing.yaml"
+    result = invoke("check", bad, small, missing)
+    assert result.exit_code == 2
+    assert result.stdout.startswith(f"{small}: OK: Small hall")
+    assert _stderr_lines(result) == [
+        f"storeq: error: {bad}: store.interval_min: must be one of 15, 30, 60 minutes, got 45",
+        f"{missing}: file not found",
+    ]
+
+
 # ----- the rest of the group -----
 
 
