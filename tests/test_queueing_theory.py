@@ -51,7 +51,7 @@ from scipy import stats
 
 from simulation import run, scenario_from_dict
 
-N_COMPARISONS = 25
+N_COMPARISONS = 48
 FAMILY_ALPHA = 0.05
 LEVEL = 1 - FAMILY_ALPHA / N_COMPARISONS
 
@@ -134,6 +134,44 @@ def test_jackson_tandem_feedback_and_kiosk_network() -> None:
     # no failures: the counters see only the non-kiosk walk-ins
     _, c0 = theory.kiosk_counter_network(1.0, 0.5, 0.8, 0.0, 3.5, 2, 3.0, 3)
     assert c0.arrival_rate == pytest.approx(0.6)
+
+
+def test_mmck_limits() -> None:
+    # K = c: Erlang B; M/M/1/1 blocks a / (1 + a)
+    assert theory.mmck(0.5, 2.0, 1, 1).prob_block == pytest.approx(0.5)
+    assert theory.mmck(2.0, 1.0, 3, 3).prob_block == pytest.approx(4 / 19, rel=1e-12)  # B(3, 2) = 4/19
+    # K → ∞ at a < c: Erlang C
+    big = theory.mmck(0.7, 3.0, 3, 600)
+    assert big.prob_block < 1e-12
+    assert big.mean_wait_joined == pytest.approx(theory.erlang_c_mean_wait(0.7, 3.0, 3), rel=1e-9)
+    assert big.prob_wait_joined == pytest.approx(theory.erlang_c_wait_prob(0.7, 3.0, 3), rel=1e-9)
+    # M/M/1/2, a = 1: states equally likely (1/3 each); one waiting in state 2 only
+    m = theory.mmck(1.0, 1.0, 1, 2)
+    assert m.prob_block == pytest.approx(1 / 3) and m.mean_queue == pytest.approx(1 / 3)
+    assert m.mean_wait_joined == pytest.approx((1 / 3) / (2 / 3))
+    assert m.utilization == pytest.approx(2 / 3)
+
+
+def test_mt_m_inf_busy() -> None:
+    s, length = 4.0, 30.0
+    # constant rate from empty: m(t) = λ s (1 − e^{−t/s}); first interval average by hand
+    got = theory.mt_m_inf_interval_busy([1.0, 1.0, 1.0], length, s)
+    assert got[0] == pytest.approx(4.0 * (1 - (4 / 30) * (1 - math.exp(-7.5))), rel=1e-12)
+    assert got[-1] == pytest.approx(4.0, rel=1e-3)
+    # a step down relaxes toward the new level from above
+    down = theory.mt_m_inf_interval_busy([2.0] * 10 + [0.5], length, s)
+    assert 2.0 < down[-1] < 8.0
+    # numerical check of the closed form with a fine Euler integration of m' = λ − m / s
+    rates = [0.5, 2.0, 1.0, 0.0]
+    dt = 1e-3
+    m, avg = 0.0, []
+    for lam in rates:
+        acc = 0.0
+        for _ in range(int(length / dt)):
+            acc += m * dt
+            m += (lam - m / s) * dt
+        avg.append(acc / length)
+    assert theory.mt_m_inf_interval_busy(rates, length, s) == pytest.approx(avg, rel=2e-3)
 
 
 def test_relaxation_time_mm1() -> None:
@@ -461,3 +499,57 @@ def test_kiosk_counter_routing_against_jackson() -> None:
     assert (hi - lo) / 2 < 0.03 * sd_k * sd_c
     _assert_theory_in_ci("P(both stations empty)", [r["both_empty"] for r in per_rep], pmf_k[0] * pmf_c[0],
                          max_rel_half_width=0.05)
+
+
+@pytest.mark.slow
+def test_balking_against_mmck() -> None:
+    # Balking with infinite patience is M/M/c/K: on 3 counters of 4 minutes, 54 arrivals/hour
+    # (a = 3.6 > c: only balking keeps it finite), customers who see 5 or more waiting leave, so at
+    # most K = 3 + 5 are inside. Relaxation: the chain has 9 states and fills from empty in about
+    # (K − c) / (λ − c μ) ≈ 33 minutes; the 300-minute warm-up is 9 of those.
+    lam, s, c, n_balk = 0.9, 4.0, 3, 5
+    m = theory.mmck(lam, s, c, c + n_balk)
+    sc = _scenario(
+        per_hour=lam * 60, counters=c, transactions=[{"name": "t", "share": 1.0, "counter_time": _exp(s)}],
+        warmup_min=300.0, replications=400, seed=2718, name="balking",
+    )
+    sc = scenario_from_dict({**sc.to_dict(), "balking": {"queue_at_least": n_balk}}, "balking")
+    res = run(sc)
+    _conserved(res)
+    d = res.days
+    assert (d["abandoned"] == 0).all()
+    _assert_theory_in_ci("P(balk)", d["balked"] / d["arrivals"], m.prob_block, max_rel_half_width=0.03)
+    _assert_theory_in_ci("mean wait of joined", d["mean_wait_min"], m.mean_wait_joined, max_rel_half_width=0.03)
+    _assert_theory_in_ci("P(wait>0 | joined)", d["prob_wait"], m.prob_wait_joined, max_rel_half_width=0.02)
+    _assert_theory_in_ci("mean queue", d["mean_queue_len"], m.mean_queue, max_rel_half_width=0.03)
+    _assert_theory_in_ci("utilization", d["utilization"], m.utilization, max_rel_half_width=0.01)
+
+
+@pytest.mark.slow
+def test_time_varying_demand_against_mt_m_inf() -> None:
+    # The flagship's month-end demand profile (30-minute intervals, 09:00-18:00) with 4-minute
+    # exponential service and 30 counters: at most ~8 are busy on average, P(more than 30 busy) is of
+    # order 1e-9, so nobody waits and the hall is M_t/M/∞. The time-average number in service in each
+    # interval, utilization × 30, must follow the M_t/M/∞ mean, interval by interval: this checks the
+    # per-interval arrivals (rates must switch exactly at the boundaries), service across interval
+    # boundaries, and the per-interval time averages. No warm-up: the formula starts empty too.
+    rates_per_hour = [40, 55, 70, 85, 80, 70, 65, 75, 95, 115, 125, 120, 105, 85, 65, 50, 40, 30]
+    s, c = 4.0, 30
+    data = {
+        "name": "M_t/M/inf",
+        "store": {"open": "09:00", "close": "18:00", "interval_min": 30},
+        "demand": {"arrivals_per_hour": rates_per_hour},
+        "transactions": [{"name": "t", "share": 1.0, "counter_time": _exp(s)}],
+        "counters": {"staffed": c},
+        "cross_sell": {"policy": {"mode": "never"}},
+        "simulation": {"replications": 800, "seed": 1618},
+    }
+    res = run(scenario_from_dict(data, "M_t/M/inf"))
+    _conserved(res)
+    assert (res.days["mean_wait_min"] == 0).all() and (res.days["mean_queue_len"] == 0).all()
+    busy = theory.mt_m_inf_interval_busy(np.asarray(rates_per_hour) / 60, 30.0, s)
+    reps = res.interval_reps
+    for i, expected in enumerate(busy):
+        values = reps.loc[reps["interval"] == i].sort_values("replication")["utilization"].to_numpy() * c
+        assert len(values) == res.replications
+        _assert_theory_in_ci(f"busy counters, interval {i}", values, float(expected), max_rel_half_width=0.05)

@@ -30,6 +30,7 @@ from optimizer.erlang import (
 )
 
 __all__ = [
+    "MMCK",
     "JacksonStation",
     "cobham_mg1",
     "cobham_mmc",
@@ -41,6 +42,8 @@ __all__ = [
     "kiosk_counter_network",
     "mmc_number_in_system_pmf",
     "mmc_relaxation_time",
+    "mmck",
+    "mt_m_inf_interval_busy",
     "pk_mean_wait",
 ]
 
@@ -202,3 +205,64 @@ def mmc_relaxation_time(arrival_rate: float, mean_service: float, servers: int) 
     if not 0 < rho < 1:
         raise ValueError(f"needs 0 < rho < 1, got {rho!r}")
     return mean_service / (servers * (1 - math.sqrt(rho)) ** 2)
+
+
+@dataclass(frozen=True)
+class MMCK:
+    """Stationary M/M/c/K measures (K = most customers inside, in service plus waiting)."""
+
+    prob_block: float
+    """Share of arrivals who find K inside and do not join (PASTA)."""
+    prob_wait_joined: float
+    """Share of joining customers who wait at all."""
+    mean_wait_joined: float
+    """Mean wait of the customers who join."""
+    mean_queue: float
+    utilization: float
+
+
+def mmck(arrival_rate: float, mean_service: float, servers: int, capacity: int) -> MMCK:
+    """M/M/c/K by its birth-death chain: the store with balking and infinite patience.
+
+    A customer who sees ``queue_at_least`` = N or more waiting does not join, so at most c + N are
+    inside: M/M/c/K with K = c + N. Stable at any load, which is why a balking hall never "explodes".
+    """
+    c, k = int(servers), int(capacity)
+    if k < c:
+        raise ValueError(f"capacity {k} must be at least the {c} servers")
+    a = arrival_rate * mean_service
+    logs = np.zeros(k + 1)
+    for n in range(1, k + 1):
+        logs[n] = logs[n - 1] + math.log(a) - math.log(min(n, c))
+    p = np.exp(logs - logs.max())
+    p /= p.sum()
+    n = np.arange(k + 1)
+    lq = float((np.clip(n - c, 0, None) * p).sum())
+    joined = arrival_rate * (1 - p[k])
+    busy = float((np.minimum(n, c) * p).sum())
+    return MMCK(
+        prob_block=float(p[k]),
+        prob_wait_joined=float(p[c:k].sum() / (1 - p[k])),
+        mean_wait_joined=lq / joined,
+        mean_queue=lq,
+        utilization=busy / c,
+    )
+
+
+def mt_m_inf_interval_busy(rates_per_min: Sequence[float], interval_min: float, mean_service: float) -> np.ndarray:
+    """Mean number in service, averaged over each interval, in M_t/M/∞ starting empty.
+
+    With exponential service the mean m(t) solves m' = λ(t) − m / s; on an interval of constant λ it
+    relaxes from its start value toward λ s: m(a + u) = λ s + (m(a) − λ s) e^{−u/s}. The interval
+    average is λ s + (m(a) − λ s) (s / L)(1 − e^{−L/s}). (Eick, Massey and Whitt's M_t/G/∞.)
+    A store with far more counters staffed than ever busy is this model: nobody waits.
+    """
+    s, length = float(mean_service), float(interval_min)
+    decay = math.exp(-length / s)
+    m = 0.0
+    out = []
+    for lam in rates_per_min:
+        target = lam * s
+        out.append(target + (m - target) * (s / length) * (1 - decay))
+        m = target + (m - target) * decay
+    return np.asarray(out)
