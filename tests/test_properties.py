@@ -233,6 +233,53 @@ def _queue_discipline(cust: pd.DataFrame, sc: Any, priority: dict[str, int]) -> 
         assert not waiting_higher.any(), f"priority {prio[i]} started at {s:.4f} while higher priority waited"
 
 
+def _close(got: float, want: float, what: str) -> None:
+    if math.isnan(want):
+        assert math.isnan(got), f"{what}: engine {got!r}, records give no value"
+    else:
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-9), f"{what}: engine {got!r}, from the records {want!r}"
+
+
+def _kpis_from_records(g: pd.DataFrame, day: pd.Series, sc: Any) -> None:
+    """Recompute the day KPIs from one replication's customer log, by the DESIGN.md definitions."""
+    warm = sc.simulation.warmup_min
+    c = g[g["arrival_min"] >= warm]
+    n = len(c)
+    at_counter = (c["outcome"] == "served") & c["service_start_min"].notna()
+    w = c.loc[at_counter, "wait_min"].to_numpy(float)
+    abandoned = int((c["outcome"] == "abandoned").sum())
+    joined = int(c["queue_join_min"].notna().sum())
+    nan = math.nan
+    _close(day["mean_wait_min"], float(w.mean()) if len(w) else nan, "mean_wait_min")
+    _close(day["p90_wait_min"], float(np.percentile(w, 90)) if len(w) else nan, "p90_wait_min")
+    _close(day["prob_wait"], float((w > 0).mean()) if len(w) else nan, "prob_wait")
+    within = int((w <= sc.store.target_wait_min).sum())
+    _close(day["service_level"], within / (len(w) + abandoned) if len(w) + abandoned else nan, "service_level")
+    _close(day["abandonment_rate"], abandoned / joined if joined else nan, "abandonment_rate")
+    used = c["used_kiosk"].astype(bool)
+    _close(day["kiosk_share"], float(used.sum()) / n if n else nan, "kiosk_share")
+    kw = (c.loc[used, "kiosk_start_min"] - c.loc[used, "kiosk_join_min"]).to_numpy(float)
+    _close(day["kiosk_mean_wait_min"], float(kw.mean()) if len(kw) else nan, "kiosk_mean_wait_min")
+    _close(day["pitches"], float(c["pitched"].astype(bool).sum()), "pitches")
+    _close(day["pitch_accepted"], float(c["accepted"].astype(bool).sum()), "pitch_accepted")
+    assert not (c["accepted"].astype(bool) & ~c["pitched"].astype(bool)).any(), "accepted without a pitch"
+    _close(day["cross_sell_revenue"], sc.cross_sell.margin * float(c["accepted"].astype(bool).sum()), "revenue")
+    # pitches only to pitchable segments, after a counter visit
+    no_pitch = {s.name for s in sc.segments if not s.pitch}
+    assert not (c["pitched"].astype(bool) & c["segment"].isin(no_pitch)).any(), "a pitch: false segment was pitched"
+    assert not (c["pitched"].astype(bool) & c["service_start_min"].isna()).any()
+    hours = float(sc.staffed_schedule().sum()) * sc.store.interval_min / 60
+    _close(day["staff_hours"], hours, "staff_hours")
+    _close(day["staff_cost"], hours * sc.costs.staff_hour, "staff_cost")
+    # time-average queue over [warm-up, close]: each joined customer waits from joining to its
+    # service start, or to leaving if it abandoned (all customers, including the warm-up's)
+    q = g[g["queue_join_min"].notna()]
+    q_end = np.where(q["outcome"] == "abandoned", q["leave_min"], q["service_start_min"]).astype(float)
+    lo = np.clip(q["queue_join_min"].to_numpy(float), warm, sc.store.duration_min)
+    hi = np.clip(q_end, warm, sc.store.duration_min)
+    _close(day["mean_queue_len"], float(np.clip(hi - lo, 0, None).sum()) / (sc.store.duration_min - warm), "mean_queue_len")
+
+
 @pytest.mark.slow
 @SETTINGS
 @given(data=scenarios())
@@ -295,6 +342,7 @@ def test_any_valid_scenario_runs_and_conserves(data: dict[str, Any]) -> None:
         balked = (g["outcome"] == "balked").to_numpy()
         assert (joined | balked)[failed].all(), "a failed kiosk visit that neither queued at a counter nor balked"
         _queue_discipline(g, sc, priority)
+        _kpis_from_records(g, day, sc)
 
 
 def test_generated_example_smoke() -> None:
