@@ -312,7 +312,14 @@ def report_figures(cal: Calibration, report: FitReport | None) -> dict[str, Any]
         ax = fig.subplots()
         ax.step(np.r_[0, p.km["time"]], np.r_[1, p.km["survival"]], where="post", label="Kaplan-Meier (censored)")
         tt = np.linspace(0, max(float(p.km["time"].max()) if len(p.km) else 1.0, 1.0) * 1.2, 200)
-        ax.plot(tt, np.exp(-tt / p.exponential.mean), label=f"exponential, censored MLE: mean {p.exponential.mean:.1f} min")
+        chosen = p.best.dist
+        ax.plot(tt, np.exp(-tt / p.exponential.mean), label=f"exponential, censored MLE: mean {p.exponential.mean:.1f} min" + (" (chosen)" if chosen == "exponential" else ""))
+        if p.lognormal is not None:
+            s2 = math.log1p(p.lognormal.cv**2)
+            mu = math.log(p.lognormal.mean) - s2 / 2
+            with np.errstate(divide="ignore"):
+                surv = stats.norm.sf((np.log(tt) - mu) / math.sqrt(s2))
+            ax.plot(tt, surv, label=f"lognormal, censored MLE: mean {p.lognormal.mean:.1f}, cv {p.lognormal.cv:.2f}" + (" (chosen)" if chosen == "lognormal" else ""))
         if np.isfinite(p.naive_mean):
             ax.plot(tt, np.exp(-tt / p.naive_mean), "--", color="tab:red", label=f"naive, abandoners only: mean {p.naive_mean:.1f} min (biased)")
         ax.set_xlabel("minutes waited")
