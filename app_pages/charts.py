@@ -8,6 +8,7 @@ scenarios are given (baseline / first plan blue, edited / second plan orange).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -53,8 +54,9 @@ def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, va
     line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
         y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format="%") if value_format.endswith("%") else alt.Axis()), color=colour, tooltip=tooltip
     )
-    points = base.mark_point(filled=True, size=28, opacity=0).encode(y="mean:Q", color=colour, tooltip=tooltip)
-    return (band + line + points).properties(height=HEIGHT)
+    points = base.mark_point(filled=True, size=28, opacity=0).encode(y="mean:Q", color=colour.legend(None), tooltip=tooltip)
+    # the band carries no legend; resolving legends independently keeps the line's legend on show
+    return (band + line + points).resolve_legend(color="independent").properties(height=HEIGHT)
 
 
 def target_rule(value: float, label: str | None = None) -> alt.LayerChart:
@@ -164,10 +166,10 @@ def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str 
                  alt.Tooltip("diff_ci_low:Q", title="95% CI low", format="+.2f"), alt.Tooltip("diff_ci_high:Q", title="95% CI high", format="+.2f")],
     )
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555555").encode(y="y:Q")
-    return (band + line + zero).properties(height=HEIGHT)
+    return (band + line + zero).resolve_legend(color="independent").properties(height=HEIGHT)
 
 
-def gantt_chart(df: pd.DataFrame, day: tuple[object, object] | None = None) -> alt.LayerChart:
+def gantt_chart(df: pd.DataFrame, day: tuple[Any, Any] | None = None) -> alt.LayerChart:
     """Shifts as bars on the day, breaks as grey gaps.
 
     ``df`` columns: staff (label), start, end (datetimes), kind ("shift"/"break"); ``day``: the

@@ -247,6 +247,8 @@ def fmt_delta(value: float, unit: str) -> str:
     """A signed change in the KPI's unit (percentage points for shares, minutes for clocks)."""
     if value is None or math.isnan(value):
         return "n/a"
+    if abs(value) < (0.0005 if unit == "%" else 0.05):
+        value = 0.0  # no "-0.0": a change that rounds to nothing reads as none
     if unit == "%":
         return f"{100 * value:+.1f} pts"
     if unit in ("min", "clock"):
@@ -275,8 +277,8 @@ def kpi_row(kpis: pd.DataFrame, name: str) -> tuple[float, float, float]:
     """(mean, ci_low, ci_high) of one KPI from a ``RunResult.kpis`` frame (NaN when absent)."""
     if name not in kpis.index:
         return (math.nan, math.nan, math.nan)
-    row = kpis.loc[name]
-    return (float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
+    mean, low, high = kpis.loc[name, ["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    return (float(mean), float(low), float(high))
 
 
 def significant(low: float, high: float) -> bool:

@@ -61,7 +61,7 @@ def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], r
     return plan
 
 
-base, _ = state.edited_scenario()
+base, _err = state.edited_scenario()
 source = "your edited plan (What-if page)"
 if base is None:
     base, source = state.base_scenario(), f"the store as loaded ({ss['base_name']}), because your edited plan has problems"

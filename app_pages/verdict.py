@@ -31,15 +31,21 @@ def best_window(diff: pd.DataFrame) -> Window | None:
 
     ``diff`` columns: interval, diff_mean, diff_ci_low, diff_ci_high (one row per interval).
     """
-    d = diff.sort_values("interval").reset_index(drop=True)
+    d = diff.sort_values("interval")
+    means = d["diff_mean"].to_numpy(dtype=float)
+    lows = d["diff_ci_low"].to_numpy(dtype=float)
+    highs = d["diff_ci_high"].to_numpy(dtype=float)
     best: Window | None = None
-    start, sign, total = None, 0, 0.0
-    for i, row in enumerate(d.itertuples(index=False)):
-        s = 1 if row.diff_ci_low > 0 else (-1 if row.diff_ci_high < 0 else 0)
+    start: int | None = None
+    sign, total = 0, 0.0
+    for i, (m, lo, hi) in enumerate(zip(means, lows, highs, strict=True)):
+        s = 1 if lo > 0 else (-1 if hi < 0 else 0)
         if s != 0 and s == sign and start is not None:
-            total += abs(float(row.diff_mean))
+            total += abs(float(m))
+        elif s != 0:
+            start, sign, total = i, s, abs(float(m))
         else:
-            start, sign, total = (i, s, abs(float(row.diff_mean))) if s != 0 else (None, 0, 0.0)
+            start, sign, total = None, 0, 0.0
         if start is not None and (best is None or total > best.total):
             best = Window(start, i, total)
     return best

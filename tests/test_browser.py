@@ -2,7 +2,7 @@
 with the system Chromium.
 
 Loads the What-if page, adds one counter all day, runs, reads the new mean-wait KPI from the page,
-saves screenshots to ``tests/artifacts/`` and prints the time from the click to the
+uploads an invalid scenario (the error is shown, the edits are kept), saves screenshots to ``tests/artifacts/`` and prints the time from the click to the
 100-replication result for the flagship hall (measured, never asserted: timing is a benchmark).
 
 Needs Chromium (``apt-get install chromium``) and the Playwright package (``pip install playwright``;
@@ -146,5 +146,14 @@ def test_what_if_one_more_counter_in_a_real_browser(app_url: str) -> None:
             print(f"\nclick → 100-replication result for the flagship hall: {elapsed:.2f} s "
                   f"(mean wait {before:.1f} → {after:.1f} min, {staffed} → {staffed + 1} counters)")
             assert after < before, f"one more counter should shorten the mean wait: {before} → {after}"
+
+            # a bad upload is explained next to the uploader, and the plan the user made is kept
+            bad = FLAGSHIP.read_text().replace("share: 0.82", "share: 0.70").encode()
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                files=[{"name": "bad_hall.yaml", "mimeType": "application/x-yaml", "buffer": bad}]
+            )
+            page.get_by_text("shares must add up to 1").first.wait_for(timeout=30_000)
+            assert page.get_by_role("spinbutton", name="Staffed counters all day").input_value() == str(staffed + 1)
+            page.screenshot(path=str(ARTIFACTS / "whatif_bad_upload.png"), full_page=True)
         finally:
             browser.close()
