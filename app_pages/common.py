@@ -61,9 +61,19 @@ def workers() -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _is_scenario_file(name: str, mtime_ns: int) -> bool:
+    """True when the file validates as a scenario (``scenarios/`` also holds staff and log-mapping files)."""
+    try:
+        scenario_from_yaml((SCENARIO_DIR / name).read_bytes(), name)
+    except (ScenarioError, OSError):
+        return False
+    return True
+
+
 def bundled_scenarios() -> list[str]:
-    """File names in ``scenarios/``, the default store first."""
-    names = sorted(p.name for p in SCENARIO_DIR.glob("*.yaml"))
+    """Scenario files in ``scenarios/`` (other YAML there, e.g. staff lists, is left out), the default first."""
+    names = sorted(p.name for p in SCENARIO_DIR.glob("*.yaml") if _is_scenario_file(p.name, p.stat().st_mtime_ns))
     if DEFAULT_SCENARIO in names:
         names.remove(DEFAULT_SCENARIO)
         names.insert(0, DEFAULT_SCENARIO)

@@ -112,14 +112,22 @@ def run_settings() -> tuple[int, int]:
     return int(ss["k_reps"]), int(ss["k_seed"])
 
 
-def load_bundled(name: str) -> None:
-    """Switch the What-if starting point to a bundled scenario or a kept upload."""
+def load_bundled(name: str) -> list[tuple[str, str]]:
+    """Switch the What-if starting point to a bundled scenario or a kept upload.
+
+    Returns the problems if the file does not validate (then nothing changes).
+    """
     ss = st.session_state
     if name in ss["uploads"]:
         set_base(name, ss["uploads"][name])
-        return
-    _, text = parse_scenario_text(read_bundled(name), f"scenarios/{name}")
+        return []
+    try:
+        _, text = parse_scenario_text(read_bundled(name), f"scenarios/{name}")
+    except ScenarioError as err:
+        ss["k_source"] = ss["base_name"]
+        return list(err.problems)
     set_base(name, text)
+    return []
 
 
 def accept_upload(data: bytes | str, filename: str) -> list[tuple[str, str]]:

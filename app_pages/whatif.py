@@ -36,7 +36,7 @@ from app_pages.editing import (
     interval_clocks,
     problems_by_section,
 )
-from simulation import scenario_to_yaml
+from simulation import ScenarioError, scenario_to_yaml
 
 ss = st.session_state
 CUSTOMER_REPS = 10  # replications with per-customer records (for the wait distribution and outcomes)
@@ -47,7 +47,9 @@ CUSTOMER_REPS = 10  # replications with per-customer records (for the wait distr
 
 
 def _source_changed() -> None:
-    state.load_bundled(ss["k_source"])
+    name = ss["k_source"]
+    ss["upload_problems"] = state.load_bundled(name)
+    ss["upload_problems_source"] = name
 
 
 def _file_uploaded() -> None:
@@ -232,9 +234,16 @@ if run["base"] != base_yaml:
     ss["last_run"] = run = {"base": base_yaml, "edited": base_yaml, "seed": seed, "reps": reps}
     stale = edited_yaml != base_yaml
 
-res_base = run_cached(run["base"], run["seed"], run["reps"], f"Simulating the baseline ({run['reps']} days)")
 same = run["edited"] == run["base"]
-res_edit = res_base if same else run_cached(run["edited"], run["seed"], run["reps"], f"Simulating your plan ({run['reps']} days)")
+try:
+    res_base = run_cached(run["base"], run["seed"], run["reps"], f"Simulating the baseline ({run['reps']} days)")
+    res_edit = res_base if same else run_cached(run["edited"], run["seed"], run["reps"], f"Simulating your plan ({run['reps']} days)")
+except ScenarioError as err:
+    show_problems(err.problems, "The simulation refused this plan:")
+    st.stop()
+except (ValueError, RuntimeError) as err:  # the engine's own checks (e.g. conservation): say it, keep the page
+    st.error(f"The simulation failed on this plan: {err}. Your inputs are unchanged; please report the scenario (Scenario page) if it looks valid.")
+    st.stop()
 if "clicked" in run:
     ss["last_click_to_result_s"] = time.perf_counter() - run.pop("clicked")
 

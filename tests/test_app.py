@@ -286,6 +286,24 @@ def test_one_more_counter_shortens_the_wait() -> None:
 
 
 @needs_engine
+def test_every_bundled_store_loads_edits_and_runs() -> None:
+    from app_pages.common import bundled_scenarios
+
+    names = bundled_scenarios()
+    assert "telecom_month_end.yaml" in names and "staff_week.yaml" not in names  # scenario files only
+    at = _app()
+    for name in names:
+        at.selectbox(key="k_source").set_value(name).run()
+        assert not at.exception and not at.error, (name, at.exception, _errors(at))
+        n = int(load_scenario(ROOT / "scenarios" / name).staffed_schedule().max())
+        at.number_input(key="k_all_day").set_value(n + 1).run()
+        at.button(key="run_btn").click().run()
+        assert not at.exception, (name, at.exception)
+        wait, delta = _metric(at, "Mean wait")
+        assert delta and not delta.startswith("+"), (name, wait, delta)  # one more counter never lengthens the wait
+
+
+@needs_engine
 def test_compare_page_gives_a_verdict_for_a_variant() -> None:
     at = _app()
     at.switch_page("app_pages/compare.py").run()
