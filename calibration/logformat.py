@@ -193,7 +193,26 @@ def _parse_times(raw: pd.Series, fmt: str | None, date: pd.Series | None) -> pd.
             guess = parsed
         if guess.notna().sum() > parsed.notna().sum():
             parsed = guess
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)  # the store's wall clock is what opening hours are in
+    elif parsed.dtype == object:  # mixed UTC offsets: read each as its own wall-clock time
+        parsed = pd.to_datetime(parsed.map(lambda v: v.replace(tzinfo=None) if isinstance(v, pd.Timestamp) else v), errors="coerce")
     return parsed
+
+
+_TIME_ONLY = r"^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"
+
+
+def _time_only_minutes(raw: pd.Series) -> np.ndarray:
+    """Minutes after midnight for values that are a bare clock ("9:03", "09:03:27"); NaN otherwise."""
+    text = raw.astype("string").str.strip()
+    mask = np.asarray(text.str.match(_TIME_ONLY).fillna(False), dtype=bool)
+    out = np.full(len(text), np.nan)
+    if mask.any():
+        parts = text[mask].str.split(":", expand=True).astype(float)
+        secs = parts[2].fillna(0.0).to_numpy() if 2 in parts else 0.0
+        out[mask] = parts[0].to_numpy() * 60 + parts[1].to_numpy() + secs / 60.0
+    return out
 
 
 def _norm_words(s: pd.Series, values: Mapping[str, str] | None) -> pd.Series:
@@ -267,7 +286,16 @@ def clean(
 
     date_col = df.get("_date")
     issued_raw = df["issued_at"]
+    sample = _time_only_minutes(issued_raw[~_blank(issued_raw)].head(1000))
+    if date_col is None and len(sample) and float((~np.isnan(sample)).mean()) > 0.5:
+        raise LogError(
+            source,
+            f"issued_at holds times without dates ({str(issued_raw.dropna().iloc[0])!r}); name the export's date column "
+            "in the mapping file (date: <column>), see docs/ticket-log.md",
+        )
     issued = _parse_times(issued_raw, mapping.datetime_format, date_col)
+    if date_col is None:  # a stray bare clock would parse as today: it is unparseable here
+        issued = issued.mask(~np.isnan(_time_only_minutes(issued_raw)))
     blank_issued = _blank(issued_raw)
     mark("missing_issued_at", blank_issued, skip)
     mark("unparseable_issued_at", ~blank_issued & np.asarray(issued.isna()), skip)
@@ -324,8 +352,14 @@ def clean(
     unparseable = np.zeros(n, dtype=bool)
     for col in ("called_at", "service_start", "service_end"):
         ts = _parse_times(df[col], mapping.datetime_format, date_col)
-        unparseable |= ~_blank(df[col]) & np.asarray(ts.isna())
-        parsed[col] = np.asarray((ts - day).dt.total_seconds() / 60.0, dtype=float)
+        minutes = np.asarray((ts - day).dt.total_seconds() / 60.0, dtype=float)
+        if date_col is None:
+            # Many exports give the full date only on the issue time and bare clocks elsewhere:
+            # those clocks are on the issue day.
+            clock = _time_only_minutes(df[col])
+            minutes = np.where(~np.isnan(clock), clock, minutes)  # a bare clock parsed alone would be *today*
+        unparseable |= ~_blank(df[col]) & np.isnan(minutes)
+        parsed[col] = minutes
     mark("unparseable_time", unparseable, times_bad)
     called, start, end = parsed["called_at"], parsed["service_start"], parsed["service_end"]
     served = np.asarray((outcome == "served").fillna(False), dtype=bool)

@@ -358,3 +358,32 @@ def test_opening_hours_from_the_data():
     assert infer_hours(t, day, 30) == (510, 1080)  # 08:30-18:00
     assert infer_hours(t, day, 60) == (510, 1110)  # 08:30-18:30: ten whole hours cover 17:59
     assert infer_hours(t, day, 15) == (510, 1080)
+
+
+def test_bare_clocks_offsets_and_excel_datetime_cells(tmp_path):
+    log = make_log(days=2, seed=40)
+    base = clean(log).tickets
+    # full date on the issue time only, bare clocks elsewhere (common in exports)
+    bare = log.copy()
+    for col in ("called_at", "service_start", "service_end"):
+        bare[col] = bare[col].str[11:]
+    t = clean(bare).tickets
+    np.testing.assert_allclose(t["end_min"].to_numpy(), base["end_min"].to_numpy(), equal_nan=True)
+    # bare clocks everywhere and no date column: one clear error, not today's date
+    only = bare.assign(issued_at=bare["issued_at"].str[11:])
+    with pytest.raises(LogError, match="times without dates"):
+        clean(only)
+    # ISO with a UTC offset: read as the store's wall clock
+    tz = log.copy()
+    for col in ("issued_at", "called_at", "service_start", "service_end"):
+        tz[col] = tz[col].where(tz[col] == "", tz[col].str.replace(" ", "T") + "+08:00")
+    t = clean(tz).tickets
+    np.testing.assert_allclose(t["issued_min"].to_numpy(), base["issued_min"].to_numpy())
+    # Excel with real date-time cells (not text)
+    xl = log.copy()
+    for col in ("issued_at", "called_at", "service_start", "service_end"):
+        xl[col] = pd.to_datetime(xl[col].replace("", None))
+    p = tmp_path / "typed.xlsx"
+    xl.to_excel(p, index=False)
+    t = clean(read_log(p), source=p.name).tickets
+    np.testing.assert_allclose(t["end_min"].to_numpy(), base["end_min"].to_numpy(), equal_nan=True, atol=1e-6)
