@@ -308,6 +308,14 @@ def test_any_valid_scenario_runs_and_conserves(data: dict[str, Any]) -> None:
     for col in ("mean", "ci_low", "ci_high"):
         assert not res.kpis.loc[list(COUNT_KPIS), col].isna().any()
     _in_range(res.interval_reps, "interval")
+    # counts add up: over intervals (by arrival interval) and over segments, to the day's
+    counts = [*COUNT_KPIS, "pitches", "pitch_accepted"]
+    sums_i = res.interval_reps.groupby("replication")[counts].sum(min_count=0)
+    sums_s = res.segment_reps.groupby("replication")[counts].sum(min_count=0)
+    by_rep = days.set_index("replication")
+    for k in counts:
+        np.testing.assert_allclose(sums_i[k].fillna(0), by_rep.loc[sums_i.index, k], err_msg=f"intervals' {k}")
+        np.testing.assert_allclose(sums_s[k].fillna(0), by_rep.loc[sums_s.index, k], err_msg=f"segments' {k}")
 
     cust = res.customers
     assert cust is not None
