@@ -35,6 +35,10 @@ Only on the mean (paired 95% CI from ``compare``), because pathwise monotonicity
   customers;
 * **more kiosks** change when failed kiosk visits reach the counters, not who does.
 
+These failures are real, not hypothetical: on the busy hall below (30 replications, 8 → 9 counters)
+394 of 15,738 customers wait longer with priorities alone, 226 of 13,706 with patience alone, and
+401 of 15,738 with threshold pitching alone — while no replication's mean wait rises.
+
 On the mean, a relation "X never raises the mean wait" is tested where the effect is large (the
 paired CI must lie entirely on the expected side: a no-op or reversed engine fails), and where the
 expected effect is zero (more kiosks for the counters) the paired CI must not lie entirely on the
