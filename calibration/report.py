@@ -105,6 +105,8 @@ class FitReport:
     replications: int
     seed: int
     target_wait_min: float
+    by_day: pd.DataFrame
+    """Per simulated day: day, metric (arrivals, mean_wait_min, ...), observed vs simulated bands, fits."""
 
 
 def _band(values: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -166,12 +168,24 @@ def fit_report(
     observed = _metrics(obs_sums, len(days), iv)
     seeds = np.random.SeedSequence(seed).generate_state(len(days))
     sim_parts = []
+    by_day_rows = []
+    obs_by_day = interval_sums(obs_t, obs_t["day"].to_numpy(), o, iv, n, target).drop(columns="interval").groupby("group").sum()
     for k, day in enumerate(days):
         s_d = with_updates(sc, {"store.date": day.date().isoformat()}, source="fit report")
         res = run(s_d, replications=replications, seed=int(seeds[k]), workers=workers, keep_customers=True)
         assert res.customers is not None
         st = customer_tickets(res.customers, o)
-        sim_parts.append(interval_sums(st, st["replication"].to_numpy(), o, iv, n, target))
+        part = interval_sums(st, st["replication"].to_numpy(), o, iv, n, target)
+        sim_parts.append(part)
+        per_rep_day = _full(part.groupby("group", as_index=False).sum().assign(interval=0), 1, list(range(replications)))
+        sim_m = _metrics(per_rep_day, 1, 60)  # one "interval" of 60 min per day: arrivals_per_hour = arrivals that day
+        ob_row = obs_by_day.loc[[day]].reset_index(drop=True).assign(group=0, interval=0) if day in obs_by_day.index else None
+        ob_m = _metrics(ob_row, 1, 60) if ob_row is not None else None
+        for metric in METRICS:
+            m, cl, ch, pl, ph = _clip(metric, _band(sim_m[metric].to_numpy(float)))
+            ob = float(ob_m[metric].iloc[0]) if ob_m is not None else math.nan
+            fits = not (np.isfinite(ob) and np.isfinite(m)) or bool(pl - 1e-9 <= ob <= ph + 1e-9)
+            by_day_rows.append({"day": day.date().isoformat(), "metric": "arrivals" if metric == "arrivals_per_hour" else metric, "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": fits})
         if progress is not None:
             progress(k + 1, len(days))
     sim_sums = pd.concat(sim_parts).groupby(["group", "interval"], as_index=False).sum()
@@ -202,8 +216,9 @@ def fit_report(
             ob, m, cl, ch, pl, ph = (x * f for x in (ob, m, cl, ch, pl, ph))
         drows.append({"metric": "arrivals_per_day" if metric == "arrivals_per_hour" else metric, "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": bool(pl - 1e-9 <= ob <= ph + 1e-9)})
     day_table = pd.DataFrame(drows)
-    verdict = _verdict(table, day_table, target)
-    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target)
+    by_day = pd.DataFrame(by_day_rows)
+    verdict = _verdict(table, day_table, target) + _day_verdict(by_day)
+    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day)
 
 
 def _fmt(metric: str, x: float) -> str:
@@ -264,6 +279,22 @@ def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float) -> list[str]
     return lines
 
 
+def _day_verdict(by_day: pd.DataFrame) -> list[str]:
+    """Which days the model misses (the month-end, a promotion, a short-staffed day), per metric."""
+    out = []
+    for metric, label in (("arrivals", "arrivals"), ("mean_wait_min", "mean wait"), ("abandonment_rate", "abandonment")):
+        m = by_day[by_day["metric"] == metric]
+        miss = m[~m["fits"]]
+        if miss.empty:
+            out.append(f"Day by day, {label}: every one of the {len(m)} days lies inside the simulated 95% prediction interval.")
+            continue
+        high = miss[miss["observed"] > miss["sim_mean"]]["day"].tolist()
+        low = miss[miss["observed"] < miss["sim_mean"]]["day"].tolist()
+        parts = ([f"higher in the log on {_runs(high)}"] if high else []) + ([f"lower on {_runs(low)}"] if low else [])
+        out.append(f"Day by day, {label}: {len(m) - len(miss)} of {len(m)} days fit; " + "; ".join(parts) + ".")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # charts and HTML (pure: Figure objects and text; io.write_report saves them)
 # ---------------------------------------------------------------------------------------------
@@ -293,6 +324,23 @@ def report_figures(cal: Calibration, report: FitReport | None) -> dict[str, Any]
         fig.suptitle(f"Log vs calibrated scenario ({len(report.days_simulated)} days x {report.replications} replications)")
         fig.tight_layout()
         figs["fit_intervals"] = fig
+        fig = Figure(figsize=(12, 4))
+        axes = fig.subplots(1, 2)
+        for ax, (metric, label) in zip(axes, (("arrivals", "tickets per day"), ("mean_wait_min", "mean wait per day (min)")), strict=True):
+            m = report.by_day[report.by_day["metric"] == metric]
+            x = np.arange(len(m))
+            ax.fill_between(x, m["sim_pi_low"], m["sim_pi_high"], color="tab:blue", alpha=0.15, label="simulated 95% prediction")
+            ax.plot(x, m["sim_mean"], color="tab:blue", label="simulated mean")
+            ax.plot(x, m["observed"], "o-", color="black", ms=3, lw=1, label="log")
+            miss = ~m["fits"].to_numpy()
+            ax.plot(x[miss], m["observed"].to_numpy()[miss], "o", color="tab:red", ms=6, label="outside prediction")
+            step = max(1, len(x) // 10)
+            ax.set_xticks(x[::step], [d[5:] for d in m["day"].to_numpy()[::step]], rotation=45)
+            ax.set_title(label)
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        figs["fit_days"] = fig
     prof = cal.profiles()
     fig = Figure(figsize=(10, 4))
     ax = fig.subplots()
@@ -369,5 +417,6 @@ def report_html(cal: Calibration, report: FitReport | None, images: list[str]) -
     parts.append("<h2>Patience (censored vs naive)</h2>" + _table_html(cal.patience_table()))
     if report is not None:
         parts.append("<h2>Per interval</h2>" + _table_html(report.intervals))
+        parts.append("<h2>Per day</h2>" + _table_html(report.by_day))
     parts.append("<h2>Calibrated scenario</h2><pre>" + html.escape(cal.yaml_text) + "</pre></body></html>")
     return "".join(parts)

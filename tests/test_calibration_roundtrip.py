@@ -101,11 +101,13 @@ def test_short_synth_calibrate_report_cli(tmp_path: Path, truth):
     assert r.exit_code == 0, r.output
     s = load_scenario(out)
     assert s.n_intervals == 18 and s.store.open == "09:00"
-    for f in ("report.html", "fit_intervals.png", "arrivals_profile.png", "patience.png", "fit_intervals.csv"):
+    for f in ("report.html", "fit_intervals.png", "fit_days.png", "arrivals_profile.png", "patience.png", "fit_intervals.csv", "fit_by_day.csv"):
         assert (rep / f).stat().st_size > 0, f
     fit = pd.read_csv(rep / "fit_intervals.csv")
     assert set(fit["metric"]) == {"arrivals_per_hour", "mean_wait_min", "over_target_share", "abandonment_rate"}
-    assert "Fit report verdict" in r.output and "Overall the calibrated scenario" in r.output
+    assert "Fit report verdict" in r.output and "Overall the calibrated scenario" in r.output and "Day by day, arrivals" in r.output
+    by_day = pd.read_csv(rep / "fit_by_day.csv")
+    assert sorted(set(by_day["day"])) == ["2026-11-26", "2026-11-27", "2026-11-28"]
     # synth-log is reproducible: same seed, same log
     log2 = tmp_path / "log2.csv"
     CliRunner().invoke(synth_cmd, [str(src), "--days", "3", "--out", str(log2), "--start-date", "2026-11-26", "--seed", "3"])
