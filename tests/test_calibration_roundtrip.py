@@ -170,3 +170,22 @@ def test_round_trip_30_days_recovers_the_truth(tmp_path: Path, truth):
     # staffing: median over days of counters serving per interval
     diff = np.abs(s.staffed_schedule() - truth.staffed_schedule())
     assert diff.max() <= 1 and (diff == 0).sum() >= 16
+
+
+def test_fit_report_flags_a_wrong_scenario(truth):
+    """The report must be able to say "does not fit": the right scenario fits, a 40% busier one does not."""
+    from calibration import fit_report
+    from simulation import with_updates
+
+    log = synth_log(truth, 4, dt.date(2026, 11, 9), seed=5)
+    cal = calibrate(clean(log))
+    good = fit_report(cal, replications=5, seed=2)
+    arr = good.intervals[good.intervals["metric"] == "arrivals_per_hour"]
+    assert arr["fits"].sum() >= 15  # 18 intervals, ~1 in 20 misses by chance
+    assert good.day.set_index("metric").loc["arrivals_per_day", "fits"]
+    bad = fit_report(cal, replications=5, seed=2, scenario=with_updates(cal.scenario, {"demand.scale": 1.4}))
+    arr = bad.intervals[bad.intervals["metric"] == "arrivals_per_hour"]
+    assert arr["fits"].sum() <= 6 and (arr["observed"] < arr["sim_mean"]).all()
+    assert not bad.day.set_index("metric").loc["arrivals_per_day", "fits"]
+    assert any("lower at" in v and v.startswith("Arrivals per hour") for v in bad.verdict)
+    assert bad.verdict[0].startswith("Overall the calibrated scenario does not fit")
