@@ -59,6 +59,18 @@ def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, va
     return (band + line + points).resolve_legend(color="independent").properties(height=HEIGHT)
 
 
+def windows_layer(windows: Sequence[tuple[str, str]], label: str) -> alt.Chart:
+    """Shaded time windows (e.g. "no pitching") to draw under a time-axis chart; the label is the legend."""
+    df = pd.DataFrame({"from": [a for a, _ in windows], "to": [b for _, b in windows], "what": label})
+    df["from"] = clock_to_datetime(df["from"]).to_numpy() if len(df) else df["from"]
+    df["to"] = clock_to_datetime(df["to"]).to_numpy() if len(df) else df["to"]
+    return alt.Chart(df).mark_rect(opacity=0.35).encode(
+        x="from:T", x2="to:T",
+        fill=alt.Fill("what:N", scale=alt.Scale(domain=[label], range=["#F5D76E"]), legend=alt.Legend(title=None, orient="top")),
+        tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("from:T", title="From", format="%H:%M"), alt.Tooltip("to:T", title="To", format="%H:%M")],
+    )
+
+
 def target_rule(value: float, label: str | None = None) -> alt.LayerChart:
     """A dashed horizontal line at a target, labelled, to layer on a chart with a share axis."""
     df = pd.DataFrame({"y": [value], "label": [label or f"target {value:.0%}"]})

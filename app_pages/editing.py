@@ -93,6 +93,25 @@ def remap_by_clock(values: Sequence[float], clocks: Sequence[str], new_clocks: S
     return out
 
 
+def apply_row_edits(row: Sequence[int], clocks: Sequence[str], edited_rows: Mapping[Any, Mapping[str, Any]]) -> list[int]:
+    """The staffing row after a data-editor edit (``{row: {column clock: value}}``).
+
+    Cleared cells keep their value; numbers are rounded to whole counters and never below zero.
+    """
+    out = [int(v) for v in row]
+    for changes in edited_rows.values():
+        for clock, value in changes.items():
+            if clock not in clocks or value is None:
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            if number == number:  # NaN: a cleared cell
+                out[list(clocks).index(clock)] = max(0, round(number))
+    return out
+
+
 def _scaled_dist(spec: Mapping[str, Any], factor: float) -> dict[str, Any]:
     """A distribution spec with every time scaled by ``factor`` (the cv, a ratio, stays)."""
     out = dict(spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -180,7 +181,11 @@ with g2:
         pd.DataFrame({"series": "Staffed (roster)", "start": iv["start"], "counters": iv["staffed"]}),
         pd.DataFrame({"series": "Required", "start": iv["start"], "counters": iv["required"]}),
     ], ignore_index=True)
-    st.altair_chart(charts.staffing_chart(cover, ["Staffed (roster)"], close=scenario.store.close), width="stretch")
+    windows = [tuple(w.split("-")) for w in plan.pitch_windows]
+    chart = charts.staffing_chart(cover, ["Staffed (roster)"], close=scenario.store.close)
+    if windows:
+        chart = alt.layer(charts.windows_layer(windows, "No pitching"), chart).resolve_legend(fill="independent")
+    st.altair_chart(chart, width="stretch")
     pitch_iv = [str(s) for s, p in zip(iv["start"], iv["pitch"], strict=True) if not p]
     st.caption("Required: counters needed per interval for the target "
                + ("with pitching where the roster pitches" if req["pitch"] != "never" else "without pitching")

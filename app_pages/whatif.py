@@ -31,6 +31,7 @@ from app_pages.common import (
 from app_pages.editing import (
     POLICY_LABELS,
     POLICY_MODES,
+    apply_row_edits,
     clock_options,
     describe_edits,
     interval_clocks,
@@ -85,12 +86,7 @@ def _all_day_changed() -> None:
 
 def _staff_edited(key: str) -> None:
     edits = ss.get(key, {}).get("edited_rows", {})
-    row = list(ss["staff_row"])
-    for changes in edits.values():
-        for clock, value in changes.items():
-            if clock in ss["staff_clocks"] and value is not None and not (isinstance(value, float) and math.isnan(value)):
-                row[ss["staff_clocks"].index(clock)] = max(0, round(float(value)))
-    state.set_staff_row(row, ss["staff_clocks"])
+    state.set_staff_row(apply_row_edits(ss["staff_row"], ss["staff_clocks"], edits), ss["staff_clocks"])
 
 
 def _add_counters() -> None:

@@ -19,7 +19,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import paired_change, parse_scenario_text
-from app_pages.editing import apply_knobs, build_updates, knobs_from_scenario, remap_by_clock, section_of
+from app_pages.editing import (
+    apply_knobs,
+    apply_row_edits,
+    build_updates,
+    knobs_from_scenario,
+    remap_by_clock,
+    section_of,
+)
 from app_pages.verdict import best_window, staff_phrase, verdict
 from simulation import ScenarioError, load_scenario
 
@@ -201,6 +208,13 @@ def test_knobs_become_a_validated_scenario() -> None:
             assert after.patience.cv == pytest.approx(before.patience.cv)
     assert e.cross_sell.policy.suspend == ("15:00-18:00",)
     assert e.demand == s.demand and e.transactions == s.transactions
+
+
+def test_staffing_row_edits_from_the_data_editor() -> None:
+    clocks = ["09:00", "09:30", "10:00"]
+    assert apply_row_edits([7, 7, 7], clocks, {0: {"09:30": 9, "10:00": 8.6}}) == [7, 9, 9]
+    assert apply_row_edits([7, 7, 7], clocks, {0: {"09:30": None, "10:00": float("nan")}}) == [7, 7, 7]  # cleared cells keep
+    assert apply_row_edits([7, 7, 7], clocks, {0: {"09:00": -2, "11:00": 5}}) == [0, 7, 7]  # never negative; unknown clock ignored
 
 
 def test_remap_by_clock_keeps_values_and_extends_with_the_nearest() -> None:
