@@ -51,7 +51,7 @@ from scipy import stats
 
 from simulation import run, scenario_from_dict
 
-N_COMPARISONS = 48
+N_COMPARISONS = 50
 FAMILY_ALPHA = 0.05
 LEVEL = 1 - FAMILY_ALPHA / N_COMPARISONS
 
@@ -404,6 +404,38 @@ def test_two_class_priority_against_cobham() -> None:
     _assert_theory_in_ci("all classes vs Erlang C", res.days["mean_wait_min"], fcfs,
                          allowance_high=shares["regular"] * float(np.mean(w**2)) / (2 * measured_min),
                          max_rel_half_width=0.05)
+
+
+@pytest.mark.slow
+def test_two_class_priority_single_counter_against_cobham_mg1() -> None:
+    # M/G/1 with lognormal service (mean 3, cv 0.5: E[S²] = 11.25), 13.2 arrivals/hour (ρ = 0.66),
+    # 40% priority 0 before 60% priority 1. Cobham: W0 = λ E[S²] / 2, W_k = W0 / ((1 − σ_{k−1})(1 − σ_k)).
+    lam, warmup = 0.22, 360.0
+    service = {"dist": "lognormal", "mean": 3.0, "cv": 0.5}
+    sc = _scenario(
+        per_hour=lam * 60, counters=1,
+        segments=[{"name": "high", "share": 0.4, "priority": 0}, {"name": "low", "share": 0.6, "priority": 1}],
+        transactions=[{"name": "t", "share": 1.0, "counter_time": service}],
+        warmup_min=warmup, replications=1600, seed=1954, name="M/G/1 priority",
+    )
+    dist = sc.transactions[0].counter_time
+    tau = theory.mmc_relaxation_time(lam, dist.mean, 1) * (1 + dist.cv**2) / 2  # ≈ 53 min
+    assert warmup >= 4 * tau
+    second = dist.var + dist.mean**2
+    w_high, w_low = theory.cobham_mg1([0.4 * lam, 0.6 * lam], [dist.mean] * 2, [second] * 2)
+    res = run(sc, keep_customers=True)
+    _conserved(res)
+    seg = res.segment_reps
+    cust = res.customers
+    served = cust[(cust["outcome"] == "served") & (cust["arrival_min"] >= warmup)]
+    for name, expected, closing in (("high", w_high, False), ("low", w_low, True)):
+        values = seg.loc[seg["segment"] == name].sort_values("replication")["mean_wait_min"].to_numpy()
+        allowance = 0.0
+        if closing:  # closing-time bias bound E[W²] / (2T), as in the M/M/2 test
+            w = served.loc[served["segment"] == name, "wait_min"].to_numpy()
+            allowance = float(np.mean(w**2)) / (2 * (DAY_MIN - warmup))
+            assert allowance < 0.02 * expected
+        _assert_theory_in_ci(f"Cobham M/G/1 {name}", values, expected, allowance_high=allowance, max_rel_half_width=0.05)
 
 
 def _time_average_counts(cust: pd.DataFrame, t0: float, t1: float) -> dict[str, float]:
