@@ -4,11 +4,26 @@ Two parts:
 
 1. The test-side formulas in ``tests/theory.py`` against textbook values and limiting cases, so a
    wrong formula cannot hide an engine bug (or invent one).
-2. Long stationary store days against Erlang C, Erlang A, Pollaczek–Khinchine, Cobham and Jackson.
+2. The engine against theory:
+
+   ============================  =====================================================================
+   model                         compared
+   ============================  =====================================================================
+   M/M/4, ρ 0.75 (Erlang C)      P(wait>0), mean wait, service level, p90 wait, mean queue, utilization
+   M/M/3+M, a 3.2 (Erlang A)     P(abandon), mean wait of served, P(wait>0|served), service level,
+                                 mean queue
+   M/G/1 lognormal cv 1, M/D/1   mean wait (Pollaczek–Khinchine), utilization
+   M/M/2, 2 priority classes     per-class mean waits (Cobham), both classes vs Erlang C
+   M/G/1, 2 priority classes     per-class mean waits (Cobham, lognormal service)
+   kiosks → counters             kiosk and counter mean waits, counter queue, mean number at each
+                                 station, Cov(N_kiosk, N_counter) = 0, P(both empty) (Jackson)
+   balking, M/M/3/8              P(balk), mean wait and P(wait>0) of joined, mean queue, utilization
+   M_t/M/∞ (the month-end day)   time-average busy counters in each of the 18 intervals
+   ============================  =====================================================================
 
 How the simulation is compared with theory
 ------------------------------------------
-*Steady state.* The formulas are stationary; a store day starts empty. Each scenario runs a
+*Steady state.* The formulas (all but M_t/M/∞) are stationary; a store day starts empty. Each runs a
 24-hour day (00:00-24:00) at a constant arrival rate and discards the first ``warmup_min`` minutes
 (``simulation.warmup_min``: customers arriving before it leave the customer KPIs, and the time before
 it leaves the time averages). Every warm-up is at least 4 relaxation times 1 / (c μ (1 − √ρ)²)
