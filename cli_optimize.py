@@ -37,10 +37,10 @@ def _money(x: Any) -> str:
     return "-" if x is None else f"{float(x):,.2f}"
 
 
-def _console() -> Any:
+def _console(width: int = 110) -> Any:
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 110, highlight=False, soft_wrap=False)
+    return Console(width=None if sys.stdout.isatty() else width, highlight=False, soft_wrap=False)
 
 
 def _header(console: Any, data: dict[str, Any], title: str) -> None:
@@ -124,7 +124,7 @@ def _print_week(plan: Any) -> None:
     from rich.table import Table
 
     data = plan.to_json()
-    console = _console()
+    console = _console(150)  # seven day columns of "HH:MM-HH:MM" plus name, hours and closings
     _header(console, data, "Named-staff week")
     ros = Table(title="Roster (person × day)", title_justify="left")
     ros.add_column("name")

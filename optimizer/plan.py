@@ -143,9 +143,7 @@ def verify(
         clear |= ~np.isnan(ab_lo) & (ab_lo > target.max_abandon)
     svc["meets"] = ~miss
     kpis = {
-        k: {c: _f0(res.kpis.loc[k, c]) for c in ("mean", "ci_low", "ci_high")}
-        for k in _DAY_KPIS
-        if k in res.kpis.index
+        k: {c: _f0(res.kpis.loc[k, c]) for c in ("mean", "ci_low", "ci_high")} for k in _DAY_KPIS if k in res.kpis.index
     }
     return Verification(
         replications=replications,
@@ -828,6 +826,12 @@ def optimize_week(
     )
     tick(len(days_in) + 1, total)
     explanation = list(roster.explanation)
+    if isinstance(scenario, Scenario) and scenario.store.date is None and scenario.demand.weekday_factors is None:
+        explanation.insert(
+            0,
+            "the scenario has no store.date and no demand.weekday_factors, so all seven days have the same demand "
+            "(set them, or pass seven day scenarios, for a real week)",
+        )
     days: list[WeekDay] = []
     for d, (label, wd, s) in enumerate(days_in):
         plan_scn, notes = _plan_scenario(s, roster.staffed[d], roster.pitch[d], inputs[d].grid, rules, wait)
