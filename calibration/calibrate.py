@@ -260,14 +260,21 @@ class StaffingFit:
     method: str
 
 
+IDLE_BRIDGE_MIN = 30.0
+"""An idle spell shorter than this between two services (or after opening) is on duty, not closed."""
+
+
 def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> StaffingFit:
     """Counters on duty per interval from counter activity.
 
-    A counter is on duty in an interval when it started a service there, or was busy for at least
-    half of it (one long service spanning the interval). A counter that closes at 15:00 and finishes
-    its customer at 15:05 is therefore not counted for 15:00-15:30, and a counter with one 40-minute
-    handset sale is. Per interval the typical day is the median over days. A staffed counter that
-    served nobody in an interval is invisible to a log: at very low load this undercounts.
+    Each counter's day is a timeline of services; an idle spell of under 30 minutes between two
+    services (or between opening and its first service, or its last service and closing) counts as on duty — at low load a staffed
+    counter waits for customers. A counter is on duty in an interval when it started a service
+    there, or its on-duty time covers at least half of the interval. So a counter that closes at
+    15:00 and finishes its customer at 15:05 is not counted for 15:00-15:30, a counter away for a
+    90-minute gap is not counted during it, and one long handset sale keeps its counter counted.
+    The typical day is the median over days. A staffed counter idle for more than half an hour is
+    invisible to a log, so at very low load this can still undercount.
     """
     sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"] & t["counter_id"].notna()
     d = t.loc[sel, ["day", "counter_id", "start_min", "end_min"]]
@@ -276,21 +283,41 @@ def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> S
     if d.empty:
         zero = pd.DataFrame(np.zeros((len(days), n), int), index=days, columns=range(n))
         return StaffingFit(np.ones(n, int), zero, 1, "no counter ids in the log: one counter assumed")
-    s_idx = interval_index(d["start_min"].to_numpy(), open_min, interval_min, n)
-    on = pd.DataFrame({"day": d["day"].to_numpy(), "counter": d["counter_id"].to_numpy(), "interval": s_idx})
-    long = d[(d["end_min"] - d["start_min"]).to_numpy() >= interval_min / 2]  # only these can fill half an interval
-    if len(long):
-        lo = open_min + np.arange(n) * interval_min
-        busy = np.clip(np.minimum(long["end_min"].to_numpy()[:, None], lo + interval_min) - np.maximum(long["start_min"].to_numpy()[:, None], lo), 0, None)
-        r, i = np.nonzero(busy >= interval_min / 2)
-        on = pd.concat([on, pd.DataFrame({"day": long["day"].to_numpy()[r], "counter": long["counter_id"].to_numpy()[r], "interval": i})])
-    on = on[on["interval"] >= 0].drop_duplicates()
+    d = d.sort_values(["day", "counter_id", "start_min"], kind="stable")
+    day_a, ctr_a = d["day"].to_numpy(), d["counter_id"].to_numpy()
+    start, end = d["start_min"].to_numpy(float), d["end_min"].to_numpy(float)
+    same_next = np.r_[(day_a[1:] == day_a[:-1]) & (ctr_a[1:] == ctr_a[:-1]), False]
+    first = np.r_[True, ~same_next[:-1]]
+    next_start = np.r_[start[1:], np.nan]
+    # on-duty segments: each service, stretched over a short idle spell to the next one
+    close_min = open_min + n * interval_min
+    seg_end = np.where(same_next & (next_start - end < IDLE_BRIDGE_MIN), np.maximum(next_start, end), end)
+    seg_end = np.where(~same_next & (close_min - end < IDLE_BRIDGE_MIN), np.maximum(end, close_min), seg_end)
+    seg_start = np.where(first & (start - open_min < IDLE_BRIDGE_MIN), np.minimum(start, open_min), start)
+    s_idx = interval_index(start, open_min, interval_min, n)
+    on = pd.DataFrame({"day": day_a, "counter": ctr_a, "interval": s_idx})
+    a = np.clip(seg_start, open_min, close_min)
+    b = np.clip(seg_end, open_min, close_min)
+    ia = np.clip(((a - open_min) // interval_min).astype(np.int64), 0, n - 1)
+    ib = np.clip(((b - open_min) // interval_min).astype(np.int64), 0, n - 1)
+    reps = ib - ia + 1
+    row = np.repeat(np.arange(len(a)), reps)
+    iv = np.repeat(ia, reps) + (np.arange(len(row)) - np.repeat(np.cumsum(reps) - reps, reps))
+    lo = open_min + iv * interval_min
+    cover = np.clip(np.minimum(b[row], lo + interval_min) - np.maximum(a[row], lo), 0, None)
+    cov = pd.DataFrame({"day": day_a[row], "counter": ctr_a[row], "interval": iv, "cover": cover})
+    cov = cov.groupby(["day", "counter", "interval"], as_index=False)["cover"].sum()
+    cov = cov[cov["cover"] >= interval_min / 2][["day", "counter", "interval"]]
+    on = pd.concat([on[on["interval"] >= 0], cov]).drop_duplicates()
     per_day = on.groupby(["day", "interval"]).size().unstack(fill_value=0).reindex(index=days, columns=range(n), fill_value=0)
     typical = np.floor(np.median(per_day.to_numpy(), axis=0) + 0.5).astype(int)
     if typical[-1] == 0:
         typical[-1] = 1  # someone must serve whoever is inside at closing
     physical = int(max(d.groupby("day")["counter_id"].nunique().max(), typical.max()))
-    return StaffingFit(typical, per_day, physical, "distinct counters that started a service in the interval or were busy half of it; median over days")
+    return StaffingFit(
+        typical, per_day, physical,
+        f"distinct counters that started a service in the interval or were on duty half of it (idle spells under {IDLE_BRIDGE_MIN:g} min count as on duty); median over days",
+    )
 
 
 @dataclasses.dataclass(frozen=True)

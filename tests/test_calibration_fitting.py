@@ -178,3 +178,18 @@ def test_no_show_tickets_count_as_giving_up_and_inform_patience():
     cal = calibrate(clean(log))
     p = cal.patience_pooled
     assert p is not None and p.left_censored == len(ab[::2]) and p.events == len(ab) - len(ab[::2])
+
+
+def test_staffing_at_low_load_on_a_15_minute_grid():
+    """The shipped example is a quiet hall (~140 tickets a day on 3-5 counters): idle staffed counters
+    must still count. Its true schedule (30-min, set when the log was made) repeated per quarter hour."""
+    from pathlib import Path
+
+    from calibration import read_log
+
+    truth30 = [3, 3, 3, 4, 4, 3, 3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 3, 3]
+    log = read_log(Path(__file__).resolve().parents[1] / "scenarios" / "example_ticket_log.csv")
+    cal15 = calibrate(clean(log, interval_min=15), 15)
+    assert cal15.staffing.staffed.tolist() == [x for x in truth30 for _ in range(2)]
+    cal30 = calibrate(clean(log))
+    assert cal30.staffing.staffed.tolist() == truth30
