@@ -381,8 +381,9 @@ def test_generated_example_smoke() -> None:
     assert (d["arrivals"] == d["served"] + d["abandoned"] + d["balked"]).all()
     assert (d["arrivals"] > 0).all()
     _in_range(d, "day")
-    for _, g in res.customers.groupby("replication"):
+    for r, g in res.customers.groupby("replication"):
         _queue_discipline(g, sc, {"a": 1, "b": 0})
+        _kpis_from_records(g, d.loc[d["replication"] == r].iloc[0], sc)
     assert math.isfinite(float(res.kpis.loc["last_departure_min", "mean"]))
 
 
