@@ -168,7 +168,10 @@ def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str 
     """
     data = with_closing_row(df, close, "scenario")
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
-    colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
+    # the reference plan has no line here, but every other plan keeps its colour from the other charts
+    shown = [n for n in names if n in set(data["scenario"])]
+    scale = alt.Scale(domain=shown, range=[PALETTE[list(names).index(n)] for n in shown])
+    colour = alt.Color("scenario:N", scale=scale, legend=alt.Legend(title=None, orient="top"))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))
     band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="diff_ci_low:Q", y2="diff_ci_high:Q", color=colour.legend(None))
     line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(

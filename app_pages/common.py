@@ -222,7 +222,7 @@ class KpiSpec:
 
 KPIS: tuple[KpiSpec, ...] = (
     KpiSpec("mean_wait_min", "Mean wait", "min", "lower", "Average minutes from taking a ticket to reaching a counter."),
-    KpiSpec("p90_wait_min", "90% wait less than", "min", "lower", "9 in 10 counter customers waited less than this."),
+    KpiSpec("p90_wait_min", "90% waited less than", "min", "lower", "9 in 10 counter customers waited less than this."),
     KpiSpec("service_level", "Served within target", "%", "higher", "Share served within the target wait (of those served or who gave up)."),
     KpiSpec("abandonment_rate", "Gave up waiting", "%", "lower", "Share of customers in the counter queue who left before being served."),
     KpiSpec("mean_queue_len", "People waiting", "people", "lower", "Time-average number waiting for a counter during opening hours."),
@@ -268,6 +268,15 @@ def fmt_delta(value: float, unit: str) -> str:
     if unit == "money":
         return f"{value:+,.0f}"
     return f"{value:+.1f}"
+
+
+def fmt_delta_ci(low: float, high: float, unit: str) -> str:
+    """A change's CI as "-1.6 to -1.4 min" (the unit once)."""
+    a, b = fmt_delta(low, unit), fmt_delta(high, unit)
+    for suffix in (" min", " pts", " h"):
+        if a.endswith(suffix) and b.endswith(suffix):
+            return f"{a.removesuffix(suffix)} to {b}"
+    return f"{a} to {b}"
 
 
 def fmt_ci(low: float, high: float, unit: str, open_min: int = 0) -> str:

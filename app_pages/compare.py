@@ -13,6 +13,7 @@ from app_pages.common import (
     engine_ready,
     fmt_ci,
     fmt_delta,
+    fmt_delta_ci,
     fmt_value,
     kpi_row,
     read_bundled,
@@ -175,7 +176,7 @@ for spec in KPIS:
         if i > 0 and (name, spec.name) in diffs.index:
             dm, dl, dh = (float(v) for v in diffs.loc[(name, spec.name)])
             mark = "" if significant(dl, dh) else " (could be chance)"
-            row[f"{name} − A"] = f"{fmt_delta(dm, spec.unit)} ({fmt_delta(dl, spec.unit)} to {fmt_delta(dh, spec.unit)}){mark}"
+            row[f"{name} − A"] = f"{fmt_delta(dm, spec.unit)} ({fmt_delta_ci(dl, dh, spec.unit)}){mark}"
     rows.append(row)
 st.markdown("**Day results: mean (95% CI), and the paired change against plan A (95% CI)**")
 st.dataframe(pd.DataFrame(rows).set_index("KPI"), width="stretch")

@@ -17,8 +17,8 @@ POLICY_MODES = ("always", "never", "windows", "queue_threshold")
 POLICY_LABELS = {
     "always": "Always pitch",
     "never": "Never pitch",
-    "windows": "No pitches in time windows",
-    "queue_threshold": "No pitches while the queue is long",
+    "windows": "Not in time windows",
+    "queue_threshold": "Not when the queue is long",
 }
 
 # Knob sections on the What-if page; a problem's key path decides where its message is shown.
@@ -216,8 +216,8 @@ def describe_edits(base: Scenario, edited: Scenario) -> list[str]:
         out.append(f"{edited.demand.online_diversion:.0%} of kiosk-able demand online")
     if edited.cross_sell.policy != base.cross_sell.policy:
         p = edited.cross_sell.policy
-        detail = {"windows": f" {', '.join(p.suspend)}", "queue_threshold": f" at {p.threshold}+ waiting"}.get(p.mode, "")
-        out.append(POLICY_LABELS[p.mode].lower() + detail)
+        out.append({"always": "pitch always", "never": "no pitching", "windows": f"no pitches {', '.join(p.suspend)}",
+                    "queue_threshold": f"no pitches while {p.threshold} or more wait"}[p.mode])
     if edited.segments != base.segments:
         out.append("patience changed")
     return out

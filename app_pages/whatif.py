@@ -20,6 +20,7 @@ from app_pages.common import (
     engine_ready,
     fmt_ci,
     fmt_delta,
+    fmt_delta_ci,
     fmt_value,
     kpi_row,
     paired_change,
@@ -156,9 +157,9 @@ with col_b, st.container(border=True):
                     help="Sets every interval below to this number.")
     st.number_input("VIP counters (serve VIPs first, then anyone)", min_value=0, max_value=60, step=1, key="k_vip")
     show_problems(by_section.get("vip", []))
-    a1, a2, a3 = st.columns([1, 1, 1])
     ss.setdefault("k_add_n", 1)
-    a1.number_input("Add counters", min_value=-20, max_value=20, step=1, key="k_add_n")
+    st.number_input("Add counters (negative: remove) in a time window", min_value=-20, max_value=20, step=1, key="k_add_n")
+    a2, a3 = st.columns(2)
     day_clocks = [*ss["staff_clocks"], ss["k_close"]]
     if ss.get("k_add_from") not in day_clocks:
         ss["k_add_from"] = day_clocks[max(0, len(day_clocks) - 7)]
@@ -266,18 +267,20 @@ def _card(col: Any, spec: Any) -> None:
             real = significant(dlo, dhi)
             if real and spec.better:
                 delta_colour = "inverse" if spec.better == "lower" else "normal"
-            change = f" · change {fmt_delta(dlo, spec.unit)} to {fmt_delta(dhi, spec.unit)}" + ("" if real else " (could be chance)")
+            change = f" · change {fmt_delta_ci(dlo, dhi, spec.unit)}" + ("" if real else " (could be chance)")
     col.metric(label, fmt_value(mean, spec.unit, open_min), delta=delta, delta_color=delta_colour, help=spec.help, border=True)
     col.caption(f"95% CI {fmt_ci(lo, hi, spec.unit, open_min)}{change}")
 
 
 change_table = paired_change(res_base, res_edit) if not same else pd.DataFrame()
-cards = st.columns(5)
-for i, spec in enumerate(KPIS[:5]):
-    _card(cards[i], spec)
-cards = st.columns(5)
-for i, spec in enumerate(KPIS[5:]):
-    _card(cards[i], spec)
+# three per row: at laptop widths with the sidebar open, five cards cut their values short
+order = ["mean_wait_min", "p90_wait_min", "service_level", "abandonment_rate", "mean_queue_len", "utilization",
+         "staff_hours", "cross_sell_revenue", "last_departure_min"]
+specs = [s for name in order for s in KPIS if s.name == name]
+for row_start in range(0, len(specs), 3):
+    cards = st.columns(3)
+    for col, spec in zip(cards, specs[row_start : row_start + 3], strict=False):
+        _card(col, spec)
 if "last_click_to_result_s" in ss and not same:
     st.caption(f"Computed in {ss['last_click_to_result_s']:.1f} s after the click ({run['reps']} replications).")
 
