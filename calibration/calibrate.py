@@ -305,10 +305,10 @@ def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> S
     iv = np.repeat(ia, reps) + (np.arange(len(row)) - np.repeat(np.cumsum(reps) - reps, reps))
     lo = open_min + iv * interval_min
     cover = np.clip(np.minimum(b[row], lo + interval_min) - np.maximum(a[row], lo), 0, None)
-    cov = pd.DataFrame({"day": day_a[row], "counter": ctr_a[row], "interval": iv, "cover": cover})
-    cov = cov.groupby(["day", "counter", "interval"], as_index=False)["cover"].sum()
-    cov = cov[cov["cover"] >= interval_min / 2][["day", "counter", "interval"]]
-    on = pd.concat([on[on["interval"] >= 0], cov]).drop_duplicates()
+    pieces = pd.DataFrame({"day": day_a[row], "counter": ctr_a[row], "interval": iv, "cover": cover})
+    cov = pieces.groupby(["day", "counter", "interval"], as_index=False).agg(cover=("cover", "sum"))
+    half = cov.loc[cov["cover"] >= interval_min / 2, ["day", "counter", "interval"]]
+    on = pd.concat([on[on["interval"] >= 0], half]).drop_duplicates()
     per_day = on.groupby(["day", "interval"]).size().unstack(fill_value=0).reindex(index=days, columns=range(n), fill_value=0)
     typical = np.floor(np.median(per_day.to_numpy(), axis=0) + 0.5).astype(int)
     if typical[-1] == 0:
