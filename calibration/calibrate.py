@@ -339,6 +339,7 @@ class Calibration:
     priorities: dict[str, int]
     staffing: StaffingFit
     kiosk_count: int
+    vip_counters: int
     notes: tuple[str, ...]
 
     @property
@@ -462,6 +463,39 @@ def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
     return out
 
 
+def infer_vip_counters(t: pd.DataFrame, priorities: dict[str, int], max_vip: int) -> tuple[int, str]:
+    """VIP counters: counters that serve the top-priority segment far more often than the others do.
+
+    The engine (and a real hall) sends a top-priority customer to an idle VIP counter first, so a
+    VIP counter's share of top-priority customers is well above the other counters'. A counter
+    counts when its share is at least twice the rest's and the difference is over 4 binomial
+    standard errors. Returns the count (capped at the fewest counters ever staffed) and the evidence.
+    """
+    top = [s for s, p in priorities.items() if p == min(priorities.values())]
+    if not top or len(set(priorities.values())) < 2 or max_vip < 1:
+        return 0, "no priority segment, so no VIP counter to find"
+    sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["counter_id"].notna()
+    d = pd.DataFrame({"counter": t.loc[sel, "counter_id"].to_numpy(), "top": t.loc[sel, "segment"].isin(top).to_numpy()})
+    if d.empty:
+        return 0, "no counter ids"
+    g = d.groupby("counter")["top"].agg(["sum", "size"])
+    found = []
+    for ctr, r in g.iterrows():
+        rest_n = int(g["size"].sum() - r["size"])
+        if rest_n == 0 or r["size"] < 30:
+            continue
+        p_rest = float((g["sum"].sum() - r["sum"]) / rest_n)
+        p_c = float(r["sum"] / r["size"])
+        se = math.sqrt(max(p_rest * (1 - p_rest), 1e-9) / r["size"])
+        if p_c >= 2 * p_rest and (p_c - p_rest) / se > 4:
+            found.append((str(ctr), p_c, p_rest))
+    if not found:
+        return 0, f"no counter serves {'/'.join(top)} customers markedly more often than the others"
+    found = found[:max_vip]
+    ev = ", ".join(f"{c} served {pc:.0%} {'/'.join(top)}" for c, pc, _ in found)
+    return len(found), f"{ev} vs {found[0][2]:.0%} at the other counters"
+
+
 def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) -> Calibration:
     """Fit a scenario to a cleaned log (see the module docstring for each step)."""
     t = clean.tickets
@@ -490,14 +524,15 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
         )
     priorities = infer_priorities(t, seg_names)
     staffing = fit_staffing(t, open_min, interval_min, n)
+    vip, vip_evidence = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
     kiosk_count = _kiosk_count(t, shares)
     yaml_text = _scenario_yaml(
-        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count
+        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence
     )
     scenario = scenario_from_yaml(yaml_text, "calibrated scenario")
     return Calibration(
         scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
-        patience, pooled, priorities, staffing, kiosk_count, tuple(notes),
+        patience, pooled, priorities, staffing, kiosk_count, vip, tuple(notes),
     )
 
 
@@ -531,6 +566,8 @@ def _scenario_yaml(
     priorities: dict[str, int],
     staffing: StaffingFit,
     kiosk_count: int,
+    vip: int,
+    vip_evidence: str,
 ) -> str:
     t = clean.tickets
     days = pd.DatetimeIndex(arr.counts.index)
@@ -611,7 +648,7 @@ def _scenario_yaml(
     L.append("counters:")
     L.append(f"  # Counters on duty per interval: {staffing.method}.")
     L.append("  staffed: [" + ", ".join(str(int(x)) for x in staffing.staffed) + "]")
-    L.append("  vip: 0                  # a log cannot tell VIP counters apart; set it if the hall has them")
+    L.append(f"  vip: {vip}                  # {vip_evidence}")
     L.append(f"  physical: {staffing.physical}            # most distinct counters serving on any one day")
     L.append("kiosks:")
     if kiosk_count and shares.kiosk_adoption is not None:

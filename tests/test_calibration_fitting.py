@@ -193,3 +193,6 @@ def test_staffing_at_low_load_on_a_15_minute_grid():
     assert cal15.staffing.staffed.tolist() == [x for x in truth30 for _ in range(2)]
     cal30 = calibrate(clean(log))
     assert cal30.staffing.staffed.tolist() == truth30
+    # the hall had one VIP counter (C01 in the log): it serves VIPs about three times as often
+    assert cal30.scenario.counters.vip == 1 and "C01 served" in cal30.yaml_text
+    assert {x.name: x.priority for x in cal30.scenario.segments}["vip"] == 0

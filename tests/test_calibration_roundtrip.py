@@ -167,6 +167,7 @@ def test_round_trip_30_days_recovers_the_truth(tmp_path: Path, truth):
 
     # priority: VIPs wait far less, so the log reveals their priority
     assert {x.name: x.priority for x in s.segments} == {"regular": 1, "vip": 0}
+    assert s.counters.vip == 0  # the truth has no VIP counter, and none is invented
     # staffing: median over days of counters serving per interval
     diff = np.abs(s.staffed_schedule() - truth.staffed_schedule())
     assert diff.max() <= 1 and (diff == 0).sum() >= 16
