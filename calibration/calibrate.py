@@ -422,6 +422,8 @@ class Calibration:
             "transactions": self.shares.transactions,
             "kiosk_adoption": self.shares.kiosk_adoption,
             "staffed": [int(x) for x in self.staffing.staffed],
+            "vip_counters": self.vip_counters,
+            "kiosks": self.kiosk_count,
             "service": self.service_table().query("chosen").drop(columns=["chosen"]).to_dict("records"),
             "patience": self.patience_table().to_dict("records"),
             "notes": list(self.notes),
