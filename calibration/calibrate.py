@@ -5,7 +5,9 @@ Each fit is a small pure function over the ticket table (vectorised: a million t
 - :func:`fit_arrivals` — a Poisson model ``count[day, interval] = base[interval] × weekday[day] ×
   day_of_month[day]`` fitted by maximum likelihood (iterative proportional fitting, which is the MLE
   of this log-linear model). Day-of-month factors are kept only where a day of the month stands out
-  beyond noise (|z| > 3 and > 10%: with 31 days tested, roughly one month-log in ten gets a false flag), so one ordinary busy Tuesday does not become a "factor".
+  beyond noise (|z| > 3 against the other days of the same weekday, and > 10%), so one ordinary
+  busy Tuesday does not become a "factor" (with 31 days tested, roughly one month-log in ten still
+  flags a day by chance; the report lists every day's z).
 - :func:`fit_shares` — segment and transaction shares of tickets, kiosk share of kiosk-eligible ones.
 - service times and patience — :mod:`calibration.fitting`.
 - :func:`fit_staffing` — counters on duty per interval from when each counter was active.
@@ -502,6 +504,11 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     """Fit a scenario to a cleaned log (see the module docstring for each step)."""
     t = clean.tickets
     open_min, close_min = int(t.attrs["open_min"]), int(t.attrs["close_min"])
+    if (close_min - open_min) % interval_min:
+        raise ValueError(
+            f"the log was cleaned for hours {format_clock(open_min)}-{format_clock(close_min)}, which {interval_min}-minute "
+            f"intervals do not divide; pass the same interval_min to clean() and calibrate()"
+        )
     n = (close_min - open_min) // interval_min
     notes: list[str] = []
     arrivals = fit_arrivals(t, open_min, interval_min, n)
