@@ -78,6 +78,14 @@ def test_run_json_is_exactly_one_object_with_the_contract_keys(small: Path) -> N
     for name in KPI_NAMES:
         assert set(data["kpis"][name]) >= {"mean", "ci_low", "ci_high"}
     assert [iv["start"] for iv in data["intervals"]] == ["09:00", "10:00", "11:00"]
+    for iv in data["intervals"]:
+        for name in ("arrivals", "mean_wait_min", "service_level", "mean_queue_len", "utilization", "staffed"):
+            assert set(iv[name]) >= {"mean", "ci_low", "ci_high"}, name
+    assert set(data["by_segment"]) == {"regular", "vip"}
+    assert set(data["by_segment"]["vip"]["mean_wait_min"]) >= {"mean", "ci_low", "ci_high"}
+    # conservation, as the contract's day KPIs report it
+    k = {name: v["mean"] for name, v in data["kpis"].items()}
+    assert k["arrivals"] == pytest.approx(k["served"] + k["abandoned"] + k["balked"])
     assert result.stderr == ""  # no progress bar, no notes in json mode
 
 
