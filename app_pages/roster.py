@@ -206,4 +206,13 @@ def _save_roster() -> None:
     ss["saved_plans"]["Optimized roster"] = scenario_to_yaml(plan.scenario)
 
 
+def _open_roster() -> None:
+    label = f"optimized roster ({scenario.name})"
+    text = scenario_to_yaml(plan.scenario)
+    ss["uploads"][label] = text
+    state.set_base(label, text)
+
+
 d3.button("Save as a plan for Compare", on_click=_save_roster, icon=":material/bookmark_add:")
+st.button("Open this roster on the What-if page", on_click=_open_roster, icon=":material/arrow_forward:",
+          help="Makes the optimized scenario (roster and pitch windows) the What-if starting point, to try changes on it.")

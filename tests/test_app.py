@@ -300,8 +300,12 @@ def test_one_more_counter_shortens_the_wait() -> None:
 
 
 @needs_engine
-def test_every_bundled_store_loads_edits_and_runs() -> None:
+def test_every_bundled_store_loads_edits_and_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from app_pages.common import bundled_scenarios
+
+    # 8 paired days are plenty for the sign: one more counter all day cuts these stores' mean wait
+    # by 0.5-2 minutes, against a paired CI half-width of a few hundredths of a minute.
+    monkeypatch.setenv("STOREQ_APP_REPLICATIONS", "8")
 
     names = bundled_scenarios()
     assert "telecom_month_end.yaml" in names and "staff_week.yaml" not in names  # scenario files only
@@ -370,6 +374,10 @@ def test_roster_page_builds_a_verified_roster() -> None:
     assert any(m.label == "Staff hours" for m in at.metric)
     # the verification is named either way: every interval meets it, or the missed ones are listed
     assert any("meets the target" in s.value for s in at.success) or any("miss the target" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Open this roster on the What-if page").click().run()
+    at.switch_page("app_pages/whatif.py").run()
+    assert not at.exception, at.exception
+    assert str(at.selectbox(key="k_source").value).startswith("optimized roster")
 
 
 @needs_engine

@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # an end-to-end run: ~15-40 s with the server start
 
 
 def _missing(what: str) -> None:
@@ -155,5 +155,22 @@ def test_what_if_one_more_counter_in_a_real_browser(app_url: str) -> None:
             page.get_by_text("shares must add up to 1").first.wait_for(timeout=30_000)
             assert page.get_by_role("spinbutton", name="Staffed counters all day").input_value() == str(staffed + 1)
             page.screenshot(path=str(ARTIFACTS / "whatif_bad_upload.png"), full_page=True)
+
+            # every other page draws in the browser too (screenshots for a person to look at)
+            page.get_by_role("link", name="Compare").click()
+            page.get_by_role("button", name="Compare", exact=True).click()
+            page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for(timeout=90_000)
+            assert "Plan B cuts the" in page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+            page.get_by_role("link", name="Scenario").click()
+            page.get_by_role("button", name="Download scenario (YAML)").wait_for(timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "scenario.png"), full_page=True)
+            page.get_by_role("link", name="Roster").click()
+            page.get_by_text("Erlang A formula (fast)").click()
+            page.get_by_role("button", name="Build roster").click()
+            page.get_by_text("Solver status").wait_for(timeout=120_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "roster.png"), full_page=True)
         finally:
             browser.close()
