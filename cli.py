@@ -904,6 +904,11 @@ def _summary(scen: Any) -> str:
         + f"; about {walk_ins:,.0f} walk-ins a day; {counters} counters staffed ({staff_hours:g} staff-hours)"
         + f"; {_plural(len(scen.segments), 'segment')}, {_plural(len(scen.transactions), 'transaction')}"
         + f", {_plural(scen.kiosks.count, 'kiosk')}"
+        + (
+            "; note: weekday/day-of-month factors are set but store.date is not, so they do not apply"
+            if scen.store.date is None and (scen.demand.weekday_factors or scen.demand.day_of_month_factors)
+            else ""
+        )
     )
 
 

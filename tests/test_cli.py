@@ -403,6 +403,18 @@ def test_check_summarises_valid_files(small: Path) -> None:
     )
 
 
+def test_check_notes_day_factors_without_a_date(small: Path) -> None:
+    result = invoke("check", small, "--set", "demand.weekday_factors=[1, 1, 1, 1, 1.3, 0.8, 0]")
+    assert result.exit_code == 0
+    assert result.stdout.rstrip().endswith(
+        "note: weekday/day-of-month factors are set but store.date is not, so they do not apply"
+    )
+    dated = invoke(
+        "check", small, "--set", "demand.weekday_factors=[1, 1, 1, 1, 1.3, 0.8, 0]", "--set", "store.date=2026-11-27"
+    )
+    assert "on 2026-11-27 (demand × 1.3)" in dated.stdout and "note:" not in dated.stdout
+
+
 def test_check_reports_every_bad_file_and_exits_2(small: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.replace("interval_min: 60", "interval_min: 45"), encoding="utf-8")
