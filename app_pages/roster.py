@@ -149,7 +149,8 @@ if plan.verification.missed:
 else:
     st.success(f"Every interval meets the target in the simulated check ({plan.verification.replications} replications).", icon=":material/check_circle:")
 for line in plan.explanation:
-    st.caption(line)
+    if not line.startswith("simulated with"):  # the missed intervals are in the box above
+        st.caption(line)
 
 # --- Gantt of shifts ---
 shifts = plan.shifts_frame().sort_values(["start", "end"]).reset_index(drop=True)
