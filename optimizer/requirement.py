@@ -275,7 +275,9 @@ def refine_requirement(
     staff = np.clip(np.array(start.needed, dtype=int), floor, physical)
     seed = scenario.simulation.seed if seed is None else seed
     lower_floor = np.full(len(staff), floor)  # lowest staffing each interval may still try
-    over = np.zeros(len(staff), dtype=bool)
+    last_miss = np.zeros(len(staff), dtype=bool)
+    last_simulated = staff.copy()
+    prev_sl = np.full(len(staff), np.nan)
     history: list[RefinementStep] = []
     svc: pd.DataFrame | None = None
     converged = False
@@ -285,9 +287,17 @@ def refine_requirement(
         res = run(trial, replications=replications, seed=seed, workers=workers)
         svc = interval_service(res, trial, target)
         miss = _misses(svc, target)
+        sl_now = svc["service_level_mean"].to_numpy(float)
+        broke = False
+        if pending_lower is not None:
+            # A lowering breaks something if a new interval misses, or one already missing (over
+            # capacity) gets clearly worse.
+            worse = np.nan_to_num(prev_sl - sl_now, nan=0.0) > 0.02
+            broke = bool((miss & ~last_miss).any() or (miss & last_miss & worse).any())
+        last_miss, last_simulated, prev_sl = miss.copy(), staff.copy(), sl_now
         raised: list[int] = []
         lowered: list[int] = []
-        if pending_lower is not None and miss.any():
+        if pending_lower is not None and broke:
             # The last lowering broke something: undo it and never try those intervals again.
             undo = np.flatnonzero(pending_lower)
             staff[undo] += 1
@@ -305,10 +315,7 @@ def refine_requirement(
             for i in np.flatnonzero(miss):
                 if staff[i] < physical:
                     staff[i] += 1
-                    lower_floor[i] = max(lower_floor[i], staff[i])
                     raised.append(int(i))
-                else:
-                    over[i] = True
         if not raised:
             room = _room(svc, target, slack) & (staff > lower_floor) & ~miss
             if room.any():
@@ -328,6 +335,9 @@ def refine_requirement(
     if pending_lower is not None:
         # Ran out of iterations right after a lowering that was never checked: keep the safe one.
         staff[pending_lower] += 1
+    # Over capacity: still missing with every counter of the hall staffed, in the last simulation
+    # of this very staffing (an early miss that later staffing cured does not count).
+    over = last_miss & (staff >= physical) & (last_simulated == staff)
     needed = tuple(int(physical + 1) if over[i] else int(staff[i]) for i in range(len(staff)))
     sl = tuple(float(x) for x in svc["service_level_mean"]) if svc is not None else None
     return Requirement(
