@@ -355,7 +355,31 @@ if outcomes:
     st.altair_chart(charts.outcomes_chart(pd.DataFrame(outcomes), names), width="stretch")
     st.caption(f"Customers per day, averaged over the first {n_cust} simulated days; 'went online' over all {run['reps']}.")
 
-with st.expander("The numbers behind the charts"):
-    table = res_edit.kpis.copy()
-    st.dataframe(table, width="stretch")
-    st.download_button("Download interval results (CSV)", res_edit.intervals.to_csv(index=False).encode(), file_name="storeq_intervals.csv", mime="text/csv")
+INTERVAL_COLUMNS = {
+    "arrivals": "Customers arriving",
+    "staffed": "Counters staffed",
+    "mean_wait_min": "Mean wait (min)",
+    "p90_wait_min": "90% waited less than (min)",
+    "service_level": "Served within target",
+    "abandonment_rate": "Gave up waiting",
+    "mean_queue_len": "People waiting",
+    "utilization": "Counter utilization",
+}
+
+with st.expander("The numbers behind the charts (your plan, means over the simulated days)"):
+    wide = res_edit.intervals.pivot_table(index="start", columns="kpi", values="mean", sort=False)
+    wide = wide[[c for c in INTERVAL_COLUMNS if c in wide.columns]].rename(columns=INTERVAL_COLUMNS)
+    wide.index.name = "Interval start"
+    st.dataframe(
+        wide,
+        width="stretch",
+        column_config={
+            **{c: st.column_config.NumberColumn(format="%.1f") for c in wide.columns},
+            "Served within target": st.column_config.NumberColumn(format="percent"),
+            "Gave up waiting": st.column_config.NumberColumn(format="percent"),
+            "Counter utilization": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+    e1, e2 = st.columns(2)
+    e1.download_button("Download interval results (CSV)", res_edit.intervals.to_csv(index=False).encode(), file_name="storeq_intervals.csv", mime="text/csv", icon=":material/download:")
+    e2.download_button("Download day results (CSV)", res_edit.kpis.to_csv().encode(), file_name="storeq_day_kpis.csv", mime="text/csv", icon=":material/download:")
