@@ -255,3 +255,14 @@ def test_cli_bad_target_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(optimize, [str(path), "--service-level", "1.5"])
     assert res.exit_code == 2
     assert "1.5" in res.stderr
+
+
+def test_pitch_always_and_never_modes() -> None:
+    s = small()
+    always = optimize_day(s, ServiceTarget(0.8), pitch="always", search_replications=10, tune_threshold=False)
+    never = optimize_day(s, ServiceTarget(0.8), pitch="never", search_replications=10, tune_threshold=False)
+    assert all(always.roster.pitch) and always.scenario.cross_sell.policy.mode == "always"
+    assert not any(never.roster.pitch) and never.scenario.cross_sell.policy.mode == "never"
+    assert never.pitch_rule == "no pitches all day"
+    # Pitching lengthens service (3 more minutes for 90% of customers): it needs more counter-hours.
+    assert sum(always.roster.required) > sum(never.roster.required)

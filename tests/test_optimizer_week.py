@@ -158,3 +158,17 @@ def test_fifteen_people_week_with_pitch_windows_reports_its_gap() -> None:
     assert r.bound <= r.objective + 1e-6
     assert r.gap == pytest.approx((r.objective - r.bound) / abs(r.objective))
     assert any("joint model" in e for e in r.explanation)
+
+
+def test_time_out_returns_a_status_never_a_sentinel() -> None:
+    """A solve cut short still returns a plan with its gap, or a status and an explanation."""
+    staff = load_staff(REPO / "scenarios" / "staff_week.yaml")
+    r = solve_week_roster(_flagship_week(allow_pitch=False), staff, time_limit_s=0.05, workers=1, seed=1)
+    assert r.status in ("OPTIMAL", "FEASIBLE", "UNKNOWN")
+    if r.feasible:
+        assert r.objective is not None and r.bound is not None and r.gap is not None
+        assert r.bound <= r.objective + 1e-6
+        assert r.staff_cost == pytest.approx(r.staff_hours * 40)
+    else:
+        assert r.objective is None and r.assignments == ()
+        assert any("no roster found" in e for e in r.explanation)
