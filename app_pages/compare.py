@@ -23,7 +23,7 @@ from app_pages.common import (
     staff_hours_of,
 )
 from app_pages.editing import POLICY_LABELS, POLICY_MODES
-from app_pages.verdict import verdict
+from app_pages.verdict import staff_phrase, verdict
 from simulation import ScenarioError, scenario_to_yaml, with_updates
 
 ss = st.session_state
@@ -150,19 +150,27 @@ for i in range(1, len(results)):
     mine = idiffs[(idiffs["scenario"] == short[i]) & (idiffs["kpi"] == "mean_wait_min")] if len(idiffs) else idiffs
     wi = results[i].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
     day = tuple(float(v) for v in diffs.loc[(short[i], "mean_wait_min")])
+    hours = staff_hours_of(scenarios[i]) - staff_hours_of(scenarios[0])
+    if not len(idiffs):
+        # different opening hours or grids: no interval pairs, so the sentence is about the day only
+        d, lo, hi = day
+        w_a, w_b = kpi_row(results[0].kpis, "mean_wait_min")[0], kpi_row(results[i].kpis, "mean_wait_min")[0]
+        change = "cuts" if significant(lo, hi) and d < 0 else "raises" if significant(lo, hi) else "does not change (within chance)"
+        text = (f"{short[i]} {change} the day's mean wait ({w_a:.1f} → {w_b:.1f} min, change {d:+.1f}, 95% CI {lo:+.1f} to {hi:+.1f}) "
+                f"{staff_phrase(hours)}, against {short[0]}. The plans have different opening hours or intervals, so only day totals are compared.")
+        st.success(f"**{text}**" if i == 1 else text, icon=":material/gavel:")
+        continue
     text = verdict(
         short[i],
         mine,
         w0,
         wi,
         scenarios[0].store.interval_min,
-        staff_hours_of(scenarios[i]) - staff_hours_of(scenarios[0]),
+        hours,
         day,  # type: ignore[arg-type]
         first=short[0],
         weights=served0,
     )
-    if not len(idiffs):
-        text += " (The plans have different opening hours or intervals, so only the day totals are compared.)"
     st.success(f"**{text}**" if i == 1 else text, icon=":material/gavel:")
 
 # --- the table ---
