@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -264,19 +265,54 @@ class StaffingFit:
 
 IDLE_BRIDGE_MIN = 30.0
 """An idle spell shorter than this between two services (or after opening) is on duty, not closed."""
+IDLE_BRIDGE_LONG_MIN = 120.0
+"""A longer idle spell is on duty only if nobody waited during it, and only up to this long."""
+
+
+def _waiting_minutes(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Customer-minutes spent waiting at the counters between two times (minutes since day0's midnight).
+
+    Built once from every counter ticket's wait (issue to call, or to leaving for abandoners) as the
+    integral of the queue length, so each question is two binary searches.
+    """
+    sel = (t["channel"] == "counter") & t["times_ok"] & t["outcome"].isin(["served", "abandoned"])
+    d = t.loc[sel]
+    off = np.asarray((pd.DatetimeIndex(d["day"].to_numpy()) - day0).days, float) * 1440.0
+    a = d["issued_min"].to_numpy(float) + off
+    called = d["called_min"].to_numpy(float)
+    b = np.where(np.isfinite(called), called, d["start_min"].to_numpy(float)) + off
+    ok = np.isfinite(a) & np.isfinite(b) & (b > a)
+    times = np.concatenate([a[ok], b[ok]])
+    delta = np.concatenate([np.ones(ok.sum()), -np.ones(ok.sum())])
+    order = np.argsort(times, kind="stable")
+    times, delta = times[order], delta[order]
+    queue = np.cumsum(delta)
+    integral = np.concatenate([[0.0], np.cumsum(queue[:-1] * np.diff(times))]) if len(times) else np.zeros(0)
+
+    def at(x: np.ndarray) -> np.ndarray:
+        if not len(times):
+            return np.zeros(len(x))
+        k = np.searchsorted(times, x, side="right") - 1
+        kk = np.clip(k, 0, None)
+        return np.where(k < 0, 0.0, integral[kk] + queue[kk] * (x - times[kk]))
+
+    return lambda lo, hi: at(hi) - at(lo)
 
 
 def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> StaffingFit:
     """Counters on duty per interval from counter activity.
 
-    Each counter's day is a timeline of services; an idle spell of under 30 minutes between two
-    services (or between opening and its first service, or its last service and closing) counts as on duty — at low load a staffed
-    counter waits for customers. A counter is on duty in an interval when it started a service
-    there, or its on-duty time covers at least half of the interval. So a counter that closes at
-    15:00 and finishes its customer at 15:05 is not counted for 15:00-15:30, a counter away for a
-    90-minute gap is not counted during it, and one long handset sale keeps its counter counted.
-    The typical day is the median over days. A staffed counter idle for more than half an hour is
-    invisible to a log, so at very low load this can still undercount.
+    Each counter's day is a timeline of services. An idle spell between two services counts as on
+    duty when it is under 30 minutes, or under two hours with nobody waiting at the counters
+    meanwhile; the spell from opening to its first service, or from its last service to closing,
+    only in the second case — a staffed
+    counter does not sit idle while tickets wait, so a spell with customers waiting was a closure,
+    and at low load a staffed counter waits for customers. A counter is on duty in an interval when
+    it started a service there, or its on-duty time covers at least half of the interval. So a
+    counter that closes at 15:00 and finishes its customer at 15:05 is not counted for 15:00-15:30,
+    a counter away while customers waited is not counted, and one long handset sale keeps its
+    counter counted. The typical day is the median over days. A counter idle for over two hours is
+    taken as closed, so at very low load this can still undercount.
     """
     sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"] & t["counter_id"].notna()
     d = t.loc[sel, ["day", "counter_id", "start_min", "end_min"]]
@@ -291,11 +327,21 @@ def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> S
     same_next = np.r_[(day_a[1:] == day_a[:-1]) & (ctr_a[1:] == ctr_a[:-1]), False]
     first = np.r_[True, ~same_next[:-1]]
     next_start = np.r_[start[1:], np.nan]
-    # on-duty segments: each service, stretched over a short idle spell to the next one
+    # on-duty segments: each service, stretched over an idle spell to the next one when the spell is
+    # short, or longer but with nobody waiting (a staffed counter does not idle while tickets wait)
     close_min = open_min + n * interval_min
-    seg_end = np.where(same_next & (next_start - end < IDLE_BRIDGE_MIN), np.maximum(next_start, end), end)
-    seg_end = np.where(~same_next & (close_min - end < IDLE_BRIDGE_MIN), np.maximum(end, close_min), seg_end)
-    seg_start = np.where(first & (start - open_min < IDLE_BRIDGE_MIN), np.minimum(start, open_min), start)
+    day0 = days.min()
+    off = np.asarray((pd.DatetimeIndex(day_a) - day0).days, float) * 1440.0
+    waited = _waiting_minutes(t, day0)
+
+    def quiet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (b - a < IDLE_BRIDGE_LONG_MIN) & (waited(np.nan_to_num(a) + off, np.nan_to_num(b) + off) <= 1.0)
+
+    # between two services the counter was there on both sides: a short spell is bridged even if
+    # someone waited (a quick errand); before the first or after the last service only a quiet one
+    seg_end = np.where(same_next & ((next_start - end < IDLE_BRIDGE_MIN) | quiet(end, next_start)), np.maximum(next_start, end), end)
+    seg_end = np.where(~same_next & quiet(end, np.full(len(end), float(close_min))), np.maximum(end, close_min), seg_end)
+    seg_start = np.where(first & quiet(np.full(len(start), float(open_min)), start), np.minimum(start, open_min), start)
     s_idx = interval_index(start, open_min, interval_min, n)
     on = pd.DataFrame({"day": day_a, "counter": ctr_a, "interval": s_idx})
     a = np.clip(seg_start, open_min, close_min)
@@ -445,25 +491,34 @@ def _yaml_str(s: str) -> str:
 
 
 def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
-    """Priority 0 for segments whose served customers wait under half as long as everyone else.
+    """Priority 0 for segments that are called ahead of customers who took their ticket earlier.
 
-    A ticket log does not record queue priority, but its effect is plain: a priority tier's waits
-    are a fraction of the others' in the same hall on the same days.
+    A ticket log does not record queue rules, only their effect. Under first-come-first-served the
+    calling order is the ticket order; a priority tier overtakes. Per served counter ticket,
+    ``overtake = rank by issue time − rank by call time`` within its day; a segment whose mean
+    overtake is above 0.2 places with a t-statistic over 4 gets priority 0. (Comparing mean waits
+    instead would mistake a tier that comes at quiet hours for a priority tier.) At very low load
+    nobody is overtaken and every segment stays at priority 1, which then changes nothing either.
     """
-    d = patience_data(t)
-    served = d[d["kind"] == "right"]
     out = dict.fromkeys(segments, 1)
-    if served.empty or len(segments) < 2:
+    sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"]
+    d = t.loc[sel, ["day", "segment", "issued_min", "called_min", "start_min"]]
+    if d.empty or len(segments) < 2:
         return out
-    g = served.groupby("segment", observed=True)["wait"]
-    mean_of = {str(k): float(v) for k, v in g.mean().items()}
-    size_of = {str(k): int(v) for k, v in g.size().items()}
+    call = np.where(np.isfinite(d["called_min"].to_numpy(float)), d["called_min"].to_numpy(float), d["start_min"].to_numpy(float))
+    key = d["day"].to_numpy()
+    issue_rank = pd.Series(d["issued_min"].to_numpy(float)).groupby(key).rank(method="first").to_numpy()
+    call_rank = pd.Series(call).groupby(key).rank(method="first").to_numpy()
+    g = pd.Series(issue_rank - call_rank).groupby(d["segment"].astype(str).to_numpy())
+    stats_of = {str(k): (float(m), float(sd), int(c)) for k, m, sd, c in zip(g.mean().index, g.mean().to_numpy(), g.std().to_numpy(), g.size().to_numpy(), strict=True)}
     for seg in segments:
-        if size_of.get(seg, 0) < 30:
+        if seg not in stats_of or stats_of[seg][2] < 30:
             continue
-        others = served[served["segment"] != seg]["wait"]
-        if len(others) and mean_of[seg] < 0.5 * float(others.mean()):
+        m, sd, k = stats_of[seg]
+        if m > 0.2 and sd > 0 and m / (sd / math.sqrt(k)) > 4:
             out[seg] = 0
+    if all(v == 0 for v in out.values()):  # everyone "overtaking" is nobody overtaking
+        return dict.fromkeys(segments, 1)
     return out
 
 
@@ -624,8 +679,8 @@ def _scenario_yaml(
             + "; add them to day_of_month_factors if you know the reason."
         )
     L.append("segments:")
-    L.append("  # share = share of tickets; priority 0 where that tier's served customers waited under half as long as")
-    L.append("  # the others (the log shows the effect of priority, not the rule); patience fitted with censoring:")
+    L.append("  # share = share of tickets; priority 0 where that tier is called ahead of earlier tickets (the log shows")
+    L.append("  # the effect of priority, not the rule); patience fitted with censoring:")
     L.append("  # abandoned tickets are events, served tickets' waits are censored (patience > wait); AIC picks the law.")
     for seg, share in shares.segments.items():
         p = patience.get(seg)
