@@ -232,8 +232,8 @@ def mmck(arrival_rate: float, mean_service: float, servers: int, capacity: int) 
         raise ValueError(f"capacity {k} must be at least the {c} servers")
     a = arrival_rate * mean_service
     logs = np.zeros(k + 1)
-    for n in range(1, k + 1):
-        logs[n] = logs[n - 1] + math.log(a) - math.log(min(n, c))
+    for i in range(1, k + 1):
+        logs[i] = logs[i - 1] + math.log(a) - math.log(min(i, c))
     p = np.exp(logs - logs.max())
     p /= p.sum()
     n = np.arange(k + 1)
