@@ -67,8 +67,10 @@ with c1, st.container(border=True):
         mapping_file = st.file_uploader("Column mapping (optional YAML, for exports with other column names; see docs/ticket-log.md)",
                                         type=["yaml", "yml"], key="cal_map")
 with c2, st.container(border=True):
-    interval = st.selectbox("Interval (minutes)", [15, 30, 60], index=1, key="k_cal_interval")
-    reps = st.number_input("Replications per day for the fit check", 2, 100, 10, key="k_cal_reps",
+    ss.setdefault("k_cal_interval", 30)
+    ss.setdefault("k_cal_reps", 10)
+    interval = st.selectbox("Interval (minutes)", [15, 30, 60], key="k_cal_interval")
+    reps = st.number_input("Replications per day for the fit check", 2, 100, key="k_cal_reps",
                            help="Each of the log's days is simulated this many times; the check compares the log with the spread.")
     go = st.button("Calibrate", type="primary", icon=":material/tune:", key="cal_btn")
 

@@ -97,6 +97,8 @@ st.multiselect("Plans to compare (the first is plan A, the reference)", labels, 
 
 with st.expander("Make a variant: add counters in a window, change pitching", expanded=len(labels) < 2):
     v1, v2, v3, v4 = st.columns([2, 1, 1, 1])
+    if ss.get("k_var_from") not in labels:
+        ss["k_var_from"] = labels[0]
     v1.selectbox("Start from", labels, key="k_var_from")
     base_for_variant = scenario_from_key(plans[ss["k_var_from"]]) if ss.get("k_var_from") in plans else state.base_scenario()
     clocks = [*base_for_variant.interval_labels, base_for_variant.store.close]

@@ -69,30 +69,50 @@ if base is None:
 st.caption(f"Optimizing **{base.name}**, {source}: demand, service times, kiosks and patience come from it; the optimizer chooses the counters and the pitching.")
 
 rules0 = base.shifts
+brk0 = rules0.break_ if rules0 else None
+clocks = [c for c in clock_options(30) if base.store.open_min <= parse_clock(c) <= base.store.close_min]
+LENGTHS = [3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+# Defaults go into Session State once (from the scenario's shift rules, if it has any) and the widgets
+# take their values from there only: giving a widget both makes Streamlit warn on every revisit.
+defaults: dict[str, Any] = {
+    "k_r_sl": 0.8,
+    "k_r_wait": float(base.store.target_wait_min),
+    "k_r_cap_on": False,
+    "k_r_cap": 0.05,
+    "k_r_lengths": [v for v in (rules0.lengths_hours if rules0 else (4.0, 6.0, 8.0)) if v in LENGTHS],
+    "k_r_earliest": rules0.earliest_start if rules0 and rules0.earliest_start in clocks else clocks[0],
+    "k_r_latest": rules0.latest_end if rules0 and rules0.latest_end in clocks else clocks[-1],
+    "k_r_min": int(rules0.min_on_duty) if rules0 else 1,
+    "k_r_brk_on": brk0 is not None,
+    "k_r_brk_over": float(brk0.for_shifts_over_hours) if brk0 else 6.0,
+    "k_r_brk_len": int(brk0.length_min) if brk0 else 30,
+}
+for key, value in defaults.items():
+    ss.setdefault(key, value)
+for key in ("k_r_earliest", "k_r_latest"):
+    if ss[key] not in clocks:  # another store's hours: start from this store's
+        ss[key] = defaults[key]
 with st.form("roster_form", border=True):
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Targets**")
-        sl = st.slider("Service level: share served within the target wait", 0.5, 0.99, 0.8, 0.01, key="k_r_sl")
-        wait = st.number_input("Target wait (minutes)", 1.0, 120.0, float(base.store.target_wait_min), 1.0, key="k_r_wait")
+        sl = st.slider("Service level: share served within the target wait", 0.5, 0.99, step=0.01, key="k_r_sl")
+        wait = st.number_input("Target wait (minutes)", 1.0, 120.0, step=1.0, key="k_r_wait")
         cap_on = st.checkbox("Cap abandonment", key="k_r_cap_on")
-        cap = st.slider("Most customers who may give up waiting", 0.0, 0.3, 0.05, 0.01, key="k_r_cap", format="%.2f")
+        cap = st.slider("Most customers who may give up waiting", 0.0, 0.3, step=0.01, key="k_r_cap", format="%.2f")
     with c2:
         st.markdown("**Shift rules**")
-        lengths = st.multiselect("Shift lengths (hours)", [3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
-                                 default=list(rules0.lengths_hours) if rules0 else [4.0, 6.0, 8.0], key="k_r_lengths")
-        clocks = [c for c in clock_options(30) if base.store.open_min <= parse_clock(c) <= base.store.close_min]
+        lengths = st.multiselect("Shift lengths (hours)", LENGTHS, key="k_r_lengths")
         r1, r2 = st.columns(2)
-        earliest = r1.selectbox("Earliest start", clocks, index=clocks.index(rules0.earliest_start) if rules0 and rules0.earliest_start in clocks else 0, key="k_r_earliest")
-        latest = r2.selectbox("Latest end", clocks, index=clocks.index(rules0.latest_end) if rules0 and rules0.latest_end in clocks else len(clocks) - 1, key="k_r_latest")
-        min_duty = st.number_input("At least this many on duty while open", 0, 50, int(rules0.min_on_duty) if rules0 else 1, key="k_r_min")
+        earliest = r1.selectbox("Earliest start", clocks, key="k_r_earliest")
+        latest = r2.selectbox("Latest end", clocks, key="k_r_latest")
+        min_duty = st.number_input("At least this many on duty while open", 0, 50, key="k_r_min")
     with c3:
         st.markdown("**Breaks and pitching**")
-        brk0 = rules0.break_ if rules0 else None
-        brk_on = st.checkbox("Breaks on long shifts", value=brk0 is not None, key="k_r_brk_on")
+        brk_on = st.checkbox("Breaks on long shifts", key="k_r_brk_on")
         b1, b2 = st.columns(2)
-        brk_over = b1.number_input("for shifts over (h)", 1.0, 12.0, float(brk0.for_shifts_over_hours) if brk0 else 6.0, 0.5, key="k_r_brk_over")
-        brk_len = b2.number_input("break (min)", 15, 120, int(brk0.length_min) if brk0 else 30, 15, key="k_r_brk_len")
+        brk_over = b1.number_input("for shifts over (h)", 1.0, 12.0, step=0.5, key="k_r_brk_over")
+        brk_len = b2.number_input("break (min)", 15, 120, step=15, key="k_r_brk_len")
         pitch = st.radio("Cross-selling", ["decide", "always", "never"], key="k_r_pitch", horizontal=True,
                          format_func={"decide": "Optimizer decides when", "always": "Always pitch", "never": "Never pitch"}.__getitem__)
         method = st.radio("Requirement", ["simulation", "erlang_a_lagged"], key="k_r_method",

@@ -23,9 +23,9 @@ st.caption(
 
 choices = {"Your edited plan (What-if page)": None, f"The file as loaded ({ss['base_name']})": ss["base_yaml"]}
 choices.update({f"Saved plan: {name}": text for name, text in ss["saved_plans"].items()})
+if ss.get("k_scenario_pick") not in choices:  # the store changed since the last visit
+    ss["k_scenario_pick"] = next(iter(choices))
 pick = st.radio("Which plan", list(choices), key="k_scenario_pick", horizontal=True)
-if pick not in choices:
-    pick = next(iter(choices))
 
 text: str | None = choices[pick]
 if text is None:
