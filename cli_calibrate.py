@@ -111,7 +111,8 @@ def calibrate(
         figs = report_figures(cal, rep)
         images = [f"{k}.png" for k in figs]
         frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "fit_by_day": rep.by_day, "profiles": cal.profiles(), "service_fits": cal.service_table(),
-                  "patience": cal.patience_table(), "data_issues": cleaned.issues, "day_of_month": cal.arrivals.dom_table}
+                  "patience": cal.patience_table(), "data_issues": cleaned.issues, "day_of_month": cal.arrivals.dom_table,
+                  "service_by_interval": cal.service_by_interval}
         written = cal_io.write_report(report_dir, frames, figs, report_html(cal, rep, images))
         result["report"] = {"folder": report_dir, "files": [str(p) for p in written], "verdict": list(rep.verdict), "day": rep.day.to_dict("records")}
         if fmt == "text":

@@ -388,6 +388,8 @@ class Calibration:
     staffing: StaffingFit
     kiosk_count: int
     vip_counters: int
+    service_by_interval: pd.DataFrame
+    """Counter service by interval vs the all-day fits (observed_mean, expected_mean, ratio, z)."""
     notes: tuple[str, ...]
 
     @property
@@ -490,6 +492,75 @@ def _yaml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def service_by_interval(
+    t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], open_min: int, interval_min: int, n: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """Counter service time by interval of the day, against what the transaction mix predicts.
+
+    A scenario has one service law per transaction all day. When a hall suspends cross-selling at
+    peak hours, or rushes at closing time, the log's service times vary with the clock; the
+    calibrated model then overstates waits where service was quicker. This finds blocks of
+    consecutive intervals whose mean service differs from the all-day fit by more than 15%
+    (|z| > 4.5) and says so.
+    """
+    d = _durations(t, "counter")
+    sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"]
+    start = t.loc[sel, "start_min"].to_numpy(float)
+    dur_all = (t.loc[sel, "end_min"] - t.loc[sel, "start_min"]).to_numpy(float)
+    ok = np.isfinite(dur_all) & (dur_all >= 0)
+    idx = interval_index(start[ok], open_min, interval_min, n)
+    tx = d["transaction"].astype(str).to_numpy()
+    mean_of = {k: f.best.mean for k, (f, _) in fits.items()}
+    var_of = {k: (f.best.mean * f.best.cv) ** 2 for k, (f, _) in fits.items()}
+    exp_mean = np.array([mean_of.get(x, np.nan) for x in tx])
+    exp_var = np.array([var_of.get(x, np.nan) for x in tx])
+    frame = pd.DataFrame({"interval": idx, "obs": d["minutes"].to_numpy(float), "exp": exp_mean, "var": exp_var})
+    frame = frame[(frame["interval"] >= 0) & np.isfinite(frame["exp"])]
+    g = frame.groupby("interval").agg(n=("obs", "size"), obs=("obs", "sum"), exp=("exp", "sum"), var=("var", "sum")).reindex(range(n))
+    table = pd.DataFrame(
+        {
+            "interval": range(n),
+            "start": [format_clock(open_min + i * interval_min) for i in range(n)],
+            "services": g["n"].fillna(0).astype(int).to_numpy(),
+            "observed_mean": (g["obs"] / g["n"]).to_numpy(),
+            "expected_mean": (g["exp"] / g["n"]).to_numpy(),
+        }
+    )
+    table["ratio"] = table["observed_mean"] / table["expected_mean"]
+    table["z"] = ((g["obs"] - g["exp"]) / np.sqrt(g["var"])).to_numpy()
+    # Scan every block of consecutive intervals (a lunch window is several intervals, each too small
+    # to judge alone); |z| > 4.5 keeps the false alarm rate low over the ~n²/2 blocks tried.
+    so = np.r_[0.0, np.nan_to_num(g["obs"].to_numpy(float)).cumsum()]
+    se = np.r_[0.0, np.nan_to_num(g["exp"].to_numpy(float)).cumsum()]
+    sv = np.r_[0.0, np.nan_to_num(g["var"].to_numpy(float)).cumsum()]
+    used = np.zeros(n, bool)
+    notes: list[str] = []
+    for _ in range(3):
+        best: tuple[float, int, int] | None = None
+        for i in range(n):
+            for j in range(i, n):
+                if used[i : j + 1].any():
+                    break
+                v = sv[j + 1] - sv[i]
+                if v <= 0:
+                    continue
+                o, e = so[j + 1] - so[i], se[j + 1] - se[i]
+                z = (o - e) / math.sqrt(v)
+                if abs(z) > 4.5 and abs(o / e - 1) > 0.15 and (best is None or abs(z) > abs(best[0])):
+                    best = (z, i, j)
+        if best is None:
+            break
+        z, i, j = best
+        used[i : j + 1] = True
+        ratio = (so[j + 1] - so[i]) / (se[j + 1] - se[i])
+        word, why, effect = ("shorter", "cross-selling suspended then, or a rush", "run high") if z < 0 else ("longer", "more pitching or harder cases then", "run low")
+        notes.append(
+            f"counter service is {word} {table['start'][i]}-{format_clock(open_min + (j + 1) * interval_min)} "
+            f"({ratio:.0%} of the all-day fit, z {z:.1f}; {why}?): the scenario uses all-day service times, so its waits there {effect}"
+        )
+    return table, notes
+
+
 def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
     """Priority 0 for segments that are called ahead of customers who took their ticket earlier.
 
@@ -579,6 +650,8 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
             "times cannot be fitted; the export needs those columns (map them with --map, see docs/ticket-log.md)",
         )
     kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
+    by_interval, tod_notes = service_by_interval(t, counter_fits, open_min, interval_min, n)
+    notes.extend(tod_notes)
     patience, pooled = fit_patiences(t, seg_names)
     if pooled is None:
         gave_up = int(t["outcome"].isin(["abandoned", "no_show"]).sum())
@@ -591,12 +664,12 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     vip, vip_evidence = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
     kiosk_count = _kiosk_count(t, shares)
     yaml_text = _scenario_yaml(
-        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence
+        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes
     )
     scenario = scenario_from_yaml(yaml_text, "calibrated scenario")
     return Calibration(
         scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
-        patience, pooled, priorities, staffing, kiosk_count, vip, tuple(notes),
+        patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes),
     )
 
 
@@ -632,6 +705,7 @@ def _scenario_yaml(
     kiosk_count: int,
     vip: int,
     vip_evidence: str,
+    notes: list[str],
 ) -> str:
     t = clean.tickets
     days = pd.DatetimeIndex(arr.counts.index)
@@ -642,6 +716,8 @@ def _scenario_yaml(
     L.append(f"# {len(t):,} tickets used of {clean.rows_read:,} rows read, {len(days)} days ({span}).")
     for line in clean.summary_lines():
         L.append(f"#   skipped/partial: {line}")
+    for note in notes:
+        L.append(f"# Note: {note}")
     L.append("# Every number below says where it came from. Change what you know better (costs, greeter).")
     L.append(f"name: {_yaml_str(name or 'Calibrated from ' + clean.source)}")
     L.append("store:")

@@ -23,6 +23,8 @@ from scipy import optimize, special, stats
 
 MIN_TIME_MIN = 1.0 / 120.0
 """Half a second: logs round to the second, so a zero duration means "under a second", not zero."""
+MIN_LOGNORMAL_EVENTS = 20
+"""A two-parameter patience law from fewer abandonments than this is noise; the exponential is kept."""
 KS_SAMPLE = 200_000
 """KS on more points than this only costs time: its distance is already precise to ~0.003."""
 
@@ -220,7 +222,7 @@ def fit_patience(wait: np.ndarray, kind: np.ndarray) -> PatienceFit:
     exp_fit = DistFit("exponential", exp_mean, 1.0, exp_ll, 2 - 2 * exp_ll, float("nan"))
 
     logn: DistFit | None = None
-    if n_ev >= 5:
+    if n_ev >= MIN_LOGNORMAL_EVENTS:
         # Logs time to the second, so waits repeat: the likelihood over distinct values weighted by
         # their counts is the same number at a fraction of the cost (700k waits → a few 10k values).
         (lwe, ce), (lwr, cr), (lwl, cl) = (_log_unique(v) for v in (we, wr, wl))

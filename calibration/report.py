@@ -246,7 +246,13 @@ def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float) -> list[str]
     )
     for r in day.to_dict("records"):
         metric = str(r["metric"])
-        word = "matches" if r["fits"] else "does NOT match"
+        if not r["fits"]:
+            word = "does NOT match"
+        elif r["sim_ci_low"] <= r["observed"] <= r["sim_ci_high"]:
+            word = "matches"
+        else:
+            side = "higher" if r["sim_mean"] > r["observed"] else "lower"
+            word = f"within the day-to-day spread, but the model's average is {side} than the log (borderline)"
         lines.append(
             f"Whole day, {metric.replace('_', ' ')}: observed {_fmt(metric, r['observed'])}, simulated {_fmt(metric, r['sim_mean'])} "
             f"(95% CI {_fmt(metric, r['sim_ci_low'])}-{_fmt(metric, r['sim_ci_high'])}) — {word}."
@@ -413,7 +419,10 @@ def report_html(cal: Calibration, report: FitReport | None, images: list[str]) -
         parts.append(f"<h2>{html.escape(img.replace('_', ' ').removesuffix('.png'))}</h2><img src='{html.escape(img)}' style='max-width:100%'>")
     parts.append("<h2>Arrival profiles</h2>" + _table_html(cal.profiles()))
     parts.append("<h2>Day-of-month check</h2>" + _table_html(cal.arrivals.dom_table))
+    if cal.notes:
+        parts.insert(5, "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in cal.notes) + "</ul>")
     parts.append("<h2>Service-time fits</h2>" + _table_html(cal.service_table()))
+    parts.append("<h2>Counter service by time of day (vs the all-day fits)</h2>" + _table_html(cal.service_by_interval))
     parts.append("<h2>Patience (censored vs naive)</h2>" + _table_html(cal.patience_table()))
     if report is not None:
         parts.append("<h2>Per interval</h2>" + _table_html(report.intervals))

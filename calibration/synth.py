@@ -87,7 +87,7 @@ def customers_to_tickets(customers: pd.DataFrame, day: _dt.date, open_min: int) 
             "called_at": stamp(t["called_min"]),
             "service_start": stamp(t["start_min"]),
             "service_end": stamp(t["end_min"]),
-            "counter_id": np.where(counter < 0, "", np.char.add("C", np.char.zfill((counter + 1).astype(str), 2))),
+            "counter_id": np.where(counter < 0, "", ("C" + pd.Series(counter + 1, dtype="int64").astype(str).str.zfill(2)).to_numpy(str)),
             "transaction": t["transaction"].to_numpy(),
             "segment": t["segment"].to_numpy(),
             "channel": t["channel"].to_numpy(),

@@ -203,3 +203,17 @@ def test_quiet_bank_branch_staffing_on_15_minute_grid():
     diff = np.abs(cal.scenario.staffed_schedule() - s.staffed_schedule())
     assert diff.max() <= 1 and (diff > 0).sum() <= 1
     assert cal.scenario.store.open == s.store.open and cal.scenario.store.close == s.store.close
+
+
+def test_time_of_day_service_change_is_reported():
+    """The flagship hall stops pitching while 8 or more wait (its busy afternoon), so its logged
+    counter times are shorter then; one all-day service law cannot show that, so the calibration
+    says so. A hall that never pitches gets no such note."""
+    s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "telecom_month_end.yaml")
+    cal = calibrate(clean(synth_log(s, 8, dt.date(2026, 11, 2), seed=6)))
+    shorter = [n for n in cal.notes if n.startswith("counter service is shorter")]
+    assert shorter and "# Note: counter service is shorter" in cal.yaml_text
+    t = cal.service_by_interval
+    assert t.loc[t["start"].between("14:00", "16:00"), "ratio"].mean() < 0.9
+    quiet = calibrate(clean(synth_log(scenario_from_yaml(TRUTH, "truth"), 8, dt.date(2026, 11, 2), seed=6)))
+    assert not [n for n in quiet.notes if n.startswith("counter service is")]
