@@ -218,6 +218,7 @@ def fit_report(
     day_table = pd.DataFrame(drows)
     by_day = pd.DataFrame(by_day_rows)
     verdict = _verdict(table, day_table, target) + _day_verdict(by_day)
+    verdict += [f"Likely cause of misses there: {n}." for n in cal.notes if n.startswith("counter service is")]
     return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day)
 
 
