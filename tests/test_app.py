@@ -300,6 +300,7 @@ def test_one_more_counter_shortens_the_wait() -> None:
 
 
 @needs_engine
+@pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_every_bundled_store_loads_edits_and_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from app_pages.common import bundled_scenarios
 
@@ -362,6 +363,7 @@ def _optimizer() -> bool:
 
 @needs_engine
 @pytest.mark.skipif(not _optimizer(), reason="optimizer.optimize_day not available yet (optimizer issue 3)")
+@pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_roster_page_builds_a_verified_roster() -> None:
     at = _app()
     at.switch_page("app_pages/roster.py").run()
@@ -397,6 +399,7 @@ def _calibration() -> bool:
 
 @needs_engine
 @pytest.mark.skipif(not _calibration(), reason="calibration.fit_report not available yet (calibration issue 5)")
+@pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_calibration_page_fits_the_example_log_and_hands_it_to_what_if() -> None:
     at = _app()
     at.switch_page("app_pages/calibration.py").run()
