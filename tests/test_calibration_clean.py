@@ -387,3 +387,17 @@ def test_bare_clocks_offsets_and_excel_datetime_cells(tmp_path):
     xl.to_excel(p, index=False)
     t = clean(read_log(p), source=p.name).tickets
     np.testing.assert_allclose(t["end_min"].to_numpy(), base["end_min"].to_numpy(), equal_nan=True, atol=1e-6)
+
+
+def test_cli_reads_a_gbk_export_with_the_mapping(tmp_path):
+    from cli_calibrate import calibrate as cmd
+
+    export = tmp_path / "导出.csv"
+    _to_export(make_log(days=3, seed=6)).to_csv(export, index=False, encoding="gbk")
+    mp = tmp_path / "map.yaml"
+    mp.write_text(GBK_MAPPING, encoding="utf-8")
+    r = CliRunner().invoke(cmd, [str(export), "--map", str(mp), "--out", str(tmp_path / "s.yaml")])
+    assert r.exit_code == 0, r.output
+    assert "Transactions: top_up" in r.stdout and "skipped" not in r.stderr
+    r = CliRunner().invoke(cmd, [str(export), "--out", str(tmp_path / "s2.yaml")])  # forgot --map
+    assert r.exit_code == 2 and "GBK" in r.stderr
