@@ -230,9 +230,8 @@ def test_more_kiosks_never_raise_any_kiosk_wait() -> None:
     _assert_same_customers(m)
     np.testing.assert_array_equal(m["used_kiosk_a"], m["used_kiosk_b"])
     np.testing.assert_array_equal(m["kiosk_failed_a"], m["kiosk_failed_b"])
-    for x in (m,):
-        x["kiosk_wait_a"] = x["kiosk_start_min_a"] - x["kiosk_join_min_a"]
-        x["kiosk_wait_b"] = x["kiosk_start_min_b"] - x["kiosk_join_min_b"]
+    for side in ("a", "b"):
+        m[f"kiosk_wait_{side}"] = m[f"kiosk_start_min_{side}"] - m[f"kiosk_join_min_{side}"]
     assert _assert_waits_not_higher(m, "kiosk_wait") > 0
     da, db = a.days.set_index("replication"), b.days.set_index("replication")
     assert (db["kiosk_mean_wait_min"] <= da["kiosk_mean_wait_min"] + EPS).all()
