@@ -15,10 +15,11 @@ Designed to solve a 15-person week to a proven small gap within a minute on 2 co
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -73,6 +74,8 @@ class WeekRoster:
     pitch_value: float
     explanation: tuple[str, ...]
     greedy_cost: float | None = None
+    solution_keys: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
+    """(person, day, base shift) of every assignment: lets a later solve start from this one."""
 
     @property
     def feasible(self) -> bool:
@@ -137,6 +140,7 @@ def solve_week_roster(
     relative_gap: float = 0.005,
     pitch_mode: Literal["two_phase", "joint"] = "two_phase",
     pitch_flags: Sequence[Sequence[bool]] | None = None,
+    hint_keys: Sequence[tuple[int, int, int]] | None = None,
 ) -> WeekRoster:
     """Named-staff week roster.
 
@@ -153,7 +157,9 @@ def solve_week_roster(
         fractionally and so proves bounds slowly (≈3% on a 15-person week in 60 s).
         ``two_phase`` spends 85% of the time on the joint model, then fixes its pitch windows and
         re-solves the (tight) rostering model, reporting the result against the joint bound.
-    pitch_flags : fixed pitch flags per day (used by the ``from_day`` rounds).
+    pitch_flags : fixed pitch flags per day (used by the two-phase steps).
+    hint_keys : (person, day, base shift) triples of a previous solution, used as the solution hint
+        instead of the greedy roster.
 
     Objective: labour cost − pitch margin + fairness weight × (max − min closings among people who
     can close) + penalties for coverage shortfall, min-on-duty shortfall and contract hours below
@@ -164,27 +170,71 @@ def solve_week_roster(
     if nd == 0:
         raise ValueError("days must hold at least one day")
     if pitch_mode == "two_phase" and pitch_flags is None and any(d.allow_pitch for d in days):
-        # Phase 1: the joint model (exact, weak LP) searches for pitch windows and proves a bound
-        # valid for the whole problem. Phase 2: with those windows fixed the rostering model is
-        # tight and is solved (near) to optimality. The reported gap is phase 2's objective
-        # against phase 1's bound, so it is honest for the joint problem.
+        # 1. Roster without pitching: a tight model, solved fast; its plan is a safe fallback and
+        #    the starting point (hint) of the joint search, so the result is never worse than it.
+        # 2. The joint model (exact; its LP pitches fractionally, so it proves bounds slowly)
+        #    searches for pitch windows from that hint and proves a bound valid for the whole problem.
+        # 3. The rostering model re-solved with the joint model's windows fixed (tight again).
+        # The best plan is reported against the joint bound, so the gap is honest.
+        n_int = len(days[0].need_no_pitch)
+        no_pitch = solve_week_roster(
+            days,
+            staff,
+            day_labels,
+            weekdays,
+            close_rel,
+            time_limit_s * 0.15,
+            workers,
+            seed,
+            relative_gap,
+            "joint",
+            [[False] * n_int for _ in days],
+        )
+        left = max(1.0, time_limit_s * 0.85 - (time.perf_counter() - started))
         joint = solve_week_roster(
-            days, staff, day_labels, weekdays, close_rel, time_limit_s * 0.85, workers, seed, relative_gap, "joint"
+            days,
+            staff,
+            day_labels,
+            weekdays,
+            close_rel,
+            left,
+            workers,
+            seed,
+            relative_gap,
+            "joint",
+            hint_keys=no_pitch.solution_keys,
         )
-        if not joint.feasible or joint.objective is None or joint.bound is None:
+        candidates = [r for r in (no_pitch, joint) if r.feasible and r.objective is not None]
+        if joint.feasible:
+            left = max(1.0, time_limit_s - (time.perf_counter() - started))
+            fixed = solve_week_roster(
+                days,
+                staff,
+                day_labels,
+                weekdays,
+                close_rel,
+                left,
+                workers,
+                seed,
+                relative_gap,
+                "joint",
+                joint.pitch,
+                hint_keys=joint.solution_keys,
+            )
+            if fixed.feasible:
+                candidates.append(fixed)
+        if not candidates:
             return joint
-        left = max(1.0, time_limit_s - (time.perf_counter() - started))
-        fixed = solve_week_roster(
-            days, staff, day_labels, weekdays, close_rel, left, workers, seed, relative_gap, "joint", joint.pitch
-        )
-        best = fixed if fixed.feasible and fixed.objective is not None and fixed.objective <= joint.objective else joint
+        best = min(candidates, key=lambda r: r.objective if r.objective is not None else math.inf)
         assert best.objective is not None
-        bound = joint.bound
+        bound = joint.bound if joint.bound is not None else -math.inf
+        if not math.isfinite(bound):
+            return replace(best, solve_time_s=time.perf_counter() - started)
         gap = abs(best.objective - bound) / max(abs(best.objective), 1.0)
         status = "OPTIMAL" if best.objective - bound < 0.005 else "FEASIBLE"
         note = (
-            f"pitch windows chosen by the joint model ({joint.solve_time_s:.0f} s, objective {joint.objective:,.2f}), "
-            f"then the named roster re-solved with them fixed; bound {bound:,.2f} is the joint model's"
+            f"pitch windows searched by the joint model from the no-pitch roster (objective {no_pitch.objective or 0:,.2f}), "
+            f"then the named roster re-solved with the chosen windows fixed; bound {bound:,.2f} is the joint model's"
         )
         return replace(
             best,
@@ -334,6 +384,8 @@ def solve_week_roster(
     model.minimize(sum(c * v for c, v in terms))
     hint = _greedy_week(days, staff, base, groups, allowed, close_rel)
     greedy_cost = sum(base[j][1] / 60 * cost_h for (_p, _d, j) in hint)
+    if hint_keys is not None:
+        hint = {tuple(k): 1 for k in hint_keys}  # type: ignore[misc]
     for ykey, v in y.items():
         model.add_hint(v, hint.get(ykey, 0))
 
@@ -447,6 +499,7 @@ def solve_week_roster(
         required=tuple(required_days),
         pitch=tuple(pitch_days),
         shortfall=tuple(short_days),
+        solution_keys=tuple(key for key, v in y.items() if solver.value(v)),
         hours_by_person=hours_by_person,
         closings_by_person=closings_by_person,
         staff_hours=total_hours,

@@ -45,8 +45,14 @@ def test_staff_csv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("staff:\n  - {name: Ana, max_hours: lots}\n", "staff[0](Ana).max_hours: must be a number of hours, got 'lots'"),
-        ("staff:\n  - {name: Ana, min_hours: 40, max_hours: 20}\n", "staff[0](Ana).min_hours: 40 is more than max_hours 20"),
+        (
+            "staff:\n  - {name: Ana, max_hours: lots}\n",
+            "staff[0](Ana).max_hours: must be a number of hours, got 'lots'",
+        ),
+        (
+            "staff:\n  - {name: Ana, min_hours: 40, max_hours: 20}\n",
+            "staff[0](Ana).min_hours: 40 is more than max_hours 20",
+        ),
         ("staff:\n  - {name: Ana, days_off: [mnday]}\n", "staff[0](Ana).days_off[0]: unknown weekday 'mnday'"),
         ("staff:\n  - {nmae: Ana}\n", "staff[0].nmae: unknown key"),
         ("staff:\n  - {name: Ana, availability: {mon: ['9-5']}}\n", "staff[0](Ana).availability.mon: window '9-5'"),
