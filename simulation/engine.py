@@ -3,11 +3,13 @@
 Two steps, kept apart on purpose:
 
 1. :func:`draw_customers` pre-draws *all* randomness of a replication as numpy arrays, one named
-   stream per source (arrivals, customer draws, counter service, kiosk service, patience, choices,
-   pitch). Every per-customer attribute is indexed by customer number and drawn before anything
-   depends on staffing, so two scenarios that differ only in staffing, policy or kiosk adoption see
-   the same customers (common random numbers), and vectorised drawing keeps Python work per
-   customer small.
+   stream per source (arrivals, customer draws, service, patience, choices, pitch), each cut into a
+   fixed section per interval, and turns uniforms into times by inverse CDFs
+   (:mod:`simulation.sampling`). Nothing drawn depends on staffing, policy or kiosk settings, so
+   scenarios differing there see the same customers (common random numbers); and because a
+   customer keeps its uniforms, a busier variant of the day keeps every customer of the quieter one
+   and a faster transaction shortens every customer's time by the same factor, so demand and
+   service-time what-ifs are paired too. Vectorised drawing keeps Python work per customer small.
 2. :func:`simulate_day` plays the day on a :class:`simpy.Environment`. Counters are driven by a small
    dispatcher with plain callbacks on SimPy timeouts instead of one generator process, Resource
    request and AnyOf per customer: the same event queue, a fraction of the overhead
@@ -17,7 +19,7 @@ Two steps, kept apart on purpose:
 Semantics (DESIGN.md "Model semantics") and the choices this module makes where DESIGN.md is open:
 
 * **Arrivals**: non-homogeneous Poisson, piecewise constant per interval, generated per interval
-  (a Poisson count, then uniform times inside the interval), so a rate never leaks across an
+  (a Poisson count by inverse CDF, then uniform times inside the interval), so a rate never leaks across an
   interval boundary. Nobody arrives after closing. In the engine each arrival schedules the next one
   (a source), so SimPy's event queue holds only the next arrival and the customers in service.
 * **Online diversion**: a kiosk-eligible customer whose diversion uniform is below
@@ -67,15 +69,18 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from .sampling import inverse_cdf, lognormal_from_z, norm_ppf, poisson_inverse
 from .scenario import Scenario
 
-STREAMS = ("arrivals", "customers", "service", "kiosk_service", "patience", "choice", "pitch")
+STREAMS = ("arrivals", "customers", "service", "patience", "choice", "pitch")
 """Named random streams, spawned in this order from the replication's SeedSequence child."""
 
 # outcome codes in DayLog.outcome
@@ -112,7 +117,8 @@ class Customers:
     """Everything random about the customers of one replication, indexed by customer number.
 
     Customer numbers follow arrival time and include demand that was diverted online, so customer
-    ``k`` is the same person in two scenarios that share a seed and the demand profile.
+    ``k`` is the same person in two scenarios that share a seed and the demand profile (with more
+    demand, the same people are there, at the same times, numbered among the newcomers).
     ``kiosk_time`` is NaN for transactions that no kiosk can do; ``patience`` is ``inf`` for segments
     without one. The ``u_*`` fields are uniforms on [0, 1): a Bernoulli decision with probability p
     is ``u < p``, so raising p only ever switches more customers over (a monotone coupling).
@@ -141,7 +147,12 @@ def replication_streams(seed: int, replication: int) -> dict[str, np.random.Gene
     built directly so replication 999 does not spawn 1,000 children first.
     """
     child = np.random.SeedSequence(seed, spawn_key=(replication,))
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, child.spawn(len(STREAMS)), strict=True)}
+    # PCG64DXSM: numpy's PCG64 with the stronger output function made for many jumped or advanced
+    # sections of one stream, which is how :func:`draw_customers` uses each stream.
+    return {
+        name: np.random.Generator(np.random.PCG64DXSM(s))
+        for name, s in zip(STREAMS, child.spawn(len(STREAMS)), strict=True)
+    }
 
 
 def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
@@ -149,40 +160,86 @@ def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
     return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(shares) - 1)
 
 
+STRIDE = 0x9E3779B97F4A7C15
+"""Words of a stream reserved per interval (about 1.1e19): interval i's customers draw from position
+i·STRIDE on. Odd, and no power of two: sections of a congruential generator a power of two apart
+have correlated low bits."""
+
+
+def _interval_uniforms(
+    rng: np.random.Generator, counts: np.ndarray, width: int, base: int = 0, used: int = 0
+) -> np.ndarray:
+    """Uniforms of shape (sum(counts), width), interval i's rows from position ``base + i·STRIDE``.
+
+    Every stream is cut into fixed sections, one per interval, and row k of an interval is always the
+    same words of its section. So customer k of interval i keeps its uniforms when another interval
+    gains or loses customers, or when this one gains customers (they are added after it).
+    ``used`` is how many words of ``rng`` were drawn before (``Generator.random`` takes exactly one
+    64-bit word per number, so positions are exact).
+    """
+    bg: Any = rng.bit_generator  # PCG64 (default_rng): has advance()
+    parts = []
+    pos = used
+    for i, c in enumerate(counts.tolist()):
+        if c:
+            target = base + i * STRIDE
+            bg.advance(target - pos)
+            parts.append(rng.random((c, width)))
+            pos = target + c * width
+    return np.concatenate(parts) if parts else np.empty((0, width))
+
+
 def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) -> Customers:
-    """Pre-draw the day's demand and every per-customer attribute (see module docstring)."""
+    """Pre-draw the day's demand and every per-customer attribute (see module docstring).
+
+    Arrivals: interval i's count is the Poisson inverse CDF of one uniform (monotone in the rate), and
+    its customers' times are uniform in the interval. Every other attribute is the inverse CDF of the
+    customer's own uniform in the named stream's section for that interval (:func:`_interval_uniforms`).
+    Together: a busier variant of a day (scale, day factors, a higher rate in some intervals) keeps every
+    customer of the quieter one, same time, same segment, same transaction, same quantile of service
+    time, and adds more; a variant with a different service-time distribution gives every customer the
+    same quantile of the new one. Common random numbers then hold across demand and service-time
+    what-ifs too, not just staffing.
+    """
     length = scenario.store.interval_min
-    rates = scenario.arrival_rates_per_hour()
+    m = scenario.n_intervals
     rng = streams["arrivals"]
-    counts = rng.poisson(rates * (length / 60.0))
-    n = int(counts.sum())
-    starts = np.repeat(scenario.interval_starts.astype(float), counts)
-    # Uniform times inside each interval: the exact piecewise-constant NHPP given the counts.
-    arrival = np.sort(starts + rng.random(n) * length)
+    counts = poisson_inverse(scenario.arrival_rates_per_hour() * (length / 60.0), rng.random(m))
+    v = _interval_uniforms(rng, counts, 1, base=STRIDE, used=m)[:, 0]
+    t = np.repeat(scenario.interval_starts.astype(float), counts) + v * length
+    order = np.argsort(t, kind="stable")
+    arrival = t[order]
+    n = len(arrival)
 
-    rng = streams["customers"]
-    segment = _categorical(rng.random(n), [s.share for s in scenario.segments])
-    transaction = _categorical(rng.random(n), [t.share for t in scenario.transactions])
+    def uniforms(stream: str, width: int) -> np.ndarray:
+        return _interval_uniforms(streams[stream], counts, width)[order]
 
-    counter_time = np.empty(n)
-    kiosk_time = np.full(n, np.nan)
-    for i, t in enumerate(scenario.transactions):
-        mask = transaction == i
-        m = int(mask.sum())
-        counter_time[mask] = t.counter_time.sample(streams["service"], m)
-        if t.kiosk_time is not None:
-            kiosk_time[mask] = t.kiosk_time.sample(streams["kiosk_service"], m)
+    if len(scenario.segments) > 1 or len(scenario.transactions) > 1:
+        cu = uniforms("customers", 2)
+        segment = _categorical(cu[:, 0], [s.share for s in scenario.segments])
+        transaction = _categorical(cu[:, 1], [t.share for t in scenario.transactions])
+    else:
+        segment = transaction = np.zeros(n, np.int64)
 
-    patience = np.full(n, np.inf)
-    for i, s in enumerate(scenario.segments):
-        if s.patience is not None:
-            mask = segment == i
-            patience[mask] = s.patience.sample(streams["patience"], int(mask.sum()))
+    us = uniforms("service", 2)  # column 0: counter time, column 1: kiosk time
+    zs = _lazy_z(us)
+    counter_time = _by_group(scenario.transactions, transaction, us[:, 0], "counter_time", np.nan, lambda: zs()[:, 0])
+    kiosk_time = _by_group(scenario.transactions, transaction, us[:, 1], "kiosk_time", np.nan, lambda: zs()[:, 1])
 
-    u = streams["choice"].random((3, n))
-    rng = streams["pitch"]
-    pitch_time = scenario.cross_sell.pitch_time.sample(rng, n)
-    u_accept = rng.random(n)
+    # A stream nobody needs is not drawn (the others do not move: each stream is its own generator).
+    if any(sg.patience is not None for sg in scenario.segments):
+        up1 = uniforms("patience", 1)[:, 0]
+        patience = _by_group(scenario.segments, segment, up1, "patience", np.inf, _lazy_z(up1))
+    else:
+        patience = np.full(n, np.inf)
+    needs_choice = scenario.kiosks.count > 0 or scenario.demand.online_diversion > 0
+    u = uniforms("choice", 3) if needs_choice else np.ones((n, 3))  # 1.0 is "no" to every choice
+    if scenario.cross_sell.policy.mode != "never":
+        up = uniforms("pitch", 2)
+        pitch_time = inverse_cdf(scenario.cross_sell.pitch_time, up[:, 0])
+        u_accept = np.ascontiguousarray(up[:, 1])
+    else:
+        pitch_time, u_accept = np.zeros(n), np.ones(n)
     return Customers(
         arrival,
         segment,
@@ -190,12 +247,45 @@ def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) 
         counter_time,
         kiosk_time,
         patience,
-        u[0],
-        u[1],
-        u[2],
-        np.asarray(pitch_time, float),
+        np.ascontiguousarray(u[:, 0]),
+        np.ascontiguousarray(u[:, 1]),
+        np.ascontiguousarray(u[:, 2]),
+        pitch_time,
         u_accept,
     )
+
+
+def _by_group(
+    items: Any, group: np.ndarray, u: np.ndarray, attr: str, missing: float, z: Callable[[], np.ndarray] | None = None
+) -> np.ndarray:
+    """Inverse CDF of each item's distribution ``attr`` at the uniforms of the customers in its group.
+
+    ``z()`` gives the normal quantiles of ``u`` when a lognormal needs them, computed once for all
+    customers (and all columns of a stream) rather than per group: the quantile is the costly step.
+    """
+    out = np.full(len(u), missing)
+    for i, item in enumerate(items):
+        dist = getattr(item, attr)
+        if dist is None:
+            continue
+        mask = group == i
+        if getattr(dist, "dist", None) == "lognormal":
+            out[mask] = lognormal_from_z(dist, (z() if z is not None else norm_ppf(u))[mask])
+        else:
+            out[mask] = inverse_cdf(dist, u[mask])
+    return out
+
+
+def _lazy_z(u: np.ndarray) -> Callable[[], np.ndarray]:
+    """Normal quantiles of the matrix ``u``, computed on first use and kept."""
+    cache: list[np.ndarray] = []
+
+    def get() -> np.ndarray:
+        if not cache:
+            cache.append(norm_ppf(u.ravel()).reshape(u.shape))
+        return cache[0]
+
+    return get
 
 
 def customers_from_rows(scenario: Scenario, rows: list[dict[str, object]]) -> Customers:
