@@ -273,6 +273,8 @@ class DayPlan:
                 {
                     "start": row.start,
                     "required": _i(row.required),
+                    "required_no_pitch": _i(row.required_no_pitch),
+                    "required_pitch": None if row.required_pitch is None else _i(row.required_pitch),
                     "staffed": _i(row.staffed),
                     "shortfall": _i(row.shortfall),
                     "pitch": bool(row.pitch),
@@ -281,6 +283,7 @@ class DayPlan:
                         "ci_low": _f(row.service_level_ci_low),
                         "ci_high": _f(row.service_level_ci_high),
                     },
+                    "abandonment_rate": _f(row.abandonment_rate_mean),
                     "meets_target": bool(row.meets_target),
                 }
             )

@@ -42,6 +42,9 @@ class RosterInput:
     min_on_duty: int
     cost_per_hour: float
     allow_pitch: bool = True
+    switch_cost: float | None = None
+    """Cost of each change between pitching and not (default a quarter staff-hour): keeps the rule a
+    manager follows to a few whole windows instead of alternating half hours."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,20 @@ def add_coverage(
     return short, pitch, terms
 
 
+def add_pitch_windows(model: cp_model.CpModel, data: RosterInput, pitch: Sequence[cp_model.IntVar]) -> Terms:
+    """A small cost per switch between pitching and not, so windows come out whole."""
+    cost = data.switch_cost if data.switch_cost is not None else 0.25 * data.cost_per_hour
+    if cost <= 0 or not data.allow_pitch:
+        return []
+    terms: Terms = []
+    for i in range(1, len(pitch)):
+        sw = model.new_bool_var(f"pitch_switch[{pitch[i].name}]")
+        model.add(sw >= pitch[i] - pitch[i - 1])
+        model.add(sw >= pitch[i - 1] - pitch[i])
+        terms.append((_cents(cost), sw))
+    return terms
+
+
 def add_min_on_duty(
     model: cp_model.CpModel, data: RosterInput, on_floor: Sequence[cp_model.IntVar], penalty: int
 ) -> tuple[list[cp_model.IntVar], Terms]:
@@ -255,7 +272,7 @@ def solve_day_roster(
     on_floor = add_staff_limits(model, data, x, cov)
     _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
     _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
-    terms = cost_terms + cov_terms + duty_terms
+    terms = cost_terms + cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
     model.minimize(sum(c * v for c, v in terms))
 
     need_np = np.asarray(data.need_no_pitch, dtype=int)

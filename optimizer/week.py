@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 from simulation import format_clock
 from simulation.scenario import WEEKDAYS
 
-from .roster import RosterInput, add_coverage, add_min_on_duty, status_name
+from .roster import RosterInput, add_coverage, add_min_on_duty, add_pitch_windows, status_name
 from .shifts import Grid, ShiftTemplate, coverage_matrix, greedy_cover, interval_staffed
 from .staff import StaffRules
 
@@ -352,7 +352,7 @@ def solve_week_roster(
             on_floor.append(v)
         short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
         _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
-        terms += cov_terms + duty_terms
+        terms += cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
         day_pitch.append(pitch)
         day_short.append(short)
         day_floor.append(on_floor)

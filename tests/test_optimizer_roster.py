@@ -24,7 +24,9 @@ def _scenario(shifts: dict, **extra: object) -> object:
     return scenario_from_dict(data, "test")
 
 
-def _input(scn, need, need_pitch=None, value=None, physical=5, min_on_duty=0, cost=10.0) -> RosterInput:
+def _input(
+    scn, need, need_pitch=None, value=None, physical=5, min_on_duty=0, cost=10.0, switch_cost=0.0
+) -> RosterInput:
     n = len(need)
     return RosterInput(
         grid=build_grid(scn),
@@ -36,6 +38,7 @@ def _input(scn, need, need_pitch=None, value=None, physical=5, min_on_duty=0, co
         min_on_duty=min_on_duty,
         cost_per_hour=cost,
         allow_pitch=value is not None,
+        switch_cost=switch_cost,
     )
 
 
@@ -90,6 +93,21 @@ def test_pitch_decision_by_hand() -> None:
     assert r.objective == pytest.approx(15.0)
     assert r.staffed == (2, 1)
     assert r.pitch_value == pytest.approx(15.0)
+
+
+def test_switch_cost_makes_whole_windows_by_hand() -> None:
+    # Three 1 h intervals, 1 h shifts at 10/h; 1 counter without pitching, 2 with; pitching earns
+    # 15, 9.5, 15. Without a switch cost: pitch hours 1 and 3 only -> 5 h = 50 - 30 = 20 (pitching
+    # hour 2 too would be 60 - 39.5 = 20.5). With 2.5 per switch, (yes, no, yes) costs 20 + 5 = 25,
+    # so pitching all day (20.5, no switch) wins.
+    data = {**HOURLY_4H, "store": {"open": "09:00", "close": "12:00", "interval_min": 60}}
+    scn = scenario_from_dict({**data, "shifts": {"lengths_hours": [1], "start_step_min": 60, "min_on_duty": 0}}, "t")
+    free = solve_day_roster(_input(scn, [1, 1, 1], [2, 2, 2], [15.0, 9.5, 15.0]), time_limit_s=10, workers=1)
+    assert free.pitch == (True, False, True) and free.objective == pytest.approx(20.0)
+    whole = solve_day_roster(
+        _input(scn, [1, 1, 1], [2, 2, 2], [15.0, 9.5, 15.0], switch_cost=2.5), time_limit_s=10, workers=1
+    )
+    assert whole.pitch == (True, True, True) and whole.objective == pytest.approx(20.5)
 
 
 def test_over_capacity_named_with_partial_plan() -> None:
