@@ -204,6 +204,19 @@ def paired_change(base: Any, plan: Any) -> pd.DataFrame:
     return diffs.set_index("kpi")[["diff_mean", "diff_ci_low", "diff_ci_high"]]
 
 
+def paired_interval_change(base: Any, plan: Any, kpi: str) -> pd.DataFrame:
+    """Per-interval paired differences plan − base of one KPI (empty when the interval grids differ).
+
+    Columns: interval, start, diff_mean, diff_ci_low, diff_ci_high.
+    """
+    from simulation.results import paired_differences
+
+    _, idiffs = paired_differences([base, plan], ["base", "plan"])
+    if idiffs.empty:
+        return idiffs
+    return idiffs[idiffs["kpi"] == kpi][["interval", "start", "diff_mean", "diff_ci_low", "diff_ci_high"]]
+
+
 # ---------------------------------------------------------------------------------------------
 # KPI formatting
 # ---------------------------------------------------------------------------------------------

@@ -105,4 +105,5 @@ def verdict(
     before = float((waits_first.reindex(intervals) * w).sum() / w.sum())
     after = float((waits_plan.reindex(intervals) * w).sum() / w.sum())
     verb = "cuts" if rows["diff_mean"].sum() < 0 else "raises"
-    return f"{plan} {verb} the {start}-{end} wait from {_minutes(before)} to {_minutes(after)} minutes {staff}, against {first}.{day}"
+    span = f"the wait all day ({start}-{end})" if len(rows) == len(diff) else f"the {start}-{end} wait"
+    return f"{plan} {verb} {span} from {_minutes(before)} to {_minutes(after)} minutes {staff}, against {first}.{day}"

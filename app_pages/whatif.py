@@ -24,10 +24,12 @@ from app_pages.common import (
     fmt_value,
     kpi_row,
     paired_change,
+    paired_interval_change,
     required_counters,
     run_cached,
     show_problems,
     significant,
+    staff_hours_of,
 )
 from app_pages.editing import (
     POLICY_LABELS,
@@ -38,6 +40,7 @@ from app_pages.editing import (
     interval_clocks,
     problems_by_section,
 )
+from app_pages.verdict import verdict
 from simulation import ScenarioError, scenario_to_yaml
 
 ss = st.session_state
@@ -273,6 +276,17 @@ def _card(col: Any, spec: Any) -> None:
 
 
 change_table = paired_change(res_base, res_edit) if not same else pd.DataFrame()
+if not same:
+    # one sentence first, as on the Compare page: where the wait changed most, and at what staff cost
+    iwait = paired_interval_change(res_base, res_edit, "mean_wait_min")
+    hours = staff_hours_of(res_edit.scenario) - staff_hours_of(res_base.scenario)
+    day_change = tuple(float(v) for v in change_table.loc["mean_wait_min"]) if "mean_wait_min" in change_table.index else (math.nan,) * 3
+    if len(iwait):
+        waits = [r.intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"] for r in (res_base, res_edit)]
+        served = res_base.intervals.query("kpi == 'served'").set_index("interval")["mean"]
+        sentence = verdict("Your plan", iwait, waits[0], waits[1], res_base.scenario.store.interval_min, hours,
+                           day_change, first="the store as loaded", weights=served)  # type: ignore[arg-type]
+        st.success(sentence, icon=":material/gavel:")
 # three per row: at laptop widths with the sidebar open, five cards cut their values short
 order = ["mean_wait_min", "p90_wait_min", "service_level", "abandonment_rate", "mean_queue_len", "utilization",
          "staff_hours", "cross_sell_revenue", "last_departure_min"]

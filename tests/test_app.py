@@ -267,6 +267,12 @@ def test_verdict_names_the_window_with_the_biggest_significant_change() -> None:
     assert text.startswith("Plan B cuts the 11:00-12:30 wait from 14 to 6.0 minutes for 2 more staff hours")
 
 
+def test_verdict_over_the_whole_day_says_all_day() -> None:
+    d = _diff([(-1, -1.5, -0.5), (-2, -2.5, -1.5)])
+    text = verdict("Plan B", d, pd.Series([5.0, 6.0]), pd.Series([4.0, 4.0]), 30, -1.0, (-1.5, -2.0, -1.0))
+    assert text.startswith("Plan B cuts the wait all day (09:00-10:00) from 5.5 to 4.0 minutes and saves 1 staff hour")
+
+
 def test_verdict_says_so_when_nothing_is_significant() -> None:
     d = _diff([(0.1, -0.5, 0.7), (-0.2, -0.6, 0.3)])
     text = verdict("Plan B", d, pd.Series([1.0, 1.0]), pd.Series([1.0, 1.0]), 30, 0.0, (0.0, -0.1, 0.1))
@@ -297,6 +303,8 @@ def test_one_more_counter_shortens_the_wait() -> None:
     # minutes, far beyond the paired CI half-width (a fraction of a minute), so the sign is certain.
     assert new_wait < base_wait
     assert delta and delta.startswith("-")
+    sentence = " ".join(s.value for s in at.success)
+    assert sentence.startswith("Your plan cuts the") and f"for {load_scenario(FLAGSHIP).store.duration_min / 60:g} more staff hours" in sentence
 
 
 @needs_engine
