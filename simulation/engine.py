@@ -177,7 +177,7 @@ def _interval_uniforms(
     ``used`` is how many words of ``rng`` were drawn before (``Generator.random`` takes exactly one
     64-bit word per number, so positions are exact).
     """
-    bg: Any = rng.bit_generator  # PCG64 (default_rng): has advance()
+    bg: Any = rng.bit_generator  # PCG64DXSM (replication_streams): has advance()
     parts = []
     pos = used
     for i, c in enumerate(counts.tolist()):
@@ -200,6 +200,8 @@ def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) 
     time, and adds more; a variant with a different service-time distribution gives every customer the
     same quantile of the new one. Common random numbers then hold across demand and service-time
     what-ifs too, not just staffing.
+
+    ``streams`` come from :func:`replication_streams` (bit generators that can ``advance``).
     """
     length = scenario.store.interval_min
     m = scenario.n_intervals
