@@ -196,3 +196,12 @@ def test_staffing_at_low_load_on_a_15_minute_grid():
     # the hall had one VIP counter (C01 in the log): it serves VIPs about three times as often
     assert cal30.scenario.counters.vip == 1 and "C01 served" in cal30.yaml_text
     assert {x.name: x.priority for x in cal30.scenario.segments}["vip"] == 0
+
+
+def test_names_with_yaml_special_characters_survive_the_scenario_file():
+    log = make_log(days=2)
+    log["transaction"] = log["transaction"].map({"top_up": '充值: "快速"', "plan_change": "套餐#变更", "new_line": "新装 {入网}"})
+    log["segment"] = log["segment"].map({"regular": "普通", "vip": "六星 VIP"})
+    s = calibrate(clean(log)).scenario
+    assert {t.name for t in s.transactions} == {'充值: "快速"', "套餐#变更", "新装 {入网}"}
+    assert {x.name for x in s.segments} == {"普通", "六星 VIP"}
