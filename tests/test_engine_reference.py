@@ -3,8 +3,11 @@
 The reference below is what a modeller would write from DESIGN.md with plain SimPy: a process per
 customer, a ``PriorityResource`` for the counters, a ``Resource`` for the kiosks, reneging with
 ``request | timeout(patience)``, balking on ``len(queue)``. Fed the same pre-drawn customers, both
-must produce the same log, customer by customer (constant staffing, no VIP counters: the parts
-SimPy's resources model directly). Times are continuous, so ties have probability zero.
+must produce the same log, customer by customer (no VIP counters). Staffing schedules are modelled
+the way SimPy users model servers going off duty: "off-duty" requests at a priority above every
+customer take counters as they free up (idle ones at once, busy ones when their customer leaves), and
+are cancelled (still pending) or released (granted) when staff come back. Times are continuous, so
+ties have probability zero.
 """
 
 from __future__ import annotations
@@ -24,7 +27,30 @@ from simulation.engine import ABANDONED, BALKED, DIVERTED, SERVED, draw_customer
 def reference_day(sc: Any, cust: Any) -> dict[str, np.ndarray]:
     n = len(cust)
     env = simpy.Environment()
-    counters = simpy.PriorityResource(env, capacity=int(sc.staffed_schedule()[0]))
+    schedule = [int(x) for x in sc.staffed_schedule()]
+    cap = max(schedule)
+    counters = simpy.PriorityResource(env, capacity=cap)
+    off_duty: list[Any] = []
+
+    def staffing() -> Any:
+        for i, staffed in enumerate(schedule):
+            if i:
+                yield env.timeout(sc.store.interval_min)
+            change = (cap - staffed) - len(off_duty)
+            for _ in range(change):
+                off_duty.append(counters.request(priority=-1))
+            for _ in range(-change):
+                pending = [r for r in off_duty if not r.triggered]
+                r = pending[-1] if pending else off_duty[0]
+                off_duty.remove(r)
+                if r.triggered:
+                    counters.release(r)
+                else:
+                    r.cancel()
+
+    def waiting() -> int:
+        return sum(1 for r in counters.queue if r.priority >= 0)
+
     kiosks = simpy.Resource(env, capacity=max(sc.kiosks.count, 1))
     adopt = sc.kiosks.greeter_adoption if sc.kiosks.greeter else sc.kiosks.adoption
     policy = sc.cross_sell.policy
@@ -39,7 +65,7 @@ def reference_day(sc: Any, cust: Any) -> dict[str, np.ndarray]:
 
     def counter_visit(c: int, from_kiosk: bool) -> Any:
         q = sc.balking.queue_at_least
-        if not from_kiosk and q is not None and len(counters.queue) >= q:
+        if not from_kiosk and q is not None and waiting() >= q:
             outcome[c], rec["leave"][c] = BALKED, env.now
             return
         rec["queue_join"][c] = env.now
@@ -61,7 +87,7 @@ def reference_day(sc: Any, cust: Any) -> dict[str, np.ndarray]:
             elif policy.mode == "windows":
                 go = not any(a <= env.now < b for a, b in windows)
             else:
-                go = len(counters.queue) < policy.threshold
+                go = waiting() < policy.threshold
             if go:
                 pitched[c] = True
                 yield env.timeout(cust.pitch_time[c])
@@ -87,6 +113,7 @@ def reference_day(sc: Any, cust: Any) -> dict[str, np.ndarray]:
             return
         yield from counter_visit(c, from_kiosk=False)
 
+    env.process(staffing())
     for c in range(n):
         env.process(customer(c))
     env.run()
@@ -126,9 +153,13 @@ BASE: dict[str, Any] = {
     ids=["always", "never", "windows", "queue_threshold"],
 )
 @pytest.mark.parametrize("rep", [0, 1])
-def test_engine_log_equals_plain_simpy_model(policy: dict[str, Any], rep: int) -> None:
+@pytest.mark.parametrize(
+    "staffed", [4, [4, 2, 5, 3, 1, 4, 2, 3], [3, 1, 0, 4, 2, 5, 1, 2]], ids=["flat", "drops", "gap"]
+)
+def test_engine_log_equals_plain_simpy_model(policy: dict[str, Any], rep: int, staffed: Any) -> None:
     data = copy.deepcopy(BASE)
     data["cross_sell"]["policy"] = policy
+    data["counters"] = {"staffed": staffed}
     sc = scenario_from_dict(data, "reference")
     cust = draw_customers(sc, replication_streams(77, rep))
     got = simulate_day(sc, cust)
