@@ -311,3 +311,26 @@ def test_mean_ci_skips_nan_replications() -> None:
     # column 1: no spread → the interval collapses on the mean; column 2: one value → no interval
     assert lo[1] == hi[1] == 5
     assert mean[2] == 2 and math.isnan(lo[2]) and math.isnan(hi[2])
+
+
+def test_warmup_cuts_an_interval_and_keeps_the_state_it_inherits() -> None:
+    # 30-minute intervals, warm-up 15, 20-minute service. c0 arrives at 0, served 0-20; c1 arrives at
+    # 10, waits 10-20, served 20-40: both are left out of the customer statistics, but the state they
+    # leave counts after 15: interval 0 is busy 15-30 (15 of its 15 counted minutes) and has one
+    # waiting 15-20 (queue area 5). c2 arrives at 45, served 45-65: interval 1 busy 30-40 and 45-60.
+    sc = make(
+        store={"open": "09:00", "close": "10:00", "interval_min": 30, "target_wait_min": 5},
+        transactions=[{"name": "t", "share": 1.0, "counter_time": {"dist": "deterministic", "value": 20}}],
+        simulation={"replications": 1, "seed": 1, "warmup_min": 15},
+    )
+    log = play(sc, [{"arrival_min": 0}, {"arrival_min": 10}, {"arrival_min": 45}])
+    s = summarise_day(sc, log)
+    iv = {k: s.intervals[:, INTERVAL_KPI_NAMES.index(k)] for k in ("utilization", "mean_queue_len", "arrivals")}
+    np.testing.assert_allclose(iv["utilization"], [15 / 15, 25 / 30])
+    np.testing.assert_allclose(iv["mean_queue_len"], [5 / 15, 0.0])
+    np.testing.assert_array_equal(iv["arrivals"], [0, 1])
+    day = dict(zip(KPI_NAMES, s.day, strict=True))
+    assert day["utilization"] == pytest.approx(40 / 45)
+    assert day["mean_queue_len"] == pytest.approx(5 / 45)
+    assert day["arrivals"] == 1 and day["mean_wait_min"] == 0
+    assert day["last_departure_min"] == 65
