@@ -76,9 +76,18 @@ def progress(total: int, label: str, enabled: bool = True, delay_s: float = 1.0)
     if not enabled or not sys.stderr.isatty():
         yield lambda done, total_: None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    # rich draws on stdout unless told otherwise: the bar must stay off stdout, which carries results
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = bar.add_task(label, total=total)
     started = time.perf_counter()
     shown = False

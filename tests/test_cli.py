@@ -540,3 +540,27 @@ def test_store_with_no_customers_runs(small: Path) -> None:
     data = json.loads(result.stdout)
     assert data["kpis"]["arrivals"]["mean"] == 0
     assert invoke("run", small, "-n", "2", "--set", "demand.scale=0").exit_code == 0
+
+
+def test_progress_bar_draws_on_stderr_never_stdout(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stderr is a terminal and stdout is redirected (storeq run ... --format csv > kpis.csv): the bar
+    # must show on stderr and leave stdout to the results
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setenv("FORCE_TERMINAL", "1")
+    with cli_common.progress(10, "Simulating 10 days", delay_s=0) as update:
+        for done in range(1, 11):
+            update(done, 10)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Simulating 10 days" in err
+
+
+def test_progress_bar_waits_for_a_slow_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setenv("FORCE_TERMINAL", "1")
+    with cli_common.progress(10, "Simulating 10 days", delay_s=60) as update:
+        for done in range(1, 11):
+            update(done, 10)
+    assert capsys.readouterr() == ("", "")  # a run shorter than the delay stays quiet
