@@ -489,7 +489,17 @@ def _dist_inline(spec: dict[str, Any]) -> str:
 
 
 def _yaml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted string; characters YAML may not carry raw (control codes) are escaped."""
+
+    def ok(c: str) -> bool:
+        o = ord(c)
+        return o in (0x9, 0x85) or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or o >= 0x10000
+
+    body = "".join(
+        "\\\\" if c == "\\" else '\\"' if c == '"' else c if ok(c) else f"\\u{ord(c):04x}" for c in s
+    )
+    return f'"{body}"'
+
 
 
 def service_by_interval(
@@ -806,4 +816,6 @@ def _scenario_yaml(
     L.append("costs:")
     L.append("  staff_hour: 0           # not in a log: set your loaded hourly cost")
     L.append("simulation: {replications: 100, seed: 1, warmup_min: 0}")
-    return "\n".join(L) + "\n"
+    # Comments quote the log (file name, ticket ids, names): a control code or line break there
+    # would end the comment early. Values are already escaped by _yaml_str, so this touches comments only.
+    return "\n".join("".join(c if c == "\t" or c.isprintable() else "?" for c in line) for line in L) + "\n"

@@ -401,3 +401,36 @@ def test_cli_reads_a_gbk_export_with_the_mapping(tmp_path):
     assert "Transactions: top_up" in r.stdout and "skipped" not in r.stderr
     r = CliRunner().invoke(cmd, [str(export), "--out", str(tmp_path / "s2.yaml")])  # forgot --map
     assert r.exit_code == 2 and "GBK" in r.stderr
+
+
+def test_fuzzed_logs_never_crash():
+    """Any mix of good rows and garbage either calibrates or is refused with a LogError.
+
+    (Found: a control character in a transaction name broke the scenario YAML.)"""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    base = make_log(days=1, seed=50).astype(object)
+    garbage = st.one_of(st.just(""), st.text(max_size=12), st.sampled_from(["2026-11-02 25:61:00", "1970-01-01 00:00:00", "nan", "NULL", "-5", "09:00"]))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.tuples(st.integers(0, len(base) - 1), st.sampled_from(list(base.columns)), garbage), max_size=300), st.booleans())
+    def check(edits, drop_most):
+        log = base.copy()
+        for row, col, value in edits:
+            log.iat[row, log.columns.get_loc(col)] = value
+        log.iat[0, log.columns.get_loc("transaction")] = "ctrl\x1bname\nx"  # the case that once broke the YAML
+        if drop_most:
+            log = log.iloc[:20]
+        try:
+            c = clean(log.astype("string"), source="fuzz")
+        except LogError:
+            return
+        assert c.rows_read == len(log) and len(c.tickets) == len(log) - c.rows_skipped
+        try:
+            cal = calibrate(c)
+        except LogError:
+            return
+        assert cal.scenario.n_intervals >= 1 and sum(t.share for t in cal.scenario.transactions) == pytest.approx(1.0)
+
+    check()
