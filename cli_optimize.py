@@ -48,7 +48,9 @@ def _header(console: Any, data: dict[str, Any], title: str) -> None:
     console.print(f"[bold]{title}[/bold]")
     console.print(
         f"Solver: {data['status']}  objective {_money(data.get('objective'))}  bound {_money(data.get('bound'))}  "
-        f"gap {'-' if gap is None else f'{gap:.2%}'}  ({data.get('solve_time_s', 0):.1f} s)"
+        f"gap {'-' if gap is None else f'{gap:.2%}'}"
+        + (f" ({data['gap_vs_labour_cost']:.2%} of labour cost)" if data.get("gap_vs_labour_cost") is not None else "")
+        + f"  ({data.get('solve_time_s', 0):.1f} s)"
     )
     console.print(
         f"Staff hours {data['staff_hours']:g}  staff cost {_money(data['staff_cost'])}  "

@@ -162,7 +162,7 @@ def main() -> None:
             short = sum(sum(d) for d in r.shortfall)
             print(
                 f"  {week_name:<24} pitch={pitch:<7} status {r.status:<9} objective {r.objective:,.2f}  bound {r.bound:,.2f}  "
-                f"gap {r.gap:.2%} (abs {r.objective - r.bound:,.2f} = {(r.objective - r.bound) / r.staff_cost:.2%} of labour)  "
+                f"gap {r.gap:.2%} (abs {r.objective - r.bound:,.2f} = {r.gap_labour:.2%} of labour cost)  "
                 f"solve {r.solve_time_s:.1f} s  staff {r.staff_hours:.0f} h  short counter-intervals {short}  "
                 f"intervals missing (simulated) {missed}  [total {time.perf_counter() - t0:.1f} s]"
             )

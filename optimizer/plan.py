@@ -701,6 +701,7 @@ class WeekPlan:
             "objective": r.objective,
             "bound": r.bound,
             "gap": r.gap,
+            "gap_vs_labour_cost": r.gap_labour,
             "solve_time_s": r.solve_time_s,
             "staff_hours": r.staff_hours,
             "staff_cost": r.staff_cost,

@@ -74,6 +74,9 @@ class WeekRoster:
     pitch_value: float
     explanation: tuple[str, ...]
     greedy_cost: float | None = None
+    gap_labour: float | None = None
+    """Objective minus bound as a share of the plan's labour cost: the gap that matters when
+    shortfall penalties dominate the objective."""
     solution_keys: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
     """(person, day, base shift) of every assignment: lets a later solve start from this one."""
 
@@ -241,6 +244,7 @@ def solve_week_roster(
             status=status,
             bound=bound,
             gap=gap,
+            gap_labour=abs(best.objective - bound) / max(best.staff_cost, 1.0),
             solve_time_s=time.perf_counter() - started,
             explanation=(*best.explanation, note),
         )
@@ -393,7 +397,9 @@ def solve_week_roster(
     solver.parameters.num_workers = int(workers)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.random_seed = int(seed)
-    solver.parameters.relative_gap_limit = float(relative_gap)
+    # The gap limit is taken relative to labour cost, not to the objective: when a peak cannot be
+    # covered, shortfall penalties dominate the objective and a relative limit would stop at once.
+    solver.parameters.absolute_gap_limit = float(relative_gap * max(greedy_cost, 1.0) * 100)
     code = solver.solve(model)
     status = status_name(code)
     if status == "OPTIMAL" and solver.objective_value - solver.best_objective_bound > 0.5:
@@ -493,6 +499,7 @@ def solve_week_roster(
         objective=objective,
         bound=bound,
         gap=abs(objective - bound) / max(abs(objective), 1.0),
+        gap_labour=abs(objective - bound) / max(total_hours * cost_h, 1.0),
         solve_time_s=elapsed,
         assignments=tuple(assignments),
         staffed=tuple(staffed_days),
