@@ -80,7 +80,8 @@ def read_log(path: str | Path, mapping: LogMapping | None = None) -> pd.DataFram
         hint = " (exports from Chinese systems are often GBK: set `encoding: gbk` in the mapping file)" if mapping.encoding.lower().startswith("utf") else ""
         raise LogError(str(p), f"cannot be read as {mapping.encoding} text at byte {exc.start}{hint}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, ImportError) as exc:
-        raise LogError(str(p), f"cannot be read as a {kind} ticket log: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        what = {"csv": "a CSV", "parquet": "a Parquet", "excel": "an Excel"}[kind]
+        raise LogError(str(p), f"cannot be read as {what} ticket log: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
 def _current_umask() -> int:
