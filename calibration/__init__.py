@@ -10,7 +10,7 @@ Pure except :mod:`calibration.io` (the only module that reads or writes files).
 
 from .calibrate import Calibration, calibrate
 from .fitting import DistFit, PatienceFit, ServiceFit, fit_patience, fit_service, kaplan_meier
-from .io import read_log, read_mapping, write_log, write_report
+from .io import mapping_from_yaml_text, read_log, read_log_bytes, read_mapping, write_log, write_report
 from .logformat import LOG_COLUMNS, CleanLog, LogError, LogMapping, clean, mapping_from_dict
 from .report import FitReport, fit_report, report_figures, report_html
 from .synth import customer_tickets, customers_to_tickets, synth_log
@@ -34,7 +34,9 @@ __all__ = [
     "fit_service",
     "kaplan_meier",
     "mapping_from_dict",
+    "mapping_from_yaml_text",
     "read_log",
+    "read_log_bytes",
     "read_mapping",
     "report_figures",
     "report_html",

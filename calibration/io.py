@@ -7,6 +7,7 @@ value is and counts it; a reader that guessed types would turn "2026-13-45" into
 from __future__ import annotations
 
 import html
+import io
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -28,20 +29,7 @@ def read_mapping(path: str | Path | None) -> LogMapping:
     p = Path(path)
     if not p.is_file():
         raise LogError(str(p), "mapping file not found")
-    raw = p.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):  # mapping files written on a Chinese Windows desktop are often GBK
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise LogError(str(p), "mapping file is not UTF-8 or GBK text")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise LogError(str(p), f"not valid YAML: {exc}") from None
-    return mapping_from_dict(data, str(p))
+    return mapping_from_yaml_text(p.read_bytes(), str(p))
 
 
 def read_log(path: str | Path, mapping: LogMapping | None = None) -> pd.DataFrame:
@@ -50,25 +38,33 @@ def read_log(path: str | Path, mapping: LogMapping | None = None) -> pd.DataFram
     A file that is not a table at all (binary, wrong encoding) gets one :class:`LogError` saying what
     was expected; column checks happen in :func:`calibration.logformat.standardise`.
     """
-    mapping = mapping or LogMapping()
     p = Path(path)
     if not p.exists():
         raise LogError(str(p), "file not found")
     if p.is_dir():
         raise LogError(str(p), "is a folder, not a ticket log")
-    kind = LOG_SUFFIXES.get(p.suffix.lower())
+    return _read_table(p, p.name, mapping or LogMapping())
+
+
+def read_log_bytes(data: bytes, name: str, mapping: LogMapping | None = None) -> pd.DataFrame:
+    """Read an uploaded ticket log (the app's file uploader gives bytes and a file name)."""
+    return _read_table(io.BytesIO(data), name, mapping or LogMapping())
+
+
+def _read_table(src: Path | io.BytesIO, name: str, mapping: LogMapping) -> pd.DataFrame:
+    suffix = Path(name).suffix.lower()
+    kind = LOG_SUFFIXES.get(suffix)
+    label = str(src) if isinstance(src, Path) else name
     if kind is None:
-        raise LogError(str(p), f"unknown file type {p.suffix!r}; a ticket log is .csv, .parquet or .xlsx")
+        raise LogError(label, f"unknown file type {suffix!r}; a ticket log is .csv, .parquet or .xlsx")
     try:
         if kind == "parquet":
-            df = pd.read_parquet(p)
-            return df.astype("string")
+            return pd.read_parquet(src).astype("string")
         if kind == "excel":
-            df = pd.read_excel(p, sheet_name=mapping.sheet, dtype=str)
-            return df.astype("string")
-        sep = "\t" if p.suffix.lower() == ".tsv" and mapping.separator == "," else mapping.separator
+            return pd.read_excel(src, sheet_name=mapping.sheet, dtype=str).astype("string")
+        sep = "\t" if suffix == ".tsv" and mapping.separator == "," else mapping.separator
         return pd.read_csv(
-            p,
+            src,
             dtype="string",
             encoding=mapping.encoding,
             sep=sep,
@@ -78,10 +74,30 @@ def read_log(path: str | Path, mapping: LogMapping | None = None) -> pd.DataFram
         )
     except UnicodeDecodeError as exc:
         hint = " (exports from Chinese systems are often GBK: set `encoding: gbk` in the mapping file)" if mapping.encoding.lower().startswith("utf") else ""
-        raise LogError(str(p), f"cannot be read as {mapping.encoding} text at byte {exc.start}{hint}") from None
+        raise LogError(label, f"cannot be read as {mapping.encoding} text at byte {exc.start}{hint}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, ImportError) as exc:
         what = {"csv": "a CSV", "parquet": "a Parquet", "excel": "an Excel"}[kind]
-        raise LogError(str(p), f"cannot be read as {what} ticket log: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise LogError(label, f"cannot be read as {what} ticket log: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+def mapping_from_yaml_text(text: str | bytes, source: str = "mapping") -> LogMapping:
+    """A mapping from YAML text (an upload or a text box in the app)."""
+    if isinstance(text, bytes):
+        text = _decode_mapping(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LogError(source, f"not valid YAML: {exc}") from None
+    return mapping_from_dict(data, source)
+
+
+def _decode_mapping(raw: bytes) -> str:
+    for enc in ("utf-8-sig", "gb18030"):  # mapping files written on a Chinese Windows desktop are often GBK
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise LogError("mapping", "mapping file is not UTF-8 or GBK text")  # pragma: no cover - gb18030 decodes any bytes
 
 
 def _current_umask() -> int:

@@ -434,3 +434,21 @@ def test_fuzzed_logs_never_crash():
         assert cal.scenario.n_intervals >= 1 and sum(t.share for t in cal.scenario.transactions) == pytest.approx(1.0)
 
     check()
+
+
+def test_uploads_read_from_bytes(tmp_path):
+    """The app gets an upload as bytes and a name: same result as reading the file."""
+    from calibration import mapping_from_yaml_text, read_log_bytes
+
+    log = make_log(days=1, seed=7)
+    p = tmp_path / "log.xlsx"
+    log.to_excel(p, index=False)
+    a = clean(read_log(p)).tickets
+    b = clean(read_log_bytes(p.read_bytes(), "log.xlsx")).tickets
+    pd.testing.assert_frame_equal(a, b)
+    export = _to_export(log).to_csv(index=False).encode("gbk")
+    m = mapping_from_yaml_text(GBK_MAPPING.encode("gbk"), "upload")
+    c = clean(read_log_bytes(export, "export.csv", m), m).tickets
+    np.testing.assert_allclose(c["issued_min"].to_numpy(), a["issued_min"].to_numpy())
+    with pytest.raises(LogError, match="unknown file type"):
+        read_log_bytes(b"x", "log.pdf")
