@@ -154,6 +154,8 @@ def fit_report(
     """
     from simulation import run
 
+    if replications < 2:
+        raise ValueError(f"replications must be at least 2 to give a spread to compare against, got {replications}")
     sc = scenario or cal.scenario
     o, iv, n = cal.open_min, cal.interval_min, cal.scenario.n_intervals
     if (sc.store.open_min, sc.store.interval_min, sc.n_intervals) != (o, iv, n):
