@@ -50,7 +50,8 @@ def _text_summary(cal: Any) -> list[str]:
         "Typical-day arrivals per hour: " + ", ".join(f"{lab} {x:g}" for lab, x in zip(cal.interval_labels(), s["arrivals_per_hour"], strict=True)),
         "Weekday factors (Mon..Sun): " + ", ".join("-" if x is None else f"{x:.2f}" for x in s["weekday_factors"]),
         "Day-of-month factors: " + (", ".join(f"{k}: {v:.2f}" for k, v in s["day_of_month_factors"].items()) or "none stand out"),
-        f"Busiest day: {cal.profiles()['busiest_day'].iloc[0]}",
+        f"Busiest day {cal.profiles()['busiest_day'].iloc[0]}, tickets per hour: "
+        + ", ".join(f"{lab} {x:g}" for lab, x in zip(cal.interval_labels(), cal.profiles()["busiest_day_per_hour"], strict=True)),
         "Segments: " + ", ".join(f"{k} {v:.1%}" for k, v in s["segments"].items()),
         "Transactions: " + ", ".join(f"{k} {v:.1%}" for k, v in s["transactions"].items()),
     ]
