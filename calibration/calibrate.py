@@ -57,6 +57,8 @@ class ArrivalFit:
     day_of_month: dict[int, float]
     dom_table: pd.DataFrame
     counts: pd.DataFrame
+    dispersion: float = 1.0
+    """Day-to-day variance of ticket totals over the Poisson variance (1 = pure chance)."""
 
     def day_factor(self, day: pd.Timestamp) -> float:
         w = self.weekday[day.weekday()]
@@ -145,7 +147,8 @@ def fit_arrivals(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> A
         # Over-dispersion from the median squared residual (0.455 is the median of chi-square(1)),
         # so the very days that stand out do not inflate the noise they are judged against. Real
         # logs are over-dispersed (weather, promotions): widen, never narrow.
-        phi = max(float(np.median(z_d[unflagged] ** 2)) / 0.455 if unflagged.sum() > 5 else 1.0, 1.0)
+        raw_phi = float(np.median(z_d[unflagged] ** 2)) / 0.455 if unflagged.sum() > 5 else 1.0
+        phi = max(raw_phi, 1.0)
         rows = []
         for j in np.unique(dom):
             sel = (dom == j) & has
@@ -163,7 +166,7 @@ def fit_arrivals(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> A
     table["factor"] = [float(m[j]) if j in flagged else 1.0 for j in table["day_of_month"]]
     weekday = np.where(np.isin(np.arange(7), present_wd), w, np.nan)
     per_hour = base * 60.0 / interval_min
-    return ArrivalFit(per_hour, weekday, {j: float(m[j]) for j in sorted(flagged)}, table, counts)
+    return ArrivalFit(per_hour, weekday, {j: float(m[j]) for j in sorted(flagged)}, table, counts, raw_phi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -502,6 +505,35 @@ def _yaml_str(s: str) -> str:
 
 
 
+def demand_notes(arr: ArrivalFit) -> list[str]:
+    """Plain warnings about demand the scenario's fixed profile cannot carry: a trend, extra spread."""
+    notes = []
+    tot = arr.counts.sum(axis=1)
+    days = pd.DatetimeIndex(tot.index)
+    if len(days) >= 28 and (days.max() - days.min()).days >= 56:
+        # growth: day totals with weekday/day-of-month factors taken out, regressed on time
+        adj = tot.to_numpy(float) / np.array([max(arr.day_factor(d), 1e-9) for d in days])
+        ok = adj > 0
+        x = (days - days.min()).days.to_numpy(float)[ok]
+        y = np.log(adj[ok])
+        slope, icpt = np.polyfit(x, y, 1)
+        resid = y - (slope * x + icpt)
+        se = math.sqrt(float(resid.var(ddof=2)) / float(((x - x.mean()) ** 2).sum())) if len(x) > 2 else math.inf
+        change = math.expm1(slope * float(x.max()))
+        if abs(change) > 0.10 and abs(slope / se) > 4:
+            word = "grew" if change > 0 else "fell"
+            notes.append(
+                f"demand {word} {abs(change):.0%} from {days.min().date()} to {days.max().date()} (after weekday and "
+                "day-of-month effects); the scenario is the average over the log, so consider --days for the recent period"
+            )
+    if arr.dispersion > 2.0:
+        notes.append(
+            f"day totals vary {arr.dispersion:.1f}x more than chance alone (weather, promotions, events): the scenario's "
+            "replications show less day-to-day spread than the hall has; the report's day-by-day view shows which days"
+        )
+    return notes
+
+
 def service_by_interval(
     t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], open_min: int, interval_min: int, n: int
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -659,6 +691,7 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
             f"no served counter ticket with both service_start and service_end for {', '.join(missing)}, so counter service "
             "times cannot be fitted; the export needs those columns (map them with --map, see docs/ticket-log.md)",
         )
+    notes.extend(demand_notes(arrivals))
     kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
     by_interval, tod_notes = service_by_interval(t, counter_fits, open_min, interval_min, n)
     notes.extend(tod_notes)

@@ -205,3 +205,21 @@ def test_names_with_yaml_special_characters_survive_the_scenario_file():
     s = calibrate(clean(log)).scenario
     assert {t.name for t in s.transactions} == {'充值: "快速"', "套餐#变更", "新装 {入网}"}
     assert {x.name for x in s.segments} == {"普通", "六星 VIP"}
+
+
+def test_demand_trend_and_extra_spread_are_reported():
+    # 3 months, demand 30% higher by the end: named, with the advice to use --days
+    parts = [make_log(days=30, seed=60 + k, start=str(pd.Timestamp("2026-06-01") + pd.Timedelta(days=30 * k))[:10], profile=PROFILE * 0.2 * f)
+             for k, f in enumerate((1.0, 1.15, 1.3))]
+    cal = calibrate(clean(pd.concat(parts, ignore_index=True)))
+    assert any(n.startswith("demand grew") and "--days" in n for n in cal.notes)
+    # a flat 60-day log: no trend note, no spread note (Poisson days)
+    flat = calibrate(clean(make_log(days=60, seed=70, start="2026-06-01", profile=PROFILE * 0.2)))
+    assert not [n for n in flat.notes if n.startswith(("demand", "day totals"))]
+    # days whose demand swings ±25% at random (weather): more spread than chance, said so
+    rng = np.random.default_rng(71)
+    swings = [make_log(days=1, seed=100 + k, start=str(pd.Timestamp("2026-06-01") + pd.Timedelta(days=k))[:10], profile=PROFILE * 0.3 * rng.uniform(0.75, 1.25))
+              for k in range(42)]
+    wild = calibrate(clean(pd.concat(swings, ignore_index=True)))
+    assert any(n.startswith("day totals vary") for n in wild.notes)
+    assert wild.arrivals.dispersion > 2
