@@ -603,6 +603,73 @@ def service_by_interval(
     return table, notes
 
 
+def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) -> list[str]:
+    """Is counter service shorter when the queue is long, or for one segment? Signs of cross-selling.
+
+    A hall that stops pitching while N or more wait has counter times that drop above a queue
+    length; a segment that is never pitched to is served faster. The scenario keeps one service law
+    per transaction (pitches folded in), so these are reported as notes with what to set by hand
+    (``cross_sell.policy: queue_threshold``, ``pitch: false``), not guessed into the scenario: the
+    log shows the pitch's effect, not its acceptance or margin. The queue is counted when the
+    service ends (the log has no moment the main transaction ended), so the step it finds sits a
+    little below the policy's threshold.
+    """
+    sel = (t["channel"] == "counter") & t["times_ok"] & t["outcome"].isin(["served", "abandoned"])
+    d = t.loc[sel]
+    if d.empty:
+        return []
+    day0 = pd.Timestamp(t["day"].min())
+    off = np.asarray((pd.DatetimeIndex(d["day"].to_numpy()) - day0).days, float) * 1440.0
+    called = d["called_min"].to_numpy(float)
+    a = np.sort(d["issued_min"].to_numpy(float) + off)
+    b = np.sort(np.where(np.isfinite(called), called, d["start_min"].to_numpy(float)) + off)
+    s = t.loc[sel & (t["outcome"] == "served")]
+    s_off = np.asarray((pd.DatetimeIndex(s["day"].to_numpy()) - day0).days, float) * 1440.0
+    end = s["end_min"].to_numpy(float) + s_off
+    ok = np.isfinite(end) & np.isfinite(s["start_min"].to_numpy(float))
+    queue = (np.searchsorted(a, end, "right") - np.searchsorted(b, end, "right"))[ok]
+    mean_of = {k: f.best.mean for k, (f, _) in fits.items()}
+    expected = np.array([mean_of.get(x, np.nan) for x in s["transaction"].astype(str).to_numpy()])[ok]
+    ratio = ((s["end_min"] - s["start_min"]).to_numpy(float)[ok]) / expected
+    seg = s["segment"].astype(str).to_numpy()[ok]
+    good = np.isfinite(ratio)
+    ratio, queue, seg = ratio[good], queue[good], seg[good]
+    notes: list[str] = []
+
+    def welch(x: np.ndarray, y: np.ndarray) -> float:
+        return float((x.mean() - y.mean()) / math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y)))
+
+    slow_segments = []
+    for name in np.unique(seg):
+        x, y = ratio[seg == name], ratio[seg != name]
+        if len(x) >= 100 and len(y) >= 100 and x.mean() < 0.85 * y.mean() and welch(x, y) < -6:
+            slow_segments.append(str(name))
+            notes.append(
+                f"segment {name!r} is served {1 - x.mean() / y.mean():.0%} faster than the others for the same transactions: "
+                "never pitched to? (set pitch: false on it, and cross_sell, if the hall cross-sells)"
+            )
+    keep = ~np.isin(seg, slow_segments)
+    r, q = ratio[keep], queue[keep]
+    best: tuple[float, int] | None = None
+    for n_q in range(1, int(min(q.max(initial=0), 60)) + 1):
+        lo, hi = r[q < n_q], r[q >= n_q]
+        if len(lo) < 100 or len(hi) < 100:
+            continue
+        z = welch(hi, lo)
+        if best is None or z < best[0]:
+            best = (z, n_q)
+    if best is not None:
+        z, n_q = best
+        lo, hi = r[q < n_q], r[q >= n_q]
+        if z < -6 and hi.mean() < 0.85 * lo.mean():
+            notes.append(
+                f"counter service is {1 - hi.mean() / lo.mean():.0%} shorter when {n_q} or more wait (counted as each service "
+                f"ends): cross-selling suspended at a queue threshold? (cross_sell.policy: {{mode: queue_threshold, threshold: "
+                f"~{n_q + 1}}}, with the pitch taken out of counter_time)"
+            )
+    return notes
+
+
 def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
     """Priority 0 for segments that are called ahead of customers who took their ticket earlier.
 
@@ -695,6 +762,7 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
     by_interval, tod_notes = service_by_interval(t, counter_fits, open_min, interval_min, n)
     notes.extend(tod_notes)
+    notes.extend(service_vs_queue(t, counter_fits))
     patience, pooled = fit_patiences(t, seg_names)
     if pooled is None:
         gave_up = int(t["outcome"].isin(["abandoned", "no_show"]).sum())

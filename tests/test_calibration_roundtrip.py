@@ -208,12 +208,20 @@ def test_quiet_bank_branch_staffing_on_15_minute_grid():
 def test_time_of_day_service_change_is_reported():
     """The flagship hall stops pitching while 8 or more wait (its busy afternoon), so its logged
     counter times are shorter then; one all-day service law cannot show that, so the calibration
-    says so. A hall that never pitches gets no such note."""
+    says so — and finds the mechanism (the queue threshold, the segment never pitched to). A hall
+    that never pitches gets no such note."""
     s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "telecom_month_end.yaml")
     cal = calibrate(clean(synth_log(s, 8, dt.date(2026, 11, 2), seed=6)))
     shorter = [n for n in cal.notes if n.startswith("counter service is shorter")]
     assert shorter and "# Note: counter service is shorter" in cal.yaml_text
     t = cal.service_by_interval
     assert t.loc[t["start"].between("14:00", "16:00"), "ratio"].mean() < 0.9
+    # the mechanism is found too: the queue threshold (8 in the file) and the never-pitched segment
+    import re
+
+    q = [n for n in cal.notes if "shorter when" in n]
+    assert len(q) == 1 and 7 <= int(re.search(r"threshold: ~(\d+)", q[0]).group(1)) <= 9
+    assert [n for n in cal.notes if n.startswith("segment 'sensitive' is served")]
+    assert not [n for n in cal.notes if n.startswith(("segment 'regular'", "segment 'vip'"))]
     quiet = calibrate(clean(synth_log(scenario_from_yaml(TRUTH, "truth"), 8, dt.date(2026, 11, 2), seed=6)))
-    assert not [n for n in quiet.notes if n.startswith("counter service is")]
+    assert not [n for n in quiet.notes if n.startswith(("counter service is", "segment"))]
