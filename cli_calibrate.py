@@ -85,12 +85,22 @@ def _text_summary(cal: Any) -> list[str]:
 @click.option("--replications", type=click.IntRange(2, 1000), default=20, show_default=True, help="Fit report: replications per simulated day.")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True, help="Fit report: random seed.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Fit report: worker processes.")
+@click.option(
+    "--against", "against", type=click.Path(dir_okay=False),
+    help="Fit report: simulate this scenario (e.g. the calibrated one after your edits) instead of the fresh fit.",
+)
 @handle_errors
 def calibrate(
     log: str, map_path: str | None, interval: str, out_path: str, report_dir: str | None, days: str | None,
-    name: str | None, fmt: str, replications: int, seed: int, workers: int,
+    name: str | None, fmt: str, replications: int, seed: int, workers: int, against: str | None,
 ) -> None:
-    """Fit a scenario to a ticket log (arrivals, shares, service times, patience, staffing)."""
+    """Fit a scenario to a ticket log (arrivals, shares, service times, patience, staffing).
+
+    With --report, the scenario is simulated on the log's days and compared with it; --against
+    compares an edited scenario instead (same hours and interval), to see whether an edit fits better.
+    """
+    if against is not None and report_dir is None:
+        raise InputError("--against needs --report DIR: it chooses the scenario the report simulates")
     try:
         mapping = read_mapping(map_path)
         raw = read_log(log, mapping)
@@ -107,8 +117,14 @@ def calibrate(
         click.echo(f"Wrote {out_path} (hours {format_clock(cal.open_min)}-{format_clock(cal.close_min)}, {cal.scenario.n_intervals} intervals).")
     if report_dir is not None:
         n_days = min(len(cal.days), 31)
+        other = load_scenario(against) if against is not None else None
+        if other is not None and (other.store.open_min, other.store.interval_min, other.n_intervals) != (cal.open_min, cal.interval_min, cal.scenario.n_intervals):
+            raise InputError(
+                f"--against {against}: hours {other.store.open}-{other.store.close} in {other.store.interval_min}-minute intervals; "
+                f"the log gives {format_clock(cal.open_min)}-{format_clock(cal.close_min)} in {cal.interval_min}-minute intervals (use --interval)"
+            )
         with progress(n_days, "simulating the log's days", enabled=fmt == "text") as cb:
-            rep = fit_report(cal, replications=replications, seed=seed, workers=workers, progress=cb)
+            rep = fit_report(cal, replications=replications, seed=seed, workers=workers, scenario=other, progress=cb)
         figs = report_figures(cal, rep)
         images = [f"{k}.png" for k in figs]
         frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "fit_by_day": rep.by_day, "profiles": cal.profiles(), "service_fits": cal.service_table(),

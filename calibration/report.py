@@ -107,6 +107,7 @@ class FitReport:
     target_wait_min: float
     by_day: pd.DataFrame
     """Per simulated day: day, metric (arrivals, mean_wait_min, ...), observed vs simulated bands, fits."""
+    scenario_name: str = ""
 
 
 def _band(values: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -219,9 +220,11 @@ def fit_report(
         drows.append({"metric": "arrivals_per_day" if metric == "arrivals_per_hour" else metric, "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": bool(pl - 1e-9 <= ob <= ph + 1e-9)})
     day_table = pd.DataFrame(drows)
     by_day = pd.DataFrame(by_day_rows)
-    verdict = _verdict(table, day_table, target) + _day_verdict(by_day)
-    verdict += [f"Likely cause of misses there: {n}." for n in cal.notes if n.startswith("counter service is")]
-    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day)
+    label = "calibrated scenario" if scenario is None else f"scenario {sc.name!r}"
+    verdict = _verdict(table, day_table, target, label) + _day_verdict(by_day)
+    if scenario is None:  # the notes describe the calibrated scenario's all-day service times
+        verdict += [f"Likely cause of misses there: {n}." for n in cal.notes if n.startswith("counter service is")]
+    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day, sc.name)
 
 
 def _fmt(metric: str, x: float) -> str:
@@ -236,7 +239,7 @@ def _runs(labels: list[str]) -> str:
     return ", ".join(labels[:6]) + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
 
 
-def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float) -> list[str]:
+def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float, label: str = "calibrated scenario") -> list[str]:
     """Plain sentences: overall, then per metric where it fits and where it does not (and which way)."""
     lines = []
     misses = table[~table["fits"]]
@@ -244,7 +247,7 @@ def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float) -> list[str]
     share_fit = 1 - len(misses) / max(total, 1)
     overall = "fits the log well" if share_fit >= 0.9 else ("fits the log in most places" if share_fit >= 0.75 else "does not fit the log well")
     lines.append(
-        f"Overall the calibrated scenario {overall}: {total - len(misses)} of {total} interval values lie inside the "
+        f"Overall the {label} {overall}: {total - len(misses)} of {total} interval values lie inside the "
         "simulated 95% prediction interval (about 1 in 20 would miss by chance alone)."
     )
     for r in day.to_dict("records"):
@@ -413,7 +416,7 @@ def report_html(cal: Calibration, report: FitReport | None, images: list[str]) -
     ]
     if report is not None:
         parts.append("<h2>Verdict</h2><ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in report.verdict) + "</ul>")
-        parts.append(f"<p>Simulated: {len(report.days_simulated)} days x {report.replications} replications, seed {report.seed}. "
+        parts.append(f"<p>Simulated: {html.escape(report.scenario_name)}, {len(report.days_simulated)} days x {report.replications} replications, seed {report.seed}. "
                      f"Target wait {report.target_wait_min:g} min.</p>")
         parts.append("<h3>Whole day</h3>" + _table_html(report.day))
     issues = c.issues[c.issues["rows"] > 0]

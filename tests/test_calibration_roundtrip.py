@@ -225,3 +225,28 @@ def test_time_of_day_service_change_is_reported():
     assert not [n for n in cal.notes if n.startswith(("segment 'regular'", "segment 'vip'"))]
     quiet = calibrate(clean(synth_log(scenario_from_yaml(TRUTH, "truth"), 8, dt.date(2026, 11, 2), seed=6)))
     assert not [n for n in quiet.notes if n.startswith(("counter service is", "segment"))]
+
+
+def test_report_against_the_true_scenario(tmp_path: Path):
+    """--against: the flagship's own file fits a log simulated from it; the fresh calibration, which
+    cannot see the queue-threshold pitching, misses its abandonment — and the report says which."""
+    from cli_calibrate import calibrate as cal_cmd
+
+    flagship = Path(__file__).resolve().parents[1] / "scenarios" / "telecom_month_end.yaml"
+    log = tmp_path / "log.csv"
+    write_log(synth_log(load_scenario(flagship), 6, dt.date(2026, 11, 2), seed=8), log)
+    args = [str(log), "--out", str(tmp_path / "c.yaml"), "--replications", "6", "--format", "json"]
+    import json
+
+    r = CliRunner().invoke(cal_cmd, [*args, "--report", str(tmp_path / "r1"), "--against", str(flagship)])
+    assert r.exit_code == 0, r.output
+    truth = json.loads(r.stdout)["report"]
+    assert "scenario 'Downtown hall, month-end weekday' fits the log well" in truth["verdict"][0]
+    assert not any(v.startswith("Likely cause") for v in truth["verdict"])
+    r = CliRunner().invoke(cal_cmd, [*args, "--report", str(tmp_path / "r2")])
+    fresh = json.loads(r.stdout)["report"]
+    day = {d["metric"]: d for d in fresh["day"]}
+    assert not day["abandonment_rate"]["fits"] and day["abandonment_rate"]["sim_mean"] > day["abandonment_rate"]["observed"]
+    assert any(v.startswith("Likely cause of misses there: counter service is") for v in fresh["verdict"])
+    r = CliRunner().invoke(cal_cmd, [*args, "--against", str(flagship)])
+    assert r.exit_code == 2 and "--against needs --report" in r.output
