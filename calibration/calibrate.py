@@ -29,7 +29,7 @@ import pandas as pd
 
 from simulation import Scenario, format_clock, scenario_from_yaml
 
-from .fitting import MIN_TIME_MIN, PatienceFit, ServiceFit, fit_patience, fit_service
+from .fitting import MIN_TIME_MIN, DistFit, PatienceFit, ServiceFit, fit_patience, fit_service
 from .logformat import CleanLog, LogError
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -394,6 +394,8 @@ class Calibration:
     service_by_interval: pd.DataFrame
     """Counter service by interval vs the all-day fits (observed_mean, expected_mean, ratio, z)."""
     notes: tuple[str, ...]
+    pitch: PitchModel | None = None
+    """Cross-selling read from the log (main times, pitch length, threshold), when it shows."""
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -483,6 +485,10 @@ class Calibration:
         }
 
 
+def _round4(x: float) -> float:
+    return float(f"{x:.4g}")
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -535,7 +541,7 @@ def demand_notes(arr: ArrivalFit) -> list[str]:
 
 
 def service_by_interval(
-    t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], open_min: int, interval_min: int, n: int
+    t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], open_min: int, interval_min: int, n: int, explained: bool = False
 ) -> tuple[pd.DataFrame, list[str]]:
     """Counter service time by interval of the day, against what the transaction mix predicts.
 
@@ -598,58 +604,81 @@ def service_by_interval(
         word, why, effect = ("shorter", "cross-selling suspended then, or a rush", "run high") if z < 0 else ("longer", "more pitching or harder cases then", "run low")
         notes.append(
             f"counter service is {word} {table['start'][i]}-{format_clock(open_min + (j + 1) * interval_min)} "
-            f"({ratio:.0%} of the all-day fit, z {z:.1f}; {why}?): the scenario uses all-day service times, so its waits there {effect}"
+            f"({ratio:.0%} of the all-day fit, z {z:.1f}; "
+            + ("the cross-selling model in the scenario accounts for this)" if explained else f"{why}?): the scenario uses all-day service times, so its waits there {effect}")
         )
     return table, notes
 
 
-def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) -> list[str]:
-    """Is counter service shorter when the queue is long, or for one segment? Signs of cross-selling.
+@dataclasses.dataclass(frozen=True)
+class PitchModel:
+    """Cross-selling read from the log: main-transaction times, the pitch's length, when it happens.
 
-    A hall that stops pitching while N or more wait has counter times that drop above a queue
-    length; a segment that is never pitched to is served faster. The scenario keeps one service law
-    per transaction (pitches folded in), so these are reported as notes with what to set by hand
-    (``cross_sell.policy: queue_threshold``, ``pitch: false``), not guessed into the scenario: the
-    log shows the pitch's effect, not its acceptance or margin. The queue is counted when the
-    service ends (the log has no moment the main transaction ended), so the step it finds sits a
-    little below the policy's threshold.
+    ``counter_fits`` are the main transaction alone (services with pitching surely off: a deep queue
+    past the threshold, or a segment never pitched to); ``pitch`` is lognormal (mean, cv) of the
+    extra minutes; ``threshold`` is the queue length from which pitching stops (None: always
+    pitched); ``never_pitched`` the segments served without a pitch.
     """
+
+    counter_fits: dict[str, tuple[ServiceFit, bool]]
+    pitch_mean: float
+    pitch_cv: float
+    threshold: int | None
+    never_pitched: tuple[str, ...]
+    evidence: str
+
+
+def _queue_at(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarray], np.ndarray]:
+    """Customers waiting at the counters at given times (minutes since day0's midnight)."""
     sel = (t["channel"] == "counter") & t["times_ok"] & t["outcome"].isin(["served", "abandoned"])
     d = t.loc[sel]
-    if d.empty:
-        return []
-    day0 = pd.Timestamp(t["day"].min())
     off = np.asarray((pd.DatetimeIndex(d["day"].to_numpy()) - day0).days, float) * 1440.0
     called = d["called_min"].to_numpy(float)
     a = np.sort(d["issued_min"].to_numpy(float) + off)
     b = np.sort(np.where(np.isfinite(called), called, d["start_min"].to_numpy(float)) + off)
-    s = t.loc[sel & (t["outcome"] == "served")]
+    return lambda x: np.searchsorted(a, x, "right") - np.searchsorted(b, x, "right")
+
+
+def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) -> tuple[list[str], PitchModel | None]:
+    """Is counter service shorter when the queue is long, or for one segment? Signs of cross-selling.
+
+    A hall that stops pitching while N or more wait has counter times that drop above a queue
+    length (the best step over all lengths, |t| > 6 and more than 15%); a segment that is never
+    pitched to is served markedly faster for the same transactions. When either shows, the pitch is
+    modelled (:class:`PitchModel`): main times from services where pitching was surely off (queue
+    at least 6 past the step, or a never-pitched segment), the pitch's length from the difference to
+    services at short queues. The queue is counted when each service ends (the log has no moment the
+    main transaction ended), so the step sits about one below the policy's threshold.
+    """
+    s = t.loc[(t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"]]
+    if s.empty:
+        return [], None
+    day0 = pd.Timestamp(t["day"].min())
     s_off = np.asarray((pd.DatetimeIndex(s["day"].to_numpy()) - day0).days, float) * 1440.0
-    end = s["end_min"].to_numpy(float) + s_off
-    ok = np.isfinite(end) & np.isfinite(s["start_min"].to_numpy(float))
-    queue = (np.searchsorted(a, end, "right") - np.searchsorted(b, end, "right"))[ok]
-    mean_of = {k: f.best.mean for k, (f, _) in fits.items()}
-    expected = np.array([mean_of.get(x, np.nan) for x in s["transaction"].astype(str).to_numpy()])[ok]
-    ratio = ((s["end_min"] - s["start_min"]).to_numpy(float)[ok]) / expected
+    dur_all = (s["end_min"] - s["start_min"]).to_numpy(float)
+    ok = np.isfinite(dur_all) & (dur_all >= 0)
+    queue = _queue_at(t, day0)(s["end_min"].to_numpy(float)[ok] + s_off[ok])
+    dur = dur_all[ok]
+    tx = s["transaction"].astype(str).to_numpy()[ok]
     seg = s["segment"].astype(str).to_numpy()[ok]
+    mean_of = {k: f.best.mean for k, (f, _) in fits.items()}
+    ratio = dur / np.array([mean_of.get(x, np.nan) for x in tx])
     good = np.isfinite(ratio)
-    ratio, queue, seg = ratio[good], queue[good], seg[good]
+    ratio, queue, seg, tx, dur = ratio[good], queue[good], seg[good], tx[good], dur[good]
     notes: list[str] = []
 
     def welch(x: np.ndarray, y: np.ndarray) -> float:
         return float((x.mean() - y.mean()) / math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y)))
 
-    slow_segments = []
+    never = []
     for name in np.unique(seg):
         x, y = ratio[seg == name], ratio[seg != name]
         if len(x) >= 100 and len(y) >= 100 and x.mean() < 0.85 * y.mean() and welch(x, y) < -6:
-            slow_segments.append(str(name))
-            notes.append(
-                f"segment {name!r} is served {1 - x.mean() / y.mean():.0%} faster than the others for the same transactions: "
-                "never pitched to? (set pitch: false on it, and cross_sell, if the hall cross-sells)"
-            )
-    keep = ~np.isin(seg, slow_segments)
-    r, q = ratio[keep], queue[keep]
+            never.append(str(name))
+            notes.append(f"segment {name!r} is served {1 - x.mean() / y.mean():.0%} faster than the others for the same transactions: never pitched to")
+    pitched = ~np.isin(seg, never)
+    r, q = ratio[pitched], queue[pitched]
+    step: int | None = None
     best: tuple[float, int] | None = None
     for n_q in range(1, int(min(q.max(initial=0), 60)) + 1):
         lo, hi = r[q < n_q], r[q >= n_q]
@@ -662,12 +691,46 @@ def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) 
         z, n_q = best
         lo, hi = r[q < n_q], r[q >= n_q]
         if z < -6 and hi.mean() < 0.85 * lo.mean():
+            step = n_q
             notes.append(
                 f"counter service is {1 - hi.mean() / lo.mean():.0%} shorter when {n_q} or more wait (counted as each service "
-                f"ends): cross-selling suspended at a queue threshold? (cross_sell.policy: {{mode: queue_threshold, threshold: "
-                f"~{n_q + 1}}}, with the pitch taken out of counter_time)"
+                f"ends, t {z:.0f}): cross-selling suspended from a queue of about {n_q + 1}"
             )
-    return notes
+    if step is None and not never:
+        return notes, None
+    # main times: pitching surely off (deep queue, or a never-pitched segment)
+    off_mask = ~pitched | ((queue >= step + 6) if step is not None else np.zeros(len(queue), bool))
+    on_mask = pitched & ((queue <= max(step - 3, 0)) if step is not None else np.ones(len(queue), bool))
+    main: dict[str, tuple[ServiceFit, bool]] = {}
+    diffs, vars_, weights = [], [], []
+    for name in fits:
+        x_off, x_on = dur[off_mask & (tx == name)], dur[on_mask & (tx == name)]
+        if len(x_off) >= MIN_SERVICE_N and len(x_on) >= MIN_SERVICE_N:
+            main[name] = (fit_service(x_off), True)
+            diffs.append(float(x_on.mean() - x_off.mean()))
+            vars_.append(float(x_on.var(ddof=1) - x_off.var(ddof=1)))
+            weights.append(len(x_on))
+    if not diffs:
+        notes.append("too few services with pitching surely off to separate the pitch from the main transaction; pitches stay folded into counter_time")
+        return notes, None
+    w = np.array(weights, float)
+    p_mean = float(np.average(diffs, weights=w))
+    p_var = float(np.average(vars_, weights=w))
+    if p_mean <= 0.1:
+        return notes, None
+    p_cv = float(np.clip(math.sqrt(max(p_var, 0.0)) / p_mean, 0.1, 2.0))
+    for name, (f, _) in fits.items():
+        if name not in main:  # too few clean services of its own: the all-day fit less the pitch
+            b = f.best
+            mean = max(b.mean - p_mean * float(on_mask[tx == name].mean() if (tx == name).any() else 0.0), 0.2 * b.mean)
+            main[name] = (dataclasses.replace(f, candidates=(DistFit(b.dist, mean, b.cv, b.loglik, b.aic, b.ks),)), False)
+    how = (
+        f"main times from {int(off_mask.sum()):,} services with pitching surely off"
+        + (f" (queue of {step + 6}+ at service end" if step is not None else " (")
+        + (f"{'; ' if step is not None else ''}segments {', '.join(never)}" if never else "")
+        + f"); pitch = the extra time {'at short queues' if step is not None else 'of the other segments'}, {p_mean:.1f} min mean over {int(w.sum()):,} services"
+    )
+    return notes, PitchModel(main, p_mean, p_cv, None if step is None else step + 1, tuple(never), how)
 
 
 def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
@@ -760,9 +823,10 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
         )
     notes.extend(demand_notes(arrivals))
     kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
-    by_interval, tod_notes = service_by_interval(t, counter_fits, open_min, interval_min, n)
+    pitch_notes, pitch = service_vs_queue(t, counter_fits)
+    by_interval, tod_notes = service_by_interval(t, counter_fits, open_min, interval_min, n, explained=pitch is not None)
     notes.extend(tod_notes)
-    notes.extend(service_vs_queue(t, counter_fits))
+    notes.extend(pitch_notes)
     patience, pooled = fit_patiences(t, seg_names)
     if pooled is None:
         gave_up = int(t["outcome"].isin(["abandoned", "no_show"]).sum())
@@ -775,12 +839,12 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     vip, vip_evidence = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
     kiosk_count = _kiosk_count(t, shares)
     yaml_text = _scenario_yaml(
-        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes
+        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes, pitch
     )
     scenario = scenario_from_yaml(yaml_text, "calibrated scenario")
     return Calibration(
         scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
-        patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes),
+        patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes), pitch,
     )
 
 
@@ -817,6 +881,7 @@ def _scenario_yaml(
     vip: int,
     vip_evidence: str,
     notes: list[str],
+    pitch: PitchModel | None = None,
 ) -> str:
     t = clean.tickets
     days = pd.DatetimeIndex(arr.counts.index)
@@ -872,7 +937,8 @@ def _scenario_yaml(
     for seg, share in shares.segments.items():
         p = patience.get(seg)
         if p is None:
-            L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}}}   # no abandonment seen: waits forever")
+            no_pitch = ", pitch: false" if pitch is not None and seg in pitch.never_pitched else ""
+            L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}{no_pitch}}}   # no abandonment seen: waits forever")
             continue
         fit, own = p
         spec = fit.best.spec()
@@ -881,13 +947,16 @@ def _scenario_yaml(
             + ("" if own else " - all segments pooled (too few abandonments of its own)")
             + f"; naive abandoners-only mean {fit.naive_mean:.1f} min"
         )
-        L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}, patience: {_dist_inline(spec)}}}   # {how}")
+        no_pitch = ", pitch: false" if pitch is not None and seg in pitch.never_pitched else ""
+        L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}, patience: {_dist_inline(spec)}{no_pitch}}}   # {how}")
     L.append("transactions:")
     L.append("  # share = share of tickets. counter_time = service_end - service_start of served counter tickets, kiosk_time")
     L.append("  # the same at kiosks; lognormal, gamma and exponential fitted by maximum likelihood, lowest AIC kept")
     L.append("  # (KS = Kolmogorov-Smirnov distance of the winner; under ~0.05 is a close fit).")
+    if pitch is not None:
+        L.append(f"  # Cross-selling shows in the log, so counter_time is the main transaction alone: {pitch.evidence}.")
     for tx, share in shares.transactions.items():
-        cf, own = counter_fits[tx]
+        cf, own = (pitch.counter_fits if pitch is not None else counter_fits)[tx]
         b = cf.best
         parts = [f"name: {_yaml_str(tx)}", f"share: {share}", f"counter_time: {_dist_inline(b.spec())}"]
         note = f"counter: n={cf.n}, {b.dist} by AIC, KS {b.ks:.3f}" + ("" if own else " (pooled: too few of its own)")
@@ -913,7 +982,17 @@ def _scenario_yaml(
     else:
         L.append("  count: 0                # no kiosk tickets in the log")
     L.append("cross_sell:")
-    L.append("  policy: {mode: never}   # any pitching happened inside the logged counter times, which already include it")
+    if pitch is None:
+        L.append("  policy: {mode: never}   # any pitching happened inside the logged counter times, which already include it")
+    else:
+        L.append(f"  # Read from the log: {pitch.evidence}.")
+        L.append(f"  pitch_time: {{dist: lognormal, mean: {_round4(pitch.pitch_mean)}, cv: {_round4(pitch.pitch_cv)}}}")
+        L.append("  acceptance: 0.0        # a log shows the pitch's time, not its take-up: set yours")
+        L.append("  margin: 0              # and the margin per accepted offer")
+        if pitch.threshold is not None:
+            L.append(f"  policy: {{mode: queue_threshold, threshold: {pitch.threshold}}}   # service drops once about this many wait")
+        else:
+            L.append("  policy: {mode: always}   # pitched at every queue length (only some segments are not)")
     L.append("costs:")
     L.append("  staff_hour: 0           # not in a log: set your loaded hourly cost")
     L.append("simulation: {replications: 100, seed: 1, warmup_min: 0}")

@@ -222,7 +222,7 @@ def fit_report(
     by_day = pd.DataFrame(by_day_rows)
     label = "calibrated scenario" if scenario is None else f"scenario {sc.name!r}"
     verdict = _verdict(table, day_table, target, label) + _day_verdict(by_day)
-    if scenario is None:  # the notes describe the calibrated scenario's all-day service times
+    if scenario is None and cal.pitch is None:  # the notes describe the calibrated scenario's all-day service times
         verdict += [f"Likely cause of misses there: {n}." for n in cal.notes if n.startswith("counter service is")]
     return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day, sc.name)
 

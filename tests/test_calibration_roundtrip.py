@@ -189,7 +189,7 @@ def test_fit_report_flags_a_wrong_scenario(truth):
     assert arr["fits"].sum() <= 6 and (arr["observed"] < arr["sim_mean"]).all()
     assert not bad.day.set_index("metric").loc["arrivals_per_day", "fits"]
     assert any("lower at" in v and v.startswith("Arrivals per hour") for v in bad.verdict)
-    assert bad.verdict[0].startswith("Overall the calibrated scenario does not fit")
+    assert bad.verdict[0].startswith("Overall the scenario 'Calibrated from log' does not fit")
 
 
 def test_quiet_bank_branch_staffing_on_15_minute_grid():
@@ -205,48 +205,61 @@ def test_quiet_bank_branch_staffing_on_15_minute_grid():
     assert cal.scenario.store.open == s.store.open and cal.scenario.store.close == s.store.close
 
 
-def test_time_of_day_service_change_is_reported():
+def test_cross_selling_is_read_from_the_log():
     """The flagship hall stops pitching while 8 or more wait (its busy afternoon), so its logged
-    counter times are shorter then; one all-day service law cannot show that, so the calibration
-    says so — and finds the mechanism (the queue threshold, the segment never pitched to). A hall
-    that never pitches gets no such note."""
+    counter times are shorter then. The calibration finds the mechanism — the queue threshold, the
+    segment never pitched to, the pitch's length — and models it, instead of one all-day service
+    law. A hall that never pitches gets no cross-selling."""
     s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "telecom_month_end.yaml")
     cal = calibrate(clean(synth_log(s, 8, dt.date(2026, 11, 2), seed=6)))
     shorter = [n for n in cal.notes if n.startswith("counter service is shorter")]
     assert shorter and "# Note: counter service is shorter" in cal.yaml_text
     t = cal.service_by_interval
     assert t.loc[t["start"].between("14:00", "16:00"), "ratio"].mean() < 0.9
-    # the mechanism is found too: the queue threshold (8 in the file) and the never-pitched segment
-    import re
-
-    q = [n for n in cal.notes if "shorter when" in n]
-    assert len(q) == 1 and 7 <= int(re.search(r"threshold: ~(\d+)", q[0]).group(1)) <= 9
-    assert [n for n in cal.notes if n.startswith("segment 'sensitive' is served")]
-    assert not [n for n in cal.notes if n.startswith(("segment 'regular'", "segment 'vip'"))]
+    # the mechanism is found and modelled: the queue threshold (8 in the file), the never-pitched
+    # segment, the pitch's length (5 min in the file; ~1,000 services at short queues give an SE of
+    # ~0.3 min, so 4 SE = 1.2) and the main transaction's time (top_up 2.5 min, cv 0.5; ~300 clean services)
+    p = cal.pitch
+    assert p is not None and p.threshold is not None and 7 <= p.threshold <= 9
+    assert p.never_pitched == ("sensitive",)
+    assert abs(p.pitch_mean - 5.0) < 1.2
+    main, own = p.counter_fits["top_up"]
+    assert own and abs(main.best.mean / 2.5 - 1) < 4 * 0.5 / math.sqrt(main.n)
+    sc = cal.scenario
+    assert sc.cross_sell.policy.mode == "queue_threshold" and sc.cross_sell.policy.threshold == p.threshold
+    assert {x.name: x.pitch for x in sc.segments} == {"regular": True, "vip": True, "sensitive": False}
+    assert "the cross-selling model in the scenario accounts for this" in shorter[0]
     quiet = calibrate(clean(synth_log(scenario_from_yaml(TRUTH, "truth"), 8, dt.date(2026, 11, 2), seed=6)))
     assert not [n for n in quiet.notes if n.startswith(("counter service is", "segment"))]
+    assert quiet.pitch is None and quiet.scenario.cross_sell.policy.mode == "never"
 
 
 def test_report_against_the_true_scenario(tmp_path: Path):
-    """--against: the flagship's own file fits a log simulated from it; the fresh calibration, which
-    cannot see the queue-threshold pitching, misses its abandonment — and the report says which."""
+    """--against: the flagship's own file fits a log simulated from it, and so does the fresh
+    calibration (which reads the queue-threshold pitching from the log); an edit that pitches at
+    every queue length does not fit — its waits and abandonment run high, and the report says so."""
+    import json
+
     from cli_calibrate import calibrate as cal_cmd
+    from simulation import scenario_to_yaml, with_updates
 
     flagship = Path(__file__).resolve().parents[1] / "scenarios" / "telecom_month_end.yaml"
     log = tmp_path / "log.csv"
     write_log(synth_log(load_scenario(flagship), 6, dt.date(2026, 11, 2), seed=8), log)
     args = [str(log), "--out", str(tmp_path / "c.yaml"), "--replications", "6", "--format", "json"]
-    import json
-
     r = CliRunner().invoke(cal_cmd, [*args, "--report", str(tmp_path / "r1"), "--against", str(flagship)])
     assert r.exit_code == 0, r.output
     truth = json.loads(r.stdout)["report"]
     assert "scenario 'Downtown hall, month-end weekday' fits the log well" in truth["verdict"][0]
-    assert not any(v.startswith("Likely cause") for v in truth["verdict"])
     r = CliRunner().invoke(cal_cmd, [*args, "--report", str(tmp_path / "r2")])
     fresh = json.loads(r.stdout)["report"]
-    day = {d["metric"]: d for d in fresh["day"]}
+    assert fresh["verdict"][0].startswith("Overall the calibrated scenario fits the log")
+    assert {d["metric"]: d for d in fresh["day"]}["abandonment_rate"]["fits"]
+    always = tmp_path / "always.yaml"
+    always.write_text(scenario_to_yaml(with_updates(load_scenario(tmp_path / "c.yaml"), {"cross_sell.policy": {"mode": "always"}})), encoding="utf-8")
+    r = CliRunner().invoke(cal_cmd, [*args, "--report", str(tmp_path / "r3"), "--against", str(always)])
+    bad = json.loads(r.stdout)["report"]
+    day = {d["metric"]: d for d in bad["day"]}
     assert not day["abandonment_rate"]["fits"] and day["abandonment_rate"]["sim_mean"] > day["abandonment_rate"]["observed"]
-    assert any(v.startswith("Likely cause of misses there: counter service is") for v in fresh["verdict"])
     r = CliRunner().invoke(cal_cmd, [*args, "--against", str(flagship)])
     assert r.exit_code == 2 and "--against needs --report" in r.output
