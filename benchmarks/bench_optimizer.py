@@ -105,9 +105,10 @@ def main() -> None:
     )
     if pc.policies is not None:
         final = pc.policies[pc.policies["stage"] == "final"]
-        for r in final.itertuples(index=False):
+        for rec in final.to_dict(orient="records"):
             print(
-                f"    policy {r.policy:<22} SL {r.service_level:.1%}  missed {r.missed_intervals}  margin {r.pitch_margin:.0f}"
+                f"    policy {rec['policy']:<22} SL {rec['service_level']:.1%}  missed {rec['missed_intervals']}  "
+                f"margin {rec['pitch_margin']:.0f}"
             )
 
     print("\n== A week of it (7 day scenarios, weekday factors) ==")
