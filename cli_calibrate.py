@@ -60,7 +60,7 @@ def _text_summary(cal: Any) -> list[str]:
     out.append("Service times (AIC winner, KS distance):")
     for r in s["service"]:
         cv = "" if r["dist"] == "exponential" else f", cv {r['cv']:.2f}"
-        out.append(f"  {r['channel']:7s} {r['transaction']:16s} n={r['n']:<7} {r['dist']:11s} mean {r['mean']:.2f}{cv}  KS {r['ks']:.3f}")
+        out.append(f"  {r['channel']:12s} {r['transaction']:16s} n={r['n']:<7} {r['dist']:11s} mean {r['mean']:.2f}{cv}  KS {r['ks']:.3f}")
     out.append("Patience (censored fit vs naive abandoners-only mean):")
     for r in s["patience"]:
         out.append(
@@ -68,7 +68,15 @@ def _text_summary(cal: Any) -> list[str]:
             f"{r['chosen']} mean {(r['lognormal_mean'] if r['chosen'] == 'lognormal' else r['exponential_mean']):.1f} min; "
             f"naive {r['naive_abandoners_mean']:.1f} min"
         )
-    out.append("Staffed counters per interval: " + " ".join(str(x) for x in s["staffed"]))
+    if s["cross_sell"] is not None:
+        cs = s["cross_sell"]
+        rule = f"suspended from a queue of {cs['queue_threshold']}" if cs["queue_threshold"] is not None else "at every queue length"
+        out.append(
+            f"Cross-selling read from the log: pitch {cs['pitch_mean']:.1f} min (cv {cs['pitch_cv']:.2f}), {rule}"
+            + (f"; never pitched: {', '.join(cs['never_pitched'])}" if cs["never_pitched"] else "")
+            + " (counter times above include pitches; the scenario's are the main transaction alone)"
+        )
+    out.append("Staffed counters per interval: " + " ".join(str(x) for x in s["staffed"]) + f" (VIP counters: {s['vip_counters']})")
     out.extend(f"Note: {n}" for n in s["notes"])
     return out
 

@@ -423,7 +423,10 @@ class Calibration:
     def service_table(self) -> pd.DataFrame:
         """Every candidate fit per (channel, transaction), winner flagged."""
         rows = []
-        for channel, fits in (("counter", self.counter_fits), ("kiosk", self.kiosk_fits)):
+        groups = [("counter", self.counter_fits), ("kiosk", self.kiosk_fits)]
+        if self.pitch is not None:
+            groups.insert(1, ("counter_main", self.pitch.counter_fits))  # main transaction alone (the scenario's counter_time)
+        for channel, fits in groups:
             for tx, (fit, own) in fits.items():
                 for c in fit.candidates:
                     rows.append(
@@ -478,6 +481,10 @@ class Calibration:
             "kiosk_adoption": self.shares.kiosk_adoption,
             "staffed": [int(x) for x in self.staffing.staffed],
             "vip_counters": self.vip_counters,
+            "cross_sell": None if self.pitch is None else {
+                "pitch_mean": self.pitch.pitch_mean, "pitch_cv": self.pitch.pitch_cv,
+                "queue_threshold": self.pitch.threshold, "never_pitched": list(self.pitch.never_pitched),
+            },
             "kiosks": self.kiosk_count,
             "service": self.service_table().query("chosen").drop(columns=["chosen"]).to_dict("records"),
             "patience": self.patience_table().to_dict("records"),
