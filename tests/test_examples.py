@@ -77,3 +77,23 @@ def test_example_is_a_store_that_works(name: str) -> None:
     assert 0.4 < k["utilization"] < 0.95
     assert k["service_level"] > 0.6
     assert k["last_departure_min"] < scenario.store.duration_min + 60
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_renders_in_every_cli_format(path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    import cli
+
+    runner = CliRunner()
+    name = load_scenario(path).name
+    table = runner.invoke(cli.main, ["run", str(path), "-n", "2", "--workers", "1"], catch_exceptions=False)
+    assert table.exit_code == 0, table.stderr
+    assert name in table.stdout and "Per interval" in table.stdout
+    js = runner.invoke(cli.main, ["run", str(path), "-n", "2", "--format", "json"], catch_exceptions=False)
+    assert js.exit_code == 0, js.stderr
+    assert json.loads(js.stdout)["scenario"] == name
+    check = runner.invoke(cli.main, ["check", str(path)], catch_exceptions=False)
+    assert check.exit_code == 0 and check.stdout.startswith(f"{path}: OK: {name}")
