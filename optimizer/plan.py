@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -511,6 +511,7 @@ def optimize_day(
     solver_workers: int = 2,
     tune_threshold: bool = True,
     thresholds: Sequence[int] = (2, 4, 6, 8, 12),
+    repair_rounds: int = 2,
     progress: Progress = None,
 ) -> DayPlan:
     """The cheapest verified roster for one day, with the pitch windows decided jointly.
@@ -528,6 +529,8 @@ def optimize_day(
     time_limit_s, solver_workers : CP-SAT limits; the seed is ``seed`` (or the scenario's).
     workers : simulation worker processes.
     tune_threshold : also screen queue-threshold policies and compare them with the windows.
+    repair_rounds : after verification, intervals whose mean still misses (and have room) get one
+        more counter and the roster is solved again, at most this many times.
     progress : ``callback(done, total)`` over the plan's stages.
 
     Examples
@@ -553,7 +556,6 @@ def optimize_day(
         )
     roster = solve_day_roster(data, time_limit_s=time_limit_s, workers=solver_workers, seed=seed)
     tick(2, stages)
-    explanation += list(roster.explanation)
     for req in (req_np, req_p):
         if req is not None and req.method == "simulation" and not req.converged:
             explanation.append(
@@ -561,8 +563,32 @@ def optimize_day(
                 f"after {req.iterations} iterations; the last staffing is used"
             )
     plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
-    explanation += notes
     verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+    # Repair: the search judged intervals on fewer replications; where the verification's mean still
+    # misses and the hall has room, ask for one more counter there and re-roster (a few rounds).
+    for _round in range(repair_rounds):
+        miss = ~verification.intervals["meets"].to_numpy(bool)
+        staffed_now = np.asarray(roster.staffed)
+        fix = [int(i) for i in np.flatnonzero(miss & (staffed_now < data.physical))]
+        if not fix:
+            break
+        need_np = list(data.need_no_pitch)
+        need_p = list(data.need_pitch)
+        for i in fix:
+            if roster.pitch[i]:
+                need_p[i] = max(need_p[i], int(staffed_now[i]) + 1)
+            else:
+                need_np[i] = max(need_np[i], int(staffed_now[i]) + 1)
+                need_p[i] = max(need_p[i], need_np[i])
+        data = replace(data, need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
+        roster = solve_day_roster(data, time_limit_s=time_limit_s, workers=solver_workers, seed=seed)
+        plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
+        verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        explanation.append(
+            f"after verification, asked for one more counter at {', '.join(_label(scenario, i) for i in fix)} and re-rostered"
+        )
+    explanation += notes
+    explanation += [e for e in roster.explanation if e not in explanation]
     tick(3, stages)
     if verification.missed:
         explanation.append(
