@@ -266,3 +266,16 @@ def test_pitch_always_and_never_modes() -> None:
     assert never.pitch_rule == "no pitches all day"
     # Pitching lengthens service (3 more minutes for 90% of customers): it needs more counter-hours.
     assert sum(always.roster.required) > sum(never.roster.required)
+
+
+def test_verification_repair_fixes_an_analytic_plan_that_misses() -> None:
+    """Stationary Erlang A misses the month-end afternoon; the repair rounds add counters where the
+    100-replication verification misses until it no longer does (seeded, so the outcome is fixed)."""
+    s = load_scenario(REPO / "scenarios" / "telecom_month_end.yaml")
+    t = ServiceTarget(0.8)
+    raw = optimize_day(s, t, method="erlang_a", pitch="never", tune_threshold=False, repair_rounds=0)
+    fixed = optimize_day(s, t, method="erlang_a", pitch="never", tune_threshold=False, repair_rounds=3)
+    assert raw.verification.missed, "stationary Erlang A should miss the carry-over peak on this hall"
+    assert len(fixed.verification.missed) < len(raw.verification.missed)
+    assert fixed.roster.staff_hours > raw.roster.staff_hours
+    assert any("asked for one more counter" in e for e in fixed.explanation)
