@@ -70,7 +70,10 @@ def _text_summary(cal: Any) -> list[str]:
         )
     if s["cross_sell"] is not None:
         cs = s["cross_sell"]
-        rule = f"suspended from a queue of {cs['queue_threshold']}" if cs["queue_threshold"] is not None else "at every queue length"
+        rule = (
+            f"suspended from a queue of {cs['queue_threshold']}" if cs["queue_threshold"] is not None
+            else f"suspended {', '.join(cs['suspend_windows'])}" if cs["suspend_windows"] else "at all times"
+        )
         out.append(
             f"Cross-selling read from the log: pitch {cs['pitch_mean']:.1f} min (cv {cs['pitch_cv']:.2f}), {rule}"
             + (f"; never pitched: {', '.join(cs['never_pitched'])}" if cs["never_pitched"] else "")

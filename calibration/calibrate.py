@@ -483,7 +483,8 @@ class Calibration:
             "vip_counters": self.vip_counters,
             "cross_sell": None if self.pitch is None else {
                 "pitch_mean": self.pitch.pitch_mean, "pitch_cv": self.pitch.pitch_cv,
-                "queue_threshold": self.pitch.threshold, "never_pitched": list(self.pitch.never_pitched),
+                "queue_threshold": self.pitch.threshold, "suspend_windows": list(self.pitch.windows),
+                "never_pitched": list(self.pitch.never_pitched),
             },
             "kiosks": self.kiosk_count,
             "service": self.service_table().query("chosen").drop(columns=["chosen"]).to_dict("records"),
@@ -548,15 +549,15 @@ def demand_notes(arr: ArrivalFit) -> list[str]:
 
 
 def service_by_interval(
-    t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], open_min: int, interval_min: int, n: int, explained: bool = False
-) -> tuple[pd.DataFrame, list[str]]:
+    t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], open_min: int, interval_min: int, n: int
+) -> tuple[pd.DataFrame, list[tuple[float, int, int, float]]]:
     """Counter service time by interval of the day, against what the transaction mix predicts.
 
     A scenario has one service law per transaction all day. When a hall suspends cross-selling at
     peak hours, or rushes at closing time, the log's service times vary with the clock; the
     calibrated model then overstates waits where service was quicker. This finds blocks of
     consecutive intervals whose mean service differs from the all-day fit by more than 15%
-    (|z| > 4.5) and says so.
+    (|z| > 4.5): (z, first interval, last interval, ratio) each, strongest first.
     """
     d = _durations(t, "counter")
     sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"]
@@ -589,7 +590,7 @@ def service_by_interval(
     se = np.r_[0.0, np.nan_to_num(g["exp"].to_numpy(float)).cumsum()]
     sv = np.r_[0.0, np.nan_to_num(g["var"].to_numpy(float)).cumsum()]
     used = np.zeros(n, bool)
-    notes: list[str] = []
+    blocks: list[tuple[float, int, int, float]] = []
     for _ in range(3):
         best: tuple[float, int, int] | None = None
         for i in range(n):
@@ -607,14 +608,20 @@ def service_by_interval(
             break
         z, i, j = best
         used[i : j + 1] = True
-        ratio = (so[j + 1] - so[i]) / (se[j + 1] - se[i])
+        blocks.append((z, i, j, float((so[j + 1] - so[i]) / (se[j + 1] - se[i]))))
+    return table, blocks
+
+
+def _block_notes(blocks: list[tuple[float, int, int, float]], open_min: int, interval_min: int, explained: bool) -> list[str]:
+    notes = []
+    for z, i, j, ratio in blocks:
         word, why, effect = ("shorter", "cross-selling suspended then, or a rush", "run high") if z < 0 else ("longer", "more pitching or harder cases then", "run low")
         notes.append(
-            f"counter service is {word} {table['start'][i]}-{format_clock(open_min + (j + 1) * interval_min)} "
+            f"counter service is {word} {format_clock(open_min + i * interval_min)}-{format_clock(open_min + (j + 1) * interval_min)} "
             f"({ratio:.0%} of the all-day fit, z {z:.1f}; "
             + ("the cross-selling model in the scenario accounts for this)" if explained else f"{why}?): the scenario uses all-day service times, so its waits there {effect}")
         )
-    return table, notes
+    return notes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -633,6 +640,8 @@ class PitchModel:
     threshold: int | None
     never_pitched: tuple[str, ...]
     evidence: str
+    windows: tuple[str, ...] = ()
+    """Suspension windows ("HH:MM-HH:MM") when pitching stops by the clock rather than the queue."""
 
 
 def _queue_at(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarray], np.ndarray]:
@@ -646,7 +655,9 @@ def _queue_at(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarray], np.
     return lambda x: np.searchsorted(a, x, "right") - np.searchsorted(b, x, "right")
 
 
-def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) -> tuple[list[str], PitchModel | None]:
+def service_vs_queue(
+    t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], windows: list[tuple[int, int]] | None = None
+) -> tuple[list[str], PitchModel | None]:
     """Is counter service shorter when the queue is long, or for one segment? Signs of cross-selling.
 
     A hall that stops pitching while N or more wait has counter times that drop above a queue
@@ -668,10 +679,11 @@ def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) 
     dur = dur_all[ok]
     tx = s["transaction"].astype(str).to_numpy()[ok]
     seg = s["segment"].astype(str).to_numpy()[ok]
+    end_clock = s["end_min"].to_numpy(float)[ok]
     mean_of = {k: f.best.mean for k, (f, _) in fits.items()}
     ratio = dur / np.array([mean_of.get(x, np.nan) for x in tx])
     good = np.isfinite(ratio)
-    ratio, queue, seg, tx, dur = ratio[good], queue[good], seg[good], tx[good], dur[good]
+    ratio, queue, seg, tx, dur, end_clock = ratio[good], queue[good], seg[good], tx[good], dur[good], end_clock[good]
     notes: list[str] = []
 
     def welch(x: np.ndarray, y: np.ndarray) -> float:
@@ -703,11 +715,21 @@ def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) 
                 f"counter service is {1 - hi.mean() / lo.mean():.0%} shorter when {n_q} or more wait (counted as each service "
                 f"ends, t {z:.0f}): cross-selling suspended from a queue of about {n_q + 1}"
             )
-    if step is None and not never:
+    # Without a queue step, blocks of the day with shorter service are suspension windows (the
+    # policy is judged when the main transaction ends, close to when an unpitched service ends).
+    wins = [] if step is not None else list(windows or [])
+    in_win = np.zeros(len(end_clock), bool)
+    for lo_c, hi_c in wins:
+        in_win |= (end_clock >= lo_c) & (end_clock < hi_c)
+    if step is None and not never and not wins:
         return notes, None
-    # main times: pitching surely off (deep queue, or a never-pitched segment)
-    off_mask = ~pitched | ((queue >= step + 6) if step is not None else np.zeros(len(queue), bool))
-    on_mask = pitched & ((queue <= max(step - 3, 0)) if step is not None else np.ones(len(queue), bool))
+    # main times: pitching surely off (deep queue, a suspension window, or a never-pitched segment)
+    if step is not None:
+        off_mask = ~pitched | (queue >= step + 6)
+        on_mask = pitched & (queue <= max(step - 3, 0))
+    else:
+        off_mask = ~pitched | in_win
+        on_mask = pitched & ~in_win
     main: dict[str, tuple[ServiceFit, bool]] = {}
     diffs, vars_, weights = [], [], []
     for name in fits:
@@ -731,13 +753,18 @@ def service_vs_queue(t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]]) 
             b = f.best
             mean = max(b.mean - p_mean * float(on_mask[tx == name].mean() if (tx == name).any() else 0.0), 0.2 * b.mean)
             main[name] = (dataclasses.replace(f, candidates=(DistFit(b.dist, mean, b.cv, b.loglik, b.aic, b.ks),)), False)
+    win_txt = tuple(f"{format_clock(a_)}-{format_clock(b_)}" for a_, b_ in wins)
+    where = (
+        [f"queue of {step + 6}+ at service end"] if step is not None else []
+    ) + ([f"services ending {', '.join(win_txt)}"] if win_txt else []) + ([f"segments {', '.join(never)}"] if never else [])
     how = (
-        f"main times from {int(off_mask.sum()):,} services with pitching surely off"
-        + (f" (queue of {step + 6}+ at service end" if step is not None else " (")
-        + (f"{'; ' if step is not None else ''}segments {', '.join(never)}" if never else "")
-        + f"); pitch = the extra time {'at short queues' if step is not None else 'of the other segments'}, {p_mean:.1f} min mean over {int(w.sum()):,} services"
+        f"main times from {int(off_mask.sum()):,} services with pitching surely off ({'; '.join(where)}); pitch = the extra time "
+        + ("at short queues" if step is not None else "outside those hours" if win_txt else "of the other segments")
+        + f", {p_mean:.1f} min mean over {int(w.sum()):,} services"
     )
-    return notes, PitchModel(main, p_mean, p_cv, None if step is None else step + 1, tuple(never), how)
+    if win_txt:
+        notes.append(f"counter service is shorter {', '.join(win_txt)}: read as cross-selling suspended then (policy windows)")
+    return notes, PitchModel(main, p_mean, p_cv, None if step is None else step + 1, tuple(never), how, win_txt)
 
 
 def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
@@ -830,9 +857,10 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
         )
     notes.extend(demand_notes(arrivals))
     kiosk_fits = fit_services(t, "kiosk", list(shares.kiosk_eligible))
-    pitch_notes, pitch = service_vs_queue(t, counter_fits)
-    by_interval, tod_notes = service_by_interval(t, counter_fits, open_min, interval_min, n, explained=pitch is not None)
-    notes.extend(tod_notes)
+    by_interval, blocks = service_by_interval(t, counter_fits, open_min, interval_min, n)
+    shorter = sorted((open_min + i * interval_min, open_min + (j + 1) * interval_min) for z, i, j, _ in blocks if z < 0)
+    pitch_notes, pitch = service_vs_queue(t, counter_fits, shorter)
+    notes.extend(_block_notes(blocks, open_min, interval_min, explained=pitch is not None))
     notes.extend(pitch_notes)
     patience, pooled = fit_patiences(t, seg_names)
     if pooled is None:
@@ -998,6 +1026,8 @@ def _scenario_yaml(
         L.append("  margin: 0              # and the margin per accepted offer")
         if pitch.threshold is not None:
             L.append(f"  policy: {{mode: queue_threshold, threshold: {pitch.threshold}}}   # service drops once about this many wait")
+        elif pitch.windows:
+            L.append("  policy: {mode: windows, suspend: [" + ", ".join(f'"{w}"' for w in pitch.windows) + "]}   # service is shorter in these hours")
         else:
             L.append("  policy: {mode: always}   # pitched at every queue length (only some segments are not)")
     L.append("costs:")

@@ -263,3 +263,17 @@ def test_report_against_the_true_scenario(tmp_path: Path):
     assert not day["abandonment_rate"]["fits"] and day["abandonment_rate"]["sim_mean"] > day["abandonment_rate"]["observed"]
     r = CliRunner().invoke(cal_cmd, [*args, "--against", str(flagship)])
     assert r.exit_code == 2 and "--against needs --report" in r.output
+
+
+def test_bank_lunch_window_and_never_sold_segment():
+    """The bank branch suspends pitching 12:00-14:00 and never sells to 'vulnerable' customers: a
+    month of its log gives a windows policy over those hours and pitch: false on that segment, and the
+    pitch's length (4 min in the file; ~1,500 pitched services, cv ~1 → SE ~0.4 min, 4 SE = 1.6)."""
+    s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "bank_branch.yaml")
+    cal = calibrate(clean(synth_log(s, 30, dt.date(2026, 11, 2), seed=5), interval_min=15), 15)
+    p = cal.pitch
+    assert p is not None and p.threshold is None and p.windows == ("12:00-14:00",)
+    assert p.never_pitched == ("vulnerable",)
+    assert abs(p.pitch_mean - 4.0) < 1.6
+    pol = cal.scenario.cross_sell.policy
+    assert pol.mode == "windows" and pol.suspend == ("12:00-14:00",)
