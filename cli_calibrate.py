@@ -66,7 +66,7 @@ def _text_summary(cal: Any) -> list[str]:
         out.append(
             f"  {r['segment']:16s} abandoned {r['abandoned']:<6} censored {r['served_censored']:<7} "
             f"{r['chosen']} mean {(r['lognormal_mean'] if r['chosen'] == 'lognormal' else r['exponential_mean']):.1f} min; "
-            f"naive {r['naive_abandoners_mean']:.1f} min"
+            f"naive {r['naive_abandoners_mean']:.1f} min" + ("" if r["own_fit"] else "  (too few abandonments: the all-segments fit is used)")
         )
     if s["cross_sell"] is not None:
         cs = s["cross_sell"]
