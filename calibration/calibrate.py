@@ -367,7 +367,8 @@ def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> S
     physical = int(max(d.groupby("day")["counter_id"].nunique().max(), typical.max()))
     return StaffingFit(
         typical, per_day, physical,
-        f"distinct counters that started a service in the interval or were on duty half of it (idle spells under {IDLE_BRIDGE_MIN:g} min count as on duty); median over days",
+        f"distinct counters that started a service in the interval or were on duty half of it (idle spells under "
+        f"{IDLE_BRIDGE_MIN:g} min, or under {IDLE_BRIDGE_LONG_MIN:g} min with nobody waiting, count as on duty); median over days",
     )
 
 
@@ -994,7 +995,10 @@ def _scenario_yaml(
         cf, own = (pitch.counter_fits if pitch is not None else counter_fits)[tx]
         b = cf.best
         parts = [f"name: {_yaml_str(tx)}", f"share: {share}", f"counter_time: {_dist_inline(b.spec())}"]
-        note = f"counter: n={cf.n}, {b.dist} by AIC, KS {b.ks:.3f}" + ("" if own else " (pooled: too few of its own)")
+        if pitch is not None and not own:
+            note = f"counter: the all-day fit (n={cf.n}) less the average pitch: too few pitch-free services of its own"
+        else:
+            note = f"counter: n={cf.n}, {b.dist} by AIC, KS {b.ks:.3f}" + ("" if own else " (pooled: too few of its own)")
         if tx in kiosk_fits:
             kf, kown = kiosk_fits[tx]
             parts.append(f"kiosk_time: {_dist_inline(kf.best.spec())}")
