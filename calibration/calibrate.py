@@ -272,6 +272,26 @@ IDLE_BRIDGE_LONG_MIN = 120.0
 """A longer idle spell is on duty only if nobody waited during it, and only up to this long."""
 
 
+def staffing_notes(st: StaffingFit) -> list[str]:
+    """Weekdays staffed differently from the typical day (a scenario has one schedule)."""
+    notes = []
+    per_day = st.per_day
+    days = pd.DatetimeIndex(per_day.index)
+    for k, label in enumerate(WEEKDAY_NAMES):
+        sel = days.day_of_week == k
+        if sel.sum() < 2:
+            continue
+        med = np.floor(np.median(per_day.to_numpy()[sel], axis=0) + 0.5).astype(int)
+        diff = med - st.staffed
+        if (diff != 0).mean() >= 0.25:  # a quarter of the day or more differs
+            more = int(diff.sum())
+            notes.append(
+                f"{label}s are staffed differently from the typical day ({'+' if more >= 0 else ''}{more} counter-intervals; "
+                f"median {' '.join(map(str, med))}): the scenario has one schedule, so set counters.staffed for {label}s if you plan them"
+            )
+    return notes
+
+
 def _waiting_minutes(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """Customer-minutes spent waiting at the counters between two times (minutes since day0's midnight).
 
@@ -872,6 +892,7 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
         )
     priorities = infer_priorities(t, seg_names)
     staffing = fit_staffing(t, open_min, interval_min, n)
+    notes.extend(staffing_notes(staffing))
     vip, vip_evidence = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
     kiosk_count = _kiosk_count(t, shares)
     yaml_text = _scenario_yaml(

@@ -223,3 +223,13 @@ def test_demand_trend_and_extra_spread_are_reported():
     wild = calibrate(clean(pd.concat(swings, ignore_index=True)))
     assert any(n.startswith("day totals vary") for n in wild.notes)
     assert wild.arrivals.dispersion > 2
+
+
+def test_weekday_with_its_own_staffing_is_noted():
+    days = pd.date_range("2026-11-02", periods=21)
+    parts = [make_log(days=1, seed=200 + i, start=str(d.date()), counters=3 if d.weekday() == 5 else 6) for i, d in enumerate(days)]
+    cal = calibrate(clean(pd.concat(parts, ignore_index=True)))
+    assert cal.staffing.staffed.tolist() == [6] * 18
+    sat = [n for n in cal.notes if n.startswith("Sats are staffed differently")]
+    assert len(sat) == 1 and "-54 counter-intervals" in sat[0]
+    assert not [n for n in cal.notes if "staffed differently" in n and not n.startswith("Sats")]
