@@ -112,11 +112,18 @@ def calibrate(
     """
     if against is not None and report_dir is None:
         raise InputError("--against needs --report DIR: it chooses the scenario the report simulates")
+    window = _parse_days(days)
     try:
-        mapping = read_mapping(map_path)
-        raw = read_log(log, mapping)
-        cleaned = clean(raw, mapping, source=Path(log).name, days=_parse_days(days), interval_min=int(interval))
-        cal = fit_calibration(cleaned, int(interval), name=name)
+        # a million-row export takes some seconds per stage: say which (terminal, text mode only)
+        with progress(3, "reading, cleaning, fitting", enabled=fmt == "text") as cb:
+            mapping = read_mapping(map_path)
+            raw = read_log(log, mapping)
+            cb(1, 3)
+            cleaned = clean(raw, mapping, source=Path(log).name, days=window, interval_min=int(interval))
+            del raw
+            cb(2, 3)
+            cal = fit_calibration(cleaned, int(interval), name=name)
+            cb(3, 3)
     except LogError as exc:
         raise InputError(str(exc)) from None
     write_text(Path(out_path), cal.yaml_text)
