@@ -8,7 +8,7 @@ Pure except :mod:`calibration.io` (the only module that reads or writes files).
 18
 """
 
-from .calibrate import Calibration, calibrate
+from .calibrate import Calibration, PitchModel, calibrate
 from .fitting import DistFit, PatienceFit, ServiceFit, fit_patience, fit_service, kaplan_meier
 from .io import mapping_from_yaml_text, read_log, read_log_bytes, read_mapping, write_log, write_report
 from .logformat import LOG_COLUMNS, CleanLog, LogError, LogMapping, clean, mapping_from_dict
@@ -24,6 +24,7 @@ __all__ = [
     "LogError",
     "LogMapping",
     "PatienceFit",
+    "PitchModel",
     "ServiceFit",
     "calibrate",
     "clean",
