@@ -88,7 +88,11 @@ def _all_day_changed() -> None:
     state.set_staff_row([n] * len(ss["staff_row"]), ss["staff_clocks"])
 
 
-def _staff_edited(key: str) -> None:
+def _staff_edited(key: str, version: int) -> None:
+    if version != ss["staff_ver"]:
+        # The browser can resend an editor's edits after the row was replaced (and the editor redrawn
+        # under a new key): those edits belong to a row that no longer exists, so they are dropped.
+        return
     edits = ss.get(key, {}).get("edited_rows", {})
     state.set_staff_row(apply_row_edits(ss["staff_row"], ss["staff_clocks"], edits), ss["staff_clocks"])
 
@@ -193,7 +197,7 @@ with st.container(border=True):
         row,
         key=editor_key,
         on_change=_staff_edited,
-        args=(editor_key,),
+        args=(editor_key, ss["staff_ver"]),
         num_rows="fixed",
         hide_index=True,
         column_config={c: st.column_config.NumberColumn(c, min_value=0, max_value=99, step=1, format="%d", width=72) for c in ss["staff_clocks"]},

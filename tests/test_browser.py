@@ -1,7 +1,7 @@
 """The app in a real browser: ``streamlit run app.py`` on a free local port, driven by Playwright
 with the system Chromium.
 
-Loads the What-if page, adds one counter all day, runs, reads the new mean-wait KPI from the page,
+Loads the What-if page, edits one cell of the staffing row, adds one counter all day, runs, reads the new mean-wait KPI from the page,
 uploads an invalid scenario (the error is shown, the edits are kept), saves screenshots to ``tests/artifacts/`` and prints the time from the click to the
 100-replication result for the flagship hall (measured, never asserted: timing is a benchmark).
 
@@ -129,6 +129,18 @@ def test_what_if_one_more_counter_in_a_real_browser(app_url: str) -> None:
             page.wait_for_selector('[data-testid="stMetricValue"]', timeout=90_000)
             before = _minutes(_metric_value(page, "Mean wait"))
             page.screenshot(path=str(ARTIFACTS / "whatif_loaded.png"), full_page=True)
+
+            # the staffing row is a data editor (a canvas grid): type into the 2nd interval's cell
+            interval_min = load_scenario(FLAGSHIP).store.interval_min
+            grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+            assert grid is not None
+            page.mouse.click(grid["x"] + 72 * 1.5, grid["y"] + 35 + 17)  # columns are 72 px, the header ~35 px
+            page.wait_for_timeout(500)
+            page.keyboard.press(str(staffed + 4)[0])  # the first key opens the cell editor
+            page.wait_for_timeout(400)
+            page.keyboard.type(str(staffed + 4)[1:])
+            page.keyboard.press("Enter")
+            page.get_by_text(f"staffing {4 * interval_min / 60:+g} staff hours").wait_for(timeout=30_000)
 
             counters = page.get_by_role("spinbutton", name="Staffed counters all day")
             counters.fill(str(staffed + 1))
