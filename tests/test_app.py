@@ -183,6 +183,12 @@ def test_parse_scenario_text_refuses_oversize_and_binary() -> None:
         parse_scenario_text("   \n", "empty.yaml")
     with pytest.raises(ScenarioError, match="not valid YAML"):
         parse_scenario_text("a: !!python/object:os.system ls", "evil.yaml")
+    # "billion laughs": 9 levels of 9 aliases would expand to 9**9 values when validated
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    with pytest.raises(ScenarioError, match="YAML alias references"):
+        parse_scenario_text(bomb, "laughs.yaml")
 
 
 # ---------------------------------------------------------------------------------------------
