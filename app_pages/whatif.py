@@ -6,6 +6,7 @@ import math
 import time
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -320,7 +321,12 @@ close = res_edit.scenario.store.close if res_edit.scenario.store.close == res_ba
 g1, g2 = st.columns(2)
 with g1:
     st.markdown("**Mean wait for a counter, by interval of arrival**")
-    st.altair_chart(charts.interval_band_chart(_intervals("mean_wait_min"), names, "Mean wait (minutes)", close=close), width="stretch")
+    wait_chart = charts.interval_band_chart(_intervals("mean_wait_min"), names, "Mean wait (minutes)", close=close)
+    suspend = res_edit.scenario.cross_sell.policy.suspend if res_edit.scenario.cross_sell.policy.mode == "windows" else ()
+    if suspend:  # show when the plan stops pitching: that is where pitching's extra minutes disappear
+        label = "No pitching" + ("" if same else " (your plan)")
+        wait_chart = alt.layer(charts.windows_layer([tuple(w.split("-")) for w in suspend], label), wait_chart).resolve_legend(fill="independent")
+    st.altair_chart(wait_chart, width="stretch")
 with g2:
     st.markdown("**People waiting for a counter (time average)**")
     st.altair_chart(charts.interval_band_chart(_intervals("mean_queue_len"), names, "People waiting", close=close), width="stretch")
