@@ -108,6 +108,8 @@ class FitReport:
     by_day: pd.DataFrame
     """Per simulated day: day, metric (arrivals, mean_wait_min, ...), observed vs simulated bands, fits."""
     scenario_name: str = ""
+    by_segment: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    """Per segment, whole period: segment, metric (mean_wait_min, abandonment_rate), observed vs simulated bands, fits."""
 
 
 def _band(values: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -171,6 +173,7 @@ def fit_report(
     observed = _metrics(obs_sums, len(days), iv)
     seeds = np.random.SeedSequence(seed).generate_state(len(days))
     sim_parts = []
+    seg_parts: list[pd.DataFrame] = []
     by_day_rows = []
     obs_by_day = interval_sums(obs_t, obs_t["day"].to_numpy(), o, iv, n, target).drop(columns="interval").groupby("group").sum()
     for k, day in enumerate(days):
@@ -180,6 +183,8 @@ def fit_report(
         st = customer_tickets(res.customers, o)
         part = interval_sums(st, st["replication"].to_numpy(), o, iv, n, target)
         sim_parts.append(part)
+        seg_key = st["replication"].astype(str).to_numpy() + "|" + st["segment"].astype(str).to_numpy()
+        seg_parts.append(interval_sums(st, seg_key, o, iv, n, target).drop(columns="interval").groupby("group").sum())
         per_rep_day = _full(part.groupby("group", as_index=False).sum().assign(interval=0), 1, list(range(replications)))
         sim_m = _metrics(per_rep_day, 1, 60)  # one "interval" of 60 min per day: arrivals_per_hour = arrivals that day
         ob_row = obs_by_day.loc[[day]].reset_index(drop=True).assign(group=0, interval=0) if day in obs_by_day.index else None
@@ -220,11 +225,12 @@ def fit_report(
         drows.append({"metric": "arrivals_per_day" if metric == "arrivals_per_hour" else metric, "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": bool(pl - 1e-9 <= ob <= ph + 1e-9)})
     day_table = pd.DataFrame(drows)
     by_day = pd.DataFrame(by_day_rows)
+    by_segment = _segment_table(obs_t, pd.concat(seg_parts).groupby(level=0).sum(), replications, o, iv, n, target)
     label = "calibrated scenario" if scenario is None else f"scenario {sc.name!r}"
-    verdict = _verdict(table, day_table, target, label) + _day_verdict(by_day)
+    verdict = _verdict(table, day_table, target, label) + _day_verdict(by_day) + _segment_verdict(by_segment)
     if scenario is None and cal.pitch is None:  # the notes describe the calibrated scenario's all-day service times
         verdict += [f"Likely cause of misses there: {n}." for n in cal.notes if n.startswith("counter service is")]
-    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day, sc.name)
+    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day, sc.name, by_segment)
 
 
 def _fmt(metric: str, x: float) -> str:
@@ -289,6 +295,48 @@ def _verdict(table: pd.DataFrame, day: pd.DataFrame, target: float, label: str =
             "without serving continuously, or a priority/VIP rule the log cannot show was in use."
         )
     return lines
+
+
+SEGMENT_METRICS = ("mean_wait_min", "abandonment_rate")
+
+
+def _segment_table(
+    obs_t: pd.DataFrame, sim: pd.DataFrame, replications: int, o: int, iv: int, n: int, target: float
+) -> pd.DataFrame:
+    """Mean wait and abandonment per segment over all compared days: do priorities and patience fit?"""
+    obs = interval_sums(obs_t, obs_t["segment"].astype(str).to_numpy(), o, iv, n, target).drop(columns="interval").groupby("group").sum()
+    keys = sim.index.to_series().str.split("|", n=1, expand=True)
+    sim = sim.assign(rep=keys[0].to_numpy(), segment=keys[1].to_numpy())
+    rows = []
+    for seg in obs.index:
+        ob = _metrics(obs.loc[[seg]].reset_index(drop=True).assign(group=0, interval=0), 1, 60)
+        part = sim[sim["segment"] == seg].drop(columns=["rep", "segment"])
+        sm = _metrics(part.reset_index(drop=True).assign(group=0, interval=0), 1, 60) if len(part) else None
+        for metric in SEGMENT_METRICS:
+            vals = sm[metric].to_numpy(float) if sm is not None else np.array([])
+            if len(vals) < replications:  # a replication where the segment never came: nothing to average
+                vals = np.concatenate([vals, np.full(replications - len(vals), np.nan)])
+            m, cl, ch, pl, ph = _clip(metric, _band(vals))
+            o_v = float(ob[metric].iloc[0])
+            fits = not (np.isfinite(o_v) and np.isfinite(m)) or bool(pl - 1e-9 <= o_v <= ph + 1e-9)
+            rows.append({"segment": str(seg), "metric": metric, "observed": o_v, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": fits})
+    return pd.DataFrame(rows)
+
+
+def _segment_verdict(by_segment: pd.DataFrame) -> list[str]:
+    if by_segment.empty:
+        return []
+    miss = by_segment[~by_segment["fits"]]
+    if miss.empty:
+        return [f"By segment: mean wait and abandonment fit for every segment ({', '.join(sorted(set(by_segment['segment'])))})."]
+    out = []
+    for r in miss.to_dict("records"):
+        side = "higher" if r["observed"] > r["sim_mean"] else "lower"
+        out.append(
+            f"By segment, {r['segment']}: {str(r['metric']).replace('_', ' ')} {_fmt(str(r['metric']), r['observed'])} in the log is {side} "
+            f"than the model's {_fmt(str(r['metric']), r['sim_mean'])} — check its priority and patience."
+        )
+    return out
 
 
 def _day_verdict(by_day: pd.DataFrame) -> list[str]:
@@ -433,5 +481,6 @@ def report_html(cal: Calibration, report: FitReport | None, images: list[str]) -
     if report is not None:
         parts.append("<h2>Per interval</h2>" + _table_html(report.intervals))
         parts.append("<h2>Per day</h2>" + _table_html(report.by_day))
+        parts.append("<h2>Per segment</h2>" + _table_html(report.by_segment))
     parts.append("<h2>Calibrated scenario</h2><pre>" + html.escape(cal.yaml_text) + "</pre></body></html>")
     return "".join(parts)

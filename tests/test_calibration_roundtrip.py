@@ -189,6 +189,14 @@ def test_fit_report_flags_a_wrong_scenario(truth):
     assert arr["fits"].sum() <= 6 and (arr["observed"] < arr["sim_mean"]).all()
     assert not bad.day.set_index("metric").loc["arrivals_per_day", "fits"]
     assert any("lower at" in v and v.startswith("Arrivals per hour") for v in bad.verdict)
+    # per segment: the right scenario fits both tiers; one without the VIP priority makes VIPs wait
+    # far longer than the log shows, and the report names the segment
+    assert set(good.by_segment["segment"]) == {"regular", "vip"}
+    assert good.by_segment.set_index(["segment", "metric"]).loc[("vip", "mean_wait_min"), "fits"]
+    flat = fit_report(cal, replications=5, seed=2, scenario=with_updates(cal.scenario, {"segments.vip.priority": 1}))
+    vip = flat.by_segment.set_index(["segment", "metric"]).loc[("vip", "mean_wait_min")]
+    assert not vip["fits"] and vip["observed"] < vip["sim_mean"]
+    assert any(v.startswith("By segment, vip: mean wait") for v in flat.verdict)
     assert bad.verdict[0].startswith("Overall the scenario 'Calibrated from log' does not fit")
 
 
