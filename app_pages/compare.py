@@ -186,7 +186,7 @@ for spec in KPIS:
         if i > 0 and (name, spec.name) in diffs.index:
             dm, dl, dh = (float(v) for v in diffs.loc[(name, spec.name)])
             mark = "" if significant(dl, dh) else " (could be chance)"
-            row[f"{name} − A"] = f"{fmt_delta(dm, spec.unit)} ({fmt_delta_ci(dl, dh, spec.unit)}){mark}"
+            row[f"{name} − A"] = "no change" if dm == dl == dh == 0 else f"{fmt_delta(dm, spec.unit)} ({fmt_delta_ci(dl, dh, spec.unit)}){mark}"
     rows.append(row)
 st.markdown("**Day results: mean (95% CI), and the paired change against plan A (95% CI)**")
 st.dataframe(pd.DataFrame(rows).set_index("KPI"), width="stretch")

@@ -270,7 +270,9 @@ def _card(col: Any, spec: Any) -> None:
     delta, delta_colour, change = None, "off", ""
     if not same and spec.name in change_table.index:
         d, dlo, dhi = (float(v) for v in change_table.loc[spec.name])
-        if not math.isnan(d):
+        if d == dlo == dhi == 0:  # identical on every simulated day (e.g. staff hours of the same roster)
+            change = " · no change"
+        elif not math.isnan(d):
             delta = fmt_delta(d, spec.unit)
             real = significant(dlo, dhi)
             if real and spec.better:
