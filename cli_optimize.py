@@ -154,7 +154,7 @@ def _print_week(plan: Any) -> None:
 
 
 @click.command("optimize")
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--target-wait",
     type=click.FloatRange(min=0, min_open=True),
@@ -248,7 +248,7 @@ def _print_week(plan: Any) -> None:
 )
 @handle_errors
 def optimize(
-    scenario: Path,
+    scenarios: tuple[Path, ...],
     target_wait: float | None,
     service_level: float,
     max_abandon: float | None,
@@ -266,11 +266,20 @@ def optimize(
     solver_workers: int,
     sets: tuple[str, ...],
 ) -> None:
-    """Find the cheapest roster that meets a service target, with pitch windows, verified by simulation."""
+    """Find the cheapest roster that meets a service target, with pitch windows, verified by simulation.
+
+    SCENARIOS is one scenario (a day; with --staff, the week around its store.date), or seven day
+    scenarios, Monday first, with --staff.
+    """
     from optimizer import ServiceTarget, load_shift_rules, load_staff, optimize_day, optimize_week
     from simulation import load_scenario, scenario_to_yaml
 
-    scen = load_scenario(scenario, list(sets))
+    if len(scenarios) not in (1, 7):
+        raise InputError(f"give one scenario, or seven day scenarios (Monday first) with --staff; got {len(scenarios)}")
+    if len(scenarios) == 7 and staff_file is None:
+        raise InputError("seven day scenarios make a week: add --staff FILE with the people to roster")
+    days = [load_scenario(p, list(sets)) for p in scenarios]
+    scen = days[0]
     try:
         target = ServiceTarget(service_level=service_level, target_wait_min=target_wait, max_abandon=max_abandon)
     except ValueError as exc:
@@ -289,7 +298,8 @@ def optimize(
     }
     with progress(16 if staff else 5, "optimizing", enabled=fmt == "table") as tick:
         if staff is not None:
-            plan: Any = optimize_week(scen, staff, target, time_limit_s=time_limit or 60.0, progress=tick, **common)
+            week_in: Any = days if len(days) == 7 else scen
+            plan: Any = optimize_week(week_in, staff, target, time_limit_s=time_limit or 60.0, progress=tick, **common)
         else:
             plan = optimize_day(scen, target, time_limit_s=time_limit or 20.0, progress=tick, **common)
     if out_dir is not None:
@@ -300,8 +310,9 @@ def optimize(
 
         write_text(Path(out_dir) / "plan.json", json.dumps(_jsonable(plan.to_json()), indent=2, ensure_ascii=False))
         if staff is not None:
-            for d in plan.days:
-                write_text(Path(out_dir) / f"scenario_{d.label.split(' ')[-1]}.yaml", scenario_to_yaml(d.scenario))
+            for i, d in enumerate(plan.days):
+                name = f"scenario_day{i + 1}_{d.label.replace(' ', '_')}.yaml"
+                write_text(Path(out_dir) / name, scenario_to_yaml(d.scenario))
         else:
             write_text(Path(out_dir) / "scenario.yaml", scenario_to_yaml(plan.scenario))
     if fmt == "json":

@@ -279,3 +279,29 @@ def test_verification_repair_fixes_an_analytic_plan_that_misses() -> None:
     assert len(fixed.verification.missed) < len(raw.verification.missed)
     assert fixed.roster.staff_hours > raw.roster.staff_hours
     assert any("asked for one more counter" in e for e in fixed.explanation)
+
+
+def test_cli_week_from_seven_scenarios(tmp_path: Path) -> None:
+    from simulation import scenario_to_yaml
+
+    paths = []
+    for d in range(7):
+        p = tmp_path / f"day{d}.yaml"
+        p.write_text(scenario_to_yaml(small(**{"demand.scale": 0.8 + 0.05 * d})))
+        paths.append(str(p))
+    staff = tmp_path / "team.yaml"
+    staff.write_text("staff:\n" + "".join(f"  - {{name: P{i}, max_hours: 20, max_days: 5}}\n" for i in range(12)))
+    out = tmp_path / "out"
+    args = [*paths, "--staff", str(staff), "--format", "json", "--search-replications", "10", "--replications", "30"]
+    args += ["--time-limit", "10"]
+    res = CliRunner().invoke(optimize, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["status"] in ("OPTIMAL", "FEASIBLE") and data["gap"] is not None
+    assert {s["day"] for s in data["shifts"]} <= {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+    assert len(data["intervals"]) == 7 * 6
+    assert len(list(out.glob("scenario_day*.yaml"))) == 7
+    roster = (out / "roster.csv").read_text().splitlines()
+    assert roster[0].startswith("name,day,start,end")
+    bad = CliRunner().invoke(optimize, [paths[0], paths[1], "--staff", str(staff)])
+    assert bad.exit_code == 2 and "seven day scenarios" in bad.stderr
