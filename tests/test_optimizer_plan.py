@@ -293,7 +293,7 @@ def test_cli_week_from_seven_scenarios(tmp_path: Path) -> None:
     staff.write_text("staff:\n" + "".join(f"  - {{name: P{i}, max_hours: 20, max_days: 5}}\n" for i in range(12)))
     out = tmp_path / "out"
     args = [*paths, "--staff", str(staff), "--format", "json", "--search-replications", "10", "--replications", "30"]
-    args += ["--time-limit", "10"]
+    args += ["--time-limit", "3"]
     res = CliRunner().invoke(optimize, [*args, "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
