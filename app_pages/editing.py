@@ -58,6 +58,7 @@ def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
         "suspend": ", ".join(policy.suspend) if policy.suspend else _default_window(s),
         "threshold": int(policy.threshold) if policy.threshold is not None else 8,
         "patience": 1.0,
+        "date": s.store.date,
     }
 
 
@@ -137,6 +138,8 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
         new_clocks = interval_clocks(k["open"], k["close"], base.store.interval_min)
         if isinstance(rates, tuple) and new_clocks:
             up["demand.arrivals_per_hour"] = remap_by_clock(list(rates), base.interval_labels, new_clocks)
+    if k.get("date") != base.store.date:
+        up["store.date"] = k["date"].isoformat() if k.get("date") is not None else None
     if float(k["scale"]) != float(base.demand.scale):
         up["demand.scale"] = float(k["scale"])
     staff = [int(v) for v in k["staff_row"]]
@@ -200,6 +203,8 @@ def describe_edits(base: Scenario, edited: Scenario) -> list[str]:
     out = []
     if (edited.store.open, edited.store.close) != (base.store.open, base.store.close):
         out.append(f"hours {edited.store.open}-{edited.store.close}")
+    if edited.store.date != base.store.date:
+        out.append(f"day {edited.store.date:%a %d %b %Y}" if edited.store.date else "no calendar day")
     if edited.demand.scale != base.demand.scale:
         out.append(f"demand ×{edited.demand.scale:g}")
     a, b = base.staffed_schedule(), edited.staffed_schedule()

@@ -36,7 +36,7 @@ from .common import (
 )
 from .editing import apply_knobs, knobs_from_scenario
 
-KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "diversion", "policy", "suspend", "threshold", "patience")
+KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "diversion", "policy", "suspend", "threshold", "patience", "date")
 PERSISTENT_PREFIX = "k_"
 
 

@@ -155,6 +155,11 @@ with col_a, st.container(border=True):
     h1.selectbox("Opens", clocks, key="k_open", on_change=_hours_changed)
     h2.selectbox("Closes", clocks, key="k_close", on_change=_hours_changed)
     show_problems(by_section.get("hours", []))
+    if base.demand.weekday_factors is not None or base.demand.day_of_month_factors:
+        # the store's file has weekday / day-of-month demand factors: the day decides how busy it is
+        st.date_input("Day", key="k_date", format="YYYY-MM-DD",
+                      help="Weekday and day-of-month factors from the file apply to this day (e.g. payday, month end).")
+        st.caption(f"Demand factor for this day: ×{edited.day_factor() if edited is not None else base.day_factor():.2f}")
     st.slider("Demand scale (1.0 = the forecast)", 0.5, 2.0, step=0.05, key="k_scale", help="1.1 = 10% more customers in every interval.")
     show_problems(by_section.get("demand", []))
     st.slider("Patience (1.0 = as in the file)", 0.5, 2.0, step=0.1, key="k_patience", help="Scales how long customers wait before giving up (2.0 = twice as patient).")

@@ -436,3 +436,19 @@ def test_calibration_page_asks_for_a_file_before_calibrating_an_upload() -> None
     at.radio(key="k_cal_src").set_value("upload").run()
     at.button(key="cal_btn").click().run()
     assert "choose a ticket log file" in _errors(at)
+
+
+def test_day_picker_applies_the_files_day_factors() -> None:
+    import datetime
+
+    at = _app()
+    assert not at.date_input, "the flagship file has no day factors, so there is no day to pick"
+    at.selectbox(key="k_source").set_value("bank_branch.yaml").run()
+    bank = load_scenario(ROOT / "scenarios" / "bank_branch.yaml")
+    assert at.date_input(key="k_date").value == bank.store.date
+    at.date_input(key="k_date").set_value(datetime.date(2026, 11, 30)).run()
+    assert not at.error, _errors(at)
+    moved = bank.model_copy(update={"store": bank.store.model_copy(update={"date": datetime.date(2026, 11, 30)})})
+    assert any(f"×{moved.day_factor():.2f}" in c.value for c in at.caption)
+    at.switch_page("app_pages/scenario.py").run()
+    assert "date: '2026-11-30'" in at.code[0].value
