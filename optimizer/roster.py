@@ -255,6 +255,7 @@ def solve_day_roster(
     time_limit_s: float = 20.0,
     workers: int = 2,
     seed: int = 1,
+    penalty_cents: int | None = None,
 ) -> DayRoster:
     """Cheapest set of shifts covering the need per interval, with the pitch windows decided jointly.
 
@@ -267,7 +268,7 @@ def solve_day_roster(
     cov = coverage_matrix(data.templates, g)
     model = cp_model.CpModel()
     longest = max((t.length for t in data.templates), default=60)
-    penalty = max(1, _cents(longest / 60 * max(data.cost_per_hour, 1.0)) * 1000)
+    penalty = penalty_cents or max(1, _cents(longest / 60 * max(data.cost_per_hour, 1.0)) * 1000)
     x, cost_terms = add_shift_costs(model, data)
     on_floor = add_staff_limits(model, data, x, cov)
     _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)

@@ -156,7 +156,7 @@ def greedy_cover(
                 if np.any(have[cov[k]] + 1 > physical):
                     continue
                 gain = float(np.clip(need_slots[cov[k]] - have[cov[k]], 0, 1).sum())
-                score = gain / (templates[k].length * cost_per_min)
+                score = gain / (templates[k].length * max(cost_per_min, 1e-9))
                 if score > best_score:
                     best, best_score = int(k), score
             if best < 0:
