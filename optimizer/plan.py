@@ -190,6 +190,8 @@ class DayPlan:
 
     ``scenario`` is the input scenario with the roster (``counters.staffed``), the pitch policy
     (``cross_sell.policy``), the shift rules and the target wait applied — ready to save and rerun.
+    ``pitch_windows`` are the windows with **no** pitching ("HH:MM-HH:MM", the policy's ``suspend``
+    list); ``pitch_rule`` says the same in words.
     """
 
     scenario: Scenario
