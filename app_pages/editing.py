@@ -49,6 +49,7 @@ def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
         "close": s.store.close,
         "scale": float(s.demand.scale),
         "staff_row": [int(v) for v in s.staffed_schedule()],
+        "demand_row": raw_demand(s),
         "staff_clocks": list(s.interval_labels),
         "vip": int(s.counters.vip),
         "kiosks": int(s.kiosks.count),
@@ -60,6 +61,12 @@ def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
         "patience": 1.0,
         "date": s.store.date,
     }
+
+
+def raw_demand(s: Scenario) -> list[float]:
+    """Walk-ins per hour per interval as written in the file (before scale and day factors)."""
+    raw = s.demand.arrivals_per_hour
+    return [float(v) for v in raw] if isinstance(raw, tuple) else [float(raw)] * s.n_intervals
 
 
 def _default_window(s: Scenario) -> str:
@@ -94,12 +101,13 @@ def remap_by_clock(values: Sequence[float], clocks: Sequence[str], new_clocks: S
     return out
 
 
-def apply_row_edits(row: Sequence[int], clocks: Sequence[str], edited_rows: Mapping[Any, Mapping[str, Any]]) -> list[int]:
-    """The staffing row after a data-editor edit (``{row: {column clock: value}}``).
+def apply_row_edits(row: Sequence[float], clocks: Sequence[str], edited_rows: Mapping[Any, Mapping[str, Any]], whole: bool = True) -> list[Any]:
+    """A row after a data-editor edit (``{row: {column clock: value}}``).
 
-    Cleared cells keep their value; numbers are rounded to whole counters and never below zero.
+    Cleared cells keep their value; values are never below zero, and with ``whole`` (counters)
+    rounded to whole numbers.
     """
-    out = [int(v) for v in row]
+    out: list[Any] = [int(v) if whole else float(v) for v in row]
     for changes in edited_rows.values():
         for clock, value in changes.items():
             if clock not in clocks or value is None:
@@ -109,7 +117,7 @@ def apply_row_edits(row: Sequence[int], clocks: Sequence[str], edited_rows: Mapp
             except (TypeError, ValueError):
                 continue
             if number == number:  # NaN: a cleared cell
-                out[list(clocks).index(clock)] = max(0, round(number))
+                out[list(clocks).index(clock)] = max(0, round(number)) if whole else max(0.0, number)
     return out
 
 
@@ -132,12 +140,18 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
     k = dict(knobs_from_scenario(base))
     k.update({key: v for key, v in knobs.items() if v is not None})
     up: dict[str, Any] = {}
+    new_clocks = interval_clocks(k["open"], k["close"], base.store.interval_min)
     if (k["open"], k["close"]) != (base.store.open, base.store.close):
         up["store.open"], up["store.close"] = k["open"], k["close"]
-        rates = base.demand.arrivals_per_hour
-        new_clocks = interval_clocks(k["open"], k["close"], base.store.interval_min)
-        if isinstance(rates, tuple) and new_clocks:
-            up["demand.arrivals_per_hour"] = remap_by_clock(list(rates), base.interval_labels, new_clocks)
+    # The demand row follows the hours by clock (the page remaps it when the hours change; a row
+    # still on other clocks is remapped here). It is written only when it differs from the file.
+    row_clocks = list(k.get("staff_clocks") or base.interval_labels)
+    demand = [float(v) for v in k["demand_row"]]
+    if new_clocks and row_clocks != new_clocks and len(demand) == len(row_clocks):
+        demand = remap_by_clock(demand, row_clocks, new_clocks)
+    if new_clocks and len(demand) == len(new_clocks) and (new_clocks != base.interval_labels or demand != raw_demand(base)):
+        same_all_day = len(set(demand)) == 1 and not isinstance(base.demand.arrivals_per_hour, tuple)
+        up["demand.arrivals_per_hour"] = demand[0] if same_all_day else demand
     if k.get("date") != base.store.date:
         up["store.date"] = k["date"].isoformat() if k.get("date") is not None else None
     if float(k["scale"]) != float(base.demand.scale):
@@ -205,6 +219,8 @@ def describe_edits(base: Scenario, edited: Scenario) -> list[str]:
         out.append(f"hours {edited.store.open}-{edited.store.close}")
     if edited.store.date != base.store.date:
         out.append(f"day {edited.store.date:%a %d %b %Y}" if edited.store.date else "no calendar day")
+    if edited.demand.arrivals_per_hour != base.demand.arrivals_per_hour and edited.interval_labels == base.interval_labels:
+        out.append("demand forecast edited")
     if edited.demand.scale != base.demand.scale:
         out.append(f"demand ×{edited.demand.scale:g}")
     a, b = base.staffed_schedule(), edited.staffed_schedule()

@@ -11,8 +11,9 @@ Keys
 ``k_*``
     What-if knob widgets. ``app.py`` re-assigns them on every run so they survive page switches
     (Streamlit drops the state of widgets a page does not draw).
-``staff_row`` / ``staff_clocks`` / ``staff_ver``
-    The staffed-counters row (not a widget value: the data editor shows it and writes edits back).
+``staff_row`` / ``staff_clocks`` / ``staff_ver``, ``demand_row`` / ``demand_ver``
+    The staffed-counters and demand rows (not widget values: the data editors show them and write
+    edits back; the version is part of the editor's key).
 ``last_run``
     What the results on the What-if page were computed for (YAML texts, seed, replications); the
     results themselves come from the ``st.cache_data`` functions in :mod:`app_pages.common`.
@@ -74,6 +75,7 @@ def set_base(name: str, yaml_text: str) -> None:
     for key in KNOB_KEYS:
         ss[PERSISTENT_PREFIX + key] = knobs[key]
     set_staff_row(knobs["staff_row"], knobs["staff_clocks"])
+    set_demand_row(knobs["demand_row"])
     ss.pop("last_run", None)
 
 
@@ -83,6 +85,13 @@ def set_staff_row(row: list[int], clocks: list[str]) -> None:
     ss["staff_row"], ss["staff_clocks"] = [int(v) for v in row], list(clocks)
     ss["k_all_day"] = int(max(row)) if row else 0
     ss["staff_ver"] = ss.get("staff_ver", 0) + 1
+
+
+def set_demand_row(row: list[float]) -> None:
+    """Replace the demand row (customers per hour per interval, on the staffing row's clocks)."""
+    ss = st.session_state
+    ss["demand_row"] = [float(v) for v in row]
+    ss["demand_ver"] = ss.get("demand_ver", 0) + 1
 
 
 def base_scenario() -> Scenario:
@@ -95,6 +104,7 @@ def knobs() -> dict[str, Any]:
     out = {key: ss.get(PERSISTENT_PREFIX + key) for key in KNOB_KEYS}
     out["staff_row"] = list(ss["staff_row"])
     out["staff_clocks"] = list(ss["staff_clocks"])
+    out["demand_row"] = list(ss["demand_row"])
     return out
 
 

@@ -81,6 +81,7 @@ def _hours_changed() -> None:
     if new:
         from app_pages.editing import remap_by_clock
 
+        state.set_demand_row(remap_by_clock(ss["demand_row"], ss["staff_clocks"], new))
         state.set_staff_row([int(v) for v in remap_by_clock(ss["staff_row"], ss["staff_clocks"], new)], new)
 
 
@@ -96,6 +97,13 @@ def _staff_edited(key: str, version: int) -> None:
         return
     edits = ss.get(key, {}).get("edited_rows", {})
     state.set_staff_row(apply_row_edits(ss["staff_row"], ss["staff_clocks"], edits), ss["staff_clocks"])
+
+
+def _demand_edited(key: str, version: int) -> None:
+    if version != ss["demand_ver"]:  # a resent edit of a row since replaced (see _staff_edited)
+        return
+    edits = ss.get(key, {}).get("edited_rows", {})
+    state.set_demand_row(apply_row_edits(ss["demand_row"], ss["staff_clocks"], edits, whole=False))
 
 
 def _add_counters() -> None:
@@ -210,6 +218,19 @@ with st.container(border=True):
         width="stretch",
     )
     show_problems(by_section.get("staffing", []))
+    with st.expander("Demand forecast per interval (customers per hour, before the day factor and the demand scale)"):
+        demand_key = f"demand_editor_{ss['demand_ver']}"
+        st.data_editor(
+            pd.DataFrame([ss["demand_row"]], columns=ss["staff_clocks"], index=["Customers per hour"]),
+            key=demand_key,
+            on_change=_demand_edited,
+            args=(demand_key, ss["demand_ver"]),
+            num_rows="fixed",
+            hide_index=True,
+            column_config={c: st.column_config.NumberColumn(c, min_value=0.0, max_value=5000.0, step=1.0, format="%.0f", width=72) for c in ss["staff_clocks"]},
+            width="stretch",
+        )
+        show_problems(by_section.get("demand", []))
 show_problems(by_section.get("general", []))
 
 if edited is not None:

@@ -223,6 +223,31 @@ def test_staffing_row_edits_from_the_data_editor() -> None:
     assert apply_row_edits([7, 7, 7], clocks, {0: {"09:00": -2, "11:00": 5}}) == [0, 7, 7]  # never negative; unknown clock ignored
 
 
+def test_demand_row_edits_become_the_forecast() -> None:
+    s = load_scenario(FLAGSHIP)
+    k = knobs_from_scenario(s)
+    row = list(k["demand_row"])
+    row[-1] += 25.0
+    e = apply_knobs(s, k | {"demand_row": row})
+    assert list(e.demand.arrivals_per_hour) == row  # type: ignore[arg-type]
+    assert e.demand.scale == s.demand.scale  # the scale knob still applies on top
+    # an hour longer: the new intervals take the edited closing demand
+    longer = apply_knobs(s, k | {"demand_row": row, "close": "19:00"})
+    assert list(longer.demand.arrivals_per_hour)[-2:] == [row[-1], row[-1]]  # type: ignore[arg-type]
+    assert apply_row_edits([40.0, 55.0], ["09:00", "09:30"], {0: {"09:30": 60.5}}, whole=False) == [40.0, 60.5]
+
+
+def test_demand_row_in_the_app_reaches_the_scenario_file() -> None:
+    at = _app()
+    row = list(at.session_state["demand_row"])
+    row[0] = 99.0
+    at.session_state["demand_row"] = row
+    at.run()
+    assert any("demand forecast edited" in c.value for c in at.caption)
+    at.switch_page("app_pages/scenario.py").run()
+    assert "arrivals_per_hour: [99.0," in at.code[0].value
+
+
 def test_remap_by_clock_keeps_values_and_extends_with_the_nearest() -> None:
     assert remap_by_clock([1, 2, 3], ["09:00", "09:30", "10:00"], ["08:30", "09:00", "09:30", "10:00", "10:30"]) == [1, 1, 2, 3, 3]
     assert remap_by_clock([1, 2, 3], ["09:00", "09:30", "10:00"], ["09:30"]) == [2]
