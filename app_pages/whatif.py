@@ -244,8 +244,9 @@ b1, b2, b3 = st.columns([1, 1, 2])
 clicked = b1.button("Run simulation", type="primary", icon=":material/play_arrow:", disabled=edited is None or not engine_ready(), key="run_btn")
 b2.text_input("Plan name", key="k_plan_name", placeholder="e.g. Plan B", label_visibility="collapsed")
 b3.button("Save this plan for Compare", on_click=_save_plan, disabled=edited is None, icon=":material/bookmark_add:")
-if ss.pop("plan_saved_msg", None):
-    st.toast(f"Saved: see the Compare page ({len(ss['saved_plans'])} saved).")
+saved_msg = ss.pop("plan_saved_msg", None)
+if saved_msg:
+    st.toast(saved_msg, icon=":material/bookmark_added:")
 
 if not engine_ready():
     st.info("The simulation engine (`simulation.run`) is not available in this build, so plans cannot be run yet.")
@@ -313,7 +314,7 @@ if not same:
     # one sentence first, as on the Compare page: where the wait changed most, and at what staff cost
     iwait = paired_interval_change(res_base, res_edit, "mean_wait_min")
     hours = staff_hours_of(res_edit.scenario) - staff_hours_of(res_base.scenario)
-    day_change = tuple(float(v) for v in change_table.loc["mean_wait_min"]) if "mean_wait_min" in change_table.index else (math.nan,) * 3
+    day_change = tuple(change_table.loc["mean_wait_min"].to_numpy(dtype=float)) if "mean_wait_min" in change_table.index else (math.nan,) * 3
     if len(iwait):
         waits = [r.intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"] for r in (res_base, res_edit)]
         served = res_base.intervals.query("kpi == 'served'").set_index("interval")["mean"]
