@@ -477,3 +477,17 @@ def test_day_picker_applies_the_files_day_factors() -> None:
     assert any(f"×{moved.day_factor():.2f}" in c.value for c in at.caption)
     at.switch_page("app_pages/scenario.py").run()
     assert "date: '2026-11-30'" in at.code[0].value
+
+
+def test_pages_say_plainly_when_the_optimizer_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app_pages.common import _required_cached
+
+    _required_cached.clear()
+    monkeypatch.setitem(sys.modules, "optimizer", None)  # `import optimizer` now raises ImportError
+    at = _app()
+    if _engine():
+        assert any("optimizer, which is not available" in c.value for c in at.caption)
+    at.switch_page("app_pages/roster.py").run()
+    assert not at.exception, at.exception
+    assert any("not available in this build" in i.value for i in at.info)
+    _required_cached.clear()
