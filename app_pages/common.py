@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
-import yaml
 
 from simulation import Scenario, ScenarioError, format_clock, scenario_from_yaml, scenario_to_yaml
 
@@ -99,26 +98,8 @@ def parse_scenario_text(data: bytes | str, source: str) -> tuple[Scenario, str]:
         raise ScenarioError(source, [("", f"is {size:,} bytes; scenario files are at most {MAX_UPLOAD_BYTES:,} bytes (1 MB)")])
     if not data.strip():
         raise ScenarioError(source, [("", "is empty; a scenario needs at least demand, transactions and counters")])
-    _refuse_alias_bombs(data, source)
     scenario = scenario_from_yaml(data, source)
     return scenario, scenario_to_yaml(scenario)
-
-
-MAX_YAML_ALIASES = 20  # at most 4**5 = 1,024 values however they nest: harmless
-
-
-def _refuse_alias_bombs(data: bytes | str, source: str) -> None:
-    """Refuse YAML that references anchors more than a scenario ever needs.
-
-    A few lines of nested aliases ("billion laughs") expand to billions of values when validated;
-    a safe loader does not stop that, so the app counts alias references before loading.
-    """
-    try:
-        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(data, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
-        return  # the loader reports the syntax error with its line number
-    if aliases > MAX_YAML_ALIASES:
-        raise ScenarioError(source, [("", f"uses {aliases:,} YAML alias references (*name); scenario files need at most {MAX_YAML_ALIASES}")])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

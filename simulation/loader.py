@@ -59,8 +59,29 @@ MAX_FILE_BYTES = 2_000_000
 """Scenario files are small; refusing anything larger protects the app from a bad upload."""
 
 
+MAX_YAML_ALIASES = 20
+"""A scenario never needs more anchors than this; 20 references nest to at most 4**5 values: harmless."""
+
+
+def _refuse_alias_bombs(text: str, source: str) -> None:
+    """Refuse YAML that references anchors more than a scenario ever needs.
+
+    A few lines of nested aliases ("billion laughs") expand to billions of values once validated; a
+    safe loader does not stop that, so alias references are counted before anything is built.
+    """
+    try:
+        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return  # the load below reports the syntax error with its line number
+    if aliases > MAX_YAML_ALIASES:
+        raise ScenarioError(
+            source, [("", f"uses {aliases:,} YAML alias references (*name); scenario files need at most {MAX_YAML_ALIASES}")]
+        )
+
+
 def parse_yaml_text(text: str, source: str) -> Any:
     """Parse YAML safely, turning syntax errors into a ScenarioError with the line number."""
+    _refuse_alias_bombs(text, source)
     try:
         return yaml.load(text, Loader=_ClockSafeLoader)
     except yaml.YAMLError as exc:

@@ -578,3 +578,11 @@ def test_shift_window_backwards(tmp_path: Path) -> None:
 def test_break_window_backwards(tmp_path: Path) -> None:
     err = _error(tmp_path, _edit("  lengths_hours: [4]\n", "  lengths_hours: [4]\n  break: {window_hours: [3, 1]}\n"))
     assert "got [3, 1], latest before earliest" in _line_for(err, "shifts.break")
+
+
+def test_yaml_alias_bomb_is_refused_before_it_expands() -> None:
+    # Nine levels of nine aliases would expand to 9**9 (387 million) values once validated.
+    lines = ['a0: &a0 ["lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    with pytest.raises(ScenarioError, match="alias references"):
+        scenario_from_yaml("\n".join(lines), "bomb.yaml")
