@@ -546,7 +546,18 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
             for p in _message(err, data):
                 if p not in problems:
                     problems.append(p)
-        raise ScenarioError(source, problems) from None
+        raise ScenarioError(source, _drop_missing_explained_by_typo(problems)) from None
+
+
+def _drop_missing_explained_by_typo(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``conters`` makes ``counters`` missing too; the typo's "did you mean" says it all, once."""
+    suggested = set()
+    for path, msg in problems:
+        if "did you mean `" in msg:
+            parent = path.rpartition(".")[0]
+            key = msg.split("did you mean `", 1)[1].split("`", 1)[0]
+            suggested.add(f"{parent}.{key}" if parent else key)
+    return [(path, msg) for path, msg in problems if not (msg == "is required but missing" and path in suggested)]
 
 
 # ---------------------------------------------------------------------------------------------
