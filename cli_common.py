@@ -51,12 +51,6 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except BrokenPipeError:
-            # `storeq run ... | head`: the reader left; that is not a failure. Point stdout at devnull
-            # so Python's shutdown flush does not raise again.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("storeq: interrupted; nothing half-written was left behind.", err=True)
             sys.exit(130)
