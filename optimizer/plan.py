@@ -487,11 +487,18 @@ def policy_verdict(policies: pd.DataFrame | None) -> str | None:
     if len(final) < 2:
         return "no queue-threshold policy kept the service level; the pitch windows stand"
     w, q = final.iloc[0], final.iloc[1]
-    better = q if q["pitch_margin"] > w["pitch_margin"] and q["missed_intervals"] <= w["missed_intervals"] else w
-    return (
-        f"{better['policy']} earns more: windows {w['pitch_margin']:.0f} vs {q['policy']} {q['pitch_margin']:.0f} margin a day, "
+    figures = (
+        f"windows {w['pitch_margin']:.0f} vs {q['policy']} {q['pitch_margin']:.0f} margin a day, "
         f"service level {w['service_level']:.1%} vs {q['service_level']:.1%}"
     )
+    if q["pitch_margin"] > w["pitch_margin"]:
+        if q["missed_intervals"] <= w["missed_intervals"]:
+            return f"{q['policy']} earns more at the same service target: {figures}"
+        return (
+            f"{q['policy']} earns more but misses the target in {int(q['missed_intervals'])} interval(s) "
+            f"(windows: {int(w['missed_intervals'])}); the pitch windows stand: {figures}"
+        )
+    return f"the pitch windows earn more: {figures}"
 
 
 def _rules_for(scenario: Scenario, rules: ShiftRules | None) -> ShiftRules:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -305,3 +306,25 @@ def test_cli_week_from_seven_scenarios(tmp_path: Path) -> None:
     assert roster[0].startswith("name,day,start,end")
     bad = CliRunner().invoke(optimize, [paths[0], paths[1], "--staff", str(staff)])
     assert bad.exit_code == 2 and "seven day scenarios" in bad.stderr
+
+
+def _final_policies(w_margin: float, q_margin: float, w_missed: int, q_missed: int) -> pd.DataFrame:
+    row = {"stage": "final", "replications": 100, "service_level_ci_low": 0.0, "service_level_ci_high": 1.0}
+    return pd.DataFrame(
+        [
+            {**row, "policy": "windows (optimized)", "pitch_margin": w_margin, "missed_intervals": w_missed, "service_level": 0.906},
+            {**row, "policy": "queue_threshold 2", "pitch_margin": q_margin, "missed_intervals": q_missed, "service_level": 0.924},
+        ]
+    )
+
+
+def test_policy_verdict_never_contradicts_its_own_figures() -> None:
+    from optimizer.plan import policy_verdict
+
+    # The threshold earns more and misses no more intervals: it is the better policy.
+    assert policy_verdict(_final_policies(1006, 1129, 0, 0)).startswith("queue_threshold 2 earns more at the same")
+    # It earns more but misses more intervals: said as it is, and the windows stand.
+    v = policy_verdict(_final_policies(1006, 1129, 0, 2))
+    assert v.startswith("queue_threshold 2 earns more but misses the target in 2 interval(s)") and "windows stand" in v
+    # The windows earn more.
+    assert policy_verdict(_final_policies(1200, 1129, 0, 0)).startswith("the pitch windows earn more")
