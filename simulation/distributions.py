@@ -19,6 +19,7 @@ All times are minutes. ``sample(rng, size)`` draws from a numpy ``Generator``
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Annotated, Literal
 
 import numpy as np
@@ -28,24 +29,26 @@ FiniteNonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 FinitePos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-class _Dist(BaseModel):
+class _Dist(BaseModel, ABC):
+    """What every distribution offers: analytic moments and sampling from a given generator."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     @property
-    def mean(self) -> float:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abstractmethod
+    def mean(self) -> float: ...
 
     @property
-    def var(self) -> float:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abstractmethod
+    def var(self) -> float: ...
 
     @property
     def cv(self) -> float:
         """Coefficient of variation (std / mean); 0 for a zero mean."""
         return math.sqrt(self.var) / self.mean if self.mean > 0 else 0.0
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray: ...
 
     def spec(self) -> dict[str, object]:
         """The dictionary form used in scenario files."""
