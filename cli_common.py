@@ -18,7 +18,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +27,8 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 import pandas as pd
+
+from simulation.loader import atomic_write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,28 +107,12 @@ def progress(total: int, label: str, enabled: bool = True, delay_s: float = 1.0)
             bar.stop()
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        # mkstemp creates 0600 files; results are ordinary files, so give them the umask's permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_text(path: Path, text: str) -> None:
     """Write a text file atomically."""
     def write(p: Path) -> None:
         p.write_text(text, encoding="utf-8")
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def _to_csv(df: pd.DataFrame, path: Path) -> None:
@@ -146,11 +131,11 @@ def write_frames(out_dir: str | Path, frames: Mapping[str, pd.DataFrame], parque
     written: list[Path] = []
     for name, df in frames.items():
         csv_path = out / f"{name}.csv"
-        _atomic_write(csv_path, functools.partial(_to_csv, df))
+        atomic_write(csv_path, functools.partial(_to_csv, df))
         written.append(csv_path)
         if parquet:
             pq_path = out / f"{name}.parquet"
-            _atomic_write(pq_path, functools.partial(_to_parquet, df))
+            atomic_write(pq_path, functools.partial(_to_parquet, df))
             written.append(pq_path)
     return written
 

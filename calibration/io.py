@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import html
 import io
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
+
+from simulation.loader import atomic_write
 
 from .logformat import LogError, LogMapping, mapping_from_dict
 
@@ -100,38 +100,16 @@ def _decode_mapping(raw: bytes) -> str:
     raise LogError("mapping", "mapping file is not UTF-8 or GBK text")  # pragma: no cover - gb18030 decodes any bytes
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a log or report is an ordinary user file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_log(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a ticket log as CSV (UTF-8), Parquet or Excel by the file's suffix, atomically."""
     p = Path(path)
     kind = LOG_SUFFIXES.get(p.suffix.lower(), "csv")
     if kind == "parquet":
-        _atomic(p, lambda t: df.to_parquet(t, index=False))
+        atomic_write(p, lambda t: df.to_parquet(t, index=False))
     elif kind == "excel":
-        _atomic(p, lambda t: df.to_excel(t, index=False, engine="openpyxl"))
+        atomic_write(p, lambda t: df.to_excel(t, index=False, engine="openpyxl"))
     else:
-        _atomic(p, lambda t: df.to_csv(t, index=False))
+        atomic_write(p, lambda t: df.to_csv(t, index=False))
     return p
 
 
@@ -154,14 +132,14 @@ def write_report(
 
     for name, df in frames.items():
         p = out / f"{name}.csv"
-        _atomic(p, csv_writer(df))
+        atomic_write(p, csv_writer(df))
         written.append(p)
     for name, fig in figures.items():
         p = out / f"{name}.png"
-        _atomic(p, png_writer(fig))
+        atomic_write(p, png_writer(fig))
         written.append(p)
     p = out / "report.html"
-    _atomic(p, lambda t: t.write_text(html_text, encoding="utf-8"))
+    atomic_write(p, lambda t: t.write_text(html_text, encoding="utf-8"))
     written.append(p)
     return written
 

@@ -7,7 +7,10 @@ six in the evening, quoted or not.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +130,25 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as a v1 YAML file that ``storeq run`` accepts (clocks quoted)."""
     return yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write a file so that it is either the old one or the whole new one, never half of either.
+
+    ``write`` fills a temporary file beside ``path``, which then replaces ``path`` in one rename; an
+    interrupted run leaves the old file (or none) and no temporary file. Every writer in storeq
+    (CLI results, calibration logs and reports) goes through here.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        # mkstemp creates 0600; results are ordinary user files, so give them the umask's permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
