@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.common import paired_change, parse_scenario_text
-from app_pages.editing import (
+from simulation import ScenarioError, load_scenario
+from storeq.app.common import paired_change, parse_scenario_text
+from storeq.app.editing import (
     apply_knobs,
     apply_row_edits,
     build_updates,
@@ -27,14 +28,13 @@ from app_pages.editing import (
     remap_by_clock,
     section_of,
 )
-from app_pages.verdict import best_window, staff_phrase, verdict
-from simulation import ScenarioError, load_scenario
+from storeq.app.verdict import best_window, staff_phrase, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "scenarios" / "telecom_month_end.yaml"
 STAFFED = int(load_scenario(FLAGSHIP).staffed_schedule().max())  # the flagship's all-day staffing
 N_INTERVALS = load_scenario(FLAGSHIP).n_intervals
-PAGES = ("app_pages/whatif.py", "app_pages/compare.py", "app_pages/roster.py", "app_pages/scenario.py", "app_pages/calibration.py")
+PAGES = ("storeq/app/whatif.py", "storeq/app/compare.py", "storeq/app/roster.py", "storeq/app/scenario.py", "storeq/app/calibration.py")
 
 
 def _engine() -> bool:
@@ -101,9 +101,9 @@ def test_invalid_edit_shows_the_problem_and_keeps_the_input() -> None:
     assert f"{STAFFED + 2} VIP counters but only {STAFFED} staffed" in _errors(at)
     assert at.button(key="run_btn").disabled
     # the value survives a visit to another page and back
-    at.switch_page("app_pages/scenario.py").run()
+    at.switch_page("storeq/app/scenario.py").run()
     assert f"{STAFFED + 2} VIP counters" in _errors(at)
-    at.switch_page("app_pages/whatif.py").run()
+    at.switch_page("storeq/app/whatif.py").run()
     assert at.number_input(key="k_vip").value == STAFFED + 2
     at.number_input(key="k_vip").set_value(1).run()
     assert not at.error
@@ -244,7 +244,7 @@ def test_demand_row_in_the_app_reaches_the_scenario_file() -> None:
     at.session_state["demand_row"] = row
     at.run()
     assert any("demand forecast edited" in c.value for c in at.caption)
-    at.switch_page("app_pages/scenario.py").run()
+    at.switch_page("storeq/app/scenario.py").run()
     assert "arrivals_per_hour: [99.0," in at.code[0].value
 
 
@@ -341,7 +341,7 @@ def test_one_more_counter_shortens_the_wait() -> None:
 @needs_engine
 @pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_every_bundled_store_loads_edits_and_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_pages.common import bundled_scenarios
+    from storeq.app.common import bundled_scenarios
 
     # 8 paired days are plenty for the sign: one more counter all day cuts these stores' mean wait
     # by 0.5-2 minutes, against a paired CI half-width of a few hundredths of a minute.
@@ -364,7 +364,7 @@ def test_every_bundled_store_loads_edits_and_runs(monkeypatch: pytest.MonkeyPatc
 @needs_engine
 def test_compare_page_gives_a_verdict_for_a_variant() -> None:
     at = _app()
-    at.switch_page("app_pages/compare.py").run()
+    at.switch_page("storeq/app/compare.py").run()
     at.number_input(key="k_var_n").set_value(2).run()
     next(b for b in at.button if b.label == "Add plan").click().run()
     assert len(at.multiselect(key="k_cmp_pick").value) == 2
@@ -379,14 +379,14 @@ def test_scenario_page_yaml_runs_with_the_cli(tmp_path: Path) -> None:
     at = _app()
     at.number_input(key="k_all_day").set_value(STAFFED + 1).run()
     at.number_input(key="k_vip").set_value(2).run()
-    at.switch_page("app_pages/scenario.py").run()
+    at.switch_page("storeq/app/scenario.py").run()
     text = at.code[0].value
     path = tmp_path / "plan.yaml"
     path.write_text(text)
     s = load_scenario(path)
     assert list(s.staffed_schedule()) == [STAFFED + 1] * N_INTERVALS and s.counters.vip == 2
     exe = shutil.which("storeq")
-    cmd = [exe] if exe else [sys.executable, "-m", "cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "storeq"]
     out = subprocess.run([*cmd, "run", str(path), "--replications", "2", "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["replications"] == 2
@@ -405,7 +405,7 @@ def _optimizer() -> bool:
 @pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_roster_page_builds_a_verified_roster() -> None:
     at = _app()
-    at.switch_page("app_pages/roster.py").run()
+    at.switch_page("storeq/app/roster.py").run()
     at.radio(key="k_r_method").set_value("erlang_a_lagged")
     next(b for b in at.button if b.label == "Build roster").click().run()
     assert not at.exception, at.exception
@@ -416,7 +416,7 @@ def test_roster_page_builds_a_verified_roster() -> None:
     # the verification is named either way: every interval meets it, or the missed ones are listed
     assert any("meets the target" in s.value for s in at.success) or any("miss the target" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Open this roster on the What-if page").click().run()
-    at.switch_page("app_pages/whatif.py").run()
+    at.switch_page("storeq/app/whatif.py").run()
     assert not at.exception, at.exception
     assert str(at.selectbox(key="k_source").value).startswith("optimized roster")
 
@@ -441,13 +441,13 @@ def _calibration() -> bool:
 @pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_calibration_page_fits_the_example_log_and_hands_it_to_what_if() -> None:
     at = _app()
-    at.switch_page("app_pages/calibration.py").run()
+    at.switch_page("storeq/app/calibration.py").run()
     at.number_input(key="k_cal_reps").set_value(3).run()
     at.button(key="cal_btn").click().run()
     assert not at.exception, at.exception
     assert any("interval values lie inside" in s.value for s in [*at.success, *at.warning])
     next(b for b in at.button if b.label == "Use this scenario on the What-if page").click().run()
-    at.switch_page("app_pages/whatif.py").run()
+    at.switch_page("storeq/app/whatif.py").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="k_source").value == "calibrated from example_ticket_log.csv"
     assert any(m.label == "Mean wait" for m in at.metric)
@@ -457,7 +457,7 @@ def test_calibration_page_asks_for_a_file_before_calibrating_an_upload() -> None
     if not _calibration():
         pytest.skip("calibration not available yet (calibration issue 5)")
     at = _app()
-    at.switch_page("app_pages/calibration.py").run()
+    at.switch_page("storeq/app/calibration.py").run()
     at.radio(key="k_cal_src").set_value("upload").run()
     at.button(key="cal_btn").click().run()
     assert "choose a ticket log file" in _errors(at)
@@ -475,19 +475,19 @@ def test_day_picker_applies_the_files_day_factors() -> None:
     assert not at.error, _errors(at)
     moved = bank.model_copy(update={"store": bank.store.model_copy(update={"date": datetime.date(2026, 11, 30)})})
     assert any(f"×{moved.day_factor():.2f}" in c.value for c in at.caption)
-    at.switch_page("app_pages/scenario.py").run()
+    at.switch_page("storeq/app/scenario.py").run()
     assert "date: '2026-11-30'" in at.code[0].value
 
 
 def test_pages_say_plainly_when_the_optimizer_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_pages.common import _required_cached
+    from storeq.app.common import _required_cached
 
     _required_cached.clear()
     monkeypatch.setitem(sys.modules, "optimizer", None)  # `import optimizer` now raises ImportError
     at = _app()
     if _engine():
         assert any("optimizer, which is not available" in c.value for c in at.caption)
-    at.switch_page("app_pages/roster.py").run()
+    at.switch_page("storeq/app/roster.py").run()
     assert not at.exception, at.exception
     assert any("not available in this build" in i.value for i in at.info)
     _required_cached.clear()

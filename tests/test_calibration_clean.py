@@ -181,7 +181,7 @@ def test_not_a_ticket_log_is_one_clear_error(tmp_path):
 
 
 def test_cli_not_a_log_exits_2_with_one_message(tmp_path):
-    from cli_calibrate import calibrate as cmd
+    from storeq.cli.calibrate import calibrate as cmd
 
     p = tmp_path / "sales.csv"
     p.write_text("store,revenue\nA,100\n")
@@ -194,7 +194,7 @@ def test_cli_not_a_log_exits_2_with_one_message(tmp_path):
 def test_cli_calibrate_reports_dirty_rows_on_stderr_and_in_json(tmp_path):
     import json
 
-    from cli_calibrate import calibrate as cmd
+    from storeq.cli.calibrate import calibrate as cmd
 
     log = make_log(days=3).astype(object)
     log.loc[5, "issued_at"] = "garbage"
@@ -336,7 +336,7 @@ def test_shipped_example_log_and_mapping(tmp_path):
 
 
 def test_cli_days_window(tmp_path):
-    from cli_calibrate import calibrate as cmd
+    from storeq.cli.calibrate import calibrate as cmd
 
     r = CliRunner().invoke(cmd, [str(ROOT / "scenarios" / "example_ticket_log.csv"), "--out", str(tmp_path / "s.yaml"), "--days", "2026-11-20:2026-11-23", "--format", "json"])
     assert r.exit_code == 0, r.output
@@ -390,7 +390,7 @@ def test_bare_clocks_offsets_and_excel_datetime_cells(tmp_path):
 
 
 def test_cli_reads_a_gbk_export_with_the_mapping(tmp_path):
-    from cli_calibrate import calibrate as cmd
+    from storeq.cli.calibrate import calibrate as cmd
 
     export = tmp_path / "导出.csv"
     _to_export(make_log(days=3, seed=6)).to_csv(export, index=False, encoding="gbk")

@@ -84,8 +84,8 @@ def test_customers_to_tickets_exact_rows():
 
 def test_short_synth_calibrate_report_cli(tmp_path: Path, truth):
     """Three days through the CLI: synth-log, calibrate with a report; the scenario loads and the report exists."""
-    from cli_calibrate import calibrate as cal_cmd
-    from cli_calibrate import synth_log as synth_cmd
+    from storeq.cli.calibrate import calibrate as cal_cmd
+    from storeq.cli.calibrate import synth_log as synth_cmd
 
     src = tmp_path / "truth.yaml"
     src.write_text(TRUTH, encoding="utf-8")
@@ -248,8 +248,8 @@ def test_report_against_the_true_scenario(tmp_path: Path):
     every queue length does not fit — its waits and abandonment run high, and the report says so."""
     import json
 
-    from cli_calibrate import calibrate as cal_cmd
     from simulation import scenario_to_yaml, with_updates
+    from storeq.cli.calibrate import calibrate as cal_cmd
 
     flagship = Path(__file__).resolve().parents[1] / "scenarios" / "telecom_month_end.yaml"
     log = tmp_path / "log.csv"

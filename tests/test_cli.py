@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-import cli
-import cli_common
 from simulation import KPI_NAMES, load_scenario, scenario_from_yaml
+from storeq.cli import commands as cli
+from storeq.cli import common as cli_common
 
 REPO = Path(__file__).resolve().parent.parent
 FLAGSHIP = REPO / "scenarios" / "telecom_month_end.yaml"
@@ -107,7 +107,7 @@ def test_run_json_is_the_same_whatever_the_number_of_workers(small: Path) -> Non
 def test_subprocess_json_mode_stdout_is_one_object(small: Path) -> None:
     # the real process: python -m cli, as a script would call it
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "run", str(small), "--format", "json", "-n", "3"],
+        [sys.executable, "-m", "storeq", "run", str(small), "--format", "json", "-n", "3"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -474,7 +474,7 @@ def test_optional_command_that_fails_to_import_is_reported(tmp_path: Path, monke
 
 def test_optional_commands_load_on_first_use() -> None:
     # calibrate is registered from cli_calibrate when that module is present
-    if not cli._module_exists("cli_calibrate"):
+    if not cli._module_exists("storeq.cli.calibrate"):
         pytest.skip("cli_calibrate is not installed")
     result = invoke("calibrate", "--help")
     assert result.exit_code == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import cli_common
+from storeq.cli import common as cli_common
 
 
 def test_written_files_get_the_umask_permissions_not_mkstemp_0600(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cli_optimize import optimize
 from optimizer import ServiceTarget, analytic_requirement, optimize_day, refine_requirement, workload
 from optimizer.requirement import Requirement, interval_service
 from simulation import load_scenario, run, scenario_from_dict, scenario_from_yaml, with_updates
+from storeq.cli.optimize import optimize
 
 REPO = Path(__file__).resolve().parent.parent
 

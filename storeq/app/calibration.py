@@ -15,9 +15,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import state
-from app_pages.common import PALETTE, ROOT, clock_to_datetime, show_problems, workers
 from simulation import ScenarioError
+from storeq.app import state
+from storeq.app.common import PALETTE, ROOT, clock_to_datetime, show_problems, workers
 
 ss = st.session_state
 EXAMPLE_LOG = ROOT / "scenarios" / "example_ticket_log.csv"
@@ -152,7 +152,7 @@ st.markdown(f"**The calibrated scenario**: {sc.store.open}-{sc.store.close}, {sc
 
 
 def _use() -> None:
-    from app_pages.common import parse_scenario_text
+    from storeq.app.common import parse_scenario_text
 
     _, text = parse_scenario_text(cal.yaml_text, f"calibrated from {req['name']}")
     label = f"calibrated from {req['name']}"

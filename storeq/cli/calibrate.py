@@ -22,8 +22,8 @@ from calibration import LogError, clean, fit_report, read_log, read_mapping, rep
 from calibration import calibrate as fit_calibration
 from calibration import io as cal_io
 from calibration.synth import synth_log as make_synth_log
-from cli_common import InputError, emit_json, handle_errors, progress, write_text
 from simulation import format_clock, load_scenario
+from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_text
 
 
 def _parse_days(value: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

@@ -6,10 +6,10 @@ import re
 
 import streamlit as st
 
-from app_pages import state
-from app_pages.common import show_problems
-from app_pages.editing import describe_edits
 from simulation import scenario_to_yaml
+from storeq.app import state
+from storeq.app.common import show_problems
+from storeq.app.editing import describe_edits
 
 ss = st.session_state
 base = state.base_scenario()

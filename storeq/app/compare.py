@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import charts, state
-from app_pages.common import (
+from simulation import ScenarioError, scenario_to_yaml, with_updates
+from storeq.app import charts, state
+from storeq.app.common import (
     KPIS,
     bundled_scenarios,
     compare_cached,
@@ -22,9 +23,8 @@ from app_pages.common import (
     significant,
     staff_hours_of,
 )
-from app_pages.editing import POLICY_LABELS, POLICY_MODES
-from app_pages.verdict import staff_phrase, verdict
-from simulation import ScenarioError, scenario_to_yaml, with_updates
+from storeq.app.editing import POLICY_LABELS, POLICY_MODES
+from storeq.app.verdict import staff_phrase, verdict
 
 ss = st.session_state
 LETTERS = "ABCD"

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
-from cli_common import InputError, emit_json, handle_errors, progress, write_frames, write_text
+from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_frames, write_text
 
 if TYPE_CHECKING:
     from simulation import CompareResult, RunResult
@@ -333,16 +333,16 @@ def _kpi_frame(result: RunResult) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# optional commands from other modules (they import cli_common, never cli: no import cycle)
+# optional commands from other modules (they import storeq.cli.common, never storeq.cli.commands: no import cycle)
 # ---------------------------------------------------------------------------------------------
 
 
 # command name → (module, attribute). Loaded on first use, so `storeq run` does not pay for importing
 # OR-Tools or the calibration stack, and a broken optional module cannot take `storeq run` down.
 OPTIONAL_COMMANDS: dict[str, tuple[str, str]] = {
-    "optimize": ("cli_optimize", "optimize"),
-    "calibrate": ("cli_calibrate", "calibrate"),
-    "synth-log": ("cli_calibrate", "synth_log"),
+    "optimize": ("storeq.cli.optimize", "optimize"),
+    "calibrate": ("storeq.cli.calibrate", "calibrate"),
+    "synth-log": ("storeq.cli.calibrate", "synth_log"),
 }
 
 
@@ -918,13 +918,8 @@ def _summary(scen: Any) -> str:
 
 
 def _app_path() -> Path | None:
-    here = Path(__file__).resolve().parent / "app.py"
-    if here.exists():
-        return here
-    import importlib.util
-
-    spec = importlib.util.find_spec("app")
-    return Path(spec.origin) if spec is not None and spec.origin else None
+    here = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+    return here if here.exists() else None
 
 
 @main.command("app")
@@ -935,7 +930,7 @@ def app_cmd(port: int, no_browser: bool) -> None:
     """Open the Streamlit what-if app on http://localhost:PORT."""
     path = _app_path()
     if path is None:
-        raise InputError("the storeq app (app.py) is not installed next to the CLI")
+        raise InputError("the storeq app (storeq/app/streamlit_app.py) is not installed")
     cmd = [
         sys.executable,
         "-m",

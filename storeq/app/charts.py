@@ -1,7 +1,7 @@
 """Altair charts for the app: one builder per chart, tidy frames in, a chart out.
 
 Conventions every chart keeps: a real time axis labelled in "HH:MM" clocks, units in the axis
-titles, and one colour per scenario taken from :data:`app_pages.common.PALETTE` in the order the
+titles, and one colour per scenario taken from :data:`storeq.app.common.PALETTE` in the order the
 scenarios are given (baseline / first plan blue, edited / second plan orange).
 """
 

@@ -10,8 +10,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import charts, state
-from app_pages.common import (
+from simulation import ScenarioError, scenario_to_yaml
+from storeq.app import charts, state
+from storeq.app.common import (
     BASELINE,
     EDITED,
     KPIS,
@@ -32,7 +33,7 @@ from app_pages.common import (
     significant,
     staff_hours_of,
 )
-from app_pages.editing import (
+from storeq.app.editing import (
     POLICY_LABELS,
     POLICY_MODES,
     apply_row_edits,
@@ -41,8 +42,7 @@ from app_pages.editing import (
     interval_clocks,
     problems_by_section,
 )
-from app_pages.verdict import verdict
-from simulation import ScenarioError, scenario_to_yaml
+from storeq.app.verdict import verdict
 
 ss = st.session_state
 CUSTOMER_REPS = 10  # replications with per-customer records (for the wait distribution and outcomes)
@@ -79,7 +79,7 @@ def _hours_changed() -> None:
     base = state.base_scenario()
     new = interval_clocks(ss["k_open"], ss["k_close"], base.store.interval_min)
     if new:
-        from app_pages.editing import remap_by_clock
+        from storeq.app.editing import remap_by_clock
 
         state.set_demand_row(remap_by_clock(ss["demand_row"], ss["staff_clocks"], new))
         state.set_staff_row([int(v) for v in remap_by_clock(ss["staff_row"], ss["staff_clocks"], new)], new)

@@ -21,7 +21,7 @@ import streamlit as st
 
 from simulation import Scenario, ScenarioError, format_clock, scenario_from_yaml, scenario_to_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = ROOT / "scenarios"
 DEFAULT_SCENARIO = "telecom_month_end.yaml"
 

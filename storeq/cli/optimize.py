@@ -1,8 +1,8 @@
 """``storeq optimize``: the cheapest verified roster for a service target, and when to stop pitching.
 
 Arguments → Scenario (+ optional shift-rules and staff files) → :func:`optimizer.optimize_day` or
-:func:`optimizer.optimize_week` → output. Registered by ``cli.py`` (``from cli_optimize import
-optimize``); imports only ``cli_common``, ``simulation`` and ``optimizer``.
+:func:`optimizer.optimize_week` → output. Registered by ``storeq.cli.commands`` (``from storeq.cli.optimize import
+optimize``); imports only ``storeq.cli.common``, ``simulation`` and ``optimizer``.
 
 Output: ``table`` (for a person: shifts, plan per interval, verification, pitch rule), ``json`` (one
 object: status, objective, bound, gap, staff_hours, staff_cost, pitch_windows, shifts, intervals,
@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from cli_common import InputError, emit_json, handle_errors, progress, write_frames, write_text
+from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_frames, write_text
 
 FORMATS = ("table", "json", "csv")
 
@@ -306,7 +306,7 @@ def optimize(
         write_frames(out_dir, plan.frames())
         import json
 
-        from cli_common import _jsonable
+        from storeq.cli.common import _jsonable
 
         write_text(Path(out_dir) / "plan.json", json.dumps(_jsonable(plan.to_json()), indent=2, ensure_ascii=False))
         if staff is not None:

@@ -13,10 +13,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import charts, state
-from app_pages.common import clock_to_datetime, scenario_from_key, show_problems, workers
-from app_pages.editing import clock_options
 from simulation import ScenarioError, format_clock, parse_clock, scenario_to_yaml
+from storeq.app import charts, state
+from storeq.app.common import clock_to_datetime, scenario_from_key, show_problems, workers
+from storeq.app.editing import clock_options
 
 ss = st.session_state
 

@@ -16,7 +16,7 @@ Keys
     edits back; the version is part of the editor's key).
 ``last_run``
     What the results on the What-if page were computed for (YAML texts, seed, replications); the
-    results themselves come from the ``st.cache_data`` functions in :mod:`app_pages.common`.
+    results themselves come from the ``st.cache_data`` functions in :mod:`storeq.app.common`.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def base_scenario() -> Scenario:
 
 
 def knobs() -> dict[str, Any]:
-    """The knob values as :func:`app_pages.editing.build_updates` reads them."""
+    """The knob values as :func:`storeq.app.editing.build_updates` reads them."""
     ss = st.session_state
     out = {key: ss.get(PERSISTENT_PREFIX + key) for key in KNOB_KEYS}
     out["staff_row"] = list(ss["staff_row"])

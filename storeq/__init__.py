@@ -1,0 +1,47 @@
+"""storeq: plan walk-in service stores.
+
+The public API a notebook user imports, re-exported from the cores::
+
+    import storeq
+    hall = storeq.load_scenario("scenarios/telecom_month_end.yaml")
+    res = storeq.run(hall, replications=100)
+
+Names are resolved on first use, so ``import storeq`` stays cheap (no OR-Tools or calibration stack
+until they are asked for) and the cores can import ``storeq`` submodules without an import cycle.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_API: dict[str, str] = {
+    "load_scenario": "simulation",
+    "scenario_from_yaml": "simulation",
+    "scenario_to_yaml": "simulation",
+    "with_updates": "simulation",
+    "run": "simulation",
+    "compare": "simulation",
+    "Scenario": "simulation",
+    "ScenarioError": "simulation",
+    "RunResult": "simulation",
+    "CompareResult": "simulation",
+    "optimize_day": "optimizer",
+    "optimize_week": "optimizer",
+    "calibrate": "calibration",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'storeq' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

@@ -1,0 +1,5 @@
+"""``python -m storeq`` is the ``storeq`` command."""
+
+from storeq.cli import main
+
+main()
