@@ -190,6 +190,69 @@ def add_min_on_duty(
 # ---------------------------------------------------------------------------------------------
 
 
+CANONICAL_DETERMINISTIC_TIME = 5.0
+"""CP-SAT deterministic-time budget of the canonicalising pass (a work count, not wall seconds)."""
+
+
+def tie_break(x: Sequence[cp_model.IntVar], pitch: Sequence[cp_model.IntVar]) -> cp_model.LinearExprT:
+    """Among rosters of equal cost, prefer fewer people, then earlier-listed templates, then fewer pitches.
+
+    Template order is by length, then start, then break (``build_templates``), so the earlier-listed
+    template of two is the shorter, then the earlier one. The weights make "fewer people" dominate:
+    one more shift costs more than any reshuffle of template ranks.
+    """
+    n = len(x)
+    people = sum((n + 1) * v for v in x)
+    rank = sum(k * v for k, v in enumerate(x))
+    return (n + 1) * n * people + rank + sum(pitch) if pitch else (n + 1) * n * people + rank
+
+
+class _Values:
+    """Solution values of one solve, read back through ``.value`` like a solver."""
+
+    def __init__(self, solver: cp_model.CpSolver) -> None:
+        self._solver = solver
+
+    def value(self, expr: cp_model.LinearExprT) -> int:
+        return int(self._solver.value(expr))
+
+
+def canonical_solution(
+    model: cp_model.CpModel,
+    objective_expr: cp_model.LinearExprT,
+    solver: cp_model.CpSolver,
+    decisions: Sequence[cp_model.IntVar],
+    key: cp_model.LinearExprT,
+    seed: int,
+) -> _Values:
+    """The same-cost solution a rerun will also return: the reproducibility pass.
+
+    A multi-worker CP-SAT search is not deterministic: when several rosters share the optimal cost,
+    which one it reports depends on thread timing, so the same input gave different rosters. This
+    pass keeps the multi-worker search (its speed and its proof) and then, with the cost held at the
+    value found, minimises a tie-break ``key`` on one worker under a *deterministic* time limit (a
+    count of work, not wall seconds). One worker with a fixed seed and a deterministic limit returns
+    the same solution on every run, so same input + seed → same roster. Quality is untouched: the
+    cost may not rise. If the first solve stopped at its time limit (FEASIBLE), the cost it reached
+    may differ between runs, and so may the roster; the status says so.
+    """
+    best = round(solver.objective_value)
+    model.add(objective_expr <= best)
+    model.minimize(key)
+    model.clear_hints()
+    for v in decisions:
+        model.add_hint(v, solver.value(v))
+    second = cp_model.CpSolver()
+    second.parameters.num_workers = 1
+    second.parameters.random_seed = int(seed)
+    second.parameters.max_deterministic_time = CANONICAL_DETERMINISTIC_TIME
+    second.parameters.max_time_in_seconds = 600.0  # a safety net only; the deterministic limit binds first
+    code = second.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _Values(solver)  # cannot happen with the hint feasible; keep the first solution rather than none
+    return _Values(second)
+
+
 def windows_text(flags: Sequence[bool], grid: Grid, value: bool = False) -> list[str]:
     """Contiguous runs of intervals where ``flags == value`` as "HH:MM-HH:MM"."""
     step = grid.per_interval * grid.slot_min
@@ -274,7 +337,8 @@ def solve_day_roster(
     _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
     _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
     terms = cost_terms + cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
-    model.minimize(sum(c * v for c, v in terms))
+    objective_expr = sum(c * v for c, v in terms)
+    model.minimize(objective_expr)
 
     need_np = np.asarray(data.need_no_pitch, dtype=int)
     greedy = greedy_cover(
@@ -317,10 +381,12 @@ def solve_day_roster(
             explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
             greedy_cost=greedy_cost,
         )
-    xs = np.array([solver.value(v) for v in x], dtype=int)
-    slots = np.array([solver.value(v) for v in on_floor], dtype=int)
+    bound = solver.best_objective_bound / 100
+    chosen = canonical_solution(model, objective_expr, solver, [*x, *pitch], tie_break(x, pitch), seed)
+    xs = np.array([chosen.value(v) for v in x], dtype=int)
+    slots = np.array([chosen.value(v) for v in on_floor], dtype=int)
     staffed = interval_staffed(slots, g)
-    pitched = [bool(solver.value(p)) for p in pitch]
+    pitched = [bool(chosen.value(p)) for p in pitch]
     required = [
         max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i]
         for i in range(g.n_intervals)
@@ -339,8 +405,8 @@ def solve_day_roster(
         if xs[k] > 0
     )
     hours = float(sum(xs[k] * t.length for k, t in enumerate(data.templates)) / 60)
-    objective = solver.objective_value / 100
-    bound = solver.best_objective_bound / 100
+    elapsed = time.perf_counter() - started  # the canonicalising pass included
+    objective = chosen.value(objective_expr) / 100
     gap = abs(objective - bound) / max(abs(objective), 1.0)
     return DayRoster(
         status=status,

@@ -166,3 +166,14 @@ def test_never_worse_than_greedy(seed: int, physical: int) -> None:
     if sum(r.shortfall) == greedy_short:
         assert r.staff_cost <= greedy_cost + 1e-9
     assert max(r.staffed) <= physical
+
+
+def test_equal_cost_optima_give_the_same_roster_every_time() -> None:
+    # Need 1 counter all of 09-13 with 1 h or 2 h shifts starting on any hour: many rosters cost the
+    # same (four 1 h shifts, two 2 h shifts, a 2 h and two 1 h...). The canonicalising pass must pick
+    # the same one on every multi-worker solve: the fewest people (two 2 h shifts, 09-11 and 11-13).
+    scn = _scenario({"lengths_hours": [1, 2], "start_step_min": 60, "min_on_duty": 0})
+    rosters = [solve_day_roster(_input(scn, [1, 1, 1, 1]), time_limit_s=10, workers=2, seed=3) for _ in range(4)]
+    picked = {tuple((s.start, s.end, s.count) for s in r.shifts) for r in rosters}
+    assert picked == {(("09:00", "11:00", 1), ("11:00", "13:00", 1))}
+    assert all(r.status == "OPTIMAL" and r.objective == pytest.approx(40.0) for r in rosters)

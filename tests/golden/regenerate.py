@@ -24,6 +24,10 @@ CASES: dict[str, list[str]] = {
     "compare_month_end": [
         "compare", "scenarios/telecom_month_end.yaml", "--set", "counters.staffed=10", "-n", "20", "--format", "json",
     ],
+    "optimize_month_end": [
+        "optimize", "scenarios/telecom_month_end.yaml", "--replications", "20", "--search-replications", "10",
+        "--format", "json",
+    ],
 }
 
 VOLATILE = {"runtime_s", "wall_s", "started", "workers", "time_s", "solve_time_s", "wall_time_s"}
