@@ -1,5 +1,13 @@
-"""The ``storeq`` command line: arguments → Scenario → pure call → output (see :mod:`storeq.cli.commands`)."""
+"""The ``storeq`` command line: arguments → Scenario → pure call → output.
 
-from storeq.cli.commands import main
+:mod:`storeq.cli.group` holds the click group and the command registry (name → module); each command
+lives in its own module (``run``, ``compare``, ``check``, ``app``, ``optimize``, ``calibrate``, …) and
+is imported only when used. :mod:`storeq.cli.common` is the plumbing they share (errors and exit codes,
+progress, atomic writes, JSON); :mod:`storeq.cli.report` is what ``run`` and ``compare`` share.
+
+Exit codes: 0 done, 1 failure, 2 bad input (one readable message on stderr), 130 interrupted.
+"""
+
+from storeq.cli.group import main
 
 __all__ = ["main"]

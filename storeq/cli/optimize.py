@@ -1,8 +1,7 @@
 """``storeq optimize``: the cheapest verified roster for a service target, and when to stop pitching.
 
 Arguments → Scenario (+ optional shift-rules and staff files) → :func:`optimizer.optimize_day` or
-:func:`optimizer.optimize_week` → output. Registered by ``storeq.cli.commands`` (``from storeq.cli.optimize import
-optimize``); imports only ``storeq.cli.common``, ``simulation`` and ``optimizer``.
+:func:`optimizer.optimize_week` → output. Registered in ``storeq.cli.group.REGISTRY`` (``"storeq.cli.optimize:optimize"``); imports only ``storeq.cli.common``, ``simulation`` and ``optimizer``.
 
 Output: ``table`` (for a person: shifts, plan per interval, verification, pitch rule), ``json`` (one
 object: status, objective, bound, gap, staff_hours, staff_cost, pitch_windows, shifts, intervals,
