@@ -5,6 +5,13 @@ arrays (day KPIs, interval × KPI, segment × KPI) with numpy only, inside the w
 1,000-replication run holds a few megabytes, not millions of customer records. :func:`build_result`
 stacks them and computes means and 95% Student t confidence intervals (:func:`mean_ci`) once.
 
+KPIs are built by name: each level's computation returns a mapping KPI name → values, and which
+KPIs exist at each level (and in which order they are reported) comes from the one catalogue,
+:mod:`storeq.kpis`. Adding a KPI is one ``Kpi`` entry there plus one computation here: a key in the
+mapping of the level's computation (:func:`_customer_kpis` for customer KPIs, :func:`summarise_day`
+for time averages and schedule figures), or a :data:`DERIVED` rule when it is a function of other
+KPIs of the same level. A catalogue entry without a computation fails loudly (:func:`_pack`).
+
 KPI definitions (DESIGN.md "KPIs"), with the precise conventions:
 
 * **wait** = counter service start − joining the counter queue, for customers served at a counter,
@@ -45,70 +52,39 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from storeq import kpis as catalogue
+from storeq.kpis import Level
+
 from .engine import ABANDONED, BALKED, DIVERTED, OUTCOME_NAMES, SERVED, DayLog
 from .scenario import Scenario
 
-CUSTOMER_KPIS = (
-    "mean_wait_min",
-    "p90_wait_min",
-    "prob_wait",
-    "service_level",
-    "abandonment_rate",
-    "kiosk_share",
-    "kiosk_mean_wait_min",
-    "cross_sell_revenue",
-    "arrivals",
-    "served",
-    "abandoned",
-    "balked",
-    "diverted",
-    "pitches",
-    "pitch_accepted",
-)
+Values = dict[str, np.ndarray]
+"""KPI name → values (one per interval, segment or group; a 0-d array at day level)."""
 
-KPI_NAMES: tuple[str, ...] = (
-    "mean_wait_min",
-    "p90_wait_min",
-    "prob_wait",
-    "service_level",
-    "abandonment_rate",
-    "utilization",
-    "mean_queue_len",
-    "kiosk_share",
-    "kiosk_mean_wait_min",
-    "cross_sell_revenue",
-    "staff_hours",
-    "staff_cost",
-    "last_departure_min",
-    "arrivals",
-    "served",
-    "abandoned",
-    "balked",
-    "diverted",
-    "pitches",
-    "pitch_accepted",
-)
-"""Day-level KPIs, in report order."""
+DERIVED: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {}
+"""KPIs computed from other KPIs of the same level, in dependency order (see :func:`_derive`)."""
 
-INTERVAL_KPI_NAMES: tuple[str, ...] = (
-    *CUSTOMER_KPIS[:5],
-    "utilization",
-    "mean_queue_len",
-    *CUSTOMER_KPIS[5:],
-    "staffed",
-    "staff_hours",
-    "staff_cost",
-)
+
+def kpi_names(level: Level) -> tuple[str, ...]:
+    """The KPIs reported at ``level``, in report order: read from the catalogue (:mod:`storeq.kpis`)."""
+    return catalogue.names(level)
+
+
+KPI_NAMES: tuple[str, ...] = kpi_names("day")
+"""Day-level KPIs, in report order (the catalogue's, as imported; :func:`kpi_names` reads it live)."""
+
+INTERVAL_KPI_NAMES: tuple[str, ...] = kpi_names("interval")
 """Per-interval KPIs: customer KPIs by arrival interval, time averages over the interval's clock time."""
 
-SEGMENT_KPI_NAMES: tuple[str, ...] = CUSTOMER_KPIS
+SEGMENT_KPI_NAMES: tuple[str, ...] = kpi_names("segment")
 """Per-segment KPIs (customer KPIs only)."""
 
 CUSTOMER_COLUMNS = (
@@ -141,13 +117,15 @@ CUSTOMER_COLUMNS = (
 
 @dataclass
 class DaySummary:
-    """One replication's KPIs: ``day`` (len KPI_NAMES), ``intervals`` (n_intervals × INTERVAL_KPI_NAMES),
-    ``segments`` (n_segments × SEGMENT_KPI_NAMES); ``customers`` only when asked for."""
+    """One replication's KPIs: ``day`` (one value per ``names["day"]``), ``intervals`` (n_intervals ×
+    ``names["interval"]``), ``segments`` (n_segments × ``names["segment"]``); ``customers`` only when
+    asked for. ``names`` records which KPIs the columns hold, in order (the catalogue's at the time)."""
 
     day: np.ndarray
     intervals: np.ndarray
     segments: np.ndarray
     customers: dict[str, np.ndarray] | None = None
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -176,8 +154,8 @@ def _group_p90(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
 
 def _customer_kpis(
     group: np.ndarray, n_groups: int, log: DayLog, keep: np.ndarray, target: float, margin: float
-) -> np.ndarray:
-    """CUSTOMER_KPIS for each group (rows), from the customers selected by ``keep``."""
+) -> Values:
+    """Customer KPIs for each group (customers grouped by ``group``), from those selected by ``keep``."""
     g = group[keep]
     outcome = log.outcome[keep]
     joined = ~np.isnan(log.queue_join[keep])
@@ -195,29 +173,56 @@ def _customer_kpis(
     arrivals = count(outcome != DIVERTED)
     n_cs = count(counter_served)
     n_ab = count(abandoned)
-    n_join = count(joined)
     used_kiosk = log.used_kiosk[keep]
     kiosk_wait = (log.kiosk_start - log.kiosk_join)[keep]
-    pitched = log.pitched[keep]
-    accepted = log.accepted[keep]
-    n_acc = count(accepted)
-    out = np.empty((n_groups, len(CUSTOMER_KPIS)))
-    out[:, 0] = _div(total(counter_served, wait), n_cs)
-    out[:, 1] = _group_p90(g[counter_served], wait[counter_served], n_groups)
-    out[:, 2] = _div(count(counter_served & (wait > 0)), n_cs)
-    out[:, 3] = _div(count(counter_served & (wait <= target)), n_cs + n_ab)
-    out[:, 4] = _div(n_ab, n_join)
-    out[:, 5] = _div(count(used_kiosk), arrivals)
-    out[:, 6] = _div(total(used_kiosk, kiosk_wait), count(used_kiosk))
-    out[:, 7] = n_acc * margin
-    out[:, 8] = arrivals
-    out[:, 9] = count(served)
-    out[:, 10] = n_ab
-    out[:, 11] = count(outcome == BALKED)
-    out[:, 12] = count(outcome == DIVERTED)
-    out[:, 13] = count(pitched)
-    out[:, 14] = n_acc
-    return out
+    n_acc = count(log.accepted[keep])
+    return {
+        "mean_wait_min": _div(total(counter_served, wait), n_cs),
+        "p90_wait_min": _group_p90(g[counter_served], wait[counter_served], n_groups),
+        "prob_wait": _div(count(counter_served & (wait > 0)), n_cs),
+        "service_level": _div(count(counter_served & (wait <= target)), n_cs + n_ab),
+        "abandonment_rate": _div(n_ab, count(joined)),
+        "kiosk_share": _div(count(used_kiosk), arrivals),
+        "kiosk_mean_wait_min": _div(total(used_kiosk, kiosk_wait), count(used_kiosk)),
+        "cross_sell_revenue": n_acc * margin,
+        "arrivals": arrivals,
+        "served": count(served),
+        "abandoned": n_ab,
+        "balked": count(outcome == BALKED),
+        "diverted": count(outcome == DIVERTED),
+        "pitches": count(log.pitched[keep]),
+        "pitch_accepted": n_acc,
+    }
+
+
+def _derive(values: Values, wanted: tuple[str, ...]) -> Values:
+    """Add the :data:`DERIVED` KPIs that ``wanted`` asks for (in DERIVED's order, so one may use another)."""
+    for name, fn in DERIVED.items():
+        if name in wanted and name not in values:
+            values[name] = np.asarray(fn(values), float)
+    return values
+
+
+def _pack(values: Values, level: Level, rows: int | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The catalogue's KPIs for ``level`` as columns (a 1-d array when ``rows`` is None), and their names.
+
+    Every KPI the catalogue lists at this level must have been computed: a catalogue entry without
+    a computation is a programming error, named here rather than shown as a silent gap.
+    """
+    names = kpi_names(level)
+    _derive(values, names)
+    missing = [k for k in names if k not in values]
+    if missing:
+        raise KeyError(
+            f"storeq/kpis.py lists {', '.join(missing)} at level {level!r} but simulation/results.py computes no "
+            "value for it (add it to the level's computation or to DERIVED)"
+        )
+    if rows is None:
+        return np.array([values[k] for k in names], float), names
+    out = np.empty((rows, len(names)))
+    for j, k in enumerate(names):
+        out[:, j] = values[k]
+    return out, names
 
 
 def _overlap(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -257,11 +262,6 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     keep = cust.arrival_min >= warm
     interval = np.minimum((cust.arrival_min // length).astype(np.int64), m - 1)
 
-    iv = np.full((m, len(INTERVAL_KPI_NAMES)), np.nan)
-    ck = _customer_kpis(interval, m, log, keep, target, margin)
-    day_c = _customer_kpis(np.zeros(len(cust), np.int64), 1, log, keep, target, margin)[0]
-    seg = _customer_kpis(cust.segment.astype(np.int64), len(sc.segments), log, keep, target, margin)
-
     # Time averages over [max(start, warm-up), end) of each interval.
     lo = np.maximum(sc.interval_starts.astype(float), warm)
     hi = sc.interval_starts.astype(float) + length
@@ -276,28 +276,36 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     staffed_area = staffed * eff
     if np.any(np.diff(staffed) < 0) and len(s_start):
         staffed_area = staffed_area + _excess_busy(s_start, s_end, lo, hi, staffed)
-
-    ci = {k: i for i, k in enumerate(INTERVAL_KPI_NAMES)}
-    for j, k in enumerate(CUSTOMER_KPIS):
-        iv[:, ci[k]] = ck[:, j]
-    iv[:, ci["utilization"]] = _div(busy_area, staffed_area)
-    iv[:, ci["mean_queue_len"]] = _div(queue_area, eff)
     hours = staffed * length / 60.0
-    iv[:, ci["staffed"]] = staffed
-    iv[:, ci["staff_hours"]] = hours
-    iv[:, ci["staff_cost"]] = hours * sc.costs.staff_hour
+
+    iv_values = _customer_kpis(interval, m, log, keep, target, margin)
+    iv_values.update(
+        utilization=_div(busy_area, staffed_area),
+        mean_queue_len=_div(queue_area, eff),
+        staffed=staffed,
+        staff_hours=hours,
+        staff_cost=hours * sc.costs.staff_hour,
+    )
 
     walked = log.outcome != DIVERTED
-    values = dict(zip(CUSTOMER_KPIS, day_c, strict=True))
-    values["utilization"] = _div(np.array(busy_area.sum()), np.array(staffed_area.sum())).item()
-    values["mean_queue_len"] = queue_area.sum() / (close - warm)
-    values["staff_hours"] = hours.sum()
-    values["staff_cost"] = hours.sum() * sc.costs.staff_hour
-    values["last_departure_min"] = float(log.leave_min[walked].max()) if walked.any() else math.nan
-    day = np.array([values[k] for k in KPI_NAMES], float)
+    day_values = {k: v[0] for k, v in _customer_kpis(np.zeros(len(cust), np.int64), 1, log, keep, target, margin).items()}
+    day_values.update(
+        utilization=_div(np.array(busy_area.sum()), np.array(staffed_area.sum())),
+        mean_queue_len=np.asarray(queue_area.sum() / (close - warm)),
+        staff_hours=np.asarray(hours.sum()),
+        staff_cost=np.asarray(hours.sum() * sc.costs.staff_hour),
+        last_departure_min=np.asarray(float(log.leave_min[walked].max()) if walked.any() else math.nan),
+    )
+    seg_values = _customer_kpis(cust.segment.astype(np.int64), len(sc.segments), log, keep, target, margin)
 
+    day, day_names = _pack(day_values, "day", None)
+    iv, iv_names = _pack(iv_values, "interval", m)
+    seg, seg_names = _pack(seg_values, "segment", len(sc.segments))
     customers = customer_records(log, replication) if keep_customers else None
-    return DaySummary(day=day, intervals=iv, segments=seg, customers=customers)
+    return DaySummary(
+        day=day, intervals=iv, segments=seg, customers=customers,
+        names={"day": day_names, "interval": iv_names, "segment": seg_names},
+    )
 
 
 def customer_records(log: DayLog, replication: int) -> dict[str, np.ndarray]:
@@ -333,15 +341,6 @@ def customer_records(log: DayLog, replication: int) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 # across replications
 # ---------------------------------------------------------------------------------------------
-
-
-def t_quantile(p: float, df: int) -> float:
-    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (scipy's ``stdtrit``).
-
-    From ``scipy.special`` rather than ``scipy.stats``: the latter costs a second of start-up for every
-    CLI run, and a confidence interval needs only this.
-    """
-    return float(stdtrit(df, p))
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -400,6 +399,13 @@ class RunResult:
     interval_values: np.ndarray
     """(replications × intervals × INTERVAL_KPI_NAMES) array behind ``interval_reps``."""
 
+    def kpi_names(self, level: Level) -> tuple[str, ...]:
+        """The KPIs this result holds at ``level`` ("day", "interval", "segment"), in report order."""
+        if level == "day":
+            return tuple(str(k) for k in self.kpis.index)
+        frame = {"interval": self.intervals, "segment": self.by_segment}[level]
+        return tuple(dict.fromkeys(str(k) for k in frame["kpi"]))
+
     def to_json(self) -> dict[str, Any]:
         """The ``storeq run --format json`` object (DESIGN.md CLI contract); NaN becomes null."""
         k = self.kpis[["mean", "ci_low", "ci_high"]].to_numpy(float)
@@ -433,6 +439,38 @@ def _json_default(x: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
+def _summary(values: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% CI over replications (axis 0) of KPI columns ``names`` (the last axis)."""
+    return mean_ci(values)
+
+
+def _per_row_frames(
+    values: np.ndarray, names: tuple[str, ...], keys: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Frames of a per-row level (intervals, segments): per replication (wide) and summarised (long).
+
+    ``values`` is replications × rows × KPIs; ``keys`` are the columns that name a row (e.g.
+    interval and start), one value per row.
+    """
+    r_n, rows = values.shape[0], values.shape[1]
+    reps = pd.DataFrame(values.reshape(r_n * rows, len(names)), columns=list(names))
+    for col, v in reversed(list(keys.items())):
+        reps.insert(0, col, np.tile(np.asarray(v), r_n))
+    reps.insert(0, "replication", np.repeat(np.arange(r_n), rows))
+    mean, lo, hi = _summary(values, names)
+    k_n = len(names)
+    long = pd.DataFrame(
+        {
+            **{col: np.repeat(np.asarray(v), k_n) for col, v in keys.items()},
+            "kpi": np.tile(np.asarray(names, dtype=object), rows),
+            "mean": mean.ravel(),
+            "ci_low": lo.ravel(),
+            "ci_high": hi.ravel(),
+        }
+    )
+    return reps, long
+
+
 def build_result(
     scenario: Scenario,
     seed: int,
@@ -442,50 +480,20 @@ def build_result(
     """Stack per-replication summaries (in replication order) into a :class:`RunResult`."""
     r_n = len(summaries)
     m = scenario.n_intervals
-    labels = scenario.interval_labels
-    seg_names = [s.name for s in scenario.segments]
-    day = np.stack([s.day for s in summaries]) if r_n else np.empty((0, len(KPI_NAMES)))
-    iv = np.stack([s.intervals for s in summaries]) if r_n else np.empty((0, m, len(INTERVAL_KPI_NAMES)))
-    sg = np.stack([s.segments for s in summaries]) if r_n else np.empty((0, len(seg_names), len(SEGMENT_KPI_NAMES)))
-    reps = np.arange(r_n)
+    labels = np.asarray(scenario.interval_labels, dtype=object)
+    seg_names = np.asarray([s.name for s in scenario.segments], dtype=object)
+    names = summaries[0].names if r_n else {lvl: kpi_names(lvl) for lvl in ("day", "interval", "segment")}
+    day_names, iv_names, sg_names = names["day"], names["interval"], names["segment"]
+    day = np.stack([s.day for s in summaries]) if r_n else np.empty((0, len(day_names)))
+    iv = np.stack([s.intervals for s in summaries]) if r_n else np.empty((0, m, len(iv_names)))
+    sg = np.stack([s.segments for s in summaries]) if r_n else np.empty((0, len(seg_names), len(sg_names)))
 
-    days = pd.DataFrame(day, columns=list(KPI_NAMES))
-    days.insert(0, "replication", reps)
-    mean, lo, hi = mean_ci(day)
-    kpis = pd.DataFrame({"mean": mean, "ci_low": lo, "ci_high": hi}, index=pd.Index(KPI_NAMES, name="kpi"))
-
-    interval_reps = pd.DataFrame(iv.reshape(r_n * m, -1), columns=list(INTERVAL_KPI_NAMES))
-    interval_reps.insert(0, "start", np.tile(np.asarray(labels, dtype=object), r_n))
-    interval_reps.insert(0, "interval", np.tile(np.arange(m), r_n))
-    interval_reps.insert(0, "replication", np.repeat(reps, m))
-    mean, lo, hi = mean_ci(iv)
-    k_n = len(INTERVAL_KPI_NAMES)
-    intervals = pd.DataFrame(
-        {
-            "interval": np.repeat(np.arange(m), k_n),
-            "start": np.repeat(np.asarray(labels, dtype=object), k_n),
-            "kpi": np.tile(np.asarray(INTERVAL_KPI_NAMES, dtype=object), m),
-            "mean": mean.ravel(),
-            "ci_low": lo.ravel(),
-            "ci_high": hi.ravel(),
-        }
-    )
-
-    s_n = len(seg_names)
-    segment_reps = pd.DataFrame(sg.reshape(r_n * s_n, -1), columns=list(SEGMENT_KPI_NAMES))
-    segment_reps.insert(0, "segment", np.tile(np.asarray(seg_names, dtype=object), r_n))
-    segment_reps.insert(0, "replication", np.repeat(reps, s_n))
-    mean, lo, hi = mean_ci(sg)
-    ks = len(SEGMENT_KPI_NAMES)
-    by_segment = pd.DataFrame(
-        {
-            "segment": np.repeat(np.asarray(seg_names, dtype=object), ks),
-            "kpi": np.tile(np.asarray(SEGMENT_KPI_NAMES, dtype=object), s_n),
-            "mean": mean.ravel(),
-            "ci_low": lo.ravel(),
-            "ci_high": hi.ravel(),
-        }
-    )
+    days = pd.DataFrame(day, columns=list(day_names))
+    days.insert(0, "replication", np.arange(r_n))
+    mean, lo, hi = _summary(day, day_names)
+    kpis = pd.DataFrame({"mean": mean, "ci_low": lo, "ci_high": hi}, index=pd.Index(day_names, name="kpi"))
+    interval_reps, intervals = _per_row_frames(iv, iv_names, {"interval": np.arange(m), "start": labels})
+    segment_reps, by_segment = _per_row_frames(sg, sg_names, {"segment": seg_names})
 
     customers = None
     if r_n and summaries[0].customers is not None:
@@ -548,18 +556,20 @@ def paired_differences(results: list[RunResult], labels: list[str]) -> tuple[pd.
     rows = []
     irows = []
     same_grid = all(r.scenario.interval_labels == base.scenario.interval_labels for r in results)
-    m = base.scenario.n_intervals
+    day_names, iv_names = base.kpi_names("day"), base.kpi_names("interval")
+    for res in results[1:]:
+        if res.kpi_names("day") != day_names or res.kpi_names("interval") != iv_names:
+            raise ValueError("paired_differences: the results report different KPIs (made by different storeq versions?)")
     for res, label in zip(results[1:], labels[1:], strict=True):
         d = res.day_values - base.day_values
         mean, lo, hi = mean_ci(d)
-        for k, name in enumerate(KPI_NAMES):
+        for k, name in enumerate(day_names):
             rows.append((label, name, mean[k], lo[k], hi[k]))
         if same_grid:
             mean, lo, hi = mean_ci(res.interval_values - base.interval_values)
             for i, start in enumerate(base.scenario.interval_labels):
-                for k, name in enumerate(INTERVAL_KPI_NAMES):
+                for k, name in enumerate(iv_names):
                     irows.append((label, i, start, name, mean[i, k], lo[i, k], hi[i, k]))
     cols = ["scenario", "kpi", "diff_mean", "diff_ci_low", "diff_ci_high"]
     icols = ["scenario", "interval", "start", "kpi", "diff_mean", "diff_ci_low", "diff_ci_high"]
-    del m
     return pd.DataFrame(rows, columns=cols), pd.DataFrame(irows, columns=icols)
