@@ -204,6 +204,14 @@ def paired_change(base: Any, plan: Any) -> pd.DataFrame:
     return diffs.set_index("kpi")[["diff_mean", "diff_ci_low", "diff_ci_high"]]
 
 
+def paired_differences_frame(base: Any, plan: Any, names: Sequence[str]) -> pd.DataFrame:
+    """All per-interval paired differences plan − base, labelled with the plan's name (``names[1]``)."""
+    from simulation.results import paired_differences
+
+    _, idiffs = paired_differences([base, plan], [names[0], names[1]])
+    return idiffs
+
+
 def paired_interval_change(base: Any, plan: Any, kpi: str) -> pd.DataFrame:
     """Per-interval paired differences plan − base of one KPI (empty when the interval grids differ).
 
@@ -224,85 +232,123 @@ def paired_interval_change(base: Any, plan: Any, kpi: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class KpiSpec:
-    """How a KPI reads to a manager: its label, unit and which direction is better."""
+    """How a KPI reads to a manager, taken from the one catalogue (:mod:`storeq.kpis`).
+
+    ``unit`` is the catalogue's ("min", "share", "people", "count", "money", "hours", "clock",
+    "counters"); ``label`` is its ``manager_label``.
+    """
 
     name: str
     label: str
-    unit: str  # "min", "%", "people", "h", "money", "clock", "count"
+    unit: str
     better: str  # "lower", "higher" or "" (neither)
     help: str
 
 
-KPIS: tuple[KpiSpec, ...] = (
-    KpiSpec("mean_wait_min", "Mean wait", "min", "lower", "Average minutes from taking a ticket to reaching a counter."),
-    KpiSpec("p90_wait_min", "90% waited less than", "min", "lower", "9 in 10 counter customers waited less than this."),
-    KpiSpec("service_level", "Served within target", "%", "higher", "Share served within the target wait (of those served or who gave up)."),
-    KpiSpec("abandonment_rate", "Gave up waiting", "%", "lower", "Share of customers in the counter queue who left before being served."),
-    KpiSpec("mean_queue_len", "People waiting", "people", "lower", "Time-average number waiting for a counter during opening hours."),
-    KpiSpec("utilization", "Counter utilization", "%", "", "Busy counter time over staffed counter time."),
-    KpiSpec("staff_hours", "Staff hours", "h", "lower", "Counter staff hours for the day, including time after closing."),
-    KpiSpec("cross_sell_revenue", "Cross-sell margin", "money", "higher", "Margin from accepted offers in the day."),
-    KpiSpec("last_departure_min", "Last customer leaves", "clock", "lower", "When the last customer leaves the store."),
-)
+def spec(name: str) -> KpiSpec | None:
+    """The catalogue entry for ``name`` as the app reads it (None when the catalogue lacks it)."""
+    from storeq.kpis import CATALOGUE
+
+    k = CATALOGUE.get(name)
+    return None if k is None else KpiSpec(k.name, k.manager_label, k.unit, k.better, k.help)
+
+
+CARD_ORDER = ("mean_wait_min", "p90_wait_min", "service_level", "abandonment_rate", "mean_queue_len", "utilization",
+              "staff_hours", "cross_sell_revenue", "last_departure_min")
+"""The What-if cards and Compare rows, in reading order (three cards a row)."""
+MONEY_ORDER = ("staff_cost", "greeter_cost", "kiosk_cost", "total_cost", "net_margin")
+"""Money KPIs shown when the results carry them (greeter, kiosk and total cost, net margin)."""
+
+KPIS: tuple[KpiSpec, ...] = tuple(s for s in (spec(n) for n in CARD_ORDER) if s is not None)
 KPI_BY_NAME = {k.name: k for k in KPIS}
 
 
-def fmt_value(value: float, unit: str, open_min: int = 0) -> str:
-    """A KPI value in the unit a manager reads (percent, minutes, a clock)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if unit == "%":
-        return f"{100 * value:.1f}%"
-    if unit == "min":
-        return f"{value:.1f} min"
-    if unit == "people":
+def money_specs(kpis: pd.DataFrame) -> list[KpiSpec]:
+    """The money KPIs this result carries, in :data:`MONEY_ORDER` (only those in the catalogue)."""
+    return [s for s in (spec(n) for n in MONEY_ORDER if n in kpis.index) if s is not None]
+
+
+def currency_of(scenario: Scenario) -> str:
+    """The scenario's currency (``costs.currency``), CNY when the file does not say."""
+    return str(getattr(scenario.costs, "currency", None) or "CNY")
+
+
+def _number(value: float, unit: str, currency: str) -> str:
+    if unit in ("share", "%"):
+        return f"{100 * value:.1f}"
+    if unit in ("min", "people", "hours", "h"):
         return f"{value:.1f}"
-    if unit == "h":
-        return f"{value:.1f} h"
     if unit == "money":
         return f"{value:,.0f}"
-    if unit == "clock":
-        return format_clock(round(open_min + value) % (24 * 60))
     return f"{value:,.0f}"
 
 
-def fmt_delta(value: float, unit: str) -> str:
-    """A signed change in the KPI's unit (percentage points for shares, minutes for clocks)."""
-    if value is None or math.isnan(value):
+_SUFFIX = {"share": "%", "%": "%", "min": " min", "hours": " h", "h": " h"}
+
+
+def _isnan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_value(value: float, unit: str, open_min: int = 0, currency: str = "CNY") -> str:
+    """A KPI value in the unit a manager reads (percent, minutes, a clock, money with its currency)."""
+    if _isnan(value):
         return "n/a"
-    if abs(value) < (0.0005 if unit == "%" else 0.05):
+    if unit == "clock":
+        return format_clock(round(open_min + value) % (24 * 60))
+    if unit == "money":
+        return f"{value:,.0f} {currency}"
+    return _number(value, unit, currency) + _SUFFIX.get(unit, "")
+
+
+def fmt_delta(value: float, unit: str, currency: str = "CNY") -> str:
+    """A signed change in the KPI's unit (percentage points for shares, minutes for clocks)."""
+    if _isnan(value):
+        return "n/a"
+    if abs(value) < (0.0005 if unit in ("share", "%") else 0.05):
         value = 0.0  # no "-0.0": a change that rounds to nothing reads as none
-    if unit == "%":
+    if unit in ("share", "%"):
         return f"{100 * value:+.1f} pts"
     if unit in ("min", "clock"):
         return f"{value:+.1f} min"
-    if unit == "h":
+    if unit in ("hours", "h"):
         return f"{value:+.1f} h"
     if unit == "money":
-        return f"{value:+,.0f}"
+        return f"{value:+,.0f} {currency}"
     return f"{value:+.1f}"
 
 
-def fmt_delta_ci(low: float, high: float, unit: str) -> str:
+def fmt_delta_ci(low: float, high: float, unit: str, currency: str = "CNY") -> str:
     """A change's CI as "-1.6 to -1.4 min" (the unit once)."""
-    a, b = fmt_delta(low, unit), fmt_delta(high, unit)
-    for suffix in (" min", " pts", " h"):
+    a, b = fmt_delta(low, unit, currency), fmt_delta(high, unit, currency)
+    for suffix in (" min", " pts", " h", f" {currency}"):
         if a.endswith(suffix) and b.endswith(suffix):
             return f"{a.removesuffix(suffix)} to {b}"
     return f"{a} to {b}"
 
 
-def fmt_ci(low: float, high: float, unit: str, open_min: int = 0) -> str:
-    """"low–high" in the KPI's unit."""
-    if low is None or high is None or math.isnan(low) or math.isnan(high):
+def fmt_ci(low: float, high: float, unit: str, open_min: int = 0, currency: str = "CNY") -> str:
+    """"low–high" in the KPI's unit; "" when the KPI is the same on every simulated day (no range to show)."""
+    if _isnan(low) or _isnan(high):
         return "n/a"
+    if unit in ("share", "%"):
+        low, high = max(0.0, low), min(1.0, high)  # a share's CI never leaves [0, 1]
+    a, b = fmt_value(low, unit, open_min, currency), fmt_value(high, unit, open_min, currency)
+    if a == b:
+        return ""
     if unit == "clock":
-        return f"{fmt_value(low, unit, open_min)}–{fmt_value(high, unit, open_min)}"
-    a, b = fmt_value(low, unit, open_min), fmt_value(high, unit, open_min)
-    suffix = {"min": " min", "h": " h", "%": "%"}.get(unit, "")
+        return f"{a}–{b}"
+    suffix = {"min": " min", "hours": " h", "h": " h", "share": "%", "%": "%", "money": f" {currency}"}.get(unit, "")
     if suffix and a.endswith(suffix):
         a = a[: -len(suffix)]
     return f"{a}–{b}"
+
+
+def fmt_with_ci(mean: float, low: float, high: float, unit: str, open_min: int = 0, currency: str = "CNY") -> str:
+    """"8.2 min (95% CI 7.9–8.5)", or the value alone when it is the same on every simulated day."""
+    ci = fmt_ci(low, high, unit, open_min, currency)
+    value = fmt_value(mean, unit, open_min, currency)
+    return f"{value} ({ci})" if ci and ci != "n/a" else value
 
 
 def kpi_row(kpis: pd.DataFrame, name: str) -> tuple[float, float, float]:
@@ -345,10 +391,35 @@ def as_dict(obj: Mapping[str, Any] | None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+def pitching_per_interval(scenario: Scenario) -> tuple[list[bool], str]:
+    """Whether the plan pitches in each interval, and the rule in words for captions.
+
+    A queue rule cannot be known per interval in advance (it depends on the queue), so intervals
+    under one count as pitching: the requirement is then the one for pitching, an upper bound.
+    """
+    policy = scenario.cross_sell.policy
+    n = scenario.n_intervals
+    if policy.mode == "never":
+        return [False] * n, "without pitching (the plan never pitches)"
+    windows = scenario.suspend_windows_min() if policy.suspend else []
+    starts = scenario.interval_starts
+    flags = [not any(a <= float(t) < b for a, b in windows) for t in starts]
+    words = "with pitching where the plan pitches"
+    if windows:
+        words += f" (none in {', '.join(policy.suspend)})"
+    if policy.threshold is not None and policy.mode != "always":
+        words += f"; the plan also stops pitching while {policy.threshold} or more wait, so fewer counters may do at peaks"
+    if policy.mode == "always":
+        words = "with every pitchable customer pitched (the plan always pitches)"
+    return flags, words
+
+
 def required_counters(scenario: Scenario) -> tuple[np.ndarray, str] | None:
     """Counters required per interval for the scenario's target, and how it was worked out.
 
-    None when the optimizer does not offer a requirement, so the page says so instead of guessing.
+    The requirement follows the plan's pitching interval by interval (pitching lengthens service,
+    so an interval where the plan pitches needs the pitching requirement). None when the optimizer
+    does not offer a requirement, so the page says so instead of guessing.
     """
     return _required_cached(scenario_to_yaml(scenario))
 
@@ -360,11 +431,131 @@ def _required_cached(yaml_text: str) -> tuple[np.ndarray, str] | None:
     except ImportError:
         return None
     scenario = scenario_from_key(yaml_text)
-    pitching = scenario.cross_sell.policy.mode == "always"
-    req = analytic_requirement(scenario, ServiceTarget(service_level=0.8), "erlang_a_lagged", pitching=pitching)
+    flags, words = pitching_per_interval(scenario)
+    target = ServiceTarget(service_level=0.8)
+    no_pitch = np.asarray(analytic_requirement(scenario, target, "erlang_a_lagged", pitching=False).needed, dtype=float)
+    if any(flags):
+        pitch = np.asarray(analytic_requirement(scenario, target, "erlang_a_lagged", pitching=True).needed, dtype=float)
+        needed = np.where(np.asarray(flags), pitch, no_pitch)
+    else:
+        needed = no_pitch
     how = (
         f"counters needed for 80% served within {scenario.store.target_wait_min:g} min, from the optimizer's "
-        f"Erlang A formula (customers who give up included, demand lagged by one service time), "
-        + ("with every pitchable customer pitched." if pitching else "without pitching.")
+        f"Erlang A formula (customers who give up included, demand lagged by one service time), {words}."
     )
-    return np.asarray(req.needed, dtype=float), how
+    return needed, how
+
+
+# ---------------------------------------------------------------------------------------------
+# what the engine supports (features other parts of the project are adding)
+# ---------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def combined_pitch_rule_supported() -> bool:
+    """True when the engine honours a policy with both ``suspend`` windows and a ``threshold``.
+
+    Probed, not assumed: a one-interval store whose rule is "no pitches 09:00-09:01 and never while
+    0 or more wait" must pitch to nobody when the threshold is honoured. Until the engine supports
+    combined rules the What-if page offers one rule at a time, as before.
+    """
+    try:
+        from simulation import run, scenario_from_dict
+
+        probe = scenario_from_dict({
+            "name": "probe",
+            "store": {"open": "09:00", "close": "09:30", "interval_min": 30},
+            "demand": {"arrivals_per_hour": 60},
+            "segments": [{"name": "all", "share": 1.0}],
+            "transactions": [{"name": "t", "share": 1.0, "counter_time": {"dist": "deterministic", "value": 1}}],
+            "counters": {"staffed": 2},
+            "cross_sell": {"pitch_time": {"dist": "deterministic", "value": 1}, "acceptance": 1.0, "margin": 1,
+                           "policy": {"mode": "windows", "suspend": ["09:00-09:01"], "threshold": 0}},
+            "simulation": {"replications": 1, "seed": 1},
+        }, "probe")
+        result = run(probe, replications=1, seed=1, workers=1)
+        return float(result.kpis.loc["cross_sell_revenue", "mean"]) == 0.0
+    except Exception:  # any refusal means "not supported"; the page falls back
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# a direct answer per time of day
+# ---------------------------------------------------------------------------------------------
+
+ANSWER_KPIS = ("mean_wait_min", "p90_wait_min", "mean_queue_len", "service_level", "abandonment_rate")
+
+
+def interval_at(scenario: Scenario, clock: str) -> int | None:
+    """The index of the interval containing ``clock`` ("HH:MM"), None outside opening hours."""
+    from simulation import parse_clock
+
+    m = parse_clock(clock) - scenario.store.open_min
+    if m < 0 or m >= scenario.store.duration_min:
+        return None
+    return int(m // scenario.store.interval_min)
+
+
+def time_answer(results: Sequence[Any], names: Sequence[str], clock: str, changes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per plan: the KPIs of the interval containing ``clock``, each "mean (95% CI)", formatted.
+
+    ``changes``: the paired interval differences (columns scenario, kpi, interval, diff_mean,
+    diff_ci_low, diff_ci_high, as ``compare`` returns them, ``scenario`` matching ``names``) for a
+    "change in wait" column against the first plan.
+    """
+    rows = []
+    for i, (name, res) in enumerate(zip(names, results, strict=True)):
+        sc = res.scenario
+        k = interval_at(sc, clock)
+        row: dict[str, str] = {"Plan": name}
+        if k is None:
+            row["Interval"] = f"closed at {clock}"
+            rows.append(row)
+            continue
+        start = sc.interval_labels[k]
+        end = format_clock(sc.store.open_min + (k + 1) * sc.store.interval_min)
+        row["Interval"] = f"{start}-{end}"
+        iv = res.intervals[res.intervals["interval"] == k].set_index("kpi")
+        for name_ in ANSWER_KPIS:
+            sp = spec(name_)
+            if sp is None or name_ not in iv.index:
+                continue
+            m, lo, hi = (float(iv.loc[name_, c]) for c in ("mean", "ci_low", "ci_high"))
+            label = sp.label if name_ != "service_level" else f"Served within {sc.store.target_wait_min:g} min"
+            row[label] = fmt_with_ci(m, lo, hi, sp.unit)
+        if "staffed" in iv.index:
+            row["Counters"] = f"{float(iv.loc['staffed', 'mean']):.0f}"
+        if changes is not None and i > 0 and len(changes):
+            c = changes[(changes["scenario"] == name) & (changes["kpi"] == "mean_wait_min") & (changes["interval"] == k)]
+            if len(c):
+                d, dl, dh = (float(c.iloc[0][x]) for x in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+                row[f"Wait change vs {names[0]}"] = f"{fmt_delta(d, 'min')} ({fmt_delta_ci(dl, dh, 'min')})"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Plan").fillna("")  # the reference plan has no change column
+
+
+def busiest_clock(result: Any) -> str:
+    """The start of the interval with the longest mean wait (the first question a manager asks)."""
+    w = result.intervals[result.intervals["kpi"] == "mean_wait_min"]
+    if w.empty:
+        return str(result.scenario.interval_labels[0])
+    return str(w.loc[w["mean"].astype(float).idxmax(), "start"])
+
+
+def direction(better: str, low: float, high: float) -> str:
+    """"better", "worse" or "same" for a change with CI [low, high] of a KPI where ``better`` is better."""
+    if not significant(low, high) or not better:
+        return "same"
+    up = low > 0
+    return "better" if (up and better == "higher") or (not up and better == "lower") else "worse"
+
+
+def show_verdict(text: str, how: str, bold: bool = False) -> None:
+    """A verdict box coloured by direction: green when the plan is better, orange when worse, blue when no difference."""
+    body = f"**{text}**" if bold else text
+    if how == "better":
+        st.success(body, icon=":material/thumb_up:")
+    elif how == "worse":
+        st.warning(body, icon=":material/thumb_down:")
+    else:
+        st.info(body, icon=":material/drag_handle:")

@@ -5,26 +5,32 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from simulation import ScenarioError, scenario_to_yaml, with_updates
+from simulation import ScenarioError, parse_clock, scenario_to_yaml, with_updates
 from storeq.app import charts, state
 from storeq.app.common import (
     KPIS,
     bundled_scenarios,
+    busiest_clock,
     compare_cached,
+    currency_of,
+    direction,
     engine_ready,
-    fmt_ci,
     fmt_delta,
     fmt_delta_ci,
     fmt_value,
+    fmt_with_ci,
     kpi_row,
+    money_specs,
     read_bundled,
     scenario_from_key,
     show_problems,
+    show_verdict,
     significant,
     staff_hours_of,
+    time_answer,
 )
-from storeq.app.editing import POLICY_LABELS, POLICY_MODES
-from storeq.app.verdict import staff_phrase, verdict
+from storeq.app.editing import POLICY_LABELS, POLICY_MODES, clock_options
+from storeq.app.verdict import staff_phrase, verdict, verdict_direction
 
 ss = st.session_state
 LETTERS = "ABCD"
@@ -34,6 +40,13 @@ st.caption(
     "Two to four plans run on the same simulated customers (same seed: common random numbers), so the differences "
     "below are the plans' effect, each with a 95% confidence interval. Plan A is the reference."
 )
+
+
+def _short_label(label: str, width: int = 26) -> str:
+    """A plan's name for a chart legend: without its source prefix, cut to ``width`` characters."""
+    for prefix in ("Saved: ", "File: ", "Upload: "):
+        label = label.removeprefix(prefix)
+    return label if len(label) <= width else label[: width - 1] + "…"
 
 
 def available_plans() -> dict[str, str]:
@@ -86,6 +99,10 @@ def _make_variant() -> None:
     picked = list(ss.get("k_cmp_pick", []))
     if len(picked) < 4:
         ss["k_cmp_pick"] = [*picked, f"Saved: {name}"]
+        ss["var_note"] = f"Made “{name}” and added it to the plans compared."
+    else:
+        ss["var_note"] = (f"Made “{name}” (kept as “Saved: {name}”), but it is not in the comparison: at most 4 plans "
+                          "are compared at once. Remove one from the list above, then pick it.")
 
 
 plans = available_plans()
@@ -116,6 +133,10 @@ with st.expander("Make a variant: add counters in a window, change pitching", ex
     w2.text_input("Name", key="k_var_name", placeholder="e.g. Plan B: +1 counter 15:00-18:00")
     w3.button("Add plan", on_click=_make_variant, type="secondary", icon=":material/add:")
     show_problems(ss.get("var_problems", []), "The variant was not made:")
+    if ss.get("var_note"):
+        (st.warning if "not in the comparison" in ss["var_note"] else st.caption)(ss["var_note"])
+    if len(ss.get("k_cmp_pick", [])) >= 4:
+        st.caption("Four plans are picked, the most compared at once: a new variant is saved but not added until you remove one.")
 
 picked = [p for p in ss["k_cmp_pick"] if p in plans]
 reps, seed = state.run_settings()
@@ -136,81 +157,113 @@ if (run["labels"], run["seed"], run["reps"]) != (picked, seed, reps) or any(plan
     st.info("The plans or settings changed since this comparison: press **Compare** to update.", icon=":material/update:")
 names = [f"{LETTERS[i]}: {label}" for i, label in enumerate(run["labels"])]
 short = [f"Plan {LETTERS[i]}" for i in range(len(names))]
-cmp = compare_cached(run["yamls"], run["seed"], run["reps"], tuple(short))
+with st.spinner("Simulating the plans…", show_time=True):
+    cmp = compare_cached(run["yamls"], run["seed"], run["reps"], tuple(short))
 results = cmp.results
 scenarios = [r.scenario for r in results]
 diffs = cmp.differences.set_index(["scenario", "kpi"])
 idiffs = cmp.interval_differences
+currency = currency_of(scenarios[0])
+
+# Different stores (not plans of one store): say "store", and say what the difference means.
+other_store = [s.name != scenarios[0].name for s in scenarios]
+word = ["Store" if other_store[i] or (any(other_store) and i == 0) else "Plan" for i in range(len(scenarios))]
+short_words = [f"{word[i]} {LETTERS[i]}" for i in range(len(scenarios))]
+# Chart legends: the letter and the plan's own name, short enough for a legend.
+legend = [f"{LETTERS[i]}: {_short_label(label)}" for i, label in enumerate(run["labels"])]
+# A plan identical to an earlier one would draw exactly over it: it is drawn once and said so.
+first_of = {y: i for i, y in reversed(list(enumerate(run["yamls"])))}
+duplicate = {i: first_of[y] for i, y in enumerate(run["yamls"]) if first_of[y] != i}
 
 st.divider()
-st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. Plans: " + " · ".join(names))
+st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. " + " · ".join(names))
+if any(other_store):
+    stores = ", ".join(dict.fromkeys(f"“{s.name}”" for s in scenarios))
+    st.info(f"These are different stores ({stores}), not plans of one store: the differences below compare the stores "
+            "with their own demand and staffing, not the effect of a change.", icon=":material/storefront:")
+for i, j in duplicate.items():
+    st.caption(f"{short_words[i]} is the same scenario as {short_words[j]}: same results, drawn once in the charts.")
 
 # --- verdicts ---
 w0 = results[0].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
 served0 = results[0].intervals.query("kpi == 'served'").set_index("interval")["mean"]
 for i in range(1, len(results)):
+    if i in duplicate:
+        continue
     mine = idiffs[(idiffs["scenario"] == short[i]) & (idiffs["kpi"] == "mean_wait_min")] if len(idiffs) else idiffs
     wi = results[i].intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"]
     day = tuple(float(v) for v in diffs.loc[(short[i], "mean_wait_min")])
     hours = staff_hours_of(scenarios[i]) - staff_hours_of(scenarios[0])
+    w_a, w_b = kpi_row(results[0].kpis, "mean_wait_min")[0], kpi_row(results[i].kpis, "mean_wait_min")[0]
     if not len(idiffs):
         # different opening hours or grids: no interval pairs, so the sentence is about the day only
         d, lo, hi = day
-        w_a, w_b = kpi_row(results[0].kpis, "mean_wait_min")[0], kpi_row(results[i].kpis, "mean_wait_min")[0]
         change = "cuts" if significant(lo, hi) and d < 0 else "raises" if significant(lo, hi) else "does not change (within chance)"
-        text = (f"{short[i]} {change} the day's mean wait ({w_a:.1f} → {w_b:.1f} min, change {d:+.1f}, 95% CI {lo:+.1f} to {hi:+.1f}) "
-                f"{staff_phrase(hours)}, against {short[0]}. The plans have different opening hours or intervals, so only day totals are compared.")
-        st.success(f"**{text}**" if i == 1 else text, icon=":material/gavel:")
+        text = (f"{short_words[i]} {change} the day's mean wait ({fmt_value(w_a, 'min')} → {fmt_value(w_b, 'min')}, change "
+                f"{fmt_delta(d, 'min')}, 95% CI {fmt_delta_ci(lo, hi, 'min')}) {staff_phrase(hours)}, against {short_words[0]}. "
+                "They have different opening hours or intervals, so only day totals are compared.")
+        show_verdict(text, direction("lower", lo, hi), bold=i == 1)
         continue
-    text = verdict(
-        short[i],
-        mine,
-        w0,
-        wi,
-        scenarios[0].store.interval_min,
-        hours,
-        day,  # type: ignore[arg-type]
-        first=short[0],
-        weights=served0,
-    )
-    st.success(f"**{text}**" if i == 1 else text, icon=":material/gavel:")
+    text = verdict(short_words[i], mine, w0, wi, scenarios[0].store.interval_min, hours, day,  # type: ignore[arg-type]
+                   first=short_words[0], weights=served0, day_means=(w_a, w_b))
+    show_verdict(text, verdict_direction(mine), bold=i == 1)
 
-# --- the table ---
-rows = []
-for spec in KPIS:
-    row = {"KPI": spec.label}
-    for i, (name, res) in enumerate(zip(short, results, strict=True)):
-        m, lo, hi = kpi_row(res.kpis, spec.name)
-        open_min = res.scenario.store.open_min
-        row[name] = f"{fmt_value(m, spec.unit, open_min)} ({fmt_ci(lo, hi, spec.unit, open_min)})"
-        if i > 0 and (name, spec.name) in diffs.index:
-            dm, dl, dh = (float(v) for v in diffs.loc[(name, spec.name)])
-            mark = "" if significant(dl, dh) else " (could be chance)"
-            row[f"{name} − A"] = "no change" if dm == dl == dh == 0 else f"{fmt_delta(dm, spec.unit)} ({fmt_delta_ci(dl, dh, spec.unit)}){mark}"
-    rows.append(row)
-st.markdown("**Day results: mean (95% CI), and the paired change against plan A (95% CI)**")
-st.dataframe(pd.DataFrame(rows).set_index("KPI"), width="stretch")
+# --- the tables: values, then changes (two narrow tables: no sideways scrolling with four plans) ---
+specs = [*KPIS, *[m for m in money_specs(results[0].kpis) if m.name not in {k.name for k in KPIS}]]
+values, changes = [], []
+for sp in specs:
+    vrow: dict[str, str] = {"KPI": sp.label}
+    crow: dict[str, str] = {"KPI": sp.label}
+    for i, res in enumerate(results):
+        m, lo, hi = kpi_row(res.kpis, sp.name)
+        vrow[short_words[i]] = fmt_with_ci(m, lo, hi, sp.unit, res.scenario.store.open_min, currency_of(res.scenario))
+        if i > 0 and (short[i], sp.name) in diffs.index:
+            dm, dl, dh = (float(v) for v in diffs.loc[(short[i], sp.name)])
+            if dm == dl == dh == 0:
+                crow[f"{LETTERS[i]} − A"] = "no change"
+            else:
+                mark = {"better": " ✓ better", "worse": " ✗ worse"}.get(direction(sp.better, dl, dh), "" if significant(dl, dh) else " (could be chance)")
+                crow[f"{LETTERS[i]} − A"] = f"{fmt_delta(dm, sp.unit, currency)} ({fmt_delta_ci(dl, dh, sp.unit, currency)}){mark}"
+    values.append(vrow)
+    changes.append(crow)
+st.markdown("**Day results: mean (95% CI)**")
+st.table(pd.DataFrame(values).set_index("KPI"))
+st.markdown(f"**Paired change against {short_words[0]} (95% CI)**")
+st.table(pd.DataFrame(changes).set_index("KPI"))
 
-# --- charts ---
+# --- a direct answer for one time of day ---
+with st.container(border=True):
+    grid = scenarios[0]
+    day_clocks_all = [c for c in clock_options(15) if grid.store.open_min <= parse_clock(c) < grid.store.close_min]
+    if ss.get("k_cmp_time") not in day_clocks_all:
+        ss["k_cmp_time"] = busiest_clock(results[0])
+    t1, t2 = st.columns([1, 3])
+    at_time = t1.selectbox("At what time?", day_clocks_all, key="k_cmp_time", help="Pick a time: its interval's figures for every plan, with 95% CIs.")
+    t2.markdown(f"**What a customer arriving at {at_time} can expect, plan by plan** (95% CI in brackets)")
+    ans_changes = idiffs.replace({"scenario": dict(zip(short, short_words, strict=True))}) if len(idiffs) else None
+    st.table(time_answer(results, short_words, at_time, ans_changes))
+
+# --- charts (legends: letter and name; a duplicate plan is drawn once) ---
+drawn = [i for i in range(len(results)) if i not in duplicate]
 common_close = scenarios[0].store.close if all(s.store.close == scenarios[0].store.close for s in scenarios) else None
 frames = []
-for name, res in zip(short, results, strict=True):
-    df = res.intervals.query("kpi == 'mean_wait_min'")[["interval", "start", "mean", "ci_low", "ci_high"]].copy()
-    df["scenario"] = name
+for i in drawn:
+    df = results[i].intervals.query("kpi == 'mean_wait_min'")[["interval", "start", "mean", "ci_low", "ci_high"]].copy()
+    df["scenario"] = legend[i]
     frames.append(df)
-c1, c2 = st.columns(2)
-with c1:
-    st.markdown("**Mean wait by interval of arrival**")
-    st.altair_chart(charts.interval_band_chart(pd.concat(frames, ignore_index=True), short, "Mean wait (minutes)", close=common_close), width="stretch")
-with c2:
-    st.markdown("**Change in mean wait against plan A (paired, 95% CI)**")
-    if len(idiffs):
-        st.altair_chart(charts.diff_chart(idiffs.query("kpi == 'mean_wait_min'"), short, "Change in mean wait (minutes)", close=common_close), width="stretch")
-    else:
-        st.info("The plans have different opening hours or intervals, so there is no interval-by-interval difference.")
+legend_drawn = [legend[i] for i in drawn]
+st.markdown("**Mean wait by interval of arrival**")
+st.altair_chart(charts.interval_band_chart(pd.concat(frames, ignore_index=True), legend_drawn, "Mean wait (minutes)", close=common_close), width="stretch")
+st.markdown(f"**Change in mean wait against {short_words[0]} (paired, 95% CI)**")
+if len(idiffs):
+    dd = idiffs.query("kpi == 'mean_wait_min'")
+    dd = dd[dd["scenario"].isin([short[i] for i in drawn])].replace({"scenario": dict(zip(short, legend, strict=True))})
+    st.altair_chart(charts.diff_chart(dd, legend_drawn, "Change in mean wait (minutes)", close=common_close), width="stretch")
+else:
+    st.info("The plans have different opening hours or intervals, so there is no interval-by-interval difference.")
 st.markdown("**Staffed counters**")
 staff = pd.concat(
-    [pd.DataFrame({"series": n, "start": s.interval_labels, "counters": s.staffed_schedule()}) for n, s in zip(short, scenarios, strict=True)],
+    [pd.DataFrame({"series": legend[i], "start": scenarios[i].interval_labels, "counters": scenarios[i].staffed_schedule()}) for i in drawn],
     ignore_index=True,
 )
-st.altair_chart(charts.staffing_chart(staff, short, close=common_close), width="stretch")
+st.altair_chart(charts.staffing_chart(staff, legend_drawn, close=common_close), width="stretch")

@@ -58,6 +58,8 @@ def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
         "policy": policy.mode,
         "suspend": ", ".join(policy.suspend) if policy.suspend else _default_window(s),
         "threshold": int(policy.threshold) if policy.threshold is not None else 8,
+        # both rules at once (engine permitting): windows with a queue rule, or a queue rule with windows
+        "both": bool(policy.suspend) and policy.threshold is not None,
         "patience": 1.0,
         "date": s.store.date,
     }
@@ -178,14 +180,39 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
     return up
 
 
+def _windows(text: Any) -> list[str]:
+    return [w.strip() for w in str(text).replace(";", ",").split(",") if w.strip()]
+
+
 def _policy(k: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``cross_sell.policy`` the knobs describe; ``both`` adds the other rule (windows + queue)."""
     mode = k["policy"]
+    both = bool(k.get("both"))
     if mode == "windows":
-        windows = [w.strip() for w in str(k["suspend"]).replace(";", ",").split(",") if w.strip()]
-        return {"mode": mode, "suspend": windows}
+        out: dict[str, Any] = {"mode": mode, "suspend": _windows(k["suspend"])}
+        if both:
+            out["threshold"] = int(k["threshold"])
+        return out
     if mode == "queue_threshold":
-        return {"mode": mode, "threshold": k["threshold"]}
+        out = {"mode": mode, "threshold": int(k["threshold"])}
+        if both and _windows(k["suspend"]):
+            out["suspend"] = _windows(k["suspend"])
+        return out
     return {"mode": mode}
+
+
+def describe_policy(policy: Any) -> str:
+    """The whole pitch rule in force, in words: "no pitches 15:00-18:00, and none while 8 or more wait"."""
+    if policy.mode == "always":
+        return "pitch to every customer who may be pitched"
+    if policy.mode == "never":
+        return "never pitch"
+    parts = []
+    if policy.suspend and policy.mode in ("windows", "queue_threshold"):
+        parts.append(f"no pitches {', '.join(policy.suspend)}")
+    if policy.threshold is not None and (policy.mode == "queue_threshold" or parts):
+        parts.append(f"{'none' if parts else 'no pitches'} while {policy.threshold} or more are waiting")
+    return ", and ".join(parts) if parts else "pitch"
 
 
 def apply_knobs(base: Scenario, knobs: Mapping[str, Any]) -> Scenario:
@@ -236,9 +263,36 @@ def describe_edits(base: Scenario, edited: Scenario) -> list[str]:
     if edited.demand.online_diversion != base.demand.online_diversion:
         out.append(f"{edited.demand.online_diversion:.0%} of kiosk-able demand online")
     if edited.cross_sell.policy != base.cross_sell.policy:
-        p = edited.cross_sell.policy
-        out.append({"always": "pitch always", "never": "no pitching", "windows": f"no pitches {', '.join(p.suspend)}",
-                    "queue_threshold": f"no pitches while {p.threshold} or more wait"}[p.mode])
+        out.append(f"pitching: {describe_policy(edited.cross_sell.policy)}")
     if edited.segments != base.segments:
         out.append("patience changed")
     return out
+
+
+def schedule_text(row: Sequence[int], clocks: Sequence[str], close: str) -> str:
+    """The staffing row as it is, in words: "9 all day" or "9 09:00-15:00, 11 15:00-18:00"."""
+    if not row:
+        return "no intervals"
+    if len(set(row)) == 1:
+        return f"{row[0]} all day"
+    parts = []
+    start = 0
+    for i in range(1, len(row) + 1):
+        if i == len(row) or row[i] != row[start]:
+            end = clocks[i] if i < len(clocks) else close
+            parts.append(f"{row[start]} {clocks[start]}-{end}")
+            start = i
+    return ", ".join(parts)
+
+
+def add_counters(row: Sequence[int], clocks: Sequence[str], start: str, end: str, n: int) -> tuple[list[int], str]:
+    """``n`` more counters (fewer when negative) in [start, end), never below zero, and what it did in words."""
+    hit = [start <= c < end for c in clocks]
+    out = [max(0, int(v) + n) if h else int(v) for v, h in zip(row, hit, strict=True)]
+    if not any(hit):
+        return out, f"{n:+d} counters {start}-{end}: no interval starts in that window, nothing changed"
+    changed = [c for c, a, b in zip(clocks, row, out, strict=True) if a != b]
+    what = f"{'+' if n >= 0 else '−'}{abs(n)} counter{'s' if abs(n) != 1 else ''} {start}-{end}"
+    if not changed:
+        return out, f"{what}: nothing changed (already at zero)"
+    return out, f"{what} ({len(changed)} interval{'s' if len(changed) != 1 else ''})"

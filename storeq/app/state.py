@@ -37,7 +37,7 @@ from .common import (
 )
 from .editing import apply_knobs, knobs_from_scenario
 
-KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "diversion", "policy", "suspend", "threshold", "patience", "date")
+KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "diversion", "policy", "suspend", "threshold", "both", "patience", "date")
 PERSISTENT_PREFIX = "k_"
 
 
@@ -77,13 +77,15 @@ def set_base(name: str, yaml_text: str) -> None:
     set_staff_row(knobs["staff_row"], knobs["staff_clocks"])
     set_demand_row(knobs["demand_row"])
     ss.pop("last_run", None)
+    ss["add_log"], ss["add_undo"] = [], []
 
 
 def set_staff_row(row: list[int], clocks: list[str]) -> None:
     """Replace the staffing row (and redraw its editor from it)."""
     ss = st.session_state
     ss["staff_row"], ss["staff_clocks"] = [int(v) for v in row], list(clocks)
-    ss["k_all_day"] = int(max(row)) if row else 0
+    # the "set every interval" box shows the row's value when the row is one number, else its most common value
+    ss["k_all_day"] = int(max(set(row), key=list(row).count)) if row else 0
     ss["staff_ver"] = ss.get("staff_ver", 0) + 1
 
 

@@ -52,11 +52,21 @@ def best_window(diff: pd.DataFrame) -> Window | None:
 
 
 def _minutes(x: float) -> str:
-    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.1f}"
+    # one decimal, as on the KPI cards, so the sentence and the cards never disagree by rounding
+    return f"{x:.1f}"
 
 
 def _hours(h: float) -> str:
     return f"{h:.0f}" if abs(h - round(h)) < 0.05 else f"{h:.1f}"
+
+
+def verdict_direction(diff: pd.DataFrame) -> str:
+    """"better" when the verdict's window cuts the wait, "worse" when it raises it, "same" otherwise."""
+    window = best_window(diff)
+    if window is None:
+        return "same"
+    rows = diff.sort_values("interval").reset_index(drop=True).iloc[window.first : window.last + 1]
+    return "better" if rows["diff_mean"].sum() < 0 else "worse"
 
 
 def staff_phrase(delta_hours: float) -> str:
@@ -78,12 +88,15 @@ def verdict(
     day_diff: tuple[float, float, float],
     first: str = "Plan A",
     weights: pd.Series | None = None,
+    day_means: tuple[float, float] | None = None,
 ) -> str:
     """One sentence on the wait change of ``plan`` against the first plan, with the staff-hour cost.
 
     ``diff``: the plan's paired interval differences of mean wait (interval, start, diff_mean,
     diff_ci_low, diff_ci_high). ``waits_first`` / ``waits_plan``: mean wait per interval, indexed
     by interval. ``day_diff``: (mean, ci_low, ci_high) of the day's mean-wait difference.
+    ``day_means``: the two plans' day mean waits (the KPI cards' figures); when the window is the
+    whole day the sentence quotes these, so it and the cards come from one source.
     ``weights``: customers per interval (indexed by interval), so the window's wait is a per-customer
     average like the day's, not an average of intervals.
     """
@@ -104,6 +117,8 @@ def verdict(
         w = pd.Series(1.0, index=intervals)
     before = float((waits_first.reindex(intervals) * w).sum() / w.sum())
     after = float((waits_plan.reindex(intervals) * w).sum() / w.sum())
+    if len(rows) == len(diff) and day_means is not None:
+        before, after = day_means
     verb = "cuts" if rows["diff_mean"].sum() < 0 else "raises"
     span = f"the wait all day ({start}-{end})" if len(rows) == len(diff) else f"the {start}-{end} wait"
     return f"{plan} {verb} {span} from {_minutes(before)} to {_minutes(after)} minutes {staff}, against {first}.{day}"

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from simulation import ScenarioError, scenario_to_yaml
+from simulation import ScenarioError, parse_clock, scenario_to_yaml
 from storeq.app import charts, state
 from storeq.app.common import (
     BASELINE,
@@ -18,6 +18,9 @@ from storeq.app.common import (
     KPIS,
     MAX_UPLOAD_BYTES,
     bundled_scenarios,
+    busiest_clock,
+    combined_pitch_rule_supported,
+    currency_of,
     customers_cached,
     engine_ready,
     fmt_ci,
@@ -25,24 +28,31 @@ from storeq.app.common import (
     fmt_delta_ci,
     fmt_value,
     kpi_row,
+    money_specs,
     paired_change,
+    paired_differences_frame,
     paired_interval_change,
     required_counters,
     run_cached,
     show_problems,
+    show_verdict,
     significant,
     staff_hours_of,
+    time_answer,
 )
 from storeq.app.editing import (
     POLICY_LABELS,
     POLICY_MODES,
+    add_counters,
     apply_row_edits,
     clock_options,
     describe_edits,
+    describe_policy,
     interval_clocks,
     problems_by_section,
+    schedule_text,
 )
-from storeq.app.verdict import verdict
+from storeq.app.verdict import verdict, verdict_direction
 
 ss = st.session_state
 CUSTOMER_REPS = 10  # replications with per-customer records (for the wait distribution and outcomes)
@@ -88,6 +98,7 @@ def _hours_changed() -> None:
 def _all_day_changed() -> None:
     n = int(ss["k_all_day"])
     state.set_staff_row([n] * len(ss["staff_row"]), ss["staff_clocks"])
+    ss["add_log"] = [f"set every interval to {n}"]
 
 
 def _staff_edited(key: str, version: int) -> None:
@@ -108,8 +119,26 @@ def _demand_edited(key: str, version: int) -> None:
 
 def _add_counters() -> None:
     a, b, n = ss["k_add_from"], ss["k_add_to"], int(ss["k_add_n"])
-    row = [v + n if a <= c < b else v for v, c in zip(ss["staff_row"], ss["staff_clocks"], strict=True)]
-    state.set_staff_row([max(0, v) for v in row], ss["staff_clocks"])
+    before = list(ss["staff_row"])
+    row, what = add_counters(before, ss["staff_clocks"], a, b, n)
+    state.set_staff_row(row, ss["staff_clocks"])
+    # each press is listed with the row before it, so a second press is visible and can be undone
+    ss.setdefault("add_log", []).append(what)
+    ss.setdefault("add_undo", []).append(before)
+
+
+def _undo_add() -> None:
+    if ss.get("add_undo"):
+        state.set_staff_row(ss["add_undo"].pop(), ss["staff_clocks"])
+        ss["add_log"].append("undone: " + ss["add_log"][-1] if ss.get("add_log") else "undone")
+
+
+def _policy_changed() -> None:
+    # Switching between a window rule and a queue rule keeps the other one when both can run together,
+    # so choosing a window never silently drops the file's queue rule.
+    base_policy = state.base_scenario().cross_sell.policy
+    if combined_pitch_rule_supported() and ss["k_policy"] in ("windows", "queue_threshold") and base_policy.mode in ("windows", "queue_threshold"):
+        ss["k_both"] = ss["k_policy"] != base_policy.mode or (bool(base_policy.suspend) and base_policy.threshold is not None)
 
 
 def _reset_knobs() -> None:
@@ -174,8 +203,9 @@ with col_a, st.container(border=True):
     show_problems(by_section.get("patience", []))
 with col_b, st.container(border=True):
     st.markdown("**Counters**")
-    st.number_input("Staffed counters all day", min_value=0, max_value=60, step=1, key="k_all_day", on_change=_all_day_changed,
-                    help="Sets every interval below to this number.")
+    st.number_input("Set every interval to (counters)", min_value=0, max_value=60, step=1, key="k_all_day", on_change=_all_day_changed,
+                    help="Sets every interval of the row below to this number.")
+    st.caption(f"Staffed now: **{schedule_text(ss['staff_row'], ss['staff_clocks'], ss['k_close'])}**")
     st.number_input("VIP counters (serve VIPs first, then anyone)", min_value=0, max_value=60, step=1, key="k_vip")
     show_problems(by_section.get("vip", []))
     ss.setdefault("k_add_n", 1)
@@ -188,7 +218,11 @@ with col_b, st.container(border=True):
         ss["k_add_to"] = day_clocks[-1]
     a2.selectbox("from", day_clocks, key="k_add_from")
     a3.selectbox("to", day_clocks, key="k_add_to")
-    st.button("Add to the row below", on_click=_add_counters, icon=":material/add:")
+    u1, u2 = st.columns([3, 2])
+    u1.button("Add to the row below", on_click=_add_counters, icon=":material/add:")
+    u2.button("Undo", on_click=_undo_add, icon=":material/undo:", disabled=not ss.get("add_undo"), key="undo_add")
+    if ss.get("add_log"):
+        st.caption("Done so far: " + "; ".join(ss["add_log"][-4:]))
 with col_c, st.container(border=True):
     st.markdown("**Kiosks, door and cross-selling**")
     st.number_input("Kiosks", min_value=0, max_value=50, step=1, key="k_kiosks")
@@ -196,11 +230,28 @@ with col_c, st.container(border=True):
     st.slider("Moved online (share of kiosk-able demand)", 0.0, 0.8, step=0.05, key="k_diversion", format="%.2f",
               help="SMS reminders and the app move this share of top-ups and bill payments out of the store.")
     show_problems(by_section.get("kiosks", []))
-    st.selectbox("Cross-sell pitching", POLICY_MODES, key="k_policy", format_func=POLICY_LABELS.__getitem__)
+    st.selectbox("Cross-sell pitching", POLICY_MODES, key="k_policy", format_func=POLICY_LABELS.__getitem__, on_change=_policy_changed)
+    combined = combined_pitch_rule_supported()
     if ss["k_policy"] == "windows":
         st.text_input("No pitches in (HH:MM-HH:MM, comma-separated)", key="k_suspend", help="e.g. 15:00-18:00 for no pitches after 15:00.")
+        if combined:
+            st.checkbox("…and none while the queue is long", key="k_both")
+            if ss.get("k_both"):
+                st.number_input("Stop pitching while this many or more are waiting", min_value=0, max_value=500, step=1, key="k_threshold")
     elif ss["k_policy"] == "queue_threshold":
         st.number_input("Stop pitching while this many or more are waiting", min_value=0, max_value=500, step=1, key="k_threshold")
+        if combined:
+            st.checkbox("…and none in time windows", key="k_both")
+            if ss.get("k_both"):
+                st.text_input("No pitches in (HH:MM-HH:MM, comma-separated)", key="k_suspend", help="e.g. 15:00-18:00 for no pitches after 15:00.")
+    rule_now = describe_policy(edited.cross_sell.policy) if edited is not None else None
+    if rule_now is not None:
+        note = f"Rule in force: **{rule_now}**."
+        file_rule = describe_policy(base.cross_sell.policy)
+        if not combined and rule_now != file_rule and base.cross_sell.policy.mode in ("windows", "queue_threshold") \
+                and ss["k_policy"] in ("windows", "queue_threshold") and ss["k_policy"] != base.cross_sell.policy.mode:
+            note += f" It replaces the file's rule ({file_rule}): this build runs one pitch rule at a time."
+        st.caption(note)
     show_problems(by_section.get("policy", []))
 
 with st.container(border=True):
@@ -289,6 +340,7 @@ if stale:
     st.info("You changed the plan since this run: press **Run simulation** to see the new results.", icon=":material/update:")
 
 open_min = res_edit.scenario.store.open_min
+currency = currency_of(res_edit.scenario)
 
 
 def _card(col: Any, spec: Any) -> None:
@@ -298,42 +350,51 @@ def _card(col: Any, spec: Any) -> None:
     if not same and spec.name in change_table.index:
         d, dlo, dhi = (float(v) for v in change_table.loc[spec.name])
         if d == dlo == dhi == 0:  # identical on every simulated day (e.g. staff hours of the same roster)
-            change = " · no change"
+            change = "no change"
         elif not math.isnan(d):
-            delta = fmt_delta(d, spec.unit)
+            delta = fmt_delta(d, spec.unit, currency)
             real = significant(dlo, dhi)
             if real and spec.better:
                 delta_colour = "inverse" if spec.better == "lower" else "normal"
-            change = f" · change {fmt_delta_ci(dlo, dhi, spec.unit)}" + ("" if real else " (could be chance)")
-    col.metric(label, fmt_value(mean, spec.unit, open_min), delta=delta, delta_color=delta_colour, help=spec.help, border=True)
-    col.caption(f"95% CI {fmt_ci(lo, hi, spec.unit, open_min)}{change}")
+            change = f"change {fmt_delta_ci(dlo, dhi, spec.unit, currency)}" + ("" if real else " (could be chance)")
+    col.metric(label, fmt_value(mean, spec.unit, open_min, currency), delta=delta, delta_color=delta_colour, help=spec.help, border=True)
+    ci = fmt_ci(lo, hi, spec.unit, open_min, currency)
+    # a KPI that is the same on every simulated day (staff hours of a fixed roster) has no range to show
+    parts = [f"95% CI {ci}" if ci else "the same on every simulated day", change]
+    col.caption(" · ".join(p for p in parts if p))
 
 
 change_table = paired_change(res_base, res_edit) if not same else pd.DataFrame()
 if not same:
-    # one sentence first, as on the Compare page: where the wait changed most, and at what staff cost
+    # one sentence first, as on the Compare page: where the wait changed most, and at what staff cost;
+    # its day figures are the cards' (same result frames, same rounding)
     iwait = paired_interval_change(res_base, res_edit, "mean_wait_min")
     hours = staff_hours_of(res_edit.scenario) - staff_hours_of(res_base.scenario)
     day_change = tuple(change_table.loc["mean_wait_min"].to_numpy(dtype=float)) if "mean_wait_min" in change_table.index else (math.nan,) * 3
     if len(iwait):
         waits = [r.intervals.query("kpi == 'mean_wait_min'").set_index("interval")["mean"] for r in (res_base, res_edit)]
         served = res_base.intervals.query("kpi == 'served'").set_index("interval")["mean"]
+        day_means = (kpi_row(res_base.kpis, "mean_wait_min")[0], kpi_row(res_edit.kpis, "mean_wait_min")[0])
         sentence = verdict("Your plan", iwait, waits[0], waits[1], res_base.scenario.store.interval_min, hours,
-                           day_change, first="the store as loaded", weights=served)  # type: ignore[arg-type]
-        st.success(sentence, icon=":material/gavel:")
+                           day_change, first="the store as loaded", weights=served, day_means=day_means)  # type: ignore[arg-type]
+        show_verdict(sentence, verdict_direction(iwait))
 # three per row: at laptop widths with the sidebar open, five cards cut their values short
-order = ["mean_wait_min", "p90_wait_min", "service_level", "abandonment_rate", "mean_queue_len", "utilization",
-         "staff_hours", "cross_sell_revenue", "last_departure_min"]
-specs = [s for name in order for s in KPIS if s.name == name]
-for row_start in range(0, len(specs), 3):
+money = [m for m in money_specs(res_edit.kpis) if m.name != "staff_cost"]
+for row_start in range(0, len(KPIS), 3):
     cards = st.columns(3)
-    for col, spec in zip(cards, specs[row_start : row_start + 3], strict=False):
+    for col, spec in zip(cards, KPIS[row_start : row_start + 3], strict=False):
         _card(col, spec)
+if money:
+    st.markdown(f"**Costs and net margin** ({currency} per day)")
+    for row_start in range(0, len(money), 3):
+        cards = st.columns(3)
+        for col, spec in zip(cards, money[row_start : row_start + 3], strict=False):
+            _card(col, spec)
+else:
+    st.caption("Greeter and kiosk costs and the net margin appear here when the model reports them (costs: greeter_hour, kiosk_day).")
 if "last_click_to_result_s" in ss and not same:
     st.caption(f"Computed in {ss['last_click_to_result_s']:.1f} s after the click ({run['reps']} replications).")
 
-names = [BASELINE] if same else [BASELINE, EDITED]
-results = [res_base] if same else [res_base, res_edit]
 
 
 def _intervals(kpi: str) -> pd.DataFrame:
@@ -345,6 +406,22 @@ def _intervals(kpi: str) -> pd.DataFrame:
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 
+
+names = [BASELINE] if same else [BASELINE, EDITED]
+results = [res_base] if same else [res_base, res_edit]
+
+# --- a direct answer for one time of day ---
+with st.container(border=True):
+    day_clocks_all = [c for c in clock_options(15) if res_edit.scenario.store.open_min <= parse_clock(c) < res_edit.scenario.store.close_min]
+    if ss.get("k_at_time") not in day_clocks_all:
+        ss["k_at_time"] = busiest_clock(res_edit)
+    t1, t2 = st.columns([1, 3])
+    at_time = t1.selectbox("At what time?", day_clocks_all, key="k_at_time", help="Pick a time: its interval's figures for each plan, with 95% CIs.")
+    answer_changes = None
+    if not same:
+        answer_changes = paired_differences_frame(res_base, res_edit, names)
+    t2.markdown(f"**What a customer arriving at {at_time} can expect** (means over the simulated days, 95% CI in brackets)")
+    st.table(time_answer(results, names, at_time, answer_changes))
 
 close = res_edit.scenario.store.close if res_edit.scenario.store.close == res_base.scenario.store.close else None
 g1, g2 = st.columns(2)
