@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from .limits import limit
 from .scenario import Scenario, ScenarioError, parse_overrides, scenario_from_dict, with_updates
 
 
@@ -58,42 +60,195 @@ _ClockSafeLoader.add_implicit_resolver(
     list("-+0123456789."),
 )
 
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = limit("yaml_bytes")
 """Scenario files are small; refusing anything larger protects the app from a bad upload."""
 
-
-MAX_YAML_ALIASES = 20
+MAX_YAML_ALIASES = limit("yaml_aliases")
 """A scenario never needs more anchors than this; 20 references nest to at most 4**5 values: harmless."""
 
+_CHUNK = 1 << 16
 
-def _refuse_alias_bombs(text: str, source: str) -> None:
-    """Refuse YAML that references anchors more than a scenario ever needs.
 
-    A few lines of nested aliases ("billion laughs") expand to billions of values once validated; a
-    safe loader does not stop that, so alias references are counted before anything is built.
+def read_bytes_limited(path: str | Path, max_bytes: int = MAX_FILE_BYTES, what: str = "file") -> bytes:
+    """A file's bytes, refusing it once more than ``max_bytes`` have been *read*.
+
+    The size on disk is not trusted: ``/dev/zero``, a named pipe or ``/proc`` files report 0 bytes
+    and never end, so the count is of bytes actually read, and reading stops one chunk past the
+    limit. A named pipe is opened without blocking, so a pipe nobody writes to reads as empty
+    instead of hanging. Every failure is a :class:`ScenarioError` naming the file.
     """
+    p = Path(path)
+    source = str(p)
     try:
-        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
-        return  # the load below reports the syntax error with its line number
-    if aliases > MAX_YAML_ALIASES:
-        raise ScenarioError(
-            source, [("", f"uses {aliases:,} YAML alias references (*name); scenario files need at most {MAX_YAML_ALIASES}")]
-        )
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise ScenarioError(source, [("", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError(source, [("", f"cannot be read: {exc.strerror or exc}")]) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError(source, [("", f"is a folder, not a {what}")])
+    flags = os.O_RDONLY | (getattr(os, "O_NONBLOCK", 0) if stat.S_ISFIFO(st.st_mode) else 0)
+    try:
+        fd = os.open(p, flags)
+    except OSError as exc:
+        raise ScenarioError(source, [("", f"cannot be read: {exc.strerror or exc}")]) from None
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        if stat.S_ISFIFO(st.st_mode):
+            os.set_blocking(fd, True)  # wait for a writer's data, but an absent writer still reads as EOF
+        while True:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise ScenarioError(
+                    source, [("", f"is larger than {max_bytes:,} bytes (the limit for a {what}); is it the right file?")]
+                )
+            chunks.append(chunk)
+    except OSError as exc:
+        raise ScenarioError(source, [("", f"cannot be read: {exc.strerror or exc}")]) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def decode_text(raw: bytes, source: str, encodings: tuple[str, ...] = ("utf-8-sig",), what: str = "YAML file") -> str:
+    """Bytes as text in the first encoding that reads them, or a ScenarioError saying which were tried."""
+    if b"\x00" in raw[:8192]:
+        raise ScenarioError(source, [("", f"is not a UTF-8 text file (it holds binary data; is it a {what}?)")])
+    for enc in encodings:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    tried = " or ".join(e.replace("-sig", "") for e in encodings)
+    raise ScenarioError(source, [("", f"is not {tried} text (is it a {what}?)")])
+
+
+class _YamlLimit(Exception):
+    """Raised inside the composer when a file exceeds a limit; turned into a ScenarioError."""
+
+
+class _GuardedLoader(_ClockSafeLoader):
+    """The clock-safe loader with every YAML limit enforced while the document is composed.
+
+    PyYAML's composer and constructor recurse once per nesting level, so a file nested 1,000 deep
+    would end in a RecursionError, and a few lines of nested aliases ("billion laughs") make a
+    structure that expands to billions of values once validated. Depth, alias references, values
+    and text lengths are counted here, as each node is composed, before anything is built.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.aliases = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        where = f"line {event.start_mark.line + 1}: " if event.start_mark is not None else ""
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > limit("yaml_aliases"):
+                raise _YamlLimit(
+                    f"uses more than {limit('yaml_aliases')} YAML alias references (*name); "
+                    f"files storeq reads need at most {limit('yaml_aliases')} alias references"
+                )
+        else:
+            self.nodes += 1
+            if self.nodes > limit("yaml_nodes"):
+                raise _YamlLimit(f"{where}has more than {limit('yaml_nodes'):,} values; the limit is {limit('yaml_nodes'):,}")
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > limit("string_chars"):
+                raise _YamlLimit(
+                    f"{where}a text value of {len(event.value):,} characters; values are at most {limit('string_chars'):,}"
+                )
+        self.depth += 1
+        try:
+            if self.depth > limit("yaml_depth"):
+                raise _YamlLimit(f"{where}nested more than {limit('yaml_depth')} levels deep; the limit is {limit('yaml_depth')}")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        # An impossible date (2026-02-30) stays text, so validation reports it with its key
+        # ("store.date: ...") instead of the YAML reader failing without saying where.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_GuardedLoader.add_constructor("tag:yaml.org,2002:timestamp", _GuardedLoader.construct_yaml_timestamp)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Values in the document once every alias is expanded (memoised walk, no recursion)."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done:
+            size[id(node)] = 1 + sum(size.get(id(c), 0) for c in children)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+    return size[id(root)]
 
 
 def parse_yaml_text(text: str, source: str) -> Any:
-    """Parse YAML safely, turning syntax errors into a ScenarioError with the line number."""
-    _refuse_alias_bombs(text, source)
+    """Parse YAML safely, within every limit in :mod:`simulation.limits`; any problem is a ScenarioError.
+
+    The one YAML reader for every file storeq reads: scenarios, ``--set`` values, calibration
+    mappings, staff and shift-rules files. Clocks stay text (``18:00`` is not 1080), a key given
+    twice is refused, nothing but plain data is built (safe loader), and deep nesting, alias bombs,
+    huge values or impossible dates end in a message with the file and line, never a RecursionError,
+    a MemoryError or a constructor traceback.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(source, [("", f"is {len(text):,} characters; YAML files are at most {MAX_FILE_BYTES:,}")])
+    loader = _GuardedLoader(text)
     try:
-        return yaml.load(text, Loader=_ClockSafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        expanded = _expanded_size(node)
+        if expanded > limit("yaml_nodes"):
+            raise _YamlLimit(
+                f"uses YAML alias references (*name) that expand to {expanded:,} values; "
+                f"the limit is {limit('yaml_nodes'):,}"
+            )
+        return loader.construct_document(node)
+    except _YamlLimit as exc:
+        raise ScenarioError(source, [("", str(exc))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(source, [("", f"not valid YAML: {where}{problem}")]) from None
-    except ValueError as exc:  # a YAML constructor refusing a value, e.g. the date 2026-02-30
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor refusing a value (e.g. a huge integer)
         raise ScenarioError(source, [("", f"not valid YAML: {exc}")]) from None
+    except RecursionError:  # belt and braces: the depth limit is far below Python's recursion limit
+        raise ScenarioError(source, [("", f"nested too deeply; the limit is {limit('yaml_depth')} levels")]) from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml_file(
+    path: str | Path, what: str = "YAML file", encodings: tuple[str, ...] = ("utf-8-sig",), max_bytes: int = MAX_FILE_BYTES
+) -> Any:
+    """Read and parse one YAML file within the limits (bytes read, depth, aliases, values)."""
+    raw = read_bytes_limited(path, max_bytes, what)
+    return parse_yaml_text(decode_text(raw, str(path), encodings, what), str(path))
 
 
 def scenario_from_yaml(text: str | bytes, source: str = "uploaded file") -> Scenario:
@@ -101,10 +256,7 @@ def scenario_from_yaml(text: str | bytes, source: str = "uploaded file") -> Scen
     if isinstance(text, bytes):
         if len(text) > MAX_FILE_BYTES:
             raise ScenarioError(source, [("", f"file is {len(text):,} bytes; scenario files are at most {MAX_FILE_BYTES:,}")])
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ScenarioError(source, [("", "is not a UTF-8 text file (is it a YAML scenario?)")]) from None
+        text = decode_text(text, source, what="YAML scenario")
     data = parse_yaml_text(text, source)
     return scenario_from_dict(data, source)
 
@@ -115,13 +267,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     >>> s = load_scenario("scenarios/telecom_month_end.yaml", ["counters.staffed=7"])  # doctest: +SKIP
     """
     p = Path(path)
-    if not p.exists():
-        raise ScenarioError(str(p), [("", "file not found")])
-    if p.is_dir():
-        raise ScenarioError(str(p), [("", "is a folder, not a scenario file")])
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError(str(p), [("", f"file is larger than {MAX_FILE_BYTES:,} bytes; is it a scenario?")])
-    scenario = scenario_from_yaml(p.read_bytes(), str(p))
+    scenario = scenario_from_yaml(read_bytes_limited(p, MAX_FILE_BYTES, "scenario file"), str(p))
     if overrides:
         scenario = with_updates(scenario, parse_overrides(overrides), source=f"{p} with --set")
     return scenario
@@ -148,7 +294,23 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        _fsync_path(Path(tmp))  # the bytes reach the disk before the name points at them
         os.replace(tmp, path)
+        _fsync_path(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync_path(path: Path) -> None:
+    """Flush a file's (or a folder's entries') data to disk; a no-op where the OS cannot."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on folders: the rename is still atomic
+    finally:
+        os.close(fd)
