@@ -3,7 +3,8 @@
 Per replication, :func:`summarise_day` turns a :class:`~simulation.engine.DayLog` into three small
 arrays (day KPIs, interval × KPI, segment × KPI) with numpy only, inside the worker process, so a
 1,000-replication run holds a few megabytes, not millions of customer records. :func:`build_result`
-stacks them and computes means and 95% Student t confidence intervals (:func:`mean_ci`) once.
+stacks them and computes means and 95% Student t confidence intervals (:func:`mean_ci`) once; a
+proportion's interval is clipped to [0, 1] (:func:`_summary`).
 
 KPIs are built by name: each level's computation returns a mapping KPI name → values, and which
 KPIs exist at each level (and in which order they are reported) comes from the one catalogue,
@@ -34,6 +35,12 @@ KPI definitions (DESIGN.md "KPIs"), with the precise conventions:
   warm-up included, because it is paid); ``staff_cost`` = staff_hours × ``costs.staff_hour``.
   Overtime of the last interval's counters after closing is not included: it shows in
   ``last_departure_min``.
+* **greeter_cost** = hours the greeter is at the door (``kiosks.greeter``: all opening hours when
+  true, its windows when a list) × ``costs.greeter_hour``; **kiosk_cost** = ``kiosks.count`` ×
+  ``costs.kiosk_day`` (per interval: spread by the interval's share of the opening hours);
+  **total_cost** = staff_cost + greeter_cost + kiosk_cost; **net_margin** = cross_sell_revenue −
+  total_cost. Every money KPI is in ``costs.currency`` (:attr:`RunResult.currency`, ``currency``
+  in the JSON).
 * **last_departure_min**: when the last walk-in left, minutes since opening (NaN on a day without
   walk-ins).
 * counts: ``arrivals`` (walk-ins), ``served`` (once each: kiosk, counter or both), ``abandoned``,
@@ -63,13 +70,17 @@ from scipy.special import stdtrit
 from storeq import kpis as catalogue
 from storeq.kpis import Level
 
+from .clock import parse_window
 from .engine import ABANDONED, BALKED, DIVERTED, OUTCOME_NAMES, SERVED, DayLog
 from .scenario import Scenario
 
 Values = dict[str, np.ndarray]
 """KPI name → values (one per interval, segment or group; a 0-d array at day level)."""
 
-DERIVED: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {}
+DERIVED: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
+    "total_cost": lambda v: v["staff_cost"] + v["greeter_cost"] + v["kiosk_cost"],
+    "net_margin": lambda v: v["cross_sell_revenue"] - v["total_cost"],
+}
 """KPIs computed from other KPIs of the same level, in dependency order (see :func:`_derive`)."""
 
 
@@ -249,6 +260,46 @@ def _excess_busy(
     return (np.clip(lev[:, None] - staffed[None, :], 0.0, None) * ov).sum(axis=0)
 
 
+def greeter_minutes(scenario: Scenario) -> np.ndarray:
+    """Minutes the greeter is at the door in each interval: ``kiosks.greeter`` true (all opening
+    hours), false, or a list of "HH:MM-HH:MM" windows (overlapping windows count once)."""
+    sc = scenario
+    length = float(sc.store.interval_min)
+    lo = sc.interval_starts.astype(float)
+    greeter: Any = sc.kiosks.greeter
+    if isinstance(greeter, bool):
+        return np.full(sc.n_intervals, length if greeter else 0.0)
+    spans = sorted((a - sc.store.open_min, b - sc.store.open_min) for a, b in map(parse_window, greeter))
+    merged: list[list[float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([float(a), float(b)])
+    starts = np.array([m[0] for m in merged], float)
+    ends = np.array([m[1] for m in merged], float)
+    return _overlap(starts, ends, lo, lo + length)
+
+
+def cost_values(scenario: Scenario) -> Values:
+    """Staff, greeter and kiosk costs per interval (they add up to the day's).
+
+    Staff: staffed counter-hours of the schedule × ``staff_hour``; greeter: hours at the door ×
+    ``greeter_hour``; kiosks: ``count`` × ``kiosk_day``, spread over the intervals by their length
+    (a day's lease, so it is the same whatever the demand). Warm-up time is paid, so it is included.
+    """
+    sc = scenario
+    length = float(sc.store.interval_min)
+    hours = sc.staffed_schedule().astype(float) * length / 60.0
+    kiosk_day = sc.kiosks.count * sc.costs.kiosk_day
+    return {
+        "staff_hours": hours,
+        "staff_cost": hours * sc.costs.staff_hour,
+        "greeter_cost": greeter_minutes(sc) / 60.0 * sc.costs.greeter_hour,
+        "kiosk_cost": np.full(sc.n_intervals, kiosk_day * length / sc.store.duration_min),
+    }
+
+
 def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_customers: bool = False) -> DaySummary:
     """Day, interval and segment KPIs of one replication (definitions in the module docstring)."""
     sc = scenario
@@ -276,15 +327,15 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     staffed_area = staffed * eff
     if np.any(np.diff(staffed) < 0) and len(s_start):
         staffed_area = staffed_area + _excess_busy(s_start, s_end, lo, hi, staffed)
-    hours = staffed * length / 60.0
+    costs = cost_values(sc)
+    hours = costs["staff_hours"]
 
     iv_values = _customer_kpis(interval, m, log, keep, target, margin)
     iv_values.update(
+        costs,
         utilization=_div(busy_area, staffed_area),
         mean_queue_len=_div(queue_area, eff),
         staffed=staffed,
-        staff_hours=hours,
-        staff_cost=hours * sc.costs.staff_hour,
     )
 
     walked = log.outcome != DIVERTED
@@ -294,6 +345,8 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
         mean_queue_len=np.asarray(queue_area.sum() / (close - warm)),
         staff_hours=np.asarray(hours.sum()),
         staff_cost=np.asarray(hours.sum() * sc.costs.staff_hour),
+        greeter_cost=np.asarray(costs["greeter_cost"].sum()),
+        kiosk_cost=np.asarray(sc.kiosks.count * sc.costs.kiosk_day),
         last_departure_min=np.asarray(float(log.leave_min[walked].max()) if walked.any() else math.nan),
     )
     seg_values = _customer_kpis(cust.segment.astype(np.int64), len(sc.segments), log, keep, target, margin)
@@ -399,6 +452,11 @@ class RunResult:
     interval_values: np.ndarray
     """(replications × intervals × INTERVAL_KPI_NAMES) array behind ``interval_reps``."""
 
+    @property
+    def currency(self) -> str:
+        """The currency of every money KPI (``costs.currency`` of the scenario, default CNY)."""
+        return self.scenario.costs.currency
+
     def kpi_names(self, level: Level) -> tuple[str, ...]:
         """The KPIs this result holds at ``level`` ("day", "interval", "segment"), in report order."""
         if level == "day":
@@ -423,6 +481,7 @@ class RunResult:
             "scenario": self.scenario.name,
             "replications": self.replications,
             "seed": self.seed,
+            "currency": self.currency,
             "kpis": kpis,
             "by_segment": by_segment,
             "intervals": intervals,
@@ -439,9 +498,25 @@ def _json_default(x: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
+def _share_bounds(names: tuple[str, ...], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-KPI bounds for a CI: [lo, hi] for KPIs in the catalogue's ``share`` unit, unbounded otherwise."""
+    share = np.array([name in catalogue.CATALOGUE and catalogue.CATALOGUE[name].unit == "share" for name in names])
+    return np.where(share, lo, -np.inf), np.where(share, hi, np.inf)
+
+
 def _summary(values: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 95% CI over replications (axis 0) of KPI columns ``names`` (the last axis)."""
-    return mean_ci(values)
+    """Mean and 95% CI over replications (axis 0) of KPI columns ``names`` (the last axis).
+
+    A proportion's interval is the Student t interval of the per-replication proportions clipped to
+    [0, 1] (docs/model.md "Confidence intervals"): the KPI is a mean of daily proportions, and
+    customers of one day are not independent trials (one long queue delays everyone behind it), so
+    the day, not the customer, is the unit of replication, and a binomial interval (Wilson on the
+    pooled count) would be far too narrow. Clipping only removes impossible values: where the t
+    interval lies inside [0, 1] nothing changes.
+    """
+    mean, lo, hi = mean_ci(values)
+    floor, ceil = _share_bounds(names, 0.0, 1.0)
+    return mean, np.clip(lo, floor, ceil), np.clip(hi, floor, ceil)
 
 
 def _per_row_frames(
@@ -546,6 +621,13 @@ class CompareResult:
     interval_differences: pd.DataFrame
 
 
+def _diff_summary(values: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% CI of paired differences; a difference of two proportions is kept inside [−1, 1]."""
+    mean, lo, hi = mean_ci(values)
+    floor, ceil = _share_bounds(names, -1.0, 1.0)
+    return mean, np.clip(lo, floor, ceil), np.clip(hi, floor, ceil)
+
+
 def paired_differences(results: list[RunResult], labels: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-replication difference (scenario − first), then mean and Student t CI over replications.
 
@@ -562,11 +644,11 @@ def paired_differences(results: list[RunResult], labels: list[str]) -> tuple[pd.
             raise ValueError("paired_differences: the results report different KPIs (made by different storeq versions?)")
     for res, label in zip(results[1:], labels[1:], strict=True):
         d = res.day_values - base.day_values
-        mean, lo, hi = mean_ci(d)
+        mean, lo, hi = _diff_summary(d, day_names)
         for k, name in enumerate(day_names):
             rows.append((label, name, mean[k], lo[k], hi[k]))
         if same_grid:
-            mean, lo, hi = mean_ci(res.interval_values - base.interval_values)
+            mean, lo, hi = _diff_summary(res.interval_values - base.interval_values, iv_names)
             for i, start in enumerate(base.scenario.interval_labels):
                 for k, name in enumerate(iv_names):
                     irows.append((label, i, start, name, mean[i, k], lo[i, k], hi[i, k]))

@@ -17,7 +17,7 @@ import json
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -213,7 +213,29 @@ class Balking(_Frozen):
 
 
 class Costs(_Frozen):
+    """What a day costs, in one currency (DESIGN.md "Policies, costs and uncertainty").
+
+    Every money figure storeq reports (costs, cross-sell margin, net margin) is in ``currency``.
+    """
+
+    OMIT_AT_DEFAULT: ClassVar[frozenset[str]] = frozenset({"greeter_hour", "kiosk_day", "currency"})
+
     staff_hour: NonNeg = 0.0
+    """Loaded cost of one counter staff hour (paid for every staffed counter-hour of the schedule)."""
+    greeter_hour: NonNeg = 0.0
+    """Cost of one greeter hour, paid for every hour the greeter is at the door (``kiosks.greeter``)."""
+    kiosk_day: NonNeg = 0.0
+    """Cost of one kiosk for one day (lease, upkeep), whatever its use."""
+    currency: str = "CNY"
+    """The currency of every money figure: a short code or sign, shown after amounts (``1,003 CNY``)."""
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        code = v.strip()
+        if not 1 <= len(code) <= 8 or any(c.isspace() or not c.isprintable() for c in code):
+            raise ValueError(f"must be a short currency code or sign of 1 to 8 characters without spaces (e.g. CNY, EUR, ¥), got {v!r}")
+        return code
 
 
 class SimSettings(_Frozen):

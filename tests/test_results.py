@@ -88,3 +88,62 @@ def test_paired_differences_follow_the_kpi_names() -> None:
     assert d.loc["staff_hours", "diff_mean"] == pytest.approx(float(exp.mean()))
     assert d.loc["staff_hours", "diff_mean"] == pytest.approx(4 * 0.5)  # four more counter-half-hours
     assert np.isfinite(cmp.interval_differences["diff_mean"]).any()
+
+
+def test_proportion_intervals_stay_inside_0_1() -> None:
+    # Plenty of counters: most days serve everyone within target (service level 1) and a few do not,
+    # so the t interval of the daily proportions reaches above 1 and must be clipped there.
+    sc = small(counters={"staffed": 7}, kiosks={"count": 0}, cross_sell={"policy": {"mode": "never"}})
+    res = run(sc, replications=12, seed=2)
+    days = res.days["service_level"]
+    assert (days == 1).any() and (days < 1).any()  # the situation of issue 14 (1.000 [1.000, 1.013])
+    shares = [k for k in res.kpi_names("day") if catalogue.kpi(k).unit == "share"]
+    for frame in (res.kpis.loc[shares], res.intervals[res.intervals["kpi"].isin(shares)],
+                  res.by_segment[res.by_segment["kpi"].isin(shares)]):
+        lo, hi = frame["ci_low"].dropna(), frame["ci_high"].dropna()
+        assert ((lo >= 0) & (hi <= 1)).all()
+    # clipping is all that changes: the unclipped t interval still has the mean inside, and the
+    # upper bound is exactly 1 where the t interval overshoots
+    _, lo, hi = results_mod.mean_ci(res.days[["service_level"]].to_numpy())
+    assert hi[0] > 1 and res.kpis.loc["service_level", "ci_high"] == 1.0
+    assert res.kpis.loc["service_level", "ci_low"] == pytest.approx(lo[0])
+    j = res.to_json()["kpis"]["service_level"]
+    assert j["ci_high"] == 1.0 and j["ci_low"] <= j["mean"] <= 1.0
+
+
+def test_costs_add_up_per_day_and_per_interval() -> None:
+    sc = small(kiosks={"count": 2, "adoption": 0.5, "greeter": True},
+               costs={"staff_hour": 40, "greeter_hour": 25, "kiosk_day": 90, "currency": "EUR"})
+    res = run(sc, replications=3)
+    k = res.kpis["mean"]
+    # by hand: staffed [2, 3, 3, 2] half-hours = 5 staff hours → 200; greeter 2 h × 25 = 50; kiosks 2 × 90
+    assert k["staff_cost"] == pytest.approx(200)
+    assert k["greeter_cost"] == pytest.approx(50)
+    assert k["kiosk_cost"] == pytest.approx(180)
+    assert k["total_cost"] == pytest.approx(430)
+    assert (res.days["net_margin"] == res.days["cross_sell_revenue"] - res.days["total_cost"]).all()
+    assert res.days["cross_sell_revenue"].gt(0).all()  # so net margin is not just −cost
+    iv = res.interval_reps
+    assert (iv["total_cost"] == iv["staff_cost"] + iv["greeter_cost"] + iv["kiosk_cost"]).all()
+    assert np.allclose(iv["net_margin"], iv["cross_sell_revenue"] - iv["total_cost"])
+    assert iv[iv["replication"] == 0]["staff_cost"].tolist() == [40, 60, 60, 40]
+    assert iv[iv["replication"] == 0]["kiosk_cost"].tolist() == pytest.approx([45] * 4)
+    # the intervals add up to the day, for every money KPI and every replication
+    by_rep = iv.groupby("replication")[["staff_cost", "greeter_cost", "kiosk_cost", "total_cost", "net_margin"]].sum()
+    assert np.allclose(by_rep.to_numpy(), res.days[by_rep.columns].to_numpy())
+    assert res.currency == "EUR" and res.to_json()["currency"] == "EUR"
+    # a day cost is the same in every replication: its interval collapses on the mean
+    assert res.kpis.loc["total_cost", "ci_low"] == res.kpis.loc["total_cost", "ci_high"] == pytest.approx(430)
+
+
+def test_no_greeter_costs_nothing_and_currency_defaults_to_cny() -> None:
+    res = run(small(costs={"staff_hour": 40, "greeter_hour": 25}), replications=2)
+    assert res.kpis.loc["greeter_cost", "mean"] == 0 and res.kpis.loc["kiosk_cost", "mean"] == 0
+    assert res.currency == "CNY" and res.to_json()["currency"] == "CNY"
+
+
+def test_currency_must_be_a_short_code() -> None:
+    from simulation import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"costs\.currency.*1 to 8 characters"):
+        small(costs={"currency": "Chinese yuan"})
