@@ -1,31 +1,34 @@
-"""Replications, in parallel worker processes: ``run()`` and ``compare()``.
+"""Replications on an executor: ``run()``, ``compare()`` and the streaming ``iter_jobs()``.
 
 Replication ``r`` always uses child ``r`` of ``SeedSequence(seed)`` (see
 :func:`simulation.engine.replication_streams`), and results are assembled in replication order, so
-the same scenario and seed give identical numbers whatever the number of workers.
+the same scenario and seed give identical numbers whatever the executor (local processes or Dask,
+see :mod:`simulation.executors`) and the number of workers.
 
-Each worker simulates a contiguous block of replications and returns only the small per-replication
-KPI arrays (customer records only with ``keep_customers=True``): process start-up and pickling stay a
-small share of the run, and memory does not grow with the number of customers.
+Work is described as *jobs* (:class:`Job`: a scenario, optionally with dotted-key updates applied in
+the worker, a seed and a replication count) and cut into blocks of replications sized for the
+executor (:func:`simulation.executors.plan_blocks`). Each block returns only the small
+per-replication KPI arrays (customer records only with ``keep_customers=True``): start-up and
+pickling stay a small share of the run, and memory does not grow with the number of customers.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import numbers
 import os
-import sys
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 from .engine import simulate_replication
+from .executors import Executor, ProcessExecutor, plan_blocks, using
 from .results import CompareResult, DaySummary, RunResult, build_result, paired_differences, summarise_day
-from .scenario import Scenario
+from .scenario import Scenario, with_updates
 
 Progress = Callable[[int, int], None]
+ExecutorArg = str | Executor
 
 
 def _version() -> str:
@@ -35,68 +38,95 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _simulate_block(scenario: Scenario, seed: int, reps: Sequence[int], keep_customers: bool) -> list[DaySummary]:
-    """Worker entry point: simulate and summarise replications ``reps``."""
+@dataclass(frozen=True)
+class Job:
+    """Replications ``0 .. replications-1`` of one scenario.
+
+    ``scenario`` indexes the scenarios shipped to every worker; ``updates`` (dotted key → value, as
+    for :func:`simulation.scenario.with_updates`) are applied in the worker, so a sweep ships its base
+    scenario once and each variant as a few bytes. The caller validates the updates first.
+    """
+
+    scenario: int
+    seed: int
+    replications: int
+    updates: tuple[tuple[str, Any], ...] = ()
+    keep_customers: bool = False
+
+
+# The last variant built in this worker: consecutive blocks of one variant do not rebuild it.
+_VARIANT: tuple[Scenario, str, Scenario] | None = None
+
+
+def _scenario_for(base: Scenario, updates: tuple[tuple[str, Any], ...]) -> Scenario:
+    global _VARIANT
+    if not updates:
+        return base
+    key = repr(updates)
+    if _VARIANT is not None and _VARIANT[0] is base and _VARIANT[1] == key:
+        return _VARIANT[2]
+    variant = with_updates(base, dict(updates), source="variant")
+    _VARIANT = (base, key, variant)
+    return variant
+
+
+def simulate_block(shared: Sequence[Scenario], block: tuple[Job, int, int]) -> list[DaySummary]:
+    """Worker entry point: simulate and summarise replications ``start .. stop-1`` of a job."""
+    job, start, stop = block
+    scenario = _scenario_for(shared[job.scenario], job.updates)
     out = []
-    for r in reps:
-        log = simulate_replication(scenario, r, seed)
-        out.append(summarise_day(scenario, log, r, keep_customers))
+    for r in range(start, stop):
+        log = simulate_replication(scenario, r, job.seed)
+        out.append(summarise_day(scenario, log, r, job.keep_customers))
     return out
 
 
-def _blocks(n: int, workers: int) -> list[range]:
-    """Contiguous blocks: a few per worker, so progress moves and a slow block does not idle the rest."""
-    # In-process, blocks cost nothing, so progress moves in 1% steps; with workers, 4 blocks each.
-    per_worker = 4 if n >= workers * 8 else 1
-    n_blocks = min(n, 100) if workers <= 1 else min(n, workers * per_worker)
-    if n_blocks == 0:
-        return []
-    edges = [round(i * n / n_blocks) for i in range(n_blocks + 1)]
-    return [range(edges[i], edges[i + 1]) for i in range(n_blocks) if edges[i + 1] > edges[i]]
+def iter_jobs(
+    scenarios: Sequence[Scenario],
+    jobs: Sequence[Job],
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
+    workers: int | None = 1,
+    progress: Progress | None = None,
+) -> Iterator[tuple[int, list[DaySummary]]]:
+    """Yield ``(job index, summaries in replication order)`` for each job, in job order.
 
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # fork starts workers in milliseconds with everything imported; elsewhere use the platform default.
-    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-
-
-def _run_jobs(
-    jobs: list[tuple[Scenario, int, int, bool]],
-    workers: int,
-    progress: Progress | None,
-) -> list[list[DaySummary]]:
-    """Run ``(scenario, seed, replications, keep)`` jobs; summaries per job, in replication order."""
-    total = sum(j[2] for j in jobs)
-    done = 0
-    tasks: list[tuple[int, range]] = [(ji, b) for ji, job in enumerate(jobs) for b in _blocks(job[2], workers)]
-    parts: dict[tuple[int, int], list[DaySummary]] = {}
-    if workers <= 1 or len(tasks) <= 1:
-        for ji, block in tasks:
-            sc, seed, _, keep = jobs[ji]
-            parts[(ji, block.start)] = _simulate_block(sc, seed, block, keep)
-            done += len(block)
-            if progress is not None:
-                progress(done, total)
-    else:
-        with _pool(min(workers, len(tasks))) as ex:
-            futures: dict[Future[list[DaySummary]], tuple[int, range]] = {}
-            for ji, block in tasks:
-                sc, seed, _, keep = jobs[ji]
-                futures[ex.submit(_simulate_block, sc, seed, block, keep)] = (ji, block)
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    ji, block = futures[f]
-                    parts[(ji, block.start)] = f.result()
-                    done += len(block)
-                    if progress is not None:
-                        progress(done, total)
-    out: list[list[DaySummary]] = [[] for _ in jobs]
-    for (ji, _start), summaries in sorted(parts.items(), key=lambda kv: kv[0]):
-        out[ji].extend(summaries)
-    return out
+    Streams: a job is yielded as soon as it and every job before it are done, and the executor keeps
+    only a bounded number of blocks ahead, so memory stays flat however many jobs there are.
+    ``progress(done, total)`` counts replications, fed from completed blocks.
+    """
+    shared = tuple(scenarios)
+    total = sum(j.replications for j in jobs)
+    with using(executor, scheduler, workers) as ex:
+        # In this process blocks cost nothing, so progress moves in ~1% steps; elsewhere ~4 per worker.
+        in_process = isinstance(ex, ProcessExecutor) and ex.workers <= 1
+        plan = plan_blocks((j.replications for j in jobs), 1 if in_process else ex.workers, 100 if in_process else 4)
+        blocks = [(jobs[j], r.start, r.stop) for j, r in plan]
+        remaining = [0] * len(jobs)
+        for j, _ in plan:
+            remaining[j] += 1
+        parts: dict[int, dict[int, list[DaySummary]]] = {}
+        next_job, done = 0, 0
+        while next_job < len(jobs) and remaining[next_job] == 0:  # zero-replication jobs
+            yield next_job, []
+            next_job += 1
+        it = ex.map_blocks(simulate_block, shared, blocks)
+        try:
+            for i, summaries in it:
+                j, r = plan[i]
+                parts.setdefault(j, {})[r.start] = summaries
+                remaining[j] -= 1
+                done += len(r)
+                if progress is not None:
+                    progress(done, total)
+                while next_job < len(jobs) and remaining[next_job] == 0:
+                    got = parts.pop(next_job, {})
+                    yield next_job, [s for start in sorted(got) for s in got[start]]
+                    next_job += 1
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # cancels pending blocks if we stop early (error, Ctrl+C, caller gave up)
 
 
 def _whole(x: object) -> bool:
@@ -121,6 +151,8 @@ def run(
     workers: int | None = 1,
     keep_customers: bool = False,
     progress: Progress | None = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> RunResult:
     """Simulate ``replications`` days of ``scenario`` and report KPIs with 95% confidence intervals.
 
@@ -131,11 +163,16 @@ def run(
     replications, seed : int, optional
         Default to ``scenario.simulation.replications`` / ``.seed``.
     workers : int, optional
-        Worker processes (1: in this process; 0 or None: one per CPU). The output does not depend on it.
+        Worker processes (1: in this process; 0 or None: one per CPU); with ``executor="dask"`` and no
+        scheduler, the local cluster's workers. The output does not depend on it.
     keep_customers : bool
         Keep per-customer records in ``RunResult.customers`` (memory grows with customers × replications).
     progress : callable, optional
         ``progress(done, total)`` is called as blocks of replications finish.
+    executor : {"processes", "dask"} or Executor
+        Where blocks run (see :mod:`simulation.executors`); the output does not depend on it.
+    scheduler : str, optional
+        With ``executor="dask"``: a running scheduler's address (default: a local cluster).
 
     Examples
     --------
@@ -148,7 +185,9 @@ def run(
     reps, w = _check(reps, workers)
     s = int(s)
     t0 = time.perf_counter()
-    (summaries,) = _run_jobs([(scenario, s, reps, keep_customers)], w, progress)
+    with using(executor, scheduler, w) as ex:
+        ((_, summaries),) = iter_jobs([scenario], [Job(0, s, reps, keep_customers=keep_customers)], ex, progress=progress)
+        w = ex.workers
     return build_result(scenario, s, summaries, _provenance(scenario, s, reps, w, t0))
 
 
@@ -182,12 +221,16 @@ def compare(
     workers: int | None = 1,
     progress: Progress | None = None,
     labels: Sequence[str] | None = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> CompareResult:
     """Run scenarios on common random numbers and report paired differences against the first.
 
     All scenarios use the same seed (default: the first scenario's) and replication count, so
     replication r of each sees the same customers wherever the scenarios agree on demand.
     ``labels`` name the scenarios in the difference tables (default: their names, made unique).
+    ``workers``, ``executor`` and ``scheduler`` are as for :func:`run`; (scenario, replications) blocks
+    of all scenarios share one pool or cluster.
     """
     if len(scenarios) < 1:
         raise ValueError("compare needs at least one scenario")
@@ -200,7 +243,10 @@ def compare(
     if len(names) != len(scenarios):
         raise ValueError(f"compare: {len(names)} labels for {len(scenarios)} scenarios")
     t0 = time.perf_counter()
-    all_summaries = _run_jobs([(sc, s, reps, False) for sc in scenarios], w, progress)
+    jobs = [Job(i, s, reps) for i in range(len(scenarios))]
+    with using(executor, scheduler, w) as ex:
+        all_summaries = [summ for _, summ in iter_jobs(scenarios, jobs, ex, progress=progress)]
+        w = ex.workers
     results = [
         build_result(sc, s, summ, _provenance(sc, s, reps, w, t0))
         for sc, summ in zip(scenarios, all_summaries, strict=True)
