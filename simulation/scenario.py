@@ -24,6 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .clock import format_clock, parse_clock, parse_window
 from .distributions import DIST_NAMES, Distribution, Exponential
+from .routing import (
+    CounterGroup,
+    Counters,
+    counter_checks,
+    counter_shape_checks,
+    kiosk_checks,
+    resolve_groups,
+    total_staffed,
+)
+from .schedule import IntervalGrid, StepSchedule
 
 SCHEMA_VERSION = 1
 ALLOWED_INTERVALS = (15, 30, 60)
@@ -114,6 +124,11 @@ class Demand(_Frozen):
     """Seven multipliers, Monday first; used when ``store.date`` is set."""
     day_of_month_factors: dict[int, NonNeg] | None = None
     """Multiplier per day of the month (missing days are 1.0), e.g. the month-end crowd."""
+    day_cv: NonNeg = 0.0
+    """Day-to-day demand uncertainty: each simulated day's demand × a gamma factor with mean 1 and this
+    coefficient of variation (0: every day has exactly the forecast demand, Poisson aside)."""
+
+    OMIT_AT_DEFAULT: ClassVar[frozenset[str]] = frozenset({"day_cv"})
 
     @field_validator("weekday_factors")
     @classmethod
@@ -152,22 +167,32 @@ class Transaction(_Frozen):
     kiosk_time: Distribution | None = None
 
 
-class Counters(_Frozen):
-    """Staffed counters (a number or one per interval), how many of them are VIP, how many exist."""
-
-    staffed: Count | tuple[Count, ...]
-    vip: Count = 0
-    physical: Count | None = None
-    """Counters in the hall (the optimizer never staffs more); defaults to the most ever staffed."""
+# Counters (the staffed/vip shorthand, counter groups, the calling order) live in simulation/routing.py.
+__all_counters__ = (Counters, CounterGroup)
 
 
 class Kiosks(_Frozen):
     """Self-service kiosks and the greeter who sends customers to them."""
 
+    @field_validator("greeter", mode="before")
+    @classmethod
+    def _greeter(cls, v: object) -> object:
+        # One window may be written without the list brackets; windows are normalised to "HH:MM-HH:MM".
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, list | tuple):
+            out = []
+            for w in v:
+                a, b = parse_window(w)
+                out.append(f"{format_clock(a)}-{format_clock(b)}")
+            return tuple(out)
+        return v
+
     count: Count = 0
     adoption: Share = 0.6
     greeter_adoption: Share = 0.85
-    greeter: bool = False
+    greeter: bool | tuple[str, ...] = False
+    """A greeter at the door: all day (true), never (false), or in windows ["HH:MM-HH:MM", ...]."""
     failure: Share = 0.0
 
 
@@ -194,6 +219,16 @@ class Policy(_Frozen):
         if self.mode == "queue_threshold" and self.threshold is None:
             raise ValueError('mode "queue_threshold" needs threshold: N (suspend while N or more wait)')
         return self
+
+    @property
+    def suspends_in_windows(self) -> bool:
+        """Pitching stops inside the ``suspend`` windows (mode windows, or queue_threshold with windows)."""
+        return self.mode in ("windows", "queue_threshold") and bool(self.suspend)
+
+    @property
+    def suspends_on_queue(self) -> bool:
+        """Pitching stops while ``threshold`` or more wait (mode queue_threshold, or windows with a threshold)."""
+        return self.mode in ("windows", "queue_threshold") and self.threshold is not None
 
 
 class CrossSell(_Frozen):
@@ -321,9 +356,14 @@ class Scenario(_Frozen):
         return np.arange(self.n_intervals) * self.store.interval_min
 
     @property
+    def grid(self) -> IntervalGrid:
+        """The day's intervals (opening time, length, count): labels and windows → intervals."""
+        return IntervalGrid(self.store.open_min, self.store.interval_min, self.n_intervals)
+
+    @property
     def interval_labels(self) -> list[str]:
         """Start of each interval as an "HH:MM" clock."""
-        return [format_clock(self.store.open_min + s) for s in self.interval_starts]
+        return self.grid.labels
 
     def day_factor(self) -> float:
         """Weekday × day-of-month multiplier for ``store.date`` (1.0 when no date is set)."""
@@ -344,9 +384,34 @@ class Scenario(_Frozen):
         return base * self.demand.scale * self.day_factor()
 
     def staffed_schedule(self) -> np.ndarray:
-        """Staffed counters per interval (integers)."""
-        s = self.counters.staffed
-        return np.full(self.n_intervals, s, dtype=int) if isinstance(s, int) else np.array(s, dtype=int)
+        """Staffed counters per interval (integers), over all counter groups."""
+        return total_staffed(self)
+
+    def counter_groups(self) -> tuple[CounterGroup, ...]:
+        """The counter groups, normalised: ``staffed`` one value per interval, ``transactions`` and
+        ``segments`` full name lists, ``then`` explicit. The ``staffed`` / ``vip`` shorthand becomes
+        ``(vip, regular)`` with VIP counters (``(regular,)`` without). Index ``g`` here is
+        ``DayLog.group``; counter ids run group by group in this order."""
+        return resolve_groups(self)
+
+    def group_schedules(self) -> tuple[StepSchedule[int], ...]:
+        """Staffed counters per interval of each counter group, as step schedules."""
+        g = self.grid
+        return tuple(StepSchedule(g, tuple(int(x) for x in grp.staffed_schedule(g.n))) for grp in self.counter_groups())
+
+    def greeter_schedule(self) -> StepSchedule[float]:
+        """Share of each interval with a greeter at the door (1.0 all day with ``greeter: true``)."""
+        gr = self.kiosks.greeter
+        if isinstance(gr, bool):
+            return StepSchedule(self.grid, (1.0 if gr else 0.0,) * self.n_intervals)
+        return StepSchedule.from_windows(self.grid, gr)
+
+    def greeter_windows_min(self) -> list[tuple[float, float]]:
+        """When a greeter is at the door, in minutes since opening (the whole day for ``greeter: true``)."""
+        gr = self.kiosks.greeter
+        if isinstance(gr, bool):
+            return [(0.0, float(self.store.duration_min))] if gr else []
+        return self.grid.windows_min(gr)
 
     @property
     def physical_counters(self) -> int:
@@ -354,8 +419,7 @@ class Scenario(_Frozen):
 
     def suspend_windows_min(self) -> list[tuple[float, float]]:
         """Pitch-suspension windows in minutes since opening."""
-        o = self.store.open_min
-        return [(a - o, b - o) for a, b in map(parse_window, self.cross_sell.policy.suspend)]
+        return self.grid.windows_min(self.cross_sell.policy.suspend)
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through :func:`scenario_from_dict`)."""
@@ -392,19 +456,15 @@ def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     n = s.n_intervals
     span = f"{s.store.open}-{s.store.close} in {s.store.interval_min}-minute intervals"
-    for key, value in (("demand.arrivals_per_hour", s.demand.arrivals_per_hour), ("counters.staffed", s.counters.staffed)):
-        if isinstance(value, tuple) and len(value) != n:
-            out.append((key, f"needs one value per interval: {n} for {span}, got {len(value)} (or give one number)"))
+    arrivals = s.demand.arrivals_per_hour
+    if isinstance(arrivals, tuple) and len(arrivals) != n:
+        out.append(("demand.arrivals_per_hour", f"needs one value per interval: {n} for {span}, got {len(arrivals)} (or give one number)"))
+    out += counter_shape_checks(s, span)
     out += _shares(s.segments, "segments")
     out += _shares(s.transactions, "transactions")
-    staffed = s.staffed_schedule() if not out else None
-    if staffed is not None:
-        if s.counters.vip > staffed.min():
-            out.append(("counters.vip", f"{s.counters.vip} VIP counters but only {staffed.min()} staffed in some interval"))
-        if s.counters.physical is not None and staffed.max() > s.counters.physical:
-            out.append(("counters.staffed", f"{staffed.max()} staffed but the hall has only {s.counters.physical} counters (counters.physical)"))
-        if staffed[-1] == 0 and float(np.asarray(s.arrival_rates_per_hour()).sum()) > 0:
-            out.append(("counters.staffed", "the last interval has no counter staffed, so customers inside at closing could never be served"))
+    if not out:
+        out += counter_checks(s)
+    out += kiosk_checks(s)
     o, c = s.store.open_min, s.store.close_min
     for i, w in enumerate(s.cross_sell.policy.suspend):
         a, b = parse_window(w)
@@ -592,10 +652,13 @@ def _to_plain(obj: Any) -> Any:
         if hasattr(obj, "dist"):
             return obj.spec()  # type: ignore[attr-defined]
         out = {}
+        omit: frozenset[str] = getattr(type(obj), "OMIT_AT_DEFAULT", frozenset())
         for name, field in type(obj).model_fields.items():
             value = getattr(obj, name)
             if value is None and field.default is None:
                 continue
+            if name in omit and value == field.default:
+                continue  # a key added after v1, unset: a v1 file's dict (and content hash) stays as it was
             out[field.alias or name] = _to_plain(value)
         return out
     if isinstance(obj, tuple | list):
