@@ -22,13 +22,14 @@ from simulation.scenario import WEEKDAYS, ShiftRules
 
 from .requirement import Requirement, ServiceTarget, analytic_requirement, interval_service, refine_requirement
 from .roster import DayRoster, RosterInput, solve_day_roster, windows_text
-from .shifts import Grid, build_grid, build_templates
+from .shifts import Grid, build_grid, build_templates, coverage_matrix, interval_staffed
 from .staff import StaffRules
 from .week import WeekRoster, solve_week_roster
 from .workload import workload
 
 __all__ = [
     "DayPlan",
+    "EqualHoursAlternative",
     "PitchMode",
     "Verification",
     "WeekDay",
@@ -37,6 +38,7 @@ __all__ = [
     "optimize_week",
     "pitch_rule_text",
     "policy_for",
+    "staffing_to_replace",
     "verify",
     "week_scenarios",
 ]
@@ -205,6 +207,8 @@ class DayPlan:
     policies: pd.DataFrame | None
     explanation: tuple[str, ...]
     grid: Grid = field(repr=False)
+    alternative: EqualHoursAlternative | None = None
+    """For a partial plan (some interval short): the simplest equal-hours roster, simulated alike."""
 
     @property
     def status(self) -> str:
@@ -327,6 +331,7 @@ class DayPlan:
             "intervals": intervals,
             "verification": self.verification.to_json(),
             "policies": None if self.policies is None else self.policies.to_dict(orient="records"),
+            "equal_hours_alternative": None if self.alternative is None else self.alternative.to_json(),
             "explanation": list(self.explanation),
         }
 
@@ -391,6 +396,7 @@ def _roster_input(
         min_on_duty=rules.min_on_duty,
         cost_per_hour=scenario.costs.staff_hour,
         allow_pitch=req_p is not None and pitch != "never",
+        customers=tuple(float(lam * scenario.store.interval_min) for lam in w.counter_rate_per_min),
     )
 
 
@@ -501,6 +507,146 @@ def policy_verdict(policies: pd.DataFrame | None) -> str | None:
     return f"the pitch windows earn more: {figures}"
 
 
+@dataclass(frozen=True)
+class EqualHoursAlternative:
+    """The simplest roster the shift rules allow with the plan's hours, simulated on the same seed.
+
+    Half the people on the longest shift from the earliest start, half on it to the latest end (the
+    "4 staff 09:00-17:00 + 4 staff 10:00-18:00" a manager would write by hand), never more on the
+    floor than the hall. A partial plan is checked against it: the optimizer's job is the best
+    service the hall can give, so its day service level must be at least this one's.
+    """
+
+    description: str
+    staff_hours: float
+    staffed: tuple[int, ...]
+    verification: Verification
+
+    def to_json(self) -> dict[str, Any]:
+        sl = self.verification.kpis.get("service_level", {})
+        return {
+            "description": self.description,
+            "staff_hours": self.staff_hours,
+            "staffed": list(self.staffed),
+            "service_level": {k: _f(sl.get(k)) for k in ("mean", "ci_low", "ci_high")},
+            "share_of_intervals_meeting": self.verification.share_meeting,
+        }
+
+
+def equal_hours_roster(data: RosterInput, hours: float) -> tuple[str, float, tuple[int, ...]] | None:
+    """Early/late halves on the longest allowed shift with about ``hours`` staff-hours, or None.
+
+    Returns (description, staff hours, staffed per interval). Breaks, if the rules place them, sit in
+    the middle of the allowed window. People are capped at the hall's counters, so on a long day
+    the alternative may have fewer hours than the plan (never more).
+    """
+    if not data.templates:
+        return None
+    longest = max(t.length for t in data.templates)
+    options = [t for t in data.templates if t.length == longest]
+    early_start = min(t.start for t in options)
+    late_start = max(t.start for t in options)
+
+    def middle(start: int) -> int:
+        same = [k for k, t in enumerate(data.templates) if t.length == longest and t.start == start]
+        return same[len(same) // 2]
+
+    k_early, k_late = middle(early_start), middle(late_start)
+    people = min(round(hours * 60 / longest), data.physical)
+    if people <= 0:
+        return None
+    n_early = (people + 1) // 2
+    n_late = people - n_early
+    cov = coverage_matrix(data.templates, data.grid).astype(int)
+    slots = n_early * cov[k_early] + n_late * cov[k_late]
+    staffed = tuple(int(v) for v in interval_staffed(slots, data.grid))
+    o = data.grid.open_min
+    te, tl = data.templates[k_early], data.templates[k_late]
+    text = f"{n_early} staff {format_clock(o + te.start)}-{format_clock(o + te.end)}"
+    if n_late:
+        text += f" + {n_late} staff {format_clock(o + tl.start)}-{format_clock(o + tl.end)}"
+    return text, people * longest / 60, staffed
+
+
+def customers_affected(plan: Verification, customers: Sequence[float], short: Sequence[int]) -> tuple[float, float]:
+    """(customers reaching the counters in short intervals, those expected not served within target).
+
+    Per short interval: expected counter customers × (1 − simulated service level), summed.
+    """
+    sl = plan.intervals["service_level_mean"].to_numpy(float)
+    total = hurt = 0.0
+    for i, s in enumerate(short):
+        if s > 0:
+            total += customers[i]
+            hurt += customers[i] * (1.0 - (sl[i] if np.isfinite(sl[i]) else 1.0))
+    return total, hurt
+
+
+def _check_partial_plan(
+    scenario: Scenario,
+    data: RosterInput,
+    roster: DayRoster,
+    verification: Verification,
+    rules: ShiftRules,
+    target: ServiceTarget,
+    replications: int,
+    seed: int,
+    workers: int,
+) -> tuple[EqualHoursAlternative | None, list[str]]:
+    """Customers hit by a partial plan, and the plan against the simplest equal-hours roster."""
+    lines = []
+    wait = target.wait_for(scenario)
+    customers = data.customers or (0.0,) * len(roster.shortfall)
+    total, hurt = customers_affected(verification, customers, roster.shortfall)
+    n_short = sum(1 for v in roster.shortfall if v > 0)
+    lines.append(
+        f"in the {n_short} short interval(s) about {total:.0f} customers reach the counters; about {hurt:.0f} of them "
+        f"are expected to wait longer than {wait:g} min or leave (simulated)"
+    )
+    alt = equal_hours_roster(data, roster.staff_hours)
+    if alt is None:
+        return None, lines
+    text, hours, staffed = alt
+    # The same pitch rule as the plan, except where the alternative is short (as the plan does).
+    flags = [bool(roster.pitch[i]) and staffed[i] >= roster.required[i] for i in range(len(staffed))]
+    alt_scn, _ = _plan_scenario(scenario, staffed, flags, data.grid, rules, wait)
+    v = verify(alt_scn, target, replications=replications, seed=seed, workers=workers)
+    result = EqualHoursAlternative(text, hours, staffed, v)
+    mine = verification.kpis["service_level"]["mean"]
+    theirs = v.kpis["service_level"]["mean"]
+    verdict = "the plan is no worse" if mine >= theirs else "the simple roster serves better: consider it"
+    lines.append(
+        f"partial plan vs the simplest equal-hours roster ({text}, {hours:g} h), same seed: day service level "
+        f"{mine:.1%} vs {theirs:.1%}; {verdict}"
+    )
+    return result, lines
+
+
+def staffing_to_replace(scenario: Scenario, updates: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Let ``--set counters.physical=N`` shrink the hall below today's staffing, for the optimizer.
+
+    The file's ``counters.staffed`` is the plan being replaced, not a constraint: a hall of 8 whose
+    file staffs 9 today is a fair question. ``storeq run`` keeps refusing it (nobody can staff 9
+    counters in a hall of 8); here the old staffing is capped at the new hall so the scenario loads,
+    and a note says so. Returns the updates to apply and the notes.
+    """
+    physical = updates.get("counters.physical")
+    if "counters.staffed" in updates or "counters" in updates or not isinstance(physical, int) or physical < 1:
+        return updates, []
+    staffed = scenario.staffed_schedule()
+    if int(staffed.max()) <= physical:
+        return updates, []
+    raw = scenario.counters.staffed
+    if raw is None:  # counter groups: each group's staffing is its own (not capped here)
+        return updates, []
+    capped: int | list[int] = min(raw, physical) if isinstance(raw, int) else [min(int(v), physical) for v in raw]
+    note = (
+        f"the file staffs up to {int(staffed.max())} counters today; with counters.physical={physical} that staffing "
+        f"is the plan being replaced, so it was capped at {physical} to load and the optimizer chose its own"
+    )
+    return {**updates, "counters.staffed": capped}, [note]
+
+
 def _rules_for(scenario: Scenario, rules: ShiftRules | None) -> ShiftRules:
     return rules if rules is not None else (scenario.shifts or ShiftRules())
 
@@ -521,6 +667,7 @@ def optimize_day(
     tune_threshold: bool = True,
     thresholds: Sequence[int] = (2, 4, 6, 8, 12),
     repair_rounds: int = 2,
+    notes: Sequence[str] = (),
     progress: Progress = None,
 ) -> DayPlan:
     """The cheapest verified roster for one day, with the pitch windows decided jointly.
@@ -540,6 +687,8 @@ def optimize_day(
     tune_threshold : also screen queue-threshold policies and compare them with the windows.
     repair_rounds : after verification, intervals whose mean still misses (and have room) get one
         more counter and the roster is solved again, at most this many times.
+    notes : sentences about the input to put first in the explanation (e.g. a staffing capped to a
+        smaller hall by ``staffing_to_replace``).
     progress : ``callback(done, total)`` over the plan's stages.
 
     Examples
@@ -557,7 +706,7 @@ def optimize_day(
     req_np, req_p = _requirements(scenario, target, method, pitch, search_replications, seed, workers)
     tick(1, stages)
     data = _roster_input(scenario, rules, req_np, req_p, pitch)
-    explanation: list[str] = []
+    explanation: list[str] = list(notes)
     if not data.templates:
         explanation.append(
             f"no shift fits the rules: lengths {list(rules.lengths_hours)} h between "
@@ -604,6 +753,12 @@ def optimize_day(
             f"simulated with {replications} replications, {len(verification.missed)} interval(s) miss the target: "
             + ", ".join(verification.missed)
         )
+    alternative = None
+    if any(roster.shortfall):
+        alternative, lines = _check_partial_plan(
+            scenario, data, roster, verification, rules, target, replications, seed, workers
+        )
+        explanation += lines
     policies = None
     if tune_threshold and workload(scenario).pitch_margin_per_customer > 0 and pitch != "never":
         policies = _tune_threshold(plan_scn, target, thresholds, search_replications, replications, seed, workers)
@@ -624,6 +779,7 @@ def optimize_day(
         policies=policies,
         explanation=tuple(explanation),
         grid=data.grid,
+        alternative=alternative,
     )
 
 
@@ -813,6 +969,7 @@ def optimize_week(
     time_limit_s: float = 60.0,
     workers: int = 1,
     solver_workers: int = 2,
+    notes: Sequence[str] = (),
     progress: Progress = None,
 ) -> WeekPlan:
     """The named-staff week: requirement per day, one CP-SAT roster for the week, every day verified.
@@ -864,7 +1021,7 @@ def optimize_week(
         seed=seed,
     )
     tick(len(days_in) + 1, total)
-    explanation = list(roster.explanation)
+    explanation = [*notes, *roster.explanation]
     if isinstance(scenario, Scenario) and scenario.store.date is None and scenario.demand.weekday_factors is None:
         explanation.insert(
             0,

@@ -45,6 +45,9 @@ class RosterInput:
     switch_cost: float | None = None
     """Cost of each change between pitching and not (default a quarter staff-hour): keeps the rule a
     manager follows to a few whole windows instead of alternating half hours."""
+    customers: tuple[float, ...] | None = None
+    """Expected customers reaching the counters per interval: weighs each interval's shortfall by the
+    people it hurts (``None``: every interval weighs the same)."""
 
 
 @dataclass(frozen=True)
@@ -125,18 +128,56 @@ def add_staff_limits(
     return on_floor
 
 
+MAX_HARM_RATIO = 1000.0
+"""Cap on how much more one missing counter may cost in the worst interval than in the mildest, to
+keep CP-SAT's coefficients moderate; far beyond any real hall's spread."""
+
+
+def shortfall_unit_costs(data: RosterInput, penalty: int) -> list[list[int]]:
+    """Cost of the k-th missing counter in each interval (k = 1..need): convex, weighted by customers.
+
+    The harm of interval i staffed ``s`` short of its need ``n`` is ``a × (s / n)²``, ``a`` the
+    customers reaching the counters then: the share of capacity missing, counted over the people
+    who meet it, and squared because a queue grows faster than linearly as capacity falls (one
+    counter missing of nine is a slower hour; eight missing is a hall that never catches up). So
+    the k-th unit costs ``a × (2k − 1) / n²``. Scaled so the mildest first unit costs ``penalty``
+    (far above any labour cost, so a coverable gap is never left to save money), a partial plan
+    spreads what the rules cannot cover over the quiet intervals and never piles it into the peak,
+    where a linear penalty saw every placement as equal.
+    """
+    g = data.grid
+    n_int = g.n_intervals
+    raw = data.customers if data.customers is not None else (1.0,) * n_int
+    positive = [a for a in raw if a > 0]
+    floor_a = 0.5 * min(positive) if positive else 1.0  # an interval with need but no forecast demand
+    need = [max(1, data.need_no_pitch[i]) for i in range(n_int)]
+    weight = [max(float(raw[i]), floor_a) / need[i] ** 2 for i in range(n_int)]
+    base = min(weight)
+    out = []
+    for i in range(n_int):
+        hi = max(data.need_pitch[i], data.need_no_pitch[i])
+        out.append(
+            [round(penalty * min(weight[i] * (2 * k - 1) / base, MAX_HARM_RATIO * (2 * k - 1))) for k in range(1, hi + 1)]
+        )
+    return out
+
+
 def add_coverage(
     model: cp_model.CpModel, data: RosterInput, on_floor: Sequence[cp_model.IntVar], penalty: int
 ) -> tuple[list[cp_model.IntVar], list[cp_model.IntVar], Terms]:
     """Per interval: staffed + shortfall >= need, where need depends on the pitch decision.
 
     The pitch decision earns ``pitch_value`` and raises the need from ``need_no_pitch`` to
-    ``need_pitch``: pitching is chosen only where its margin pays for the extra staff.
+    ``need_pitch``: pitching is chosen only where its margin pays for the extra staff, and never in
+    an interval left short (pitching there lengthens every visit of a hall already behind).
+    The shortfall is priced by :func:`shortfall_unit_costs`: one Boolean per missing counter, the
+    k-th dearer than the (k−1)-th, so the cheapest way to be ``s`` short takes the first ``s``.
     """
     g = data.grid
     terms: Terms = []
     short: list[cp_model.IntVar] = []
     pitch: list[cp_model.IntVar] = []
+    unit_costs = shortfall_unit_costs(data, penalty)
     for i in range(g.n_intervals):
         label = format_clock(g.open_min + i * g.per_interval * g.slot_min)
         lo, hi = data.need_no_pitch[i], max(data.need_pitch[i], data.need_no_pitch[i])
@@ -146,7 +187,13 @@ def add_coverage(
         sh = model.new_int_var(0, hi, f"short[{label}]")
         for s in range(i * g.per_interval, (i + 1) * g.per_interval):
             model.add(on_floor[s] + sh >= lo + (hi - lo) * p)
-        terms.append((penalty, sh))
+        model.add(sh == 0).only_enforce_if(p)
+        units = [model.new_bool_var(f"short[{label}]#{k + 1}") for k in range(hi)]
+        if units:
+            model.add(sh == sum(units))
+            for k in range(1, len(units)):
+                model.add_implication(units[k], units[k - 1])  # take the cheap units first: no symmetric twins
+            terms += [(unit_costs[i][k], u) for k, u in enumerate(units)]
         terms.append((-_cents(data.pitch_value[i]), p))
         short.append(sh)
         pitch.append(p)
@@ -274,40 +321,35 @@ def windows_text(flags: Sequence[bool], grid: Grid, value: bool = False) -> list
 def _explain(
     data: RosterInput, required: Sequence[int], staffed: Sequence[int], status: str, cov: np.ndarray
 ) -> list[str]:
+    """One sentence per short interval: required, staffed, short by, why, and the customers then.
+
+    Every interval is named on its own (a merged range would hide that the shortfall differs
+    between its intervals); the customers are those expected to reach the counters in it.
+    """
     g = data.grid
     step = g.per_interval * g.slot_min
     slot_ok = np.asarray(np.asarray(cov, dtype=int).max(axis=0))
     covered_any = [bool(v) for v in slot_ok.reshape(g.n_intervals, g.per_interval).min(axis=1).tolist()]
-    reasons: list[tuple[int, str]] = []
+    out = []
     for i in range(g.n_intervals):
         if staffed[i] >= required[i]:
             continue
         if required[i] > data.physical:
-            reasons.append((i, f"needs {required[i]} counters, the hall has {data.physical}"))
+            why = f"the hall has {data.physical}"
+            if staffed[i] < data.physical:
+                why += f" and the shift rules leave {staffed[i]} then"
         elif not covered_any[i]:
-            reasons.append(
-                (i, f"needs {required[i]} counters but no allowed shift covers it (check earliest start / latest end)")
-            )
-        elif status not in ("OPTIMAL",):
-            reasons.append((i, f"needs {required[i]} counters, the plan found within the time limit has {staffed[i]}"))
+            why = "but no allowed shift covers it (check earliest start / latest end)"
+        elif status != "OPTIMAL":
+            why = "more than the plan found within the time limit"
         else:
-            reasons.append(
-                (
-                    i,
-                    f"needs {required[i]} counters; the shift rules and the hall's {data.physical} counters allow {staffed[i]}",
-                )
-            )
-    out = []
-    k = 0
-    while k < len(reasons):
-        i, text = reasons[k]
-        j = k
-        while j + 1 < len(reasons) and reasons[j + 1][0] == reasons[j][0] + 1 and reasons[j + 1][1] == text:
-            j += 1
+            why = f"the shift rules and the hall's {data.physical} counters allow no more without a worse gap elsewhere"
         a = format_clock(g.open_min + i * step)
-        b = format_clock(g.open_min + (reasons[j][0] + 1) * step)
-        out.append(f"{a}-{b} {text} (short by {required[i] - staffed[i]})")
-        k = j + 1
+        b = format_clock(g.open_min + (i + 1) * step)
+        text = f"{a}-{b} needs {required[i]} counters, {why}; staffed {staffed[i]} (short by {required[i] - staffed[i]})"
+        if data.customers is not None:
+            text += f"; about {data.customers[i]:.0f} customers reach the counters then"
+        out.append(text)
     if data.min_on_duty > data.physical:
         out.append(f"min_on_duty is {data.min_on_duty} but the hall has {data.physical} counters")
     return out

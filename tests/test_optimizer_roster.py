@@ -177,3 +177,45 @@ def test_equal_cost_optima_give_the_same_roster_every_time() -> None:
     picked = {tuple((s.start, s.end, s.count) for s in r.shifts) for r in rosters}
     assert picked == {(("09:00", "11:00", 1), ("11:00", "13:00", 1))}
     assert all(r.status == "OPTIMAL" and r.objective == pytest.approx(40.0) for r in rosters)
+
+
+def test_forced_gap_goes_where_it_hurts_least_not_at_the_peak() -> None:
+    # 09:00-15:00, hourly, need 2 counters all day, a hall of 2, only 4 h shifts. Each counter can
+    # hold one 4 h shift in the 6 h day, so 4 counter-hours stay uncovered whatever the roster: a
+    # linear penalty sees every placement as equal. Customers per hour a = 10, 20, 30, 40, 60, 20
+    # (peak 13:00-14:00). Harm = sum a × (short/2)^2 for the two shift starts (hours after 09:00):
+    #   (0,0) short 0,0,0,0,2,2 → 60 + 20          = 80   (the whole gap at the peak)
+    #   (0,1) short 1,0,0,0,1,2 → 2.5 + 15 + 20    = 37.5
+    #   (0,2) short 1,1,0,0,1,1 → (10+20+60+20)/4  = 27.5
+    #   (1,1) short 2,0,0,0,0,2 → 10 + 20          = 30
+    #   (2,2) short 2,2,0,0,0,0 → 10 + 20          = 30
+    #   (1,2) short 2,1,0,0,0,1 → 10 + 5 + 5       = 20   ← best: 10-14 and 11-15, the peak fully staffed
+    data = {
+        **HOURLY_4H,
+        "store": {"open": "09:00", "close": "15:00", "interval_min": 60},
+        "shifts": {"lengths_hours": [4], "start_step_min": 60, "min_on_duty": 0},
+    }
+    scn = scenario_from_dict(data, "test")
+    base = _input(scn, [2] * 6, physical=2)
+    from dataclasses import replace
+
+    r = solve_day_roster(replace(base, customers=(10, 20, 30, 40, 60, 20)), time_limit_s=10, workers=2)
+    assert r.status == "OPTIMAL"
+    assert sorted((s.start, s.end, s.count) for s in r.shifts) == [("10:00", "14:00", 1), ("11:00", "15:00", 1)]
+    assert r.shortfall == (2, 1, 0, 0, 0, 1)
+    # Each short interval is named on its own, with required, staffed, short by and its customers.
+    assert len(r.explanation) == 3
+    assert r.explanation[0].startswith("09:00-10:00 needs 2 counters")
+    assert "staffed 0 (short by 2)" in r.explanation[0] and "about 10 customers" in r.explanation[0]
+    assert r.explanation[1].startswith("10:00-11:00") and "staffed 1 (short by 1)" in r.explanation[1]
+    assert r.explanation[2].startswith("14:00-15:00") and "about 20 customers" in r.explanation[2]
+
+
+def test_no_pitching_where_the_hall_is_short() -> None:
+    # 10:00-11:00 needs 4 without pitching, 4 with, in a hall of 3: pitching there would add work to a
+    # hall already behind, so it is refused however much margin it promises; 09:00 pitches.
+    scn = _scenario({"lengths_hours": [1, 2, 4], "start_step_min": 60, "min_on_duty": 0})
+    r = solve_day_roster(_input(scn, [2, 4, 3, 1], value=[500.0] * 4, physical=3), time_limit_s=10, workers=1)
+    assert r.shortfall[1] == 1
+    assert r.pitch[1] is False
+    assert r.pitch[0] is True

@@ -271,13 +271,23 @@ def optimize(
     scenarios, Monday first, with --staff.
     """
     from optimizer import ServiceTarget, load_shift_rules, load_staff, optimize_day, optimize_week
-    from simulation import load_scenario, scenario_to_yaml
+    from optimizer.plan import staffing_to_replace
+    from simulation import load_scenario, scenario_to_yaml, with_updates
+    from simulation.scenario import parse_overrides
 
     if len(scenarios) not in (1, 7):
         raise InputError(f"give one scenario, or seven day scenarios (Monday first) with --staff; got {len(scenarios)}")
     if len(scenarios) == 7 and staff_file is None:
         raise InputError("seven day scenarios make a week: add --staff FILE with the people to roster")
-    days = [load_scenario(p, list(sets)) for p in scenarios]
+    updates = parse_overrides(sets)
+    days = []
+    notes: list[str] = []
+    for path in scenarios:
+        # Today's staffing is the plan being replaced: a smaller hall set with --set is accepted.
+        base = load_scenario(path)
+        upd, day_notes = staffing_to_replace(base, updates)
+        days.append(with_updates(base, upd, source=f"{path} with --set") if upd else base)
+        notes += [n for n in day_notes if n not in notes]
     scen = days[0]
     try:
         target = ServiceTarget(service_level=service_level, target_wait_min=target_wait, max_abandon=max_abandon)
@@ -294,6 +304,7 @@ def optimize(
         "seed": seed,
         "workers": workers,
         "solver_workers": solver_workers,
+        "notes": notes,
     }
     with progress(16 if staff else 5, "optimizing", enabled=fmt == "table") as tick:
         if staff is not None:
