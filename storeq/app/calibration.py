@@ -7,8 +7,8 @@ compares interval by interval. This page shows both and hands the scenario to th
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import hashlib
+import re
 from typing import Any
 
 import altair as alt
@@ -16,107 +16,164 @@ import pandas as pd
 import streamlit as st
 
 from simulation import ScenarioError
-from storeq.app import state
+from storeq.app import entry, state
 from storeq.app.common import PALETTE, ROOT, clock_to_datetime, show_problems, workers
 
 ss = st.session_state
 EXAMPLE_LOG = ROOT / "scenarios" / "example_ticket_log.csv"
-MAX_LOG_BYTES = 1_000_000  # the server's upload limit (.streamlit/config.toml); bigger logs go through `storeq calibrate`
+MAX_LOG_MB = 256  # the server's upload limit (.streamlit/config.toml maxUploadSize); scenario files are checked at 1 MB in code
+MAX_MAPPING_BYTES = 100_000
+# Files that are clearly not a table, by their first bytes: say what they are instead of guessing an encoding.
+_NOT_A_LOG = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"),
+              (b"\xd0\xcf\x11\xe0", "an old-style Office file (.xls/.doc)"))
+
+if ss.pop("goto_whatif", False):  # set by "Use this scenario on the What-if page": go there now
+    entry.go("whatif.py")
 
 st.title("Calibration")
 st.caption(
-    "Build a scenario from your store's ticket log (CSV, Excel or Parquet export of the queue system): arrivals per "
-    "interval, service and patience times, customer mix and staffing are fitted; then the fitted store is simulated on "
-    "the log's own days and compared with what really happened. Logs over 1 MB: use `storeq calibrate` in a terminal."
+    "Build a scenario from your store's ticket log (CSV, Excel or Parquet export of the queue system, up to "
+    f"{MAX_LOG_MB} MB: a month or more of a busy hall): arrivals per interval, service and patience times, customer mix and "
+    "staffing are fitted; then the fitted store is simulated on the log's own days and compared with what really happened."
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def calibrate_cached(data: bytes, suffix: str, mapping: bytes | None, interval_min: int, replications: int, seed: int, name: str) -> tuple[Any, Any]:
-    """Clean, calibrate and fit-report a log given as bytes (cached by its content and the settings)."""
-    from calibration import calibrate, clean, fit_report, read_log, read_mapping
+def plain_error(message: str, name: str) -> str:
+    """A calibration error in the page's words: the file's name, never a server path or a CLI flag."""
+    message = re.sub(r"(/[\w.\-]+)+/(log|mapping)[\w.]*", name, message)  # a temporary path, if any slipped through
+    message = re.sub(r"(map them with |use )?`?--map`?( mapping\.yaml)?( to)?",
+                     "upload a column mapping (“Column mapping” above) to", message)
+    message = message.replace("upload a column mapping (“Column mapping” above) to to", "upload a column mapping (“Column mapping” above) to")
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if m:  # pandas' tokenizer wording
+        message = f"row {m.group(2)} has {m.group(3)} values where the header has {m.group(1)} columns (a stray separator or quote?)"
+    return message
 
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / f"log{suffix}"
-        log_path.write_bytes(data)
-        mapping_obj = None
-        if mapping is not None:
-            map_path = Path(tmp) / "mapping.yaml"
-            map_path.write_bytes(mapping)
-            mapping_obj = read_mapping(map_path)
-        cleaned = clean(read_log(log_path, mapping_obj), mapping_obj, source=name, interval_min=interval_min)
-    cal = calibrate(cleaned, interval_min=interval_min)
+
+def not_a_log(data: bytes) -> str | None:
+    """What the file is, when its first bytes show it is not a table at all."""
+    for magic, what in _NOT_A_LOG:
+        if data.startswith(magic):
+            return what
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def calibrate_cached(_data: bytes, digest: str, name: str, mapping: bytes | None, interval_min: int, replications: int, seed: int) -> tuple[Any, Any]:
+    """Read, clean, calibrate and fit-report a log (cached by its digest and the settings, not by hashing its bytes again).
+
+    Progress is shown stage by stage: reading a month of tickets takes seconds, the fit check longer.
+    """
+    from calibration import calibrate, clean, fit_report, mapping_from_yaml_text, read_log_bytes
+
     holder = st.empty()
-    bar = holder.progress(0.0, text="Simulating the log's days")
+    bar = holder.progress(0.02, text=f"Reading {name} ({len(_data) / 1e6:,.1f} MB)")
+    mapping_obj = mapping_from_yaml_text(mapping, "the column mapping") if mapping is not None else None
+    raw = read_log_bytes(_data, name, mapping_obj)
+    bar.progress(0.2, text=f"Cleaning {len(raw):,} rows")
+    cleaned = clean(raw, mapping_obj, source=name, interval_min=interval_min)
+    del raw
+    bar.progress(0.35, text=f"Fitting arrivals, service and patience to {len(cleaned.tickets):,} tickets")
+    cal = calibrate(cleaned, interval_min=interval_min)
 
     def tick(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Simulating the log's days: {done} of {total}")
+        bar.progress(0.45 + 0.55 * done / max(total, 1), text=f"Simulating the log's days to check the fit: {done} of {total}")
 
+    bar.progress(0.45, text="Simulating the log's days to check the fit")
     report = fit_report(cal, replications=replications, seed=seed, workers=workers(), progress=tick)
     holder.empty()
     return cal, report
 
 
+def _clear_problems() -> None:
+    # a removed or replaced file, another source or new settings take the old messages with them
+    ss.pop("cal_problems", None)
+    ss.pop("cal_error", None)
+
+
 c1, c2 = st.columns([3, 2])
 with c1, st.container(border=True):
-    src = st.radio("Ticket log", ["example", "upload"], key="k_cal_src", horizontal=True,
-                   format_func={"example": "The bundled example log (14 days of a telecom hall)", "upload": "Upload my log"}.__getitem__)
+    src = st.radio("Ticket log", ["example", "upload"], key="k_cal_src", horizontal=True, on_change=_clear_problems,
+                   format_func={"example": "The bundled example log (a telecom hall, two weeks)", "upload": "Upload my log"}.__getitem__)
     log_file = mapping_file = None
     if src == "upload":
-        log_file = st.file_uploader("Ticket log (.csv, .xlsx, .parquet; at most 1 MB)", type=["csv", "txt", "tsv", "xlsx", "parquet"], key="cal_log")
+        log_file = st.file_uploader(f"Ticket log (.csv, .xlsx, .parquet; up to {MAX_LOG_MB} MB)", type=["csv", "txt", "tsv", "xlsx", "parquet"],
+                                    key="cal_log", on_change=_clear_problems)
         mapping_file = st.file_uploader("Column mapping (optional YAML, for exports with other column names; see docs/ticket-log.md)",
-                                        type=["yaml", "yml"], key="cal_map")
+                                        type=["yaml", "yml"], key="cal_map", on_change=_clear_problems)
 with c2, st.container(border=True):
     ss.setdefault("k_cal_interval", 30)
     ss.setdefault("k_cal_reps", 10)
-    interval = st.selectbox("Interval (minutes)", [15, 30, 60], key="k_cal_interval")
-    reps = st.number_input("Replications per day for the fit check", 2, 100, key="k_cal_reps",
+    interval = st.selectbox("Interval (minutes)", [15, 30, 60], key="k_cal_interval", on_change=_clear_problems)
+    reps = st.number_input("Replications per day for the fit check", 2, 100, key="k_cal_reps", on_change=_clear_problems,
                            help="Each of the log's days is simulated this many times; the check compares the log with the spread.")
     go = st.button("Calibrate", type="primary", icon=":material/tune:", key="cal_btn")
 
-problems: list[tuple[str, str]] = []
 if go:
+    problems: list[tuple[str, str]] = []
     if src == "example":
-        ss["cal_request"] = {"data": EXAMPLE_LOG.read_bytes(), "suffix": ".csv", "mapping": None, "name": "example_ticket_log.csv"}
+        data, name, mapping = EXAMPLE_LOG.read_bytes(), "example_ticket_log.csv", None
     elif log_file is None:
         problems.append(("", "choose a ticket log file to upload first"))
     else:
-        data = log_file.getvalue()
-        if len(data) > MAX_LOG_BYTES:
-            problems.append(("", f"{log_file.name} is {len(data):,} bytes; the app takes logs up to {MAX_LOG_BYTES:,} bytes — use `storeq calibrate` for bigger ones"))
-        else:
-            ss["cal_request"] = {"data": data, "suffix": Path(log_file.name).suffix.lower() or ".csv",
-                                 "mapping": mapping_file.getvalue() if mapping_file is not None else None, "name": log_file.name}
+        data, name = log_file.getvalue(), log_file.name
+        mapping = mapping_file.getvalue() if mapping_file is not None else None
+        what = not_a_log(data)
+        if what:
+            problems.append(("", f"{name} is {what}, not a ticket log: export the log from the queue system as CSV, Excel (.xlsx) or Parquet"))
+        if mapping is not None and len(mapping) > MAX_MAPPING_BYTES:
+            problems.append(("", f"the column mapping {mapping_file.name} is {len(mapping):,} bytes; a mapping file is a few lines "
+                                 f"(at most {MAX_MAPPING_BYTES:,} bytes)"))
     if problems:
+        ss["cal_problems"] = problems
         ss.pop("cal_request", None)
     else:
-        ss["cal_request"].update(interval=int(interval), reps=int(reps), seed=state.run_settings()[1])
-show_problems(problems)
+        ss.pop("cal_problems", None)
+        ss["cal_data"] = data
+        ss["cal_request"] = {"digest": hashlib.sha1(data).hexdigest(), "name": name, "mapping": mapping,
+                             "interval": int(interval), "reps": int(reps), "seed": state.run_settings()[1]}
+if src == "upload" and log_file is None and ss.get("cal_request", {}).get("name") != "example_ticket_log.csv":
+    ss.pop("cal_request", None)  # the file was removed: its results and errors go with it
+with c1:
+    show_problems(ss.get("cal_problems", []))
 if "cal_request" not in ss:
     st.stop()
 
 req = ss["cal_request"]
 try:
-    cal, report = calibrate_cached(req["data"], req["suffix"], req["mapping"], req["interval"], req["reps"], req["seed"], req["name"])
+    cal, report = calibrate_cached(ss["cal_data"], req["digest"], req["name"], req["mapping"], req["interval"], req["reps"], req["seed"])
 except ScenarioError as err:
-    show_problems(err.problems, f"**{req['name']}** gave a scenario that does not validate:")
+    with c1:
+        show_problems([(p, plain_error(m, req["name"])) for p, m in err.problems], f"**{req['name']}** gave a scenario that does not validate:")
     st.stop()
 except ValueError as err:  # LogError and the calibration's own checks: a message in words
-    show_problems([("", str(err))], f"**{req['name']}** could not be calibrated:")
+    with c1:
+        show_problems([("", plain_error(str(err), req["name"]))], f"**{req['name']}** could not be calibrated:")
     st.stop()
 
 st.divider()
 clean_log = cal.clean
-st.markdown(f"**{req['name']}**: {len(clean_log.tickets):,} tickets used of {clean_log.rows_read:,} rows read, "
-            f"{len(report.days_simulated)} days checked ({report.replications} simulated replications each).")
+n_days = int(clean_log.tickets["day"].nunique()) if "day" in clean_log.tickets else len(report.days_simulated)
+checked = len(report.days_simulated)
+st.markdown(f"**{req['name']}**: {len(clean_log.tickets):,} tickets used of {clean_log.rows_read:,} rows read, over {n_days} days; "
+            + (f"all {checked} days checked" if checked == n_days else f"{checked} of them checked (the fit check simulates at most {checked} days)")
+            + f" ({report.replications} simulated replications each).")
 lines = clean_log.summary_lines()
 if lines:
     with st.expander(f"What the cleaning did ({clean_log.rows_skipped:,} rows skipped)"):
         for line in lines:
             st.markdown(f"- {line}")
 
-all_fit = bool(report.intervals["fits"].all()) and bool(report.day["fits"].all())
-(st.success if all_fit else st.warning)(report.verdict[0], icon=":material/fact_check:" if all_fit else ":material/warning:")
+# About 1 in 20 interval values falls outside a 95% band by chance alone: 90% inside is a good fit
+# (green), 75% a fair one (orange), less a poor one (red) — the same thresholds as the verdict's words.
+have = report.intervals["observed"].notna() & report.intervals["sim_mean"].notna()
+share_fit = float(report.intervals.loc[have, "fits"].mean()) if have.any() else 1.0
+if share_fit >= 0.9:
+    st.success(report.verdict[0], icon=":material/fact_check:")
+elif share_fit >= 0.75:
+    st.warning(report.verdict[0], icon=":material/warning:")
+else:
+    st.error(report.verdict[0], icon=":material/error:")
 for line in report.verdict[1:]:
     st.markdown(f"- {line}")
 
@@ -152,12 +209,14 @@ st.markdown(f"**The calibrated scenario**: {sc.store.open}-{sc.store.close}, {sc
 
 
 def _use() -> None:
-    from storeq.app.common import parse_scenario_text
+    from simulation import scenario_from_yaml, scenario_to_yaml
 
-    _, text = parse_scenario_text(cal.yaml_text, f"calibrated from {req['name']}")
     label = f"calibrated from {req['name']}"
+    text = scenario_to_yaml(scenario_from_yaml(cal.yaml_text, label))  # canonical form (a calibrated file may exceed the 1 MB upload check)
     ss["uploads"][label] = text
+    ss.setdefault("upload_raw", {})[label] = cal.yaml_text  # with the notes on where each number came from
     state.set_base(label, text)
+    ss["goto_whatif"] = True
 
 
 b1, b2 = st.columns([1, 1])

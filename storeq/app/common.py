@@ -20,6 +20,11 @@ import pandas as pd
 import streamlit as st
 
 from simulation import Scenario, ScenarioError, format_clock, scenario_from_yaml, scenario_to_yaml
+from storeq.present import fmt_ci as fmt_ci  # number formats live in storeq.present (CLI and app)
+from storeq.present import fmt_delta as fmt_delta
+from storeq.present import fmt_delta_ci as fmt_delta_ci
+from storeq.present import fmt_value as fmt_value
+from storeq.present import fmt_with_ci as fmt_with_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = ROOT / "scenarios"
@@ -273,82 +278,11 @@ def currency_of(scenario: Scenario) -> str:
     return str(getattr(scenario.costs, "currency", None) or "CNY")
 
 
-def _number(value: float, unit: str, currency: str) -> str:
-    if unit in ("share", "%"):
-        return f"{100 * value:.1f}"
-    if unit in ("min", "people", "hours", "h"):
-        return f"{value:.1f}"
-    if unit == "money":
-        return f"{value:,.0f}"
-    return f"{value:,.0f}"
-
-
-_SUFFIX = {"share": "%", "%": "%", "min": " min", "hours": " h", "h": " h"}
-
-
-def _isnan(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def fmt_value(value: float, unit: str, open_min: int = 0, currency: str = "CNY") -> str:
-    """A KPI value in the unit a manager reads (percent, minutes, a clock, money with its currency)."""
-    if _isnan(value):
-        return "n/a"
-    if unit == "clock":
-        return format_clock(round(open_min + value) % (24 * 60))
-    if unit == "money":
-        return f"{value:,.0f} {currency}"
-    return _number(value, unit, currency) + _SUFFIX.get(unit, "")
-
-
-def fmt_delta(value: float, unit: str, currency: str = "CNY") -> str:
-    """A signed change in the KPI's unit (percentage points for shares, minutes for clocks)."""
-    if _isnan(value):
-        return "n/a"
-    if abs(value) < (0.0005 if unit in ("share", "%") else 0.05):
-        value = 0.0  # no "-0.0": a change that rounds to nothing reads as none
-    if unit in ("share", "%"):
-        return f"{100 * value:+.1f} pts"
-    if unit in ("min", "clock"):
-        return f"{value:+.1f} min"
-    if unit in ("hours", "h"):
-        return f"{value:+.1f} h"
-    if unit == "money":
-        return f"{value:+,.0f} {currency}"
-    return f"{value:+.1f}"
-
-
-def fmt_delta_ci(low: float, high: float, unit: str, currency: str = "CNY") -> str:
-    """A change's CI as "-1.6 to -1.4 min" (the unit once)."""
-    a, b = fmt_delta(low, unit, currency), fmt_delta(high, unit, currency)
-    for suffix in (" min", " pts", " h", f" {currency}"):
-        if a.endswith(suffix) and b.endswith(suffix):
-            return f"{a.removesuffix(suffix)} to {b}"
-    return f"{a} to {b}"
-
-
-def fmt_ci(low: float, high: float, unit: str, open_min: int = 0, currency: str = "CNY") -> str:
-    """"low–high" in the KPI's unit; "" when the KPI is the same on every simulated day (no range to show)."""
-    if _isnan(low) or _isnan(high):
-        return "n/a"
-    if unit in ("share", "%"):
-        low, high = max(0.0, low), min(1.0, high)  # a share's CI never leaves [0, 1]
-    a, b = fmt_value(low, unit, open_min, currency), fmt_value(high, unit, open_min, currency)
-    if a == b:
-        return ""
-    if unit == "clock":
-        return f"{a}–{b}"
-    suffix = {"min": " min", "hours": " h", "h": " h", "share": "%", "%": "%", "money": f" {currency}"}.get(unit, "")
-    if suffix and a.endswith(suffix):
-        a = a[: -len(suffix)]
-    return f"{a}–{b}"
-
-
-def fmt_with_ci(mean: float, low: float, high: float, unit: str, open_min: int = 0, currency: str = "CNY") -> str:
-    """"8.2 min (95% CI 7.9–8.5)", or the value alone when it is the same on every simulated day."""
-    ci = fmt_ci(low, high, unit, open_min, currency)
-    value = fmt_value(mean, unit, open_min, currency)
-    return f"{value} ({ci})" if ci and ci != "n/a" else value
+def fmt_change(mean: float, low: float, high: float, unit: str, currency: str = "CNY") -> str:
+    """A paired change with its CI, "-1.7 min (-1.8 to -1.5 min)", or the change alone when it is the same every day."""
+    if fmt_delta(low, unit, currency) == fmt_delta(high, unit, currency):
+        return fmt_delta(mean, unit, currency)
+    return f"{fmt_delta(mean, unit, currency)} ({fmt_delta_ci(low, high, unit, currency)})"
 
 
 def kpi_row(kpis: pd.DataFrame, name: str) -> tuple[float, float, float]:
@@ -529,7 +463,7 @@ def time_answer(results: Sequence[Any], names: Sequence[str], clock: str, change
             c = changes[(changes["scenario"] == name) & (changes["kpi"] == "mean_wait_min") & (changes["interval"] == k)]
             if len(c):
                 d, dl, dh = (float(c.iloc[0][x]) for x in ("diff_mean", "diff_ci_low", "diff_ci_high"))
-                row[f"Wait change vs {names[0]}"] = f"{fmt_delta(d, 'min')} ({fmt_delta_ci(dl, dh, 'min')})"
+                row[f"Wait change vs {names[0]}"] = fmt_change(d, dl, dh, "min")
         rows.append(row)
     return pd.DataFrame(rows).set_index("Plan").fillna("")  # the reference plan has no change column
 

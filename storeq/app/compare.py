@@ -15,6 +15,7 @@ from storeq.app.common import (
     currency_of,
     direction,
     engine_ready,
+    fmt_change,
     fmt_delta,
     fmt_delta_ci,
     fmt_value,
@@ -223,7 +224,7 @@ for sp in specs:
                 crow[f"{LETTERS[i]} − A"] = "no change"
             else:
                 mark = {"better": " ✓ better", "worse": " ✗ worse"}.get(direction(sp.better, dl, dh), "" if significant(dl, dh) else " (could be chance)")
-                crow[f"{LETTERS[i]} − A"] = f"{fmt_delta(dm, sp.unit, currency)} ({fmt_delta_ci(dl, dh, sp.unit, currency)}){mark}"
+                crow[f"{LETTERS[i]} − A"] = fmt_change(dm, dl, dh, sp.unit, currency) + mark
     values.append(vrow)
     changes.append(crow)
 st.markdown("**Day results: mean (95% CI)**")

@@ -8,6 +8,7 @@ paths are given relative to the running script's folder, which is how Streamlit 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -23,6 +24,14 @@ PAGES = (
 )
 
 
+_PAGE_OBJECTS: dict[str, Any] = {}
+
+
+def go(file: str) -> None:
+    """Switch to the page drawn by ``file`` (e.g. "whatif.py"): buttons that say they open a page do."""
+    st.switch_page(_PAGE_OBJECTS[file])
+
+
 def main(page_dir: str | Path) -> None:
     """Draw the frame and run the chosen page; ``page_dir`` is where the page scripts are."""
     st.set_page_config(page_title="storeq: store what-ifs", page_icon=":material/storefront:", layout="wide")
@@ -35,6 +44,7 @@ def main(page_dir: str | Path) -> None:
                 default=i == 0)
         for i, (file, title, icon) in enumerate(PAGES)
     ]
+    _PAGE_OBJECTS.update({file: page for (file, _t, _i), page in zip(PAGES, pages, strict=False)})
     nav = st.navigation(pages)
 
     with st.sidebar:

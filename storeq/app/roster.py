@@ -1,8 +1,10 @@
 """Roster page: service targets and shift rules in; the optimizer's verified roster out.
 
-The optimizer (``optimizer.optimize_day``) finds the staff needed per interval (Erlang A, refined by
-simulation), the cheapest set of shifts that covers it (CP-SAT), when to stop pitching, and then
-simulates the plan to check it; this page draws what it returns and says plainly what it could not do.
+Two plans share the targets and rules: **one day** (``optimizer.optimize_day``: the staff needed per
+interval, the cheapest shifts that cover it, when to stop pitching, checked by simulation) and **a
+week for named staff** (``optimizer.optimize_week``: availability, contract hours, days off, rest
+and fair closings, every day checked). The page draws what they return, says plainly what they
+could not do, and offers a print-ready plan.
 """
 
 from __future__ import annotations
@@ -10,16 +12,32 @@ from __future__ import annotations
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from simulation import ScenarioError, format_clock, parse_clock, scenario_to_yaml
-from storeq.app import charts, state
-from storeq.app.common import clock_to_datetime, scenario_from_key, show_problems, workers
-from storeq.app.editing import clock_options
+from simulation import ScenarioError, format_clock, parse_clock, scenario_to_yaml, with_updates
+from storeq.app import charts, entry, state
+from storeq.app.common import (
+    clock_to_datetime,
+    currency_of,
+    fmt_value,
+    fmt_with_ci,
+    run_cached,
+    scenario_from_key,
+    show_problems,
+    workers,
+)
+from storeq.app.editing import clock_options, describe_policy
+from storeq.app.printable import DaySheet, greeter_text, plan_html
 
 ss = st.session_state
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+STAFF_EXAMPLE = "staff_week.yaml"
+MAX_STAFF_BYTES = 1_000_000
 
+if ss.pop("goto_whatif", False):  # set by "Open this roster on the What-if page": go there now
+    entry.go("whatif.py")
 st.title("Roster")
 try:
     import optimizer
@@ -31,6 +49,17 @@ if optimizer is None or not hasattr(optimizer, "optimize_day"):
     st.stop()
 
 
+def _progress(label: str, stages: list[str]) -> tuple[Any, Any]:
+    holder = st.empty()
+    bar = holder.progress(0.0, text=label)
+
+    def tick(done: int, total: int) -> None:
+        stage = stages[min(done, len(stages) - 1)] if stages else label
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{stage} ({done} of {total})")
+
+    return holder, tick
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], rules: dict[str, Any], pitch: str, method: str,
                     replications: int, seed: int) -> Any:
@@ -39,13 +68,8 @@ def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], r
     from simulation.scenario import ShiftRules
 
     scenario = scenario_from_key(yaml_text)
-    holder = st.empty()
-    bar = holder.progress(0.0, text="Optimizing")
-    stages = ["Finding the counters needed", "Building the cheapest roster", "Simulating the roster", "Checking pitch policies", "Done"]
-
-    def tick(done: int, total: int) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{stages[min(done, len(stages) - 1)]} ({done} of {total})")
-
+    holder, tick = _progress("Optimizing", ["Finding the counters needed", "Building the cheapest roster", "Simulating the roster",
+                                            "Checking pitch policies", "Done"])
     plan = optimize_day(
         scenario,
         ServiceTarget(service_level=target[0], target_wait_min=target[1], max_abandon=target[2]),
@@ -57,15 +81,150 @@ def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], r
         seed=seed,
         workers=workers(),
         time_limit_s=20.0,
+        progress=tick,
     )
     holder.empty()
     return plan
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def optimize_week_cached(yaml_text: str, staff_text: str, target: tuple[float, float, float | None], rules: dict[str, Any], pitch: str,
+                         method: str, replications: int, seed: int, time_limit_s: float) -> Any:
+    """``optimizer.optimize_week`` for the named staff (cached by the scenario, the staff list and the settings)."""
+    from optimizer import ServiceTarget, optimize_week, staff_from_text
+    from simulation.scenario import ShiftRules
+
+    scenario = scenario_from_key(yaml_text)
+    staff = staff_from_text(staff_text, "staff list", csv_format=True)
+    holder, tick = _progress("Planning the week", [*(f"Counters needed, day {d + 1} of 7" for d in range(7)), "Rostering the named staff",
+                                                   *(f"Simulating day {d + 1} of 7" for d in range(7)), "Done"])
+    plan = optimize_week(
+        scenario,
+        staff,
+        ServiceTarget(service_level=target[0], target_wait_min=target[1], max_abandon=target[2]),
+        rules=ShiftRules.model_validate(rules),
+        method=method,  # type: ignore[arg-type]
+        pitch=pitch,  # type: ignore[arg-type]
+        search_replications=max(10, min(30, replications // 3)),
+        replications=replications,
+        seed=seed,
+        workers=workers(),
+        time_limit_s=time_limit_s,
+        progress=tick,
+    )
+    holder.empty()
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# named staff: the list as an editable table (the CSV form of a staff file)
+# ---------------------------------------------------------------------------------------------
+
+
+def _windows_text(wins: Any) -> str:
+    if not wins:
+        return "off"
+    if tuple(wins) == ((0, 1440),):
+        return "all"
+    return ";".join(f"{format_clock(a)}-{format_clock(b)}" for a, b in wins)
+
+
+def staff_table(rules: Any) -> pd.DataFrame:
+    """A staff list as one row per person: contract, limits, and each weekday's availability."""
+    rows = []
+    for p in rules.staff:
+        row: dict[str, Any] = {"name": p.name, "min_hours": float(p.min_hours), "max_hours": float(p.max_hours),
+                               "max_days": int(p.max_days), "can_close": bool(p.can_close)}
+        row.update({d: _windows_text(p.availability[k]) for k, d in enumerate(DAYS)})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["name", "min_hours", "max_hours", "max_days", "can_close", *DAYS])
+
+
+def staff_csv(table: pd.DataFrame, rest: float, fair: float) -> str:
+    """The table as the staff CSV ``optimizer.staff_from_text`` reads (rest and fairness as columns)."""
+    out = table.copy()
+    out["min_rest_hours"], out["fair_closing_weight"] = rest, fair
+    return str(out.to_csv(index=False))
+
+
+def _load_staff_text(text: str, source: str) -> None:
+    from optimizer import staff_from_text
+
+    try:
+        rules = staff_from_text(text, source)
+    except ScenarioError as err:
+        ss["staff_problems"] = list(err.problems)
+        ss["staff_problems_source"] = source
+        return
+    ss["staff_problems"] = []
+    ss["staff_table"] = staff_table(rules)
+    ss["staff_rest"], ss["staff_fair"] = float(rules.min_rest_hours), float(rules.fair_closing_weight)
+    ss["staff_source"] = source
+    ss["stafflist_ver"] = ss.get("stafflist_ver", 0) + 1
+
+
+def _staff_uploaded() -> None:
+    f = ss.get("staff_file")
+    if f is None:
+        ss["staff_problems"] = []  # a removed file takes its old error with it
+        return
+    data = f.getvalue()
+    if len(data) > MAX_STAFF_BYTES:
+        ss["staff_problems"] = [("", f"{f.name} is {len(data):,} bytes; a staff list is at most {MAX_STAFF_BYTES:,} bytes")]
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        ss["staff_problems"] = [("", f"{f.name} is not a UTF-8 text file (YAML or CSV); save it as UTF-8 and upload it again")]
+        return
+    _load_staff_text(text, f.name)
+
+
+def _staff_example() -> None:
+    from storeq.app.common import SCENARIO_DIR
+
+    _load_staff_text((SCENARIO_DIR / STAFF_EXAMPLE).read_text(encoding="utf-8"), STAFF_EXAMPLE)
+
+
+def _staff_edited(key: str) -> None:
+    edits = ss.get(key, {})
+    table = ss["staff_table"].copy()
+    for r, changes in edits.get("edited_rows", {}).items():
+        for col, value in changes.items():
+            table.loc[int(r), col] = value
+    for r in sorted(edits.get("deleted_rows", []), reverse=True):
+        table = table.drop(index=table.index[int(r)])
+    for row in edits.get("added_rows", []):
+        new = {"name": "", "min_hours": 0.0, "max_hours": 40.0, "max_days": 5, "can_close": True, **{d: "all" for d in DAYS}}
+        new.update(row)
+        table = pd.concat([table, pd.DataFrame([new])], ignore_index=True)
+    ss["staff_table"] = table.reset_index(drop=True)
+    ss["stafflist_ver"] = ss.get("stafflist_ver", 0) + 1
+
+
+def current_staff() -> tuple[str | None, list[tuple[str, str]]]:
+    """The edited staff list as CSV text, validated: (text, []) or (None, problems)."""
+    from optimizer import staff_from_text
+
+    table = ss["staff_table"].copy()
+    table["name"] = table["name"].fillna("").astype(str).str.strip()
+    text = staff_csv(table, ss["staff_rest"], ss["staff_fair"])
+    try:
+        staff_from_text(text, "the staff table", csv_format=True)
+    except ScenarioError as err:
+        return None, list(err.problems)
+    return text, []
+
+
+# ---------------------------------------------------------------------------------------------
+# the inputs
+# ---------------------------------------------------------------------------------------------
+
 base, _err = state.edited_scenario()
 source = "your edited plan (What-if page)"
 if base is None:
     base, source = state.base_scenario(), f"the store as loaded ({ss['base_name']}), because your edited plan has problems"
+currency = currency_of(base)
 st.caption(f"Optimizing **{base.name}**, {source}: demand, service times, kiosks and patience come from it; the optimizer chooses the counters and the pitching.")
 
 rules0 = base.shifts
@@ -74,6 +233,7 @@ clocks = [c for c in clock_options(30) if base.store.open_min <= parse_clock(c) 
 LENGTHS = [3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
 # Defaults go into Session State once (from the scenario's shift rules, if it has any) and the widgets
 # take their values from there only: giving a widget both makes Streamlit warn on every revisit.
+# Breaks are on unless the file says otherwise: an 8-hour shift without a break is not a plan to pin up.
 defaults: dict[str, Any] = {
     "k_r_sl": 0.8,
     "k_r_wait": float(base.store.target_wait_min),
@@ -83,15 +243,50 @@ defaults: dict[str, Any] = {
     "k_r_earliest": rules0.earliest_start if rules0 and rules0.earliest_start in clocks else clocks[0],
     "k_r_latest": rules0.latest_end if rules0 and rules0.latest_end in clocks else clocks[-1],
     "k_r_min": int(rules0.min_on_duty) if rules0 else 1,
-    "k_r_brk_on": brk0 is not None,
+    "k_r_brk_on": brk0 is not None or rules0 is None,
     "k_r_brk_over": float(brk0.for_shifts_over_hours) if brk0 else 6.0,
     "k_r_brk_len": int(brk0.length_min) if brk0 else 30,
+    "k_r_week_limit": 20,
 }
 for key, value in defaults.items():
     ss.setdefault(key, value)
 for key in ("k_r_earliest", "k_r_latest"):
     if ss[key] not in clocks:  # another store's hours: start from this store's
         ss[key] = defaults[key]
+
+with st.expander("Named staff for the week (availability, contract hours, days off)", expanded="staff_table" in ss):
+    if "staff_table" not in ss:
+        _staff_example()
+    s1, s2 = st.columns([2, 1])
+    s1.file_uploader("Upload a staff list (YAML or CSV, as scenarios/staff_week.yaml; see docs/optimizer.md)", type=["yaml", "yml", "csv"],
+                     key="staff_file", on_change=_staff_uploaded)
+    s2.button("Use the example staff (15 people)", on_click=_staff_example, icon=":material/group:")
+    show_problems(ss.get("staff_problems", []), f"**{ss.get('staff_problems_source', 'The staff list')}** was not loaded; the list below is unchanged:")
+    st.caption(f"From **{ss.get('staff_source', STAFF_EXAMPLE)}**. Edit any cell, add or delete rows. Weekday cells: "
+               "`all` (any time the store is open), `off`, or windows like `09:00-14:00` (several: `09:00-12:00;14:00-18:00`).")
+    staff_key = f"stafflist_editor_{ss.get('stafflist_ver', 0)}"
+    st.data_editor(
+        ss["staff_table"], key=staff_key, on_change=_staff_edited, args=(staff_key,), num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("Name", required=True),
+            "min_hours": st.column_config.NumberColumn("Min h/week", min_value=0.0, max_value=80.0, step=1.0, format="%.0f"),
+            "max_hours": st.column_config.NumberColumn("Max h/week", min_value=0.0, max_value=80.0, step=1.0, format="%.0f"),
+            "max_days": st.column_config.NumberColumn("Max days", min_value=0, max_value=7, step=1),
+            "can_close": st.column_config.CheckboxColumn("Can close"),
+            **{d: st.column_config.TextColumn(d.capitalize()) for d in DAYS},
+        },
+    )
+    r1, r2, r3 = st.columns(3)
+    ss.setdefault("staff_rest", 11.0)
+    ss.setdefault("staff_fair", 1.0)
+    r1.number_input("Rest between shifts (hours)", 0.0, 24.0, step=1.0, key="staff_rest")
+    r2.number_input("Fair closings weight", 0.0, 100.0, step=0.5, key="staff_fair",
+                    help="How many staff-hours of cost one extra closing of difference between people is worth avoiding.")
+    r3.number_input("Week solver time limit (s)", 5, 300, step=5, key="k_r_week_limit",
+                    help="The week roster stops searching after this long and reports its optimality gap.")
+    staff_text, staff_problems = current_staff()
+    show_problems(staff_problems, "The staff table has problems (fix them to plan the week):")
+
 with st.form("roster_form", border=True):
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -117,7 +312,9 @@ with st.form("roster_form", border=True):
                          format_func={"decide": "Optimizer decides when", "always": "Always pitch", "never": "Never pitch"}.__getitem__)
         method = st.radio("Requirement", ["simulation", "erlang_a_lagged"], key="k_r_method",
                           format_func={"simulation": "Simulation-refined (slower, accounts for queues carried over)", "erlang_a_lagged": "Erlang A formula (fast)"}.__getitem__)
-    submitted = st.form_submit_button("Build roster", type="primary", icon=":material/calendar_month:")
+    f1, f2 = st.columns(2)
+    submitted = f1.form_submit_button("Build roster", type="primary", icon=":material/calendar_month:")
+    week_submitted = f2.form_submit_button("Plan the week for the named staff", icon=":material/groups:")
 
 reps, seed = state.run_settings()
 rules: dict[str, Any] = {"lengths_hours": sorted(lengths), "earliest_start": earliest, "latest_end": latest, "min_on_duty": int(min_duty)}
@@ -128,65 +325,168 @@ if not lengths:
     problems.append(("shifts.lengths_hours", "choose at least one shift length"))
 if parse_clock(latest) <= parse_clock(earliest):
     problems.append(("shifts.latest_end", f"latest end {latest} must be after earliest start {earliest}"))
+if week_submitted and staff_text is None:
+    problems.append(("staff", "the staff table has problems (see the Named staff section above)"))
 show_problems(problems)
 request = {"yaml": scenario_to_yaml(base), "target": (float(sl), float(wait), float(cap) if cap_on else None), "rules": rules,
            "pitch": pitch, "method": method, "reps": reps, "seed": seed}
 if submitted and not problems:
     ss["roster_request"] = request
-if "roster_request" not in ss:
-    st.caption("Set the targets and rules, then press **Build roster**. It takes a few seconds: every roster is simulated before it is shown.")
-    st.stop()
-req = ss["roster_request"]
-if req != request:
-    st.info("The inputs changed since this roster was built: press **Build roster** to update.", icon=":material/update:")
-try:
-    plan = optimize_cached(req["yaml"], req["target"], req["rules"], req["pitch"], req["method"], req["reps"], req["seed"])
-except ScenarioError as err:
-    show_problems(err.problems, "The optimizer could not use these inputs:")
+    ss["roster_mode"] = "day"
+if week_submitted and not problems and staff_text is not None:
+    ss["week_request"] = {**request, "staff": staff_text, "limit": float(ss["k_r_week_limit"])}
+    ss["roster_mode"] = "week"
+if "roster_mode" not in ss:
+    st.caption("Set the targets and rules, then press **Build roster** (one day, shifts without names) or **Plan the week for the named staff**. "
+               "It takes from a few seconds to a minute, with progress shown: every roster is simulated before it is shown.")
     st.stop()
 
-scenario = scenario_from_key(req["yaml"])
-roster = plan.roster
-st.divider()
-status_word = {"OPTIMAL": "optimal", "FEASIBLE": "feasible (time limit reached before proving optimality)"}.get(roster.status, roster.status)
-head = f"Solver status: **{status_word}**"
-if roster.gap is not None:
-    head += f", optimality gap {roster.gap:.1%}"
-st.markdown(head)
-m = st.columns(4)
-m[0].metric("Staff hours", f"{roster.staff_hours:.1f} h", border=True)
-m[1].metric("Staff cost", f"{roster.staff_cost:,.0f}", border=True)
-sl_kpi = plan.verification.kpis.get("service_level", {})
-m[2].metric(f"Served within {req['target'][1]:g} min", f"{sl_kpi.get('mean', float('nan')):.1%}",
-            help=f"Simulated check of the roster. 95% CI {sl_kpi.get('ci_low', float('nan')):.1%}–{sl_kpi.get('ci_high', float('nan')):.1%}", border=True)
-m[3].metric("Intervals meeting the target", f"{plan.verification.share_meeting:.0%}", border=True)
-st.markdown(f"**Pitching:** {plan.pitch_rule}")
-if plan.verification.missed:
-    st.warning(f"Simulated with {plan.verification.replications} replications, these intervals miss the target: "
-               + ", ".join(plan.verification.missed)
-               + (f" (clearly, the whole CI below it: {', '.join(plan.verification.clearly_missed)})" if plan.verification.clearly_missed else ""),
-               icon=":material/warning:")
-else:
-    st.success(f"Every interval meets the target in the simulated check ({plan.verification.replications} replications).", icon=":material/check_circle:")
-for line in plan.explanation:
-    if not line.startswith("simulated with"):  # the missed intervals are in the box above
-        st.caption(line)
 
-# --- Gantt of shifts ---
-shifts = plan.shifts_frame().sort_values(["start", "end"]).reset_index(drop=True)
-rows = []
-brk_len_min = int(req["rules"].get("break", {}).get("length_min", 30))
-k = 0
-for s in shifts.itertuples(index=False):
-    for _ in range(int(s.count)):
-        k += 1
-        label = f"Shift {k:>2}: {s.start}-{s.end}"
-        rows.append({"staff": label, "start": s.start, "end": s.end, "kind": "shift"})
-        if s.break_start:
-            rows.append({"staff": label, "start": s.break_start, "end": format_clock(parse_clock(s.break_start) + brk_len_min), "kind": "break"})
-gantt = pd.DataFrame(rows)
-g1, g2 = st.columns(2)
-with g1:
+# ---------------------------------------------------------------------------------------------
+# shared pieces of the results
+# ---------------------------------------------------------------------------------------------
+
+
+def _open_on_whatif(label: str, text: str) -> None:
+    ss["uploads"][label] = text
+    state.set_base(label, text)
+    ss["goto_whatif"] = True
+
+
+def _expected_waits(scenario: Any, replications: int, seed: int) -> pd.DataFrame:
+    """Mean wait and service level per interval of a planned day (one cached simulation)."""
+    res = run_cached(scenario_to_yaml(scenario), seed, replications, "Simulating the plan for the printout")
+    iv = res.intervals
+    out = pd.DataFrame({"start": scenario.interval_labels, "counters": scenario.staffed_schedule()})
+    for kpi, col in (("mean_wait_min", "mean_wait"), ("service_level", "service_level")):
+        sub = iv[iv["kpi"] == kpi].set_index("interval")["mean"]
+        out[col] = [float(sub.get(i, np.nan)) for i in range(scenario.n_intervals)]
+    return out
+
+
+def recommendation(plan: Any) -> tuple[str, dict[str, Any] | None]:
+    """The pitch rule to follow, in words, and the policy to apply when it is not the plan's own.
+
+    The optimizer compares its pitch windows with queue-threshold rules on the same roster; the
+    winner is the one that earns more margin without missing more intervals.
+    """
+    pol = getattr(plan, "policies", None)
+    windows_words = plan.pitch_rule
+    if pol is None or len(pol[pol["stage"] == "final"]) < 2:
+        return f"**{windows_words[0].upper() + windows_words[1:]}.**", None
+    final = pol[pol["stage"] == "final"]
+    w, q = final.iloc[0], final.iloc[1]
+    n = int(str(q["policy"]).split()[-1])
+    gain = float(q["pitch_margin"]) - float(w["pitch_margin"])
+    same = f"{100 * float(q['service_level']):.1f}% vs {100 * float(w['service_level']):.1f}% served within the target"
+    if gain > 0 and int(q["missed_intervals"]) <= int(w["missed_intervals"]):
+        text = (f"**Pitch only while fewer than {n} are waiting**: it earns {gain:,.0f} {currency} a day more than "
+                f"“{windows_words}” at the same service ({same}).")
+        return text, {"mode": "queue_threshold", "threshold": n}
+    text = (f"**{windows_words[0].upper() + windows_words[1:]}**: it earns {-gain:,.0f} {currency} a day more than pitching only while "
+            f"fewer than {n} wait ({same})." if gain <= 0 else
+            f"**{windows_words[0].upper() + windows_words[1:]}**: pitching only while fewer than {n} wait would earn {gain:,.0f} {currency} "
+            f"more but misses the target in more intervals ({int(q['missed_intervals'])} vs {int(w['missed_intervals'])}).")
+    return text, None
+
+
+def why_more_staff(plan: Any, scenario: Any) -> str | None:
+    """Why the roster staffs more where it pitches than at a busier time where it does not.
+
+    Where the plan pitches, the requirement is the one *with* pitching (longer service), so it can
+    exceed the peak's; the optimizer pitches there because the expected margin is worth more than
+    the extra counters. The figures come from the optimizer's own workload.
+    """
+    from optimizer import workload
+
+    iv = plan.intervals_frame()
+    if iv["required_pitch"].isna().all():
+        return None
+    extra = (iv["required_pitch"].astype(float) - iv["required_no_pitch"].astype(float)).to_numpy()
+    pitched = iv["pitch"].to_numpy(bool) & (extra > 0)
+    if not pitched.any() or iv["pitch"].all():
+        return None
+    wl = workload(scenario)
+    minutes = scenario.store.interval_min
+    margin = wl.counter_rate_per_min * minutes * wl.pitch_margin_per_customer
+    cost = extra * float(scenario.costs.staff_hour) * minutes / 60.0
+    i = int(np.flatnonzero(pitched)[np.argmax(iv["staffed"].to_numpy()[pitched])])
+    peak = int(np.argmax(iv["required_no_pitch"].to_numpy(float)))
+    sentence = (f"Why {int(iv['staffed'][i])} counters at {iv['start'][i]} but {int(iv['staffed'][peak])} at {iv['start'][peak]}: "
+                f"at {iv['start'][i]} the roster pitches, which lengthens service so it needs {int(extra[i])} more counter"
+                f"{'s' if extra[i] != 1 else ''} than without pitching, and pitching there earns about "
+                f"{fmt_value(float(margin[i]), 'money', currency=currency)} per {minutes} minutes against "
+                f"{fmt_value(float(cost[i]), 'money', currency=currency)} for the extra staff.")
+    if not bool(iv["pitch"][peak]):
+        sentence += f" At {iv['start'][peak]} pitching stops, so the busiest interval needs only the counters for plain service."
+    return sentence
+
+
+# ---------------------------------------------------------------------------------------------
+# one day
+# ---------------------------------------------------------------------------------------------
+
+
+def show_day() -> None:
+    req = ss["roster_request"]
+    if req != request:
+        st.info("The inputs changed since this roster was built: press **Build roster** to update.", icon=":material/update:")
+    try:
+        plan = optimize_cached(req["yaml"], req["target"], req["rules"], req["pitch"], req["method"], req["reps"], req["seed"])
+    except ScenarioError as err:
+        show_problems(err.problems, "The optimizer could not use these inputs:")
+        return
+    scenario = scenario_from_key(req["yaml"])
+    roster = plan.roster
+    st.divider()
+    st.subheader("One day")
+    status_word = {"OPTIMAL": "optimal", "FEASIBLE": "feasible (time limit reached before proving optimality)"}.get(roster.status, roster.status)
+    head = f"Solver status: **{status_word}**"
+    if roster.gap is not None:
+        head += f", optimality gap {roster.gap:.1%}"
+    st.markdown(head)
+    text, policy = recommendation(plan)
+    chosen = plan.scenario if policy is None else with_updates(plan.scenario, {"cross_sell.policy": policy})
+    st.success("Recommended pitch rule: " + text, icon=":material/recommend:")
+    m = st.columns(4)
+    m[0].metric("Staff hours", f"{roster.staff_hours:.1f} h", border=True)
+    m[1].metric("Staff cost", fmt_value(roster.staff_cost, "money", currency=currency), border=True)
+    sl_kpi = plan.verification.kpis.get("service_level", {})
+    m[2].metric(f"Served within {req['target'][1]:g} min", f"{100 * sl_kpi.get('mean', float('nan')):.1f}%",
+                help="Simulated check of the roster with the pitch windows.", border=True)
+    m[3].metric("Intervals meeting the target", f"{plan.verification.share_meeting:.0%}", border=True)
+    st.caption("Served within target: " + fmt_with_ci(sl_kpi.get("mean", np.nan), sl_kpi.get("ci_low", np.nan), sl_kpi.get("ci_high", np.nan), "share")
+               + f" over {plan.verification.replications} simulated days.")
+    if plan.verification.missed:
+        st.warning(f"Simulated with {plan.verification.replications} replications, these intervals miss the target: "
+                   + ", ".join(plan.verification.missed)
+                   + (f" (clearly, the whole CI below it: {', '.join(plan.verification.clearly_missed)})" if plan.verification.clearly_missed else ""),
+                   icon=":material/warning:")
+    else:
+        st.success(f"Every interval meets the target in the simulated check ({plan.verification.replications} replications).", icon=":material/check_circle:")
+    why = why_more_staff(plan, scenario)
+    if why:
+        st.info(why, icon=":material/help:")
+    with st.expander("How the optimizer got there"):
+        for line in plan.explanation:
+            if not line.startswith("simulated with"):  # the missed intervals are in the box above
+                st.markdown(f"- {line}")
+
+    shifts = plan.shifts_frame().sort_values(["start", "end"]).reset_index(drop=True)
+    rows, people = [], []
+    brk_len_min = int(req["rules"].get("break", {}).get("length_min", 30))
+    k = 0
+    for s in shifts.itertuples(index=False):
+        for _ in range(int(s.count)):
+            k += 1
+            label = f"Shift {k:>2}: {s.start}-{s.end}"
+            rows.append({"staff": label, "start": s.start, "end": s.end, "kind": "shift"})
+            brk = ""
+            if s.break_start:
+                brk = f"{s.break_start}-{format_clock(parse_clock(s.break_start) + brk_len_min)}"
+                rows.append({"staff": label, "start": s.break_start, "end": brk.split("-")[1], "kind": "break"})
+            people.append({"Who": f"Shift {k}", "From": s.start, "To": s.end, "Break": brk or "–"})
+    gantt = pd.DataFrame(rows)
     st.markdown(f"**Shifts ({k} people)** — grey: break")
     if len(gantt):
         gantt["start"] = clock_to_datetime(gantt["start"]).to_numpy()
@@ -195,7 +495,6 @@ with g1:
         st.altair_chart(charts.gantt_chart(gantt, day), width="stretch")
     else:
         st.info("The roster has no shifts.")
-with g2:
     st.markdown("**Staffed counters vs required**")
     iv = plan.intervals_frame()
     cover = pd.concat([
@@ -207,33 +506,160 @@ with g2:
     if windows:
         chart = alt.layer(charts.windows_layer(windows, "No pitching"), chart).resolve_legend(fill="independent")
     st.altair_chart(chart, width="stretch")
-    pitch_iv = [str(s) for s, p in zip(iv["start"], iv["pitch"], strict=True) if not p]
-    st.caption("Required: counters needed per interval for the target "
-               + ("with pitching where the roster pitches" if req["pitch"] != "never" else "without pitching")
-               + f". No pitching in {len(pitch_iv)} of {len(iv)} intervals.")
+    pitching_now = [bool(p) for p in iv["pitch"]]
+    wording = ("with pitching where the roster pitches and without it where it does not" if any(pitching_now) and not all(pitching_now)
+               else "with pitching (the roster pitches all day)" if all(pitching_now) else "without pitching (the roster never pitches)")
+    st.caption(f"Required: counters needed per interval for the target, {wording}. No pitching in "
+               f"{sum(not p for p in pitching_now)} of {len(iv)} intervals.")
 
-st.markdown("**Simulated service level per interval (95% CI) against the target**")
-svc = pd.DataFrame({"scenario": "Roster", "start": iv["start"], "mean": iv["service_level_mean"],
-                    "ci_low": iv["service_level_ci_low"].clip(0, 1), "ci_high": iv["service_level_ci_high"].clip(0, 1)})  # a share
-target_rule = charts.target_rule(req["target"][0])
-st.altair_chart(charts.interval_band_chart(svc, ["Roster"], "Served within target (share)", ".1%", close=scenario.store.close) + target_rule, width="stretch")
+    st.markdown("**Simulated service level per interval (95% CI) against the target**")
+    svc = pd.DataFrame({"scenario": "Roster", "start": iv["start"], "mean": iv["service_level_mean"],
+                        "ci_low": iv["service_level_ci_low"].clip(0, 1), "ci_high": iv["service_level_ci_high"].clip(0, 1)})  # a share
+    st.altair_chart(charts.interval_band_chart(svc, ["Roster"], "Served within target (share)", ".1%", close=scenario.store.close)
+                    + charts.target_rule(req["target"][0]), width="stretch")
 
-d1, d2, d3 = st.columns(3)
-d1.download_button("Download shifts (CSV)", shifts.to_csv(index=False).encode(), "storeq_roster_shifts.csv", "text/csv", icon=":material/download:")
-d2.download_button("Download per-interval plan (CSV)", iv.to_csv(index=False).encode(), "storeq_roster_intervals.csv", "text/csv", icon=":material/download:")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Download shifts (CSV)", shifts.to_csv(index=False).encode(), "storeq_roster_shifts.csv", "text/csv", icon=":material/download:")
+    d2.download_button("Download per-interval plan (CSV)", iv.to_csv(index=False).encode(), "storeq_roster_intervals.csv", "text/csv", icon=":material/download:")
+
+    def _save_roster() -> None:
+        ss["saved_plans"]["Optimized roster"] = scenario_to_yaml(chosen)
+        ss["roster_saved_msg"] = "Saved “Optimized roster”: pick it on the Compare page."
+
+    d3.button("Save as a plan for Compare", on_click=_save_roster, icon=":material/bookmark_add:")
+    if ss.pop("roster_saved_msg", None):
+        st.toast("Saved “Optimized roster” for the Compare page.", icon=":material/bookmark_added:")
+    p1, p2 = st.columns(2)
+    p1.button("Open this roster on the What-if page", on_click=_open_on_whatif, args=(f"optimized roster ({scenario.name})", scenario_to_yaml(chosen)),
+              icon=":material/arrow_forward:", help="Makes the optimized scenario (roster and recommended pitch rule) the What-if starting point.")
+    if p2.button("Prepare the printable plan", icon=":material/print:", key="print_day_btn"):
+        waits = _expected_waits(chosen, min(req["reps"], 100), req["seed"])
+        waits["meets"] = list(iv["meets_target"])
+        sheet = DaySheet(
+            title=f"Plan for {scenario.name}", store=scenario.name, hours=f"{scenario.store.open}-{scenario.store.close}",
+            pitch_rule=describe_policy(chosen.cross_sell.policy), greeter=greeter_text(chosen.kiosks.greeter, f"{scenario.store.open}-{scenario.store.close}"),
+            people=pd.DataFrame(people), intervals=waits, target=f"{100 * req['target'][0]:.0f}% within {req['target'][1]:g} min",
+        )
+        ss["print_day_html"] = plan_html(f"Roster: {scenario.name}", [sheet], footer="Made with storeq: waits are means over simulated days.")
+    if "print_day_html" in ss:
+        p2.download_button("Download the printable plan (HTML: open it and print, one page)", ss["print_day_html"].encode("utf-8"),
+                           "storeq_day_plan.html", "text/html", icon=":material/download:", key="print_day_dl")
 
 
-def _save_roster() -> None:
-    ss["saved_plans"]["Optimized roster"] = scenario_to_yaml(plan.scenario)
+# ---------------------------------------------------------------------------------------------
+# a week for named staff
+# ---------------------------------------------------------------------------------------------
 
 
-def _open_roster() -> None:
-    label = f"optimized roster ({scenario.name})"
-    text = scenario_to_yaml(plan.scenario)
-    ss["uploads"][label] = text
-    state.set_base(label, text)
+def week_people_table(week: Any) -> pd.DataFrame:
+    """One row per person: each day's shift ("09:00-17:00, break 12:30"), hours and closings."""
+    frame = week.roster_frame()
+    labels = [d.label for d in week.days]
+    people = week.people_frame().set_index("name") if len(week.people_frame()) else pd.DataFrame()
+    rows = []
+    for name in people.index:
+        row: dict[str, Any] = {"Name": name}
+        mine = frame[frame["name"] == name]
+        for lab in labels:
+            a = mine[mine["day"] == lab]
+            row[lab] = "–" if a.empty else f"{a.iloc[0]['start']}-{a.iloc[0]['end']}" + (f" (break {a.iloc[0]['break_start']})" if a.iloc[0]["break_start"] else "")
+        row["Hours"] = f"{float(people.loc[name, 'hours']):.0f}"
+        row["Closings"] = int(people.loc[name, "closings"])
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-d3.button("Save as a plan for Compare", on_click=_save_roster, icon=":material/bookmark_add:")
-st.button("Open this roster on the What-if page", on_click=_open_roster, icon=":material/arrow_forward:",
-          help="Makes the optimized scenario (roster and pitch windows) the What-if starting point, to try changes on it.")
+def show_week() -> None:
+    req = ss["week_request"]
+    if {k: v for k, v in req.items() if k not in ("staff", "limit")} != request or req["staff"] != staff_text:
+        st.info("The inputs or the staff list changed since this week was planned: press **Plan the week** to update.", icon=":material/update:")
+    try:
+        week = optimize_week_cached(req["yaml"], req["staff"], req["target"], req["rules"], req["pitch"], req["method"], req["reps"], req["seed"], req["limit"])
+    except (ScenarioError, ValueError) as err:
+        problems_ = err.problems if isinstance(err, ScenarioError) else [("", str(err))]
+        show_problems(problems_, "The week could not be planned with these inputs:")
+        return
+    scenario = scenario_from_key(req["yaml"])
+    r = week.roster
+    st.divider()
+    st.subheader("A week for named staff")
+    status_word = {"OPTIMAL": "optimal", "FEASIBLE": "feasible (stopped at the time or gap limit)"}.get(r.status, r.status)
+    head = f"Solver status: **{status_word}**"
+    if r.gap is not None:
+        head += f", optimality gap {r.gap:.1%}"
+    st.markdown(head)
+    if not r.feasible:
+        st.error("No roster satisfies the staff rules (availability, contract hours, rest). " + " ".join(r.explanation[:3]), icon=":material/error:")
+        return
+    m = st.columns(4)
+    m[0].metric("Staff hours in the week", f"{r.staff_hours:.0f} h", border=True)
+    m[1].metric("Staff cost in the week", fmt_value(r.staff_cost, "money", currency=currency), border=True)
+    m[2].metric("People rostered", f"{len(set(week.roster_frame()['name']))} of {len(week.people_frame())}", border=True)
+    meeting = np.mean([d.verification.share_meeting for d in week.days])
+    m[3].metric("Intervals meeting the target", f"{meeting:.0%}", border=True, help="Over the week's seven simulated days.")
+
+    st.markdown("**Per person** (each day's shift; hours and closings in the week)")
+    table = week_people_table(week)
+    st.dataframe(table, hide_index=True, width="stretch")
+
+    st.markdown("**Per day: the simulated check**")
+    check = []
+    for d in week.days:
+        k = d.verification.kpis.get("service_level", {})
+        w = d.verification.kpis.get("mean_wait_min", {})
+        check.append({"Day": d.label, "On duty": int((week.roster_frame()["day"] == d.label).sum()), "Pitch rule": d.pitch_rule,
+                      "Served within target": fmt_with_ci(k.get("mean", np.nan), k.get("ci_low", np.nan), k.get("ci_high", np.nan), "share"),
+                      "Mean wait": fmt_with_ci(w.get("mean", np.nan), w.get("ci_low", np.nan), w.get("ci_high", np.nan), "min"),
+                      "Intervals missing the target": ", ".join(d.verification.missed) or "none"})
+    st.table(pd.DataFrame(check).set_index("Day"))
+
+    labels = [d.label for d in week.days]
+    if ss.get("k_week_day") not in labels:
+        ss["k_week_day"] = labels[0]
+    day_label = st.selectbox("Show one day", labels, key="k_week_day")
+    day = week.days[labels.index(day_label)]
+    frame = week.roster_frame()
+    mine = frame[frame["day"] == day_label].sort_values(["start", "end"])
+    brk_len_min = int(req["rules"].get("break", {}).get("length_min", 30))
+    rows = []
+    for a in mine.itertuples(index=False):
+        rows.append({"staff": a.name, "start": a.start, "end": a.end, "kind": "shift"})
+        if a.break_start:
+            rows.append({"staff": a.name, "start": a.break_start, "end": format_clock(parse_clock(a.break_start) + brk_len_min), "kind": "break"})
+    if rows:
+        g = pd.DataFrame(rows)
+        g["start"] = clock_to_datetime(g["start"]).to_numpy()
+        g["end"] = clock_to_datetime(g["end"]).to_numpy()
+        st.altair_chart(charts.gantt_chart(g, tuple(clock_to_datetime([scenario.store.open, scenario.store.close]))), width="stretch")
+    st.caption(f"{day_label}: pitch rule “{day.pitch_rule}”; {len(mine)} people on duty.")
+    with st.expander("How the optimizer got there"):
+        for line in week.explanation:
+            st.markdown(f"- {line}")
+
+    w1, w2 = st.columns(2)
+    w1.download_button("Download the week (CSV, one row per person-day)", frame.to_csv(index=False).encode(), "storeq_week_roster.csv", "text/csv",
+                       icon=":material/download:")
+    if w2.button("Prepare the printable week", icon=":material/print:", key="print_week_btn"):
+        sheets = []
+        for d in week.days:
+            waits = _expected_waits(d.scenario, min(req["reps"], 30), req["seed"])
+            waits["meets"] = list(d.verification.intervals["meets"])
+            day_people = frame[frame["day"] == d.label].sort_values(["start", "end"])
+            ppl = pd.DataFrame({"Who": day_people["name"], "From": day_people["start"], "To": day_people["end"],
+                                "Break": [b or "–" for b in day_people["break_start"]]})
+            sheets.append(DaySheet(
+                title=f"{d.label}: {scenario.name}", store=scenario.name, hours=f"{scenario.store.open}-{scenario.store.close}",
+                pitch_rule=describe_policy(d.scenario.cross_sell.policy), greeter=greeter_text(d.scenario.kiosks.greeter, f"{scenario.store.open}-{scenario.store.close}"),
+                people=ppl, intervals=waits, target=f"{100 * req['target'][0]:.0f}% within {req['target'][1]:g} min",
+            ))
+        ss["print_week_html"] = plan_html(f"Week roster: {scenario.name}", sheets, overview=table,
+                                          footer="Made with storeq: waits are means over simulated days.")
+    if "print_week_html" in ss:
+        w2.download_button("Download the printable week (HTML: a page per day)", ss["print_week_html"].encode("utf-8"), "storeq_week_plan.html",
+                           "text/html", icon=":material/download:", key="print_week_dl")
+
+
+if ss.get("roster_mode") == "week" and "week_request" in ss:
+    show_week()
+elif "roster_request" in ss:
+    show_day()

@@ -96,6 +96,15 @@ def set_demand_row(row: list[float]) -> None:
     ss["demand_ver"] = ss.get("demand_ver", 0) + 1
 
 
+def raw_text(label: str) -> str | None:
+    """The text of a store as its file was written (bundled or uploaded), comments included; None if unknown."""
+    if label in st.session_state.get("upload_raw", {}):
+        return str(st.session_state["upload_raw"][label])
+    if label in bundled_scenarios():
+        return read_bundled(label)
+    return None
+
+
 def base_scenario() -> Scenario:
     return scenario_from_key(st.session_state["base_yaml"])
 
@@ -153,6 +162,9 @@ def accept_upload(data: bytes | str, filename: str) -> list[tuple[str, str]]:
         return list(err.problems)
     label = f"{filename} (uploaded)"
     st.session_state["uploads"][label] = text
+    # the text as written (comments and all), so a downloaded plan keeps the user's notes
+    raw = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    st.session_state.setdefault("upload_raw", {})[label] = raw
     set_base(label, text)
     del scenario
     return []

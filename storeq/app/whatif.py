@@ -71,6 +71,7 @@ def _source_changed() -> None:
 def _file_uploaded() -> None:
     f = ss.get("upload_file")
     if f is None:
+        ss.pop("upload_problems", None)  # the file was removed: its error goes with it
         return
     data = f.getvalue()
     ss["upload_problems"] = state.accept_upload(data, f.name) if len(data) <= MAX_UPLOAD_BYTES else [
@@ -150,6 +151,7 @@ def _save_plan() -> None:
     name = (ss.get("k_plan_name") or "").strip() or f"Plan {len(ss['saved_plans']) + 1}"
     if edited is not None:
         ss["saved_plans"][name] = scenario_to_yaml(edited)
+        ss.setdefault("saved_plan_base", {})[name] = ss["base_name"]  # its file, for a download that keeps the comments
         ss["plan_saved_msg"] = f"Saved “{name}”: pick it on the Compare page."
 
 
@@ -356,7 +358,8 @@ def _card(col: Any, spec: Any) -> None:
             real = significant(dlo, dhi)
             if real and spec.better:
                 delta_colour = "inverse" if spec.better == "lower" else "normal"
-            change = f"change {fmt_delta_ci(dlo, dhi, spec.unit, currency)}" + ("" if real else " (could be chance)")
+            same_every_day = fmt_delta(dlo, spec.unit, currency) == fmt_delta(dhi, spec.unit, currency)
+            change = ("the same change every day" if same_every_day else f"change {fmt_delta_ci(dlo, dhi, spec.unit, currency)}") + ("" if real else " (could be chance)")
     col.metric(label, fmt_value(mean, spec.unit, open_min, currency), delta=delta, delta_color=delta_colour, help=spec.help, border=True)
     ci = fmt_ci(lo, hi, spec.unit, open_min, currency)
     # a KPI that is the same on every simulated day (staff hours of a fixed roster) has no range to show
