@@ -38,7 +38,9 @@ class Kpi:
 
     ``label`` is the short name for tables (CLI, CSV headers for people); ``manager_label`` is how a
     store manager reads it in the app. ``levels`` says where it is reported. ``headline`` marks the
-    figures a manager reads first, in catalogue order.
+    figures a manager reads first, in catalogue order; ``compare`` the ones a comparison shows side by
+    side. ``counts`` names what a ``count`` or ``people`` figure counts ("customers" when empty): the
+    unit word of table headers and CSV.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Kpi:
     levels: tuple[Level, ...] = ("day",)
     headline: bool = True
     compare: bool = True
+    counts: str = ""
 
 
 _ALL: tuple[Kpi, ...] = (
@@ -82,9 +85,10 @@ _ALL: tuple[Kpi, ...] = (
     Kpi("diverted", "count", "Diverted online", "Moved online", "",
         "Demand moved to the app or online before it walked in.", ("day", "interval", "segment"), compare=False),
     Kpi("pitches", "count", "Offers pitched", "Offers pitched", "",
-        "Cross-sell offers pitched at the counter.", ("day", "interval", "segment"), compare=False),
+        "Cross-sell offers pitched at the counter.", ("day", "interval", "segment"), compare=False,
+        counts="pitches"),
     Kpi("pitch_accepted", "count", "Offers accepted", "Offers accepted", "higher",
-        "Cross-sell offers accepted.", ("day", "interval", "segment"), compare=False),
+        "Cross-sell offers accepted.", ("day", "interval", "segment"), compare=False, counts="sales"),
     Kpi("cross_sell_revenue", "money", "Cross-sell revenue", "Cross-sell margin", "higher",
         "Margin from accepted offers in the day.", ("day", "interval", "segment")),
     Kpi("staff_hours", "hours", "Staff hours", "Staff hours", "lower",

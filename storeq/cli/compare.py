@@ -17,21 +17,20 @@ import pandas as pd
 
 from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_frames, write_text
 from storeq.cli.report import (
-    COMPARE_KPIS,
+    cell,
     check_out_dir,
     command_line,
-    fmt_ci,
-    fmt_diff,
-    fmt_value,
+    compared_kpis,
+    delta_cell,
+    delta_ci_cell,
     kpi_frame,
-    kpi_label,
-    missing,
     plural,
     provenance,
     rich_console,
     run_options,
     title,
 )
+from storeq.present import header, missing
 
 if TYPE_CHECKING:
     from simulation import CompareResult
@@ -247,7 +246,7 @@ def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[
         if src != lab:
             console.print(f"  {'':>8}  from {src}")
 
-    kpis = [k for k in COMPARE_KPIS if k in set(table["kpi"])]
+    kpis = compared_kpis(list(table["kpi"]))
     title(console, "Day KPIs: means, and differences vs the baseline")
     t = Table()
     t.add_column("KPI")
@@ -258,17 +257,17 @@ def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[
         t.add_column("95% CI of Δ", justify="right")
     by = {(r["scenario"], r["kpi"]): r for r in table.to_dict("records")}
     for k in kpis:
-        cells = [fmt_value(k, by[(labels[0], k)]["mean"], open_min)]
+        cells = [cell(k, by[(labels[0], k)]["mean"], open_min)]
         for lab in labels[1:]:
             row = by[(lab, k)]
             sig = not missing(row["diff_ci_low"]) and (row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0)
-            delta = fmt_diff(k, row["diff_mean"])
+            delta = delta_cell(k, row["diff_mean"])
             cells += [
-                fmt_value(k, row["mean"], open_min),
+                cell(k, row["mean"], open_min),
                 f"[bold]{delta}[/bold]" if sig else delta,
-                fmt_ci(k, row["diff_ci_low"], row["diff_ci_high"], diff=True),
+                delta_ci_cell(k, row["diff_ci_low"], row["diff_ci_high"]),
             ]
-        t.add_row(kpi_label(k), *cells)
+        t.add_row(header(k), *cells)
     console.print(t)
     console.print("Δ in bold: its 95% CI excludes zero. pp = percentage points.")
 
@@ -287,9 +286,9 @@ def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[
             for r in part.to_dict("records"):
                 t.add_row(
                     str(r["start"]),
-                    fmt_value("mean_wait_min", waits[0].get(int(r["interval"]))),
-                    fmt_value("mean_wait_min", waits[1].get(int(r["interval"]))),
-                    fmt_diff("mean_wait_min", r["diff_mean"]),
-                    fmt_ci("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"], diff=True),
+                    cell("mean_wait_min", waits[0].get(int(r["interval"]))),
+                    cell("mean_wait_min", waits[1].get(int(r["interval"]))),
+                    delta_cell("mean_wait_min", r["diff_mean"]),
+                    delta_ci_cell("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"]),
                 )
             console.print(t)

@@ -17,9 +17,7 @@ half-written file), plus the scenario actually run (with ``--set`` applied) and 
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
+from storeq import kpis as catalogue
 from storeq.cli.common import InputError
+from storeq.present import csv_unit, fmt_ci, fmt_delta, fmt_delta_ci, fmt_value, kpi_unit
 
 if TYPE_CHECKING:
     from simulation import RunResult
@@ -42,168 +42,41 @@ def _default_workers() -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# KPI labels, units and number formats (for people; json/csv keep raw numbers)
+# KPI cells for people: names, units and formats from the catalogue (storeq.kpis, storeq.present)
 # ---------------------------------------------------------------------------------------------
-
-# name: (label, unit, kind). ``kind`` picks the number format and how a difference is shown.
-KPI_INFO: dict[str, tuple[str, str, str]] = {
-    "mean_wait_min": ("Mean wait", "min", "min"),
-    "p90_wait_min": ("90th percentile wait", "min", "min"),
-    "prob_wait": ("Customers who waited", "%", "share"),
-    "service_level": ("Service level", "%", "share"),
-    "abandonment_rate": ("Abandonment rate", "%", "share"),
-    "utilization": ("Counter utilization", "%", "share"),
-    "mean_queue_len": ("Mean queue length", "customers", "len"),
-    "kiosk_share": ("Kiosk share of arrivals", "%", "share"),
-    "kiosk_mean_wait_min": ("Mean kiosk wait", "min", "min"),
-    "cross_sell_revenue": ("Cross-sell revenue", "money", "money"),
-    "staff_hours": ("Staff hours", "h", "hours"),
-    "staff_cost": ("Staff cost", "money", "money"),
-    "last_departure_min": ("Last customer leaves", "clock", "clock"),
-    "arrivals": ("Arrivals", "customers", "count"),
-    "served": ("Served", "customers", "count"),
-    "abandoned": ("Abandoned", "customers", "count"),
-    "balked": ("Balked", "customers", "count"),
-    "diverted": ("Diverted online", "customers", "count"),
-    "pitches": ("Offers pitched", "pitches", "count"),
-    "pitch_accepted": ("Offers accepted", "sales", "count"),
-    "staffed": ("Staffed counters", "counters", "len"),
-}
-
-# The rows a store manager reads first, in this order; anything else the engine reports follows.
-HEADLINE = (
-    "mean_wait_min",
-    "p90_wait_min",
-    "prob_wait",
-    "service_level",
-    "abandonment_rate",
-    "utilization",
-    "mean_queue_len",
-    "kiosk_share",
-    "kiosk_mean_wait_min",
-    "arrivals",
-    "served",
-    "abandoned",
-    "balked",
-    "diverted",
-    "pitches",
-    "pitch_accepted",
-    "cross_sell_revenue",
-    "staff_hours",
-    "staff_cost",
-    "last_departure_min",
-)
-
-SEGMENT_KPIS = ("arrivals", "mean_wait_min", "service_level", "abandonment_rate", "served")
-COMPARE_KPIS = (
-    "mean_wait_min",
-    "p90_wait_min",
-    "service_level",
-    "abandonment_rate",
-    "utilization",
-    "mean_queue_len",
-    "served",
-    "abandoned",
-    "balked",
-    "cross_sell_revenue",
-    "staff_hours",
-    "staff_cost",
-    "last_departure_min",
-)
-
-
-def _kind(kpi: str) -> str:
-    return KPI_INFO.get(kpi, (kpi, "", "num"))[2]
-
-
-def kpi_unit(kpi: str) -> str:
-    unit = KPI_INFO.get(kpi, (kpi, "", "num"))[1]
-    return "share" if unit == "%" else ("min after opening" if unit == "clock" else unit)
-
-
-def kpi_label(kpi: str) -> str:
-    label, unit, _ = KPI_INFO.get(kpi, (kpi, "", "num"))
-    return f"{label} ({unit})" if unit and unit not in ("clock", "money") else label
 
 
 def ordered_kpis(kpis: Sequence[str]) -> list[str]:
+    """The catalogue's headline KPIs first, in its order; anything else the results carry follows."""
     present = list(dict.fromkeys(kpis))
-    return [k for k in HEADLINE if k in present] + [k for k in present if k not in HEADLINE]
+    first = catalogue.headline()
+    return [k for k in first if k in present] + [k for k in present if k not in first]
 
 
-def missing(v: Any) -> bool:
-    try:
-        return v is None or not math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return True
+def compared_kpis(kpis: Sequence[str]) -> list[str]:
+    """The KPIs a comparison table shows (the catalogue's ``compare`` ones), of those present."""
+    have = set(kpis)
+    return [k for k in catalogue.compared() if k in have]
 
 
-_NEG_ZERO = re.compile(r"^-(0(?:\.0*)?)(%?)$")
+def cell(kpi: str, value: Any, open_min: int = 0) -> str:
+    """A KPI value in a table cell (its header names the unit)."""
+    return fmt_value(value, kpi_unit(kpi), open_min, style="table")
 
 
-def fmt_value(kpi: str, v: Any, open_min: int = 0) -> str:
-    """A KPI value for a person: percentages for shares, a clock for the last departure."""
-    if missing(v):
-        return "—"
-    # a CI bound of a non-negative KPI can dip just below zero; "-0.00" reads like a bug
-    return _NEG_ZERO.sub(r"\1\2", _fmt_value(kpi, float(v), open_min))
+def ci_cell(kpi: str, low: Any, high: Any, open_min: int = 0) -> str:
+    """A KPI value's 95% CI in a table cell: ``low … high``."""
+    return fmt_ci(low, high, kpi_unit(kpi), open_min, style="table")
 
 
-def _fmt_value(kpi: str, x: float, open_min: int) -> str:
-    kind = _kind(kpi)
-    if kind == "share":
-        return f"{100 * x:.1f}%"
-    if kind == "min":
-        return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
-    if kind == "len":
-        return f"{x:.2f}" if abs(x) < 10 else f"{x:.1f}"
-    if kind == "count":
-        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
-    if kind == "money":
-        return f"{x:,.0f}"
-    if kind == "hours":
-        return f"{x:.1f}"
-    if kind == "clock":
-        from simulation import format_clock
-
-        return format_clock(open_min + x)
-    return f"{x:.4g}"
+def delta_cell(kpi: str, value: Any) -> str:
+    """A paired difference in a table cell: percentage points for shares, minutes for clock figures."""
+    return fmt_delta(value, kpi_unit(kpi), style="table")
 
 
-_SIGNED_ZERO = re.compile(r"^[+-](0(?:\.0*)?)$")
-
-
-def fmt_diff(kpi: str, d: Any, unit: bool = True) -> str:
-    """A difference for a person: percentage points for shares, minutes for the clock KPI."""
-    if missing(d):
-        return "—"
-    x = float(d)
-    kind = _kind(kpi)
-    if kind == "share":
-        number = f"{100 * x:+.1f}"
-    elif kind in ("min", "clock"):
-        number = f"{x:+.2f}" if abs(x) < 10 else f"{x:+.1f}"
-    elif kind == "len":
-        number = f"{x:+.2f}"
-    elif kind == "count":
-        number = f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.1f}"
-    elif kind == "money":
-        number = f"{x:+,.0f}"
-    elif kind == "hours":
-        number = f"{x:+.1f}"
-    else:
-        number = f"{x:+.4g}"
-    number = _SIGNED_ZERO.sub(r"\1", number)  # no "+0.0" or "-0.0": a zero difference is 0
-    suffix = {"share": " pp", "clock": " min"}.get(kind, "") if unit else ""
-    return number + suffix
-
-
-def fmt_ci(kpi: str, lo: Any, hi: Any, open_min: int = 0, diff: bool = False) -> str:
-    if missing(lo) or missing(hi):
-        return "—"
-    if diff:
-        return f"{fmt_diff(kpi, lo, unit=False)} … {fmt_diff(kpi, hi, unit=False)}"
-    return f"{fmt_value(kpi, lo, open_min)} … {fmt_value(kpi, hi, open_min)}"
+def delta_ci_cell(kpi: str, low: Any, high: Any) -> str:
+    """A paired difference's 95% CI in a table cell."""
+    return fmt_delta_ci(low, high, kpi_unit(kpi), style="table")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +179,7 @@ def kpi_frame(result: RunResult) -> pd.DataFrame:
     df = df[["kpi", "mean", "ci_low", "ci_high"]]
     order = ordered_kpis(list(df["kpi"]))
     df = df.set_index("kpi").loc[order].reset_index()
-    df.insert(1, "unit", [kpi_unit(x) for x in df["kpi"]])
+    df.insert(1, "unit", [csv_unit(x) for x in df["kpi"]])
     return df
 
 

@@ -17,19 +17,17 @@ import pandas as pd
 
 from storeq.cli.common import emit_json, handle_errors, progress, write_frames, write_text
 from storeq.cli.report import (
-    SEGMENT_KPIS,
+    cell,
     check_out_dir,
-    fmt_ci,
-    fmt_value,
+    ci_cell,
     kpi_frame,
-    kpi_label,
-    missing,
     plural,
     provenance,
     rich_console,
     run_options,
     title,
 )
+from storeq.present import header, missing
 
 if TYPE_CHECKING:
     from simulation import RunResult
@@ -89,6 +87,20 @@ def _write_run(out_dir: Path, result: RunResult, source: str, sets: Sequence[str
     return [*written, out_dir / "scenario.yaml", out_dir / "provenance.json"]
 
 
+# The narrow by-segment and per-interval tables: a chosen few columns, in reading order (the day table
+# above them shows every KPI of the catalogue).
+SEGMENT_COLUMNS = ("arrivals", "mean_wait_min", "service_level", "abandonment_rate", "served")
+INTERVAL_COLUMNS = (
+    "arrivals",
+    "mean_wait_min",
+    "service_level",
+    "abandonment_rate",
+    "mean_queue_len",
+    "utilization",
+    "staffed",
+)
+
+
 def _short_headers(target: float) -> dict[str, str]:
     """Narrow column headers for the segment and interval tables (the day table spells them out)."""
     return {
@@ -126,7 +138,7 @@ def _print_run(result: RunResult, source: str) -> None:
     t.add_column("95% CI", justify="right")
     for row in kpi_frame(result).to_dict("records"):
         k = str(row["kpi"])
-        t.add_row(kpi_label(k), fmt_value(k, row["mean"], open_min), fmt_ci(k, row["ci_low"], row["ci_high"], open_min))
+        t.add_row(header(k), cell(k, row["mean"], open_min), ci_cell(k, row["ci_low"], row["ci_high"], open_min))
     console.print(t)
     console.print(
         f"Service level: share served within {scen.store.target_wait_min:g} minutes, of served + abandoned. "
@@ -138,14 +150,14 @@ def _print_run(result: RunResult, source: str) -> None:
     seg = getattr(result, "by_segment", None)
     if isinstance(seg, pd.DataFrame) and not seg.empty and len(scen.segments) > 1:
         wide = seg.pivot_table(index="segment", columns="kpi", values="mean", aggfunc="first")
-        cols = [k for k in SEGMENT_KPIS if k in wide.columns]
+        cols = [k for k in SEGMENT_COLUMNS if k in wide.columns]
         title(console, "By segment (means per day)")
         t = Table()
         t.add_column("segment")
         for k in cols:
             t.add_column(headers.get(k, k), justify="right")
         for name in [s.name for s in scen.segments if s.name in wide.index]:
-            t.add_row(name, *(fmt_value(k, wide.loc[name, k]) for k in cols))
+            t.add_row(name, *(cell(k, wide.loc[name, k]) for k in cols))
         console.print(t)
 
     iv = getattr(result, "intervals", None)
@@ -159,16 +171,7 @@ def _interval_table(iv: pd.DataFrame, scen: Any, headers: dict[str, str]) -> Any
 
     wide = iv.pivot_table(index=["interval", "start"], columns="kpi", values="mean", aggfunc="first").reset_index()
     wide = wide.sort_values("interval")
-    wanted = (
-        "arrivals",
-        "mean_wait_min",
-        "service_level",
-        "abandonment_rate",
-        "mean_queue_len",
-        "utilization",
-        "staffed",
-    )
-    cols = [k for k in wanted if k in wide.columns]
+    cols = [k for k in INTERVAL_COLUMNS if k in wide.columns]
     t = Table()
     t.add_column("start")
     for k in cols:
@@ -178,7 +181,7 @@ def _interval_table(iv: pd.DataFrame, scen: Any, headers: dict[str, str]) -> Any
         cells = []
         for k in cols:
             v = row[k]
-            text = f"{float(v):g}" if k == "staffed" and not missing(v) else fmt_value(k, v)
+            text = f"{float(v):g}" if k == "staffed" and not missing(v) else cell(k, v)
             if k == "mean_wait_min" and not missing(v) and float(v) > target:
                 text = f"[bold]{text}[/bold]"  # over the service target: easy to spot, and survives no-colour
             cells.append(text)
