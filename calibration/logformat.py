@@ -12,6 +12,8 @@ not used, is counted under one named category with a reason, and the summary tra
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -79,8 +81,10 @@ class LogMapping:
     columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
     date: str | None = None
     datetime_format: str | None = None
-    encoding: str = "utf-8"
+    encoding: str | None = None
+    """None: UTF-8, else GB18030 (GBK), and the reader says which it used."""
     separator: str = ","
+    """A literal string (never a regular expression)."""
     sheet: str | int = 0
     values: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
     transactions: tuple[str, ...] | None = None
@@ -93,8 +97,36 @@ class LogMapping:
 _MAPPING_KEYS = ("columns", "date", "datetime_format", "encoding", "separator", "sheet", "values", "transactions")
 
 
+def _text(value: Any, key: str, source: str, what: str) -> str:
+    """A mapping value that must be one piece of text (a column name, a word)."""
+    if isinstance(value, bool) or value is None or isinstance(value, Mapping | list | tuple):
+        raise LogError(source, f"{key}: must be {what}, got {value!r}")
+    return str(value)
+
+
+def check_datetime_format(fmt: Any, source: str) -> str:
+    """A strptime format, or a LogError naming ``datetime_format``, the value and an example."""
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise LogError(source, f'datetime_format: must be a date-time format like "%Y/%m/%d %H:%M:%S", got {fmt!r}')
+    try:
+        _dt.datetime.strptime("", fmt)
+    except ValueError as exc:
+        text = str(exc)
+        if "directive" in text or "stray %" in text or ("unconverted" not in text and "does not match" not in text):
+            raise LogError(
+                source,
+                f'datetime_format: {fmt!r} is not a date-time format ({text}); use strftime codes such as '
+                f'"%d/%m/%Y %H:%M" (%Y year, %m month, %d day, %H hour, %M minute, %S second)',
+            ) from None
+    return fmt
+
+
 def mapping_from_dict(data: Any, source: str = "mapping") -> LogMapping:
-    """Validate a parsed mapping file, naming the key and the allowed values on any problem."""
+    """Validate a parsed mapping file, naming the key, the value and the allowed values on any problem.
+
+    Every value is checked for its kind before use, so a list where a name belongs or ``sheet: null``
+    is a message, not an AttributeError or a pandas failure later.
+    """
     if data is None:
         return LogMapping()
     if not isinstance(data, Mapping):
@@ -108,36 +140,60 @@ def mapping_from_dict(data: Any, source: str = "mapping") -> LogMapping:
     bad = [k for k in cols if k not in (*LOG_COLUMNS,)]
     if bad:
         raise LogError(source, f"columns: unknown column(s) {', '.join(map(str, bad))}; ours are {', '.join(LOG_COLUMNS)}")
+    columns = {str(k): _text(v, f"columns.{k}", source, "the export's column name") for k, v in cols.items()}
     values = data.get("values") or {}
     if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
         raise LogError(source, "values: must map a column (outcome, channel, transaction, segment) to {their word: our word}")
     bad = [k for k in values if k not in ("outcome", "channel", "transaction", "segment")]
     if bad:
         raise LogError(source, f"values: unknown column(s) {', '.join(map(str, bad))}; allowed: outcome, channel, transaction, segment")
+    words = {
+        str(k): {_text(a, f"values.{k}", source, "a word"): _text(b, f"values.{k}.{a}", source, "a word") for a, b in v.items()}
+        for k, v in values.items()
+    }
     for col, allowed in (("outcome", OUTCOMES), ("channel", CHANNELS)):
-        wrong = [str(v) for v in (values.get(col) or {}).values() if v not in allowed]
+        wrong = [str(v) for v in (words.get(col) or {}).values() if v not in allowed]
         if wrong:
             raise LogError(source, f"values.{col}: {', '.join(wrong)} not allowed; map to one of {', '.join(allowed)}")
-    encoding = str(data.get("encoding") or "utf-8")
-    try:
-        "x".encode(encoding)
-    except LookupError:
-        raise LogError(source, f"encoding: unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
+    encoding = data.get("encoding")
+    if encoding is not None:
+        encoding = _text(encoding, "encoding", source, "an encoding name (utf-8, gbk, gb18030)")
+        try:
+            "x".encode(encoding)  # a text codec: base64 or rot13 raise LookupError here too
+        except (LookupError, TypeError, ValueError):
+            raise LogError(source, f"encoding: unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
+    separator = data.get("separator")
+    if separator is None:
+        separator = ","
+    elif separator in ("\\t", "tab"):
+        separator = "\t"
+    separator = _text(separator, "separator", source, 'the text between columns (e.g. ",", ";", "\\t" or "|")')
+    if not 1 <= len(separator) <= 10 or separator in ('"', "\n", "\r"):
+        raise LogError(source, f'separator: must be 1 to 10 characters other than a quote or a line break (e.g. ",", ";" or "|"), got {separator!r}')
+    sheet = data.get("sheet", 0)
+    if isinstance(sheet, bool) or not ((isinstance(sheet, str) and sheet.strip()) or (isinstance(sheet, int) and sheet >= 0)):
+        raise LogError(source, f"sheet: must be one sheet of the workbook: its name, or its position (0 = the first), got {sheet!r}")
+    fmt = data.get("datetime_format")
+    if fmt is not None:
+        fmt = check_datetime_format(fmt, source)
+    date = data.get("date")
+    if date is not None:
+        date = _text(date, "date", source, "the name of the export's date column")
     tx = data.get("transactions")
     if tx is not None and not (isinstance(tx, list) and all(isinstance(t, str) for t in tx)):
         raise LogError(source, "transactions: must be a list of known transaction names")
     known = tuple(tx) if tx else None
-    tx_values = values.get("transaction")
+    tx_values = words.get("transaction")
     if known is None and tx_values:
-        known = tuple(dict.fromkeys(str(v) for v in tx_values.values()))
+        known = tuple(dict.fromkeys(tx_values.values()))
     return LogMapping(
-        columns={str(k): str(v) for k, v in cols.items()},
-        date=None if data.get("date") is None else str(data["date"]),
-        datetime_format=None if data.get("datetime_format") is None else str(data["datetime_format"]),
+        columns=columns,
+        date=date,
+        datetime_format=fmt,
         encoding=encoding,
-        separator=str(data.get("separator") or ","),
-        sheet=data.get("sheet", 0),
-        values={str(k): {str(a): str(b) for a, b in v.items()} for k, v in values.items()},
+        separator=separator,
+        sheet=sheet,
+        values=words,
         transactions=known,
     )
 
@@ -174,16 +230,67 @@ def _blank(s: pd.Series) -> np.ndarray:
     return np.array(s.isna() | (s.astype("string").str.strip() == ""), dtype=bool)
 
 
-def _parse_times(raw: pd.Series, fmt: str | None, date: pd.Series | None) -> pd.Series:
-    """Parse date-times; NaT where missing or unparseable (the caller tells the two apart)."""
+_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
+_NUMERIC_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\D|$)"
+
+
+def _date_text(raw: pd.Series, date: pd.Series | None) -> pd.Series:
+    """The date-time text to parse: a separate date column joined on, UTC offsets dropped.
+
+    Offsets are dropped, not converted: the store's wall clock is what opening hours are in, and
+    an export that writes ``+08:00`` on some rows and ``Z`` on others (mixed offsets) still reads
+    each row as the clock time it shows (docs/ticket-log.md).
+    """
     text = raw.astype("string").str.strip()
     if date is not None:
         text = date.astype("string").str.strip() + " " + text
+    return text.str.replace(_OFFSET, r"\1", regex=True)
+
+
+def day_first(raw: pd.Series, date: pd.Series | None, source: str, column: str = "issued_at") -> bool | None:
+    """Whether dates written ``dd/mm/yyyy`` or ``mm/dd/yyyy`` put the day first; None: not that form.
+
+    A day above 12 settles it. A log whose days and months are all 12 or less cannot be told
+    apart, and a log with both orders is not one format: both are refused naming ``datetime_format``
+    rather than read with day and month silently swapped.
+    """
+    text = _date_text(raw, date).dropna()
+    if len(text) == 0:
+        return None
+    parts = text.str.extract(_NUMERIC_DATE).dropna()
+    if len(parts) < 0.5 * len(text):
+        return None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    first_big, second_big = bool((first > 12).any()), bool((second > 12).any())
+    formats = '"%d/%m/%Y %H:%M:%S" (day first) or "%m/%d/%Y %H:%M:%S" (month first)'
+    if first_big and second_big:
+        a = text[parts.index[int(np.argmax(np.asarray(first > 12)))]]
+        b = text[parts.index[int(np.argmax(np.asarray(second > 12)))]]
+        raise LogError(source, f"{column} mixes day-first and month-first dates ({a!r} and {b!r}); set datetime_format in the mapping file, e.g. {formats}")
+    if first_big:
+        return True
+    if second_big:
+        return False
+    raise LogError(
+        source,
+        f"{column} dates like {str(text.iloc[0])!r} could be day-first or month-first (no day in the log is above 12); "
+        f"set datetime_format in the mapping file: {formats}",
+    )
+
+
+def _parse_times(raw: pd.Series, fmt: str | None, date: pd.Series | None, dayfirst: bool | None = None) -> pd.Series:
+    """Parse date-times; NaT where missing or unparseable (the caller tells the two apart)."""
+    text = _date_text(raw, date)
     if fmt:
         return pd.to_datetime(text, format=fmt, errors="coerce")
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if dayfirst is not None:
+        with warnings.catch_warnings():  # the format is inferred from the first value, with the order known
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(text, dayfirst=dayfirst, errors="coerce")
+    else:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
     present = ~_blank(text)
-    if present.any() and parsed[present].isna().mean() > 0.5:
+    if dayfirst is None and present.any() and parsed[present].isna().mean() > 0.5:
         # Not ISO: let pandas infer the export's one format (e.g. "2026/11/02 09:03") from the data.
         try:
             with warnings.catch_warnings():  # pandas warns that it falls back to per-value parsing: intended here
@@ -195,7 +302,7 @@ def _parse_times(raw: pd.Series, fmt: str | None, date: pd.Series | None) -> pd.
             parsed = guess
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)  # the store's wall clock is what opening hours are in
-    elif parsed.dtype == object:  # mixed UTC offsets: read each as its own wall-clock time
+    elif parsed.dtype == object:  # mixed UTC offsets left over: read each as its own wall-clock time
         parsed = pd.to_datetime(parsed.map(lambda v: v.replace(tzinfo=None) if isinstance(v, pd.Timestamp) else v), errors="coerce")
     return parsed
 
@@ -293,7 +400,8 @@ def clean(
             f"issued_at holds times without dates ({str(issued_raw.dropna().iloc[0])!r}); name the export's date column "
             "in the mapping file (date: <column>), see docs/ticket-log.md",
         )
-    issued = _parse_times(issued_raw, mapping.datetime_format, date_col)
+    dayfirst = None if mapping.datetime_format else day_first(issued_raw[~_blank(issued_raw)].head(200_000), None if date_col is None else date_col[~_blank(issued_raw)].head(200_000), source)
+    issued = _parse_times(issued_raw, mapping.datetime_format, date_col, dayfirst)
     if date_col is None:  # a stray bare clock would parse as today: it is unparseable here
         issued = issued.mask(~np.isnan(_time_only_minutes(issued_raw)))
     blank_issued = _blank(issued_raw)
@@ -351,7 +459,7 @@ def clean(
     parsed: dict[str, np.ndarray] = {}
     unparseable = np.zeros(n, dtype=bool)
     for col in ("called_at", "service_start", "service_end"):
-        ts = _parse_times(df[col], mapping.datetime_format, date_col)
+        ts = _parse_times(df[col], mapping.datetime_format, date_col, dayfirst)
         minutes = np.asarray((ts - day).dt.total_seconds() / 60.0, dtype=float)
         if date_col is None:
             # Many exports give the full date only on the issue time and bare clocks elsewhere:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation import Scenario, ScenarioError, with_updates
-from simulation.loader import parse_yaml_text
+from simulation.loader import decode_text, parse_yaml_text, read_bytes_limited
 from simulation.scenario import ShiftRules
 
 from .staff import StaffRules, staff_from_data, staff_rows_to_data
@@ -25,10 +25,8 @@ def _read(path: str | Path) -> str:
         raise FileNotFoundError(f"{p}: no such file")
     if p.is_dir():
         raise IsADirectoryError(f"{p}: is a folder, expected a file")
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(str(p), [("", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")]) from None
+    # the one safe reader: bytes counted while reading (a FIFO or /dev/zero cannot hang or fill memory)
+    return decode_text(read_bytes_limited(p, what="staff or shift-rules file"), str(p), what="staff or shift-rules file")
 
 
 def shift_rules_from_data(data: Any, scenario: Scenario, source: str = "shift rules") -> ShiftRules:

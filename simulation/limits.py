@@ -43,10 +43,11 @@ LIMITS: dict[str, Limit] = {
     "service_minutes": Limit(24 * 60, "mean counter, kiosk or pitch time in minutes", "one transaction longer than a day is a unit mistake (seconds for minutes)"),
     "seed": Limit(2**63 - 1, "the random seed", "seeds are 64-bit integers everywhere they are stored"),
     # ---- ticket logs (calibration) ----
-    "log_bytes": Limit(1_000_000_000, "bytes in a ticket log file (CSV, Parquet or Excel)", "a year of a busy hall is about 60 MB of CSV"),
-    "log_rows": Limit(5_000_000, "rows in a ticket log", "a year of a hall with 2,000 tickets a day is 730,000 rows; the cap keeps memory under about 2 GB"),
+    "log_bytes": Limit(500_000_000, "bytes in a CSV or Parquet ticket log (Parquet: its uncompressed size)", "a year of a busy hall is about 60 MB of CSV"),
+    "log_rows": Limit(2_000_000, "rows in a ticket log (Parquet: checked from its metadata before reading)", "2.7 years of a hall with 2,000 tickets a day; keeps memory under about 1.5 GB"),
     "log_columns": Limit(500, "columns in a ticket log", "a ticket export has 10 to 40 columns"),
-    "excel_bytes": Limit(100_000_000, "bytes in an Excel ticket log", "an Excel file expands about 10 times in memory; larger logs are CSV or Parquet"),
+    "excel_bytes": Limit(100_000_000, "bytes in an Excel ticket log, and in its unpacked sheets (x5)", "an Excel file expands about 10 times in memory; larger logs are CSV or Parquet"),
+    "mapping_bytes": Limit(1_000_000, "bytes in a mapping file", "a mapping is a few dozen lines"),
 }
 
 

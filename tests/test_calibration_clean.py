@@ -264,8 +264,12 @@ def test_gbk_export_with_mapping_reads_like_our_format(tmp_path):
     pd.testing.assert_frame_equal(
         ours.tickets[cols].astype({c: str for c in cols[4:]}), theirs.tickets[cols].astype({c: str for c in cols[4:]})
     )
+    # Without a mapping the reader tries UTF-8, then GB18030 (GBK), reads the export and says so.
+    raw = read_log(export)
+    assert "read as GB18030 (GBK)" in raw.attrs["notes"][0]
+    assert raw.shape == read_log(export, mapping).shape
     with pytest.raises(LogError, match="encoding: gbk"):
-        read_log(export)  # without the mapping: a UTF-8 reader explains GBK
+        read_log(export, mapping_from_dict({"encoding": "utf-8"}))  # told UTF-8: refused, with the advice
 
 
 def test_mapping_errors_name_the_key():

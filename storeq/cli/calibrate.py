@@ -22,8 +22,9 @@ from calibration import LogError, clean, fit_report, read_log, read_mapping, rep
 from calibration import calibrate as fit_calibration
 from calibration import io as cal_io
 from calibration.synth import synth_log as make_synth_log
-from simulation import format_clock, load_scenario
+from simulation import ScenarioError, format_clock, load_scenario, scenario_from_yaml
 from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_text
+from storeq.outputs import _same_or_inside, check_not_input, check_target, output_set, write_json
 
 
 def _parse_days(value: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -112,12 +113,20 @@ def calibrate(
     """
     if against is not None and report_dir is None:
         raise InputError("--against needs --report DIR: it chooses the scenario the report simulates")
+    inputs = [p for p in (log, map_path, against) if p is not None]
+    check_not_input(out_path, inputs)
+    check_target(report_dir, inputs, option="--report")
+    if report_dir is not None and _same_or_inside(Path(out_path), Path(report_dir)):
+        raise InputError(f"--out {out_path}: is inside --report {report_dir}, which is replaced as a whole; write it elsewhere")
     window = _parse_days(days)
+    other = load_scenario(against) if against is not None else None  # a bad --against fails before any work
     try:
         # a million-row export takes some seconds per stage: say which (terminal, text mode only)
         with progress(3, "reading, cleaning, fitting", enabled=fmt == "text") as cb:
             mapping = read_mapping(map_path)
             raw = read_log(log, mapping)
+            for note in raw.attrs.get("notes", []):
+                click.echo(f"storeq: note: {note}", err=True)
             cb(1, 3)
             cleaned = clean(raw, mapping, source=Path(log).name, days=window, interval_min=int(interval))
             del raw
@@ -126,16 +135,14 @@ def calibrate(
             cb(3, 3)
     except LogError as exc:
         raise InputError(str(exc)) from None
-    write_text(Path(out_path), cal.yaml_text)
+    _check_calibrated(cal.yaml_text, out_path, cleaned)
     result: dict[str, Any] = {"scenario_file": out_path, **cal.summary()}
     if fmt == "text":
         for line in cleaned.summary_lines():
             click.echo(f"storeq: skipped/partial: {line}", err=True)
         click.echo("\n".join(_text_summary(cal)))
-        click.echo(f"Wrote {out_path} (hours {format_clock(cal.open_min)}-{format_clock(cal.close_min)}, {cal.scenario.n_intervals} intervals).")
     if report_dir is not None:
         n_days = min(len(cal.days), 31)
-        other = load_scenario(against) if against is not None else None
         if other is not None and (other.store.open_min, other.store.interval_min, other.n_intervals) != (cal.open_min, cal.interval_min, cal.scenario.n_intervals):
             raise InputError(
                 f"--against {against}: hours {other.store.open}-{other.store.close} in {other.store.interval_min}-minute intervals; "
@@ -148,15 +155,52 @@ def calibrate(
         frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "fit_by_day": rep.by_day, "fit_by_segment": rep.by_segment, "profiles": cal.profiles(), "service_fits": cal.service_table(),
                   "patience": cal.patience_table(), "data_issues": cleaned.issues, "day_of_month": cal.arrivals.dom_table,
                   "service_by_interval": cal.service_by_interval}
-        written = cal_io.write_report(report_dir, frames, figs, report_html(cal, rep, images))
+        # the report is one set (swapped in whole), written before the scenario so a failure leaves neither new
+        with output_set(report_dir, inputs, option="--report") as stage:
+            staged = cal_io.write_report(stage, frames, figs, report_html(cal, rep, images))
+            write_json(stage / "provenance.json", _provenance(log, map_path, against, cal, replications, seed))
+        written = [Path(report_dir) / p.relative_to(stage) for p in staged] + [Path(report_dir) / "provenance.json"]
         result["report"] = {"folder": report_dir, "files": [str(p) for p in written], "verdict": list(rep.verdict), "day": rep.day.to_dict("records")}
         if fmt == "text":
             click.echo("Fit report verdict:")
             for v in rep.verdict:
                 click.echo(f"  - {v}")
             click.echo(f"Wrote the fit report to {report_dir}/report.html")
+    write_text(Path(out_path), cal.yaml_text)
+    if fmt == "text":
+        click.echo(f"Wrote {out_path} (hours {format_clock(cal.open_min)}-{format_clock(cal.close_min)}, {cal.scenario.n_intervals} intervals).")
     if fmt == "json":
         emit_json(result)
+
+
+def _check_calibrated(yaml_text: str, out_path: str, cleaned: Any) -> None:
+    """Refuse, before writing, a calibrated scenario that ``storeq check`` would refuse.
+
+    The scenario is re-read from its own YAML text exactly as ``storeq check`` reads the file, so
+    what is written always loads; a log too thin to fit (one kiosk ticket, a single segment with a
+    5 MB name) gets a message instead of an unloadable file.
+    """
+    try:
+        scenario_from_yaml(yaml_text, out_path)
+    except ScenarioError as exc:
+        raise InputError(
+            f"the scenario calibrated from {cleaned.source} ({cleaned.rows_read:,} rows, {len(cleaned.tickets):,} usable) "
+            f"would not load, so it was not written (too little or unusable data?):\n{exc}"
+        ) from None
+
+
+def _provenance(log: str, map_path: str | None, against: str | None, cal: Any, replications: int, seed: int) -> dict[str, Any]:
+    from storeq.cli.report import command_line
+
+    return {
+        "command": command_line(),
+        "log": log,
+        "mapping": map_path,
+        "against": against,
+        "scenario_hash": cal.scenario.digest(),
+        "replications": replications,
+        "seed": seed,
+    }
 
 
 @click.command("synth-log")
@@ -173,6 +217,7 @@ def synth_log(scenario: str, n_days: int, out_path: str, start_date: str, seed: 
         first = _dt.date.fromisoformat(start_date)
     except ValueError:
         raise InputError(f"--start-date {start_date!r}: expected a date like 2026-11-01") from None
+    check_not_input(out_path, [scenario])
     s = load_scenario(scenario, list(overrides) or None)
     with progress(n_days, "simulating days") as cb:
         log = make_synth_log(s, n_days, first, seed=seed, progress=cb)

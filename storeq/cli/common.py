@@ -17,6 +17,7 @@ import functools
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,8 +40,9 @@ class InputError(Exception):
 
 def _is_input_error(exc: BaseException) -> bool:
     from simulation.scenario import ScenarioError
+    from storeq.outputs import OutputError
 
-    return isinstance(exc, ScenarioError | InputError | FileNotFoundError | IsADirectoryError)
+    return isinstance(exc, ScenarioError | InputError | OutputError | FileNotFoundError | IsADirectoryError)
 
 
 def handle_errors(func: F) -> F:
@@ -55,13 +57,16 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("storeq: interrupted; nothing half-written was left behind.", err=True)
             sys.exit(130)
+        except MemoryError:
+            click.echo("storeq: failed: out of memory (the input is within storeq's limits but this machine ran out)", err=True)
+            sys.exit(1)
         except Exception as exc:  # the boundary: everything becomes a message and an exit code
             if _is_input_error(exc):
-                click.echo(f"storeq: error: {exc}", err=True)
+                click.echo(f"storeq: error: {terminal_safe(str(exc))}", err=True)
                 sys.exit(2)
             if os.environ.get("STOREQ_DEBUG"):
                 raise
-            click.echo(f"storeq: failed: {type(exc).__name__}: {exc} (set STOREQ_DEBUG=1 for a traceback)", err=True)
+            click.echo(f"storeq: failed: {type(exc).__name__}: {terminal_safe(str(exc))} (set STOREQ_DEBUG=1 for a traceback)", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -115,8 +120,50 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, write)
 
 
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\\\)|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text a user wrote, safe to print: ANSI escapes and control characters shown, not obeyed.
+
+    A scenario or segment name with ``\\x1b[2J`` would clear the reader's screen; each control
+    character becomes a visible ``\\xNN`` escape (new lines and tabs are kept).
+    """
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def plain(text: object) -> str:
+    """A user's text for a rich console: printed literally (``[draft]`` stays, ``[/x]`` cannot crash)."""
+    from rich.markup import escape
+
+    return escape(terminal_safe(str(text)))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as formulas when the CSV is opened in a spreadsheet.
+
+    A name like ``=HYPERLINK(...)`` or ``@SUM(...)`` is written as ``'=HYPERLINK(...)`` (OWASP's
+    advice for CSV injection); numbers, including negative ones, are left alone. Calibration reads
+    the quote back off (``calibration.logformat``), so names survive a round trip.
+    """
+    out = None
+    for col in df.columns:
+        series = df[col]
+        if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(_FORMULA_START).fillna(False) & pd.to_numeric(text, errors="coerce").isna()
+        if bool(risky.any()):
+            out = df.copy() if out is None else out
+            out[col] = series.where(~risky, "'" + text)
+    return df if out is None else out
+
+
 def _to_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False)
+    spreadsheet_safe(df).to_csv(path, index=False)
 
 
 def _to_parquet(df: pd.DataFrame, path: Path) -> None:
