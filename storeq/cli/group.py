@@ -23,6 +23,8 @@ REGISTRY: dict[str, str] = {
     "optimize": "storeq.cli.optimize:optimize",
     "calibrate": "storeq.cli.calibrate:calibrate",
     "synth-log": "storeq.cli.calibrate:synth_log",
+    "sweep": "storeq.cli.sweep:sweep_cmd",
+    "results": "storeq.cli.results:results_group",
 }
 """Command name → ``"module:attribute"`` of its :class:`click.Command`, in no particular order (help sorts)."""
 
