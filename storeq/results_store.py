@@ -599,3 +599,33 @@ def _mark(path: str | Path, run_id: str, status: str, error: str | None, timeout
             "UPDATE runs SET status = ?, error = ?, wall_s = date_diff('millisecond', started, ?) / 1000.0 WHERE run_id = ?",
             [status, error, datetime.now(UTC).replace(tzinfo=None), run_id],
         )
+
+
+def record_command(
+    path: str | Path | None,
+    kind: str,
+    results: Mapping[str, Any],
+    output: Any,
+    executor: str = "processes",
+) -> str | None:
+    """What ``run``/``compare`` call after simulating: record the run when ``--results`` was given.
+
+    ``results`` maps each scenario's label to its :class:`simulation.RunResult`; ``output`` is the
+    object the command prints with ``--format json``. Returns the run_id (None without a store).
+    """
+    if path is None:
+        return None
+    import sys
+
+    first = next(iter(results.values()))
+    return record_run(
+        path,
+        kind=kind,
+        command=["storeq", *sys.argv[1:]],
+        results=results,
+        output=output,
+        seed=first.seed,
+        replications=first.replications,
+        executor=executor,
+        workers=(first.provenance or {}).get("workers"),
+    )
