@@ -12,14 +12,14 @@ Each fit is a small pure function over the ticket table (vectorised: a million t
 - service times and patience — :mod:`calibration.fitting`.
 - :func:`fit_staffing` — counters on duty per interval from when each counter was active.
 
-:func:`calibrate` ties them together and writes the scenario YAML text itself, with a comment on
-every number saying where it came from, then loads it back through the scenario validator.
+:func:`calibrate` ties them together: the fitted scenario is built as data, validated by the scenario
+model and written by the one scenario YAML writer (:func:`simulation.scenario_to_yaml`), with a
+comment on every number saying where it came from. No date of the run goes in: same log, same bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation import Scenario, format_clock, scenario_from_yaml
+from simulation import Scenario, format_clock, scenario_from_dict, scenario_to_yaml
 
 from .fitting import MIN_TIME_MIN, DistFit, PatienceFit, ServiceFit, fit_patience, fit_service
 from .logformat import CleanLog, LogError
@@ -518,28 +518,6 @@ def _round4(x: float) -> float:
     return float(f"{x:.4g}")
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
-
-
-def _dist_inline(spec: dict[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}: {v}" for k, v in spec.items()) + "}"
-
-
-def _yaml_str(s: str) -> str:
-    """A YAML double-quoted string; characters YAML may not carry raw (control codes) are escaped."""
-
-    def ok(c: str) -> bool:
-        o = ord(c)
-        return o in (0x9, 0x85) or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or o >= 0x10000
-
-    body = "".join(
-        "\\\\" if c == "\\" else '\\"' if c == '"' else c if ok(c) else f"\\u{ord(c):04x}" for c in s
-    )
-    return f'"{body}"'
-
-
-
 def demand_notes(arr: ArrivalFit) -> list[str]:
     """Plain warnings about demand the scenario's fixed profile cannot carry: a trend, extra spread."""
     notes = []
@@ -895,10 +873,11 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     notes.extend(staffing_notes(staffing))
     vip, vip_evidence = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
     kiosk_count = _kiosk_count(t, shares)
-    yaml_text = _scenario_yaml(
+    written = _scenario_data(
         clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes, pitch
     )
-    scenario = scenario_from_yaml(yaml_text, "calibrated scenario")
+    scenario = scenario_from_dict(written.data, "calibrated scenario")
+    yaml_text = scenario_to_yaml(scenario, written.above, written.trailing, written.header)
     return Calibration(
         scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
         patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes), pitch,
@@ -921,7 +900,21 @@ def _kiosk_count(t: pd.DataFrame, shares: Shares) -> int:
     return int(max(np.cumsum(ev_d[order]).max(), 1)) if len(k) else 0
 
 
-def _scenario_yaml(
+@dataclasses.dataclass
+class _Written:
+    """The calibrated scenario as data plus the comments that say where each number came from."""
+
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    above: dict[str, str] = dataclasses.field(default_factory=dict)
+    trailing: dict[str, str] = dataclasses.field(default_factory=dict)
+    header: list[str] = dataclasses.field(default_factory=list)
+
+    def note(self, path: str, text: str) -> None:
+        """A comment line above ``path`` (several notes on one path stack up)."""
+        self.above[path] = f"{self.above[path]}\n{text}" if path in self.above else text
+
+
+def _scenario_data(
     clean: CleanLog,
     name: str | None,
     open_min: int,
@@ -939,125 +932,154 @@ def _scenario_yaml(
     vip_evidence: str,
     notes: list[str],
     pitch: PitchModel | None = None,
-) -> str:
+) -> _Written:
+    """The fitted scenario as plain data for the scenario model, with a comment on every number.
+
+    Nothing here formats YAML: :func:`calibrate` validates the data with the scenario model and
+    writes it with the one YAML writer (:func:`simulation.scenario_to_yaml`). No clock or date of the
+    run goes in, so the same log gives the same bytes.
+    """
     t = clean.tickets
+    w = _Written()
     days = pd.DatetimeIndex(arr.counts.index)
     span = f"{days.min().date()} to {days.max().date()}"
-    today = _dt.date.today().isoformat()
-    L: list[str] = []
-    L.append(f"# Calibrated by `storeq calibrate` on {today} from {clean.source}:")
-    L.append(f"# {len(t):,} tickets used of {clean.rows_read:,} rows read, {len(days)} days ({span}).")
-    for line in clean.summary_lines():
-        L.append(f"#   skipped/partial: {line}")
-    for note in notes:
-        L.append(f"# Note: {note}")
-    L.append("# Every number below says where it came from. Change what you know better (costs, greeter).")
-    L.append(f"name: {_yaml_str(name or 'Calibrated from ' + clean.source)}")
-    L.append("store:")
-    L.append(f'  open: "{format_clock(open_min)}"        # median first ticket of the day, to the quarter hour')
-    L.append(f'  close: "{format_clock(close_min)}"       # whole {interval_min}-min intervals covering the median last ticket')
-    L.append(f"  interval_min: {interval_min}")
-    L.append("  target_wait_min: 10     # not in a log: the service target you report against")
-    L.append("demand:")
-    L.append(f"  # Tickets issued per hour per {interval_min}-min interval on a typical day (weekday factors average 1,")
-    L.append("  # no day-of-month factor): Poisson maximum likelihood of count = profile x weekday x day-of-month.")
-    L.append("  # Kiosk tickets count (they walked in); customers who balked never took a ticket and are not here.")
-    L.append("  arrivals_per_hour: [" + ", ".join(f"{x:.1f}" for x in arr.base_per_hour) + "]")
-    L.append("  scale: 1.0")
-    L.append("  online_diversion: 0.0   # the log only sees walk-ins")
+    w.header.append(f"Calibrated by `storeq calibrate` from {clean.source}:")
+    w.header.append(f"{len(t):,} tickets used of {clean.rows_read:,} rows read, {len(days)} days ({span}).")
+    w.header.extend(f"  skipped/partial: {line}" for line in clean.summary_lines())
+    w.header.extend(f"Note: {note}" for note in notes)
+    w.header.append("Every number below says where it came from. Change what you know better (costs, greeter).")
+
+    d = w.data
+    d["name"] = name or "Calibrated from " + clean.source
+    d["store"] = {"open": format_clock(open_min), "close": format_clock(close_min), "interval_min": interval_min, "target_wait_min": 10}
+    w.trailing["store.open"] = "median first ticket of the day, to the quarter hour"
+    w.trailing["store.close"] = f"whole {interval_min}-min intervals covering the median last ticket"
+    w.trailing["store.target_wait_min"] = "not in a log: the service target you report against"
+
+    demand: dict[str, Any] = {"arrivals_per_hour": [round(float(x), 1) for x in arr.base_per_hour], "scale": 1.0, "online_diversion": 0.0}
+    w.note(
+        "demand.arrivals_per_hour",
+        f"Tickets issued per hour per {interval_min}-min interval on a typical day (weekday factors average 1,\n"
+        "no day-of-month factor): Poisson maximum likelihood of count = profile x weekday x day-of-month.\n"
+        "Kiosk tickets count (they walked in); customers who balked never took a ticket and are not here.",
+    )
+    w.trailing["demand.online_diversion"] = "the log only sees walk-ins"
     # A weekday absent from a log spanning two weeks or more is a closing day (factor 0); in a shorter
     # log it was simply not seen (factor 1, said in the comment).
     closed = (days.max() - days.min()).days + 1 >= 14
-    wk = [float(x) if np.isfinite(x) else (0.0 if closed else 1.0) for x in arr.weekday]
+    demand["weekday_factors"] = [round(float(x), 3) if np.isfinite(x) else (0.0 if closed else 1.0) for x in arr.weekday]
     seen = ", ".join(f"{WEEKDAY_NAMES[i]} {int((days.day_of_week == i).sum())}" for i in range(7))
     missing = [WEEKDAY_NAMES[i] for i in range(7) if not np.isfinite(arr.weekday[i])]
     why = f" No ticket on any {', '.join(missing)} in {len(days)} days: closed (0)." if closed else f" Not in the log (1.0): {', '.join(missing)}."
-    L.append(f"  # Monday first; days in the log per weekday: {seen}." + (why if missing else ""))
-    L.append("  weekday_factors: [" + ", ".join(f"{x:.3f}" for x in wk) + "]")
+    w.note("demand.weekday_factors", f"Monday first; days in the log per weekday: {seen}." + (why if missing else ""))
+    dom_path = "demand.day_of_month_factors" if arr.day_of_month else "demand.weekday_factors"
     if arr.day_of_month:
-        L.append(f"  # Days of the month that stand out beyond noise (|z| > {DOM_Z:g} and > {DOM_MIN_EFFECT:.0%}) after weekday effects.")
-        L.append("  day_of_month_factors: {" + ", ".join(f"{k}: {v:.3f}" for k, v in arr.day_of_month.items()) + "}")
+        demand["day_of_month_factors"] = {int(k): round(float(v), 3) for k, v in arr.day_of_month.items()}
+        w.note(dom_path, f"Days of the month that stand out beyond noise (|z| > {DOM_Z:g} and > {DOM_MIN_EFFECT:.0%}) after weekday effects.")
     else:
-        L.append("  # No day of the month stood out beyond noise, so no day_of_month_factors.")
+        w.trailing["demand.weekday_factors"] = "no day of the month stood out beyond noise, so no day_of_month_factors"
     t_ = arr.dom_table
     near = t_[(t_["z"].abs() > 2) & ~t_["day_of_month"].isin(list(arr.day_of_month))]
     if len(near):
-        L.append(
-            "  # Close but not applied (2 < |z| <= 3): "
+        w.note(
+            dom_path,
+            "Close but not applied (2 < |z| <= 3): "
             + ", ".join(f"day {int(r['day_of_month'])} x{r['ratio']:.2f} (z {r['z']:.1f})" for r in near.to_dict("records"))
-            + "; add them to day_of_month_factors if you know the reason."
+            + "; add them to day_of_month_factors if you know the reason.",
         )
-    L.append("segments:")
-    L.append("  # share = share of tickets; priority 0 where that tier is called ahead of earlier tickets (the log shows")
-    L.append("  # the effect of priority, not the rule); patience fitted with censoring:")
-    L.append("  # abandoned tickets are events, served tickets' waits are censored (patience > wait); AIC picks the law.")
-    for seg, share in shares.segments.items():
+    d["demand"] = demand
+
+    segs = []
+    w.note(
+        "segments",
+        "share = share of tickets; priority 0 where that tier is called ahead of earlier tickets (the log shows\n"
+        "the effect of priority, not the rule); patience fitted with censoring:\n"
+        "abandoned tickets are events, served tickets' waits are censored (patience > wait); AIC picks the law.",
+    )
+    for i, (seg, share) in enumerate(shares.segments.items()):
+        row: dict[str, Any] = {"name": seg, "share": share, "priority": priorities.get(seg, 1)}
         p = patience.get(seg)
         if p is None:
-            no_pitch = ", pitch: false" if pitch is not None and seg in pitch.never_pitched else ""
-            L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}{no_pitch}}}   # no abandonment seen: waits forever")
-            continue
-        fit, own = p
-        spec = fit.best.spec()
-        how = (
-            f"{fit.events} abandoned / {fit.right_censored} served (censored)"
-            + ("" if own else " - all segments pooled (too few abandonments of its own)")
-            + f"; naive abandoners-only mean {fit.naive_mean:.1f} min"
-        )
-        no_pitch = ", pitch: false" if pitch is not None and seg in pitch.never_pitched else ""
-        L.append(f"  - {{name: {_yaml_str(seg)}, share: {share}, priority: {priorities.get(seg, 1)}, patience: {_dist_inline(spec)}{no_pitch}}}   # {how}")
-    L.append("transactions:")
-    L.append("  # share = share of tickets. counter_time = service_end - service_start of served counter tickets, kiosk_time")
-    L.append("  # the same at kiosks; lognormal, gamma and exponential fitted by maximum likelihood, lowest AIC kept")
-    L.append("  # (KS = Kolmogorov-Smirnov distance of the winner; under ~0.05 is a close fit).")
+            w.trailing[f"segments[{i}]"] = "no abandonment seen: waits forever"
+        else:
+            fit, own = p
+            row["patience"] = fit.best.spec()
+            w.trailing[f"segments[{i}]"] = (
+                f"{fit.events} abandoned / {fit.right_censored} served (censored)"
+                + ("" if own else " - all segments pooled (too few abandonments of its own)")
+                + f"; naive abandoners-only mean {fit.naive_mean:.1f} min"
+            )
+        if pitch is not None and seg in pitch.never_pitched:
+            row["pitch"] = False
+        segs.append(row)
+    d["segments"] = segs
+
+    txs = []
+    w.note(
+        "transactions",
+        "share = share of tickets. counter_time = service_end - service_start of served counter tickets, kiosk_time\n"
+        "the same at kiosks; lognormal, gamma and exponential fitted by maximum likelihood, lowest AIC kept\n"
+        "(KS = Kolmogorov-Smirnov distance of the winner; under ~0.05 is a close fit).",
+    )
     if pitch is not None:
-        L.append(f"  # Cross-selling shows in the log, so counter_time is the main transaction alone: {pitch.evidence}.")
-    for tx, share in shares.transactions.items():
+        w.note("transactions", f"Cross-selling shows in the log, so counter_time is the main transaction alone: {pitch.evidence}.")
+    for i, (tx, share) in enumerate(shares.transactions.items()):
         cf, own = (pitch.counter_fits if pitch is not None else counter_fits)[tx]
         b = cf.best
-        parts = [f"name: {_yaml_str(tx)}", f"share: {share}", f"counter_time: {_dist_inline(b.spec())}"]
+        row = {"name": tx, "share": share, "counter_time": b.spec()}
         if pitch is not None and not own:
             note = f"counter: the all-day fit (n={cf.n}) less the average pitch: too few pitch-free services of its own"
         else:
             note = f"counter: n={cf.n}, {b.dist} by AIC, KS {b.ks:.3f}" + ("" if own else " (pooled: too few of its own)")
         if tx in kiosk_fits:
             kf, kown = kiosk_fits[tx]
-            parts.append(f"kiosk_time: {_dist_inline(kf.best.spec())}")
+            row["kiosk_time"] = kf.best.spec()
             note += f"; kiosk: n={kf.n}, {kf.best.dist}, KS {kf.best.ks:.3f}" + ("" if kown else " (pooled)")
-        L.append("  - {" + ", ".join(parts) + "}   # " + note)
-    L.append("counters:")
-    L.append(f"  # Counters on duty per interval: {staffing.method}.")
-    L.append("  staffed: [" + ", ".join(str(int(x)) for x in staffing.staffed) + "]")
-    L.append(f"  vip: {vip}                  # {vip_evidence}")
-    L.append(f"  physical: {staffing.physical}            # most distinct counters serving on any one day")
-    L.append("kiosks:")
+        w.trailing[f"transactions[{i}]"] = note
+        txs.append(row)
+    d["transactions"] = txs
+
+    d["counters"] = {"staffed": [int(x) for x in staffing.staffed], "vip": vip, "physical": staffing.physical}
+    w.note("counters.staffed", f"Counters on duty per interval: {staffing.method}.")
+    w.trailing["counters.vip"] = vip_evidence
+    w.trailing["counters.physical"] = "most distinct counters serving on any one day"
+
     if kiosk_count and shares.kiosk_adoption is not None:
-        L.append(f"  count: {kiosk_count}                # distinct kiosk ids, or the most kiosk sessions at once")
-        L.append(
-            f"  adoption: {shares.kiosk_adoption:.4f}       # {shares.kiosk_tickets:,} kiosk tickets of {shares.eligible_tickets:,} "
+        d["kiosks"] = {"count": kiosk_count, "adoption": round(shares.kiosk_adoption, 4), "greeter": False, "failure": 0.0}
+        w.trailing["kiosks.count"] = "distinct kiosk ids, or the most kiosk sessions at once"
+        w.trailing["kiosks.adoption"] = (
+            f"{shares.kiosk_tickets:,} kiosk tickets of {shares.eligible_tickets:,} "
             f"for kiosk-able transactions ({', '.join(shares.kiosk_eligible)})"
         )
-        L.append("  greeter: false          # not in a log")
-        L.append("  failure: 0.0            # failed kiosk visits reappear as counter tickets, so adoption above is net of them")
+        w.trailing["kiosks.greeter"] = "not in a log"
+        w.trailing["kiosks.failure"] = "failed kiosk visits reappear as counter tickets, so adoption above is net of them"
     else:
-        L.append("  count: 0                # no kiosk tickets in the log")
-    L.append("cross_sell:")
+        d["kiosks"] = {"count": 0}
+        w.trailing["kiosks.count"] = "no kiosk tickets in the log"
+
     if pitch is None:
-        L.append("  policy: {mode: never}   # any pitching happened inside the logged counter times, which already include it")
+        d["cross_sell"] = {"policy": {"mode": "never"}}
+        w.trailing["cross_sell.policy"] = "any pitching happened inside the logged counter times, which already include it"
     else:
-        L.append(f"  # Read from the log: {pitch.evidence}.")
-        L.append(f"  pitch_time: {{dist: lognormal, mean: {_round4(pitch.pitch_mean)}, cv: {_round4(pitch.pitch_cv)}}}")
-        L.append("  acceptance: 0.0        # a log shows the pitch's time, not its take-up: set yours")
-        L.append("  margin: 0              # and the margin per accepted offer")
+        cs: dict[str, Any] = {
+            "pitch_time": {"dist": "lognormal", "mean": _round4(pitch.pitch_mean), "cv": _round4(pitch.pitch_cv)},
+            "acceptance": 0.0,
+            "margin": 0,
+        }
+        w.note("cross_sell.pitch_time", f"Read from the log: {pitch.evidence}.")
+        w.trailing["cross_sell.acceptance"] = "a log shows the pitch's time, not its take-up: set yours"
+        w.trailing["cross_sell.margin"] = "and the margin per accepted offer"
         if pitch.threshold is not None:
-            L.append(f"  policy: {{mode: queue_threshold, threshold: {pitch.threshold}}}   # service drops once about this many wait")
+            cs["policy"] = {"mode": "queue_threshold", "threshold": pitch.threshold}
+            w.trailing["cross_sell.policy"] = "service drops once about this many wait"
         elif pitch.windows:
-            L.append("  policy: {mode: windows, suspend: [" + ", ".join(f'"{w}"' for w in pitch.windows) + "]}   # service is shorter in these hours")
+            cs["policy"] = {"mode": "windows", "suspend": list(pitch.windows)}
+            w.trailing["cross_sell.policy"] = "service is shorter in these hours"
         else:
-            L.append("  policy: {mode: always}   # pitched at every queue length (only some segments are not)")
-    L.append("costs:")
-    L.append("  staff_hour: 0           # not in a log: set your loaded hourly cost")
-    L.append("simulation: {replications: 100, seed: 1, warmup_min: 0}")
-    # Comments quote the log (file name, ticket ids, names): a control code or line break there
-    # would end the comment early. Values are already escaped by _yaml_str, so this touches comments only.
-    return "\n".join("".join(c if c == "\t" or c.isprintable() else "?" for c in line) for line in L) + "\n"
+            cs["policy"] = {"mode": "always"}
+            w.trailing["cross_sell.policy"] = "pitched at every queue length (only some segments are not)"
+        d["cross_sell"] = cs
+    d["costs"] = {"staff_hour": 0}
+    w.trailing["costs.staff_hour"] = "not in a log: set your loaded hourly cost"
+    d["simulation"] = {"replications": 100, "seed": 1, "warmup_min": 0}
+    return w

@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -273,9 +273,20 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     return scenario
 
 
-def scenario_to_yaml(scenario: Scenario) -> str:
-    """The scenario as a v1 YAML file that ``storeq run`` accepts (clocks quoted)."""
-    return yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+def scenario_to_yaml(
+    scenario: Scenario,
+    above: Mapping[str, str] | None = None,
+    trailing: Mapping[str, str] | None = None,
+    header: Sequence[str] = (),
+) -> str:
+    """The scenario as a v1 YAML file that ``storeq run`` accepts, optionally with comments.
+
+    The one writer of scenario files (:mod:`simulation.yamlwriter`): comments by key path, ``above``
+    a key or ``trailing`` on its line, and ``header`` lines at the top.
+    """
+    from .yamlwriter import emit
+
+    return emit(scenario.to_dict(), above, trailing, header)
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
