@@ -289,6 +289,10 @@ def optimize(
         days.append(with_updates(base, upd, source=f"{path} with --set") if upd else base)
         notes += [n for n in day_notes if n not in notes]
     scen = days[0]
+    from storeq.outputs import check_target
+
+    inputs = [p for p in (*scenarios, staff_file, rules_file) if p is not None]
+    check_target(out_dir, inputs)  # before the solve, not after it
     try:
         target = ServiceTarget(service_level=service_level, target_wait_min=target_wait, max_abandon=max_abandon)
     except ValueError as exc:
@@ -313,18 +317,30 @@ def optimize(
         else:
             plan = optimize_day(scen, target, time_limit_s=time_limit or 20.0, progress=tick, **common)
     if out_dir is not None:
-        write_frames(out_dir, plan.frames())
         import json
 
         from storeq.cli.common import _jsonable
+        from storeq.cli.report import command_line
+        from storeq.outputs import output_set, write_json
 
-        write_text(Path(out_dir) / "plan.json", json.dumps(_jsonable(plan.to_json()), indent=2, ensure_ascii=False))
-        if staff is not None:
-            for i, d in enumerate(plan.days):
-                name = f"scenario_day{i + 1}_{d.label.replace(' ', '_')}.yaml"
-                write_text(Path(out_dir) / name, scenario_to_yaml(d.scenario))
-        else:
-            write_text(Path(out_dir) / "scenario.yaml", scenario_to_yaml(plan.scenario))
+        with output_set(out_dir, inputs) as stage:  # one atomic set, with provenance like run and compare
+            write_frames(stage, plan.frames())
+            write_text(stage / "plan.json", json.dumps(_jsonable(plan.to_json()), indent=2, ensure_ascii=False))
+            if staff is not None:
+                for i, d in enumerate(plan.days):
+                    name = f"scenario_day{i + 1}_{d.label.replace(' ', '_')}.yaml"
+                    write_text(stage / name, scenario_to_yaml(d.scenario))
+            else:
+                write_text(stage / "scenario.yaml", scenario_to_yaml(plan.scenario))
+            write_json(stage / "provenance.json", {
+                "command": command_line(),
+                "scenarios": [str(p) for p in scenarios],
+                "scenario_hashes": [d.digest() for d in days],
+                "staff": None if staff_file is None else str(staff_file),
+                "rules": None if rules_file is None else str(rules_file),
+                "seed": seed,
+                "replications": replications,
+            })
     if fmt == "json":
         emit_json(plan.to_json())
     elif fmt == "csv":

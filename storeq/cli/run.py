@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
-from storeq.cli.common import emit_json, handle_errors, progress, write_frames, write_text
+from storeq.cli.common import emit_json, handle_errors, plain, progress, write_frames, write_text
 from storeq.cli.report import (
     cell,
     check_out_dir,
@@ -27,6 +27,7 @@ from storeq.cli.report import (
     run_options,
     title,
 )
+from storeq.outputs import check_target, output_set
 from storeq.present import header, missing
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def run_cmd(
 
     scen = load_scenario(scenario, list(sets))
     check_out_dir(out_dir)
+    check_target(out_dir, [scenario])  # never replace a folder holding the input
     reps = replications or scen.simulation.replications
     with progress(reps, f"Simulating {reps} days", enabled=fmt != "json") as callback:
         result = run(
@@ -62,7 +64,8 @@ def run_cmd(
             progress=callback,
         )
     if out_dir is not None:
-        written = _write_run(out_dir, result, str(scenario), sets)
+        with output_set(out_dir, [scenario]) as stage:  # one atomic set: the old one or this one, never a mix
+            written = _write_run(stage, result, str(scenario), sets)
         if fmt != "json":
             click.echo(f"storeq: wrote {len(written)} files to {out_dir}", err=True)
     if fmt == "json":
@@ -123,7 +126,7 @@ def _print_run(result: RunResult, source: str) -> None:
     open_min = scen.store.open_min
     prov = getattr(result, "provenance", None) or {}
     runtime = prov.get("runtime_s")
-    console.print(f"[bold]{scen.name}[/bold]  ({source})")
+    console.print(f"[bold]{plain(scen.name)}[/bold]  ({plain(source)})")
     console.print(
         f"{scen.store.open}-{scen.store.close}, {scen.n_intervals} × {scen.store.interval_min}-minute intervals; "
         f"{plural(result.replications, 'replication')}, seed {result.seed}"
@@ -157,7 +160,7 @@ def _print_run(result: RunResult, source: str) -> None:
         for k in cols:
             t.add_column(headers.get(k, k), justify="right")
         for name in [s.name for s in scen.segments if s.name in wide.index]:
-            t.add_row(name, *(cell(k, wide.loc[name, k]) for k in cols))
+            t.add_row(plain(name), *(cell(k, wide.loc[name, k]) for k in cols))
         console.print(t)
 
     iv = getattr(result, "intervals", None)
