@@ -70,7 +70,6 @@ from scipy.special import stdtrit
 from storeq import kpis as catalogue
 from storeq.kpis import Level
 
-from .clock import parse_window
 from .engine import ABANDONED, BALKED, DIVERTED, OUTCOME_NAMES, SERVED, DayLog
 from .scenario import Scenario
 
@@ -260,27 +259,6 @@ def _excess_busy(
     return (np.clip(lev[:, None] - staffed[None, :], 0.0, None) * ov).sum(axis=0)
 
 
-def greeter_minutes(scenario: Scenario) -> np.ndarray:
-    """Minutes the greeter is at the door in each interval: ``kiosks.greeter`` true (all opening
-    hours), false, or a list of "HH:MM-HH:MM" windows (overlapping windows count once)."""
-    sc = scenario
-    length = float(sc.store.interval_min)
-    lo = sc.interval_starts.astype(float)
-    greeter: Any = sc.kiosks.greeter
-    if isinstance(greeter, bool):
-        return np.full(sc.n_intervals, length if greeter else 0.0)
-    spans = sorted((a - sc.store.open_min, b - sc.store.open_min) for a, b in map(parse_window, greeter))
-    merged: list[list[float]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([float(a), float(b)])
-    starts = np.array([m[0] for m in merged], float)
-    ends = np.array([m[1] for m in merged], float)
-    return _overlap(starts, ends, lo, lo + length)
-
-
 def cost_values(scenario: Scenario) -> Values:
     """Staff, greeter and kiosk costs per interval (they add up to the day's).
 
@@ -295,7 +273,8 @@ def cost_values(scenario: Scenario) -> Values:
     return {
         "staff_hours": hours,
         "staff_cost": hours * sc.costs.staff_hour,
-        "greeter_cost": greeter_minutes(sc) / 60.0 * sc.costs.greeter_hour,
+        # share of each interval with a greeter at the door (true: all day; windows: their overlap)
+        "greeter_cost": np.asarray(sc.greeter_schedule().values, float) * length / 60.0 * sc.costs.greeter_hour,
         "kiosk_cost": np.full(sc.n_intervals, kiosk_day * length / sc.store.duration_min),
     }
 

@@ -147,3 +147,12 @@ def test_currency_must_be_a_short_code() -> None:
 
     with pytest.raises(ScenarioError, match=r"costs\.currency.*1 to 8 characters"):
         small(costs={"currency": "Chinese yuan"})
+
+
+def test_greeter_windows_are_paid_for_their_hours_only() -> None:
+    # greeter 09:15-10:00 on 30-minute intervals: half of 09:00-09:30, all of 09:30-10:00 → 0.75 h × 20
+    sc = small(kiosks={"count": 1, "adoption": 0.5, "greeter": ["09:15-10:00"]}, costs={"greeter_hour": 20})
+    res = run(sc, replications=2)
+    iv = res.interval_reps[res.interval_reps["replication"] == 0]
+    assert iv["greeter_cost"].tolist() == pytest.approx([5, 10, 0, 0])
+    assert res.kpis.loc["greeter_cost", "mean"] == pytest.approx(15)
