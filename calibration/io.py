@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from simulation.limits import limit
-from simulation.loader import atomic_write, decode_text, parse_yaml_text, read_yaml_file
+from simulation.loader import atomic_write, decode_text, parse_yaml_text, read_yaml_file, spreadsheet_safe
 from simulation.scenario import ScenarioError
 
 from .logformat import LogError, LogMapping, mapping_from_dict
@@ -245,10 +245,38 @@ def write_log(df: pd.DataFrame, path: str | Path) -> Path:
     if kind == "parquet":
         atomic_write(p, lambda t: df.to_parquet(t, index=False))
     elif kind == "excel":
-        atomic_write(p, lambda t: df.to_excel(t, index=False, engine="openpyxl"))
+        atomic_write(p, lambda t: _to_excel_as_text(df, t))
     else:
-        atomic_write(p, lambda t: df.to_csv(t, index=False))
+        atomic_write(p, lambda t: spreadsheet_safe(df).to_csv(t, index=False))
     return p
+
+
+def _to_excel_as_text(df: pd.DataFrame, path: Path) -> None:
+    """An .xlsx whose text cells are text: a name like ``=cmd|...`` is stored as a string, never a formula.
+
+    openpyxl (and so ``DataFrame.to_excel``) stores any string starting with ``=`` as a live formula;
+    here every string cell is typed as a string explicitly.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("log")
+    ws.append([str(c) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        cells = []
+        for v in row:
+            if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
+                cells.append(None)
+                continue
+            if isinstance(v, pd.Timestamp):
+                v = v.to_pydatetime()
+            cell = WriteOnlyCell(ws, value=v)
+            if isinstance(v, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        ws.append(cells)
+    wb.save(path)
 
 
 def write_report(
@@ -263,7 +291,7 @@ def write_report(
         raise LogError(str(out), "--report must be a folder")
     written: list[Path] = []
     def csv_writer(df: pd.DataFrame) -> Callable[[Path], Any]:
-        return lambda t: df.to_csv(t, index=False)
+        return lambda t: spreadsheet_safe(df).to_csv(t, index=False)
 
     def png_writer(fig: Any) -> Callable[[Path], Any]:
         return lambda t: fig.savefig(t, format="png", dpi=110, bbox_inches="tight")

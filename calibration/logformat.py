@@ -332,6 +332,9 @@ def _norm_words(s: pd.Series, values: Mapping[str, str] | None) -> pd.Series:
     return out.astype("string")
 
 
+_NAME_COLUMNS = ("ticket_id", "counter_id", "transaction", "segment")
+
+
 def standardise(raw: pd.DataFrame, mapping: LogMapping, source: str) -> pd.DataFrame:
     """Rename an export's columns to ours, or say clearly that this is not a ticket log."""
     found = {str(c).strip(): c for c in raw.columns}
@@ -349,6 +352,9 @@ def standardise(raw: pd.DataFrame, mapping: LogMapping, source: str) -> pd.DataF
     for col in LOG_COLUMNS:
         src = mapping.source_column(col)
         out[col] = raw[found[src]] if src in found else pd.Series(pd.NA, index=raw.index, dtype="string")
+        if col in _NAME_COLUMNS and src in found:
+            # storeq's own CSVs write a name like "=x" as "'=x" so no spreadsheet runs it: read it back as "=x"
+            out[col] = out[col].astype("string").str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
     if mapping.date is not None:
         if mapping.date not in found:
             raise LogError(source, f"mapping date: column {mapping.date!r} not in the file (found {', '.join(map(str, raw.columns))})")

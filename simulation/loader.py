@@ -13,12 +13,15 @@ import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .limits import limit
 from .scenario import Scenario, ScenarioError, parse_overrides, scenario_from_dict, with_updates
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class _ClockSafeLoader(yaml.SafeLoader):
@@ -325,3 +328,29 @@ def _fsync_path(path: Path) -> None:
         pass  # some file systems refuse fsync on folders: the rename is still atomic
     finally:
         os.close(fd)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as formulas when the CSV is opened in a spreadsheet.
+
+    A name like ``=HYPERLINK(...)`` or ``@SUM(...)`` is written as ``'=HYPERLINK(...)`` (OWASP's
+    advice for CSV injection); numbers, including negative ones, are left alone. Calibration reads
+    the quote back off (``calibration.logformat``), so names survive a round trip. Every CSV storeq
+    writes (run/compare/optimize sets, synth-log logs, calibration reports) goes through here.
+    """
+    import pandas as pd  # only the writers need pandas; loading a scenario does not
+
+    out = None
+    for col in df.columns:
+        series = df[col]
+        if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(_FORMULA_START).fillna(False) & pd.to_numeric(text, errors="coerce").isna()
+        if bool(risky.any()):
+            out = df.copy() if out is None else out
+            out[col] = series.where(~risky, "'" + text)
+    return df if out is None else out

@@ -23,7 +23,7 @@ from calibration import calibrate as fit_calibration
 from calibration import io as cal_io
 from calibration.synth import synth_log as make_synth_log
 from simulation import ScenarioError, format_clock, load_scenario, scenario_from_yaml
-from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_text
+from storeq.cli.common import InputError, emit_json, handle_errors, progress, terminal_safe, write_text
 from storeq.outputs import _same_or_inside, check_not_input, check_target, output_set, write_json
 
 
@@ -140,7 +140,7 @@ def calibrate(
     if fmt == "text":
         for line in cleaned.summary_lines():
             click.echo(f"storeq: skipped/partial: {line}", err=True)
-        click.echo("\n".join(_text_summary(cal)))
+        click.echo(terminal_safe("\n".join(_text_summary(cal))))  # names from the log are shown, never obeyed
     if report_dir is not None:
         n_days = min(len(cal.days), 31)
         if other is not None and (other.store.open_min, other.store.interval_min, other.n_intervals) != (cal.open_min, cal.interval_min, cal.scenario.n_intervals):

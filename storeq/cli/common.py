@@ -29,7 +29,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from simulation.loader import atomic_write
+from simulation.loader import atomic_write, spreadsheet_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -139,29 +139,6 @@ def plain(text: object) -> str:
     return escape(terminal_safe(str(text)))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as formulas when the CSV is opened in a spreadsheet.
-
-    A name like ``=HYPERLINK(...)`` or ``@SUM(...)`` is written as ``'=HYPERLINK(...)`` (OWASP's
-    advice for CSV injection); numbers, including negative ones, are left alone. Calibration reads
-    the quote back off (``calibration.logformat``), so names survive a round trip.
-    """
-    out = None
-    for col in df.columns:
-        series = df[col]
-        if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
-            continue
-        text = series.astype("string")
-        risky = text.str.startswith(_FORMULA_START).fillna(False) & pd.to_numeric(text, errors="coerce").isna()
-        if bool(risky.any()):
-            out = df.copy() if out is None else out
-            out[col] = series.where(~risky, "'" + text)
-    return df if out is None else out
-
-
 def _to_csv(df: pd.DataFrame, path: Path) -> None:
     spreadsheet_safe(df).to_csv(path, index=False)
 
@@ -204,66 +181,3 @@ def _jsonable(obj: Any) -> Any:
 def emit_json(obj: Any) -> None:
     """Print one JSON object to stdout (NaN and inf become null)."""
     click.echo(json.dumps(_jsonable(obj), ensure_ascii=False, indent=2))
-
-
-# ---------------------------------------------------------------------------------------------
-# scale-out: --executor / --scheduler, and the results store (--results); see docs/scale-out.md
-# ---------------------------------------------------------------------------------------------
-
-
-def executor_options(func: F) -> F:
-    """Add ``--executor processes|dask`` and ``--scheduler ADDRESS`` to a command.
-
-    The command receives ``executor`` and ``scheduler`` and runs its simulations inside
-    ``with open_executor(executor, scheduler, workers) as ex:``, passing ``executor=ex`` to
-    :func:`simulation.run` / :func:`simulation.compare` / :func:`simulation.sweep.sweep`.
-    """
-    func = click.option(
-        "--scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask). "
-        "Without it, --executor dask starts a local cluster of --workers processes.",
-    )(func)
-    func = click.option(
-        "--executor",
-        type=click.Choice(["processes", "dask"]),
-        default="processes",
-        show_default=True,
-        help="Where replications run: local worker processes, or a Dask cluster. Results do not depend on it.",
-    )(func)
-    return func
-
-
-@contextmanager
-def open_executor(executor: str, scheduler: str | None, workers: int | None) -> Iterator[Any]:
-    """The executor a command asked for, closed (or, after Ctrl+C, aborted) when the block ends.
-
-    ``--scheduler`` alone means Dask. A scheduler that does not answer is bad input (exit 2, naming
-    the address), not a failure of storeq.
-    """
-    from simulation.executors import ExecutorError, make_executor
-
-    if scheduler is not None:
-        executor = "dask"
-        if not scheduler.strip():
-            raise InputError("--scheduler: empty address (e.g. tcp://127.0.0.1:8786)")
-    ex = make_executor(executor, scheduler, workers)
-    with ex:
-        try:
-            _ = ex.workers  # connect / start the cluster now: a bad address fails before any work
-        except ExecutorError as exc:
-            raise InputError(str(exc)) from None
-        yield ex
-
-
-def results_option(func: F) -> F:
-    """Add ``--results PATH`` (default: ``$STOREQ_RESULTS``): append the run to that DuckDB results store."""
-    return click.option(
-        "--results",
-        "results_db",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="STOREQ_RESULTS",
-        default=None,
-        help="Append this run to a DuckDB results store (also $STOREQ_RESULTS); read it with `storeq results`.",
-    )(func)
