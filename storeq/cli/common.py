@@ -181,3 +181,66 @@ def _jsonable(obj: Any) -> Any:
 def emit_json(obj: Any) -> None:
     """Print one JSON object to stdout (NaN and inf become null)."""
     click.echo(json.dumps(_jsonable(obj), ensure_ascii=False, indent=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# scale-out: --executor / --scheduler, and the results store (--results); see docs/scale-out.md
+# ---------------------------------------------------------------------------------------------
+
+
+def executor_options(func: F) -> F:
+    """Add ``--executor processes|dask`` and ``--scheduler ADDRESS`` to a command.
+
+    The command receives ``executor`` and ``scheduler`` and runs its simulations inside
+    ``with open_executor(executor, scheduler, workers) as ex:``, passing ``executor=ex`` to
+    :func:`simulation.run` / :func:`simulation.compare` / :func:`simulation.sweep.sweep`.
+    """
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask). "
+        "Without it, --executor dask starts a local cluster of --workers processes.",
+    )(func)
+    func = click.option(
+        "--executor",
+        type=click.Choice(["processes", "dask"]),
+        default="processes",
+        show_default=True,
+        help="Where replications run: local worker processes, or a Dask cluster. Results do not depend on it.",
+    )(func)
+    return func
+
+
+@contextmanager
+def open_executor(executor: str, scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """The executor a command asked for, closed (or, after Ctrl+C, aborted) when the block ends.
+
+    ``--scheduler`` alone means Dask. A scheduler that does not answer is bad input (exit 2, naming
+    the address), not a failure of storeq.
+    """
+    from simulation.executors import ExecutorError, make_executor
+
+    if scheduler is not None:
+        executor = "dask"
+        if not scheduler.strip():
+            raise InputError("--scheduler: empty address (e.g. tcp://127.0.0.1:8786)")
+    ex = make_executor(executor, scheduler, workers)
+    with ex:
+        try:
+            _ = ex.workers  # connect / start the cluster now: a bad address fails before any work
+        except ExecutorError as exc:
+            raise InputError(str(exc)) from None
+        yield ex
+
+
+def results_option(func: F) -> F:
+    """Add ``--results PATH`` (default: ``$STOREQ_RESULTS``): append the run to that DuckDB results store."""
+    return click.option(
+        "--results",
+        "results_db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="STOREQ_RESULTS",
+        default=None,
+        help="Append this run to a DuckDB results store (also $STOREQ_RESULTS); read it with `storeq results`.",
+    )(func)
