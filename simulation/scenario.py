@@ -10,6 +10,7 @@ The file format (v1) is documented in ``DESIGN.md`` and by the examples in ``sce
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import difflib
 import hashlib
@@ -20,10 +21,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .clock import format_clock, parse_clock, parse_window
 from .distributions import DIST_NAMES, Distribution, Exponential
+from .limits import limit
 from .routing import (
     CounterGroup,
     Counters,
@@ -39,10 +50,29 @@ SCHEMA_VERSION = 1
 ALLOWED_INTERVALS = (15, 30, 60)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
+
+
+def _no_bool_number(v: object) -> object:
+    """``true`` is not a number: pydantic would read it as 1 (``replications: true`` → one day)."""
+    if isinstance(v, bool):
+        raise ValueError(f"must be a number, got {str(v).lower()} (true/false is not a number)")
+    return v
+
+
+def _no_bool_int(v: object) -> object:
+    if isinstance(v, bool):
+        raise ValueError(f"must be a whole number, got {str(v).lower()} (true/false is not a number)")
+    return v
+
+
+# The bool refusal wraps the constrained number (listed after Field), so bounds and finiteness keep
+# pydantic's own checks and messages.
+Int = Annotated[int, BeforeValidator(_no_bool_int)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_no_bool_number)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_no_bool_number)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool_number)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_no_bool_int)]
+Name = Annotated[str, Field(min_length=1, max_length=limit("name_chars"))]
 
 
 class _Frozen(BaseModel):
@@ -59,7 +89,7 @@ class Store(_Frozen):
 
     open: str = "09:00"
     close: str = "18:00"
-    interval_min: int = 30
+    interval_min: Int = 30
     target_wait_min: Pos = 10.0
     date: _dt.date | None = None
     """Optional calendar day: weekday and day-of-month demand factors apply when it is set."""
@@ -149,9 +179,9 @@ class Demand(_Frozen):
 class Segment(_Frozen):
     """A customer tier: its share of arrivals, queue priority, patience and whether it is pitched to."""
 
-    name: str = Field(min_length=1)
+    name: Name
     share: Share
-    priority: int = 1
+    priority: Int = 1
     patience: Distribution | None = None
     """None: waits for ever."""
     pitch: bool = True
@@ -161,7 +191,7 @@ class Segment(_Frozen):
 class Transaction(_Frozen):
     """A transaction type with its counter time and, if kiosks can do it, its kiosk time."""
 
-    name: str = Field(min_length=1)
+    name: Name
     share: Share
     counter_time: Distribution
     kiosk_time: Distribution | None = None
@@ -243,7 +273,7 @@ class CrossSell(_Frozen):
 class Balking(_Frozen):
     """A customer who sees ``queue_at_least`` or more waiting does not join."""
 
-    queue_at_least: Annotated[int, Field(ge=1)] | None = None
+    queue_at_least: Annotated[int, Field(ge=1), BeforeValidator(_no_bool_int)] | None = None
     """At least 1: 0 would turn every customer away (everyone sees 0 or more waiting)."""
 
 
@@ -274,8 +304,8 @@ class Costs(_Frozen):
 
 
 class SimSettings(_Frozen):
-    replications: int = Field(default=100, ge=1)
-    seed: int = Field(default=1, ge=0)
+    replications: Annotated[int, Field(ge=1, le=limit("replications")), BeforeValidator(_no_bool_int)] = 100
+    seed: Annotated[int, Field(ge=0, le=limit("seed")), BeforeValidator(_no_bool_int)] = 1
     warmup_min: NonNeg = 0.0
 
 
@@ -283,7 +313,7 @@ class BreakRule(_Frozen):
     """Shifts longer than ``for_shifts_over_hours`` get one break of ``length_min`` inside a window."""
 
     for_shifts_over_hours: Pos = 6.0
-    length_min: int = Field(default=30, gt=0)
+    length_min: Annotated[int, Field(gt=0), BeforeValidator(_no_bool_int)] = 30
     window_hours: tuple[NonNeg, NonNeg] = (2.0, 5.0)
     """Earliest and latest break start, in hours after the shift starts."""
 
@@ -301,7 +331,7 @@ class ShiftRules(_Frozen):
     lengths_hours: tuple[Pos, ...] = (4.0, 6.0, 8.0)
     earliest_start: str | None = None
     latest_end: str | None = None
-    start_step_min: int | None = None
+    start_step_min: Annotated[int, Field(gt=0), BeforeValidator(_no_bool_int)] | None = None
     min_on_duty: Count = 1
     break_: BreakRule | None = Field(default=None, alias="break")
 
@@ -322,13 +352,13 @@ class ShiftRules(_Frozen):
 class Scenario(_Frozen):
     """A store day, validated. Build with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
-    name: str = "Unnamed store"
+    name: Name = "Unnamed store"
     store: Store = Field(default_factory=Store)
     demand: Demand
     segments: tuple[Segment, ...] = Field(
-        default_factory=lambda: (Segment(name="all", share=1.0),), min_length=1
+        default_factory=lambda: (Segment(name="all", share=1.0),), min_length=1, max_length=limit("segments")
     )
-    transactions: tuple[Transaction, ...] = Field(min_length=1)
+    transactions: tuple[Transaction, ...] = Field(min_length=1, max_length=limit("transactions"))
     counters: Counters
     kiosks: Kiosks = Field(default_factory=Kiosks)
     cross_sell: CrossSell = Field(default_factory=CrossSell)
@@ -445,42 +475,194 @@ class _CrossCheckError(ValueError):
 def _shares(items: Sequence[Segment] | Sequence[Transaction], key: str) -> list[tuple[str, str]]:
     total = sum(i.share for i in items)
     if abs(total - 1.0) > 1e-6:
-        parts = ", ".join(f"{i.name} {i.share:g}" for i in items)
+        parts = ", ".join(f"{i.name} {i.share:g}" for i in items[:20]) + (f", ... ({len(items)} in all)" if len(items) > 20 else "")
         return [(key, f"shares must add up to 1, got {total:.6g} ({parts})")]
-    names = [i.name for i in items]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    counts = collections.Counter(i.name for i in items)  # not names.count(n) per name: linear for long lists
+    dup = sorted(n for n, c in counts.items() if c > 1)
     return [(key, f"names must be unique, repeated: {', '.join(dup)}")] if dup else []
 
 
-def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+class _Unavailable(Exception):
+    """A cross-check needs a section that did not validate; that check is skipped, not failed."""
+
+
+class _Failed:
+    """Stands in for a section that failed field validation, so cross-checks that need it skip."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Unavailable(name)
+
+    def _unavailable(self, *args: Any) -> Any:
+        raise _Unavailable("section")
+
+    __iter__ = __len__ = __bool__ = __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = __float__ = __int__ = _unavailable
+
+
+def _check_lengths(s: Scenario) -> list[tuple[str, str]]:
+    out = []
     n = s.n_intervals
     span = f"{s.store.open}-{s.store.close} in {s.store.interval_min}-minute intervals"
     arrivals = s.demand.arrivals_per_hour
     if isinstance(arrivals, tuple) and len(arrivals) != n:
         out.append(("demand.arrivals_per_hour", f"needs one value per interval: {n} for {span}, got {len(arrivals)} (or give one number)"))
     out += counter_shape_checks(s, span)
-    out += _shares(s.segments, "segments")
-    out += _shares(s.transactions, "transactions")
-    if not out:
-        out += counter_checks(s)
-    out += kiosk_checks(s)
+    return out
+
+
+def _check_shares(s: Scenario) -> list[tuple[str, str]]:
+    return _shares(s.segments, "segments") + _shares(s.transactions, "transactions")
+
+
+def _check_staffing(s: Scenario) -> list[tuple[str, str]]:
+    # Counter groups, VIP counters, the hall's size, customers no counter serves: simulation/routing.py.
+    if counter_shape_checks(s, ""):
+        return kiosk_checks(s)  # _check_lengths reports it; the per-interval checks need the right shape
+    return counter_checks(s) + kiosk_checks(s)
+
+
+def _check_windows(s: Scenario) -> list[tuple[str, str]]:
+    out = []
     o, c = s.store.open_min, s.store.close_min
     for i, w in enumerate(s.cross_sell.policy.suspend):
         a, b = parse_window(w)
         if a < o or b > c:
             out.append((f"cross_sell.policy.suspend[{i}]", f"window {w} is outside opening hours {s.store.open}-{s.store.close}"))
-    if s.shifts is not None:
-        for key in ("earliest_start", "latest_end"):
-            v = getattr(s.shifts, key)
-            if v is not None and not o <= parse_clock(v) <= c:
-                out.append((f"shifts.{key}", f"{v} is outside opening hours {s.store.open}-{s.store.close}"))
+    return out
+
+
+def _check_shifts(s: Scenario) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if s.shifts is None:
+        return out
+    o, c = s.store.open_min, s.store.close_min
+    for key in ("earliest_start", "latest_end"):
+        v = getattr(s.shifts, key)
+        if v is not None and not o <= parse_clock(v) <= c:
+            out.append((f"shifts.{key}", f"{v} is outside opening hours {s.store.open}-{s.store.close}"))
+    if out:
+        return out
+    # The roster optimizer builds every shift that starts at or after earliest_start and ends by
+    # latest_end; if even the shortest allowed length does not fit, it has nothing to choose from.
+    first = parse_clock(s.shifts.earliest_start) if s.shifts.earliest_start else o
+    last = parse_clock(s.shifts.latest_end) if s.shifts.latest_end else c
+    shortest = min(s.shifts.lengths_hours)
+    if round(shortest * 60) > last - first:
+        out.append((
+            "shifts.lengths_hours",
+            f"no shift fits the day: the shortest allowed shift is {shortest:g} h but shifts must start at or after "
+            f"{format_clock(first)} and end by {format_clock(last)} ({(last - first) / 60:g} h); "
+            "allow a shorter length, or widen shifts.earliest_start / shifts.latest_end",
+        ))
+    return out
+
+
+def _check_warmup(s: Scenario) -> list[tuple[str, str]]:
     if s.simulation.warmup_min >= s.store.duration_min:
-        out.append(("simulation.warmup_min", f"{s.simulation.warmup_min:g} is not shorter than the day ({s.store.duration_min} minutes)"))
+        return [("simulation.warmup_min", f"{s.simulation.warmup_min:g} is not shorter than the day ({s.store.duration_min} minutes)")]
+    return []
+
+
+def _check_kiosks(s: Scenario) -> list[tuple[str, str]]:
     has_kiosk_work = any(t.kiosk_time is not None for t in s.transactions)
     if s.kiosks.count > 0 and not has_kiosk_work:
-        out.append(("kiosks.count", "kiosks are set but no transaction has a kiosk_time, so nobody could use them"))
+        return [("kiosks.count", "kiosks are set but no transaction has a kiosk_time, so nobody could use them")]
+    return []
+
+
+def _day_customers(s: Scenario) -> float:
+    """Expected walk-ins on the busiest simulated day: rate × hours × scale × the largest day factors.
+
+    The largest weekday and day-of-month factors are used even without ``store.date``: a week or a
+    month of days (synth-log, calibration reports) applies them, and the limit must hold for each.
+    """
+    raw = s.demand.arrivals_per_hour
+    hours = s.store.interval_min / 60.0
+    per_day = float(sum(raw)) * hours if isinstance(raw, tuple) else float(raw) * s.n_intervals * hours
+    factor = max(s.demand.weekday_factors or (1.0,)) * max((s.demand.day_of_month_factors or {1: 1.0}).values())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.float64(per_day) * np.float64(s.demand.scale) * np.float64(factor))
+    return total if np.isfinite(total) else float("inf")
+
+
+def _check_limits(s: Scenario) -> list[tuple[str, str]]:
+    """Bounded work: refuse what would take gigabytes or hours before the engine allocates it."""
+    out: list[tuple[str, str]] = []
+    cap = limit("customers_per_day")
+    try:
+        customers = _day_customers(s)
+    except _Unavailable:
+        customers = None
+    if customers is not None and customers > cap:
+        shown = "an unbounded number of" if not np.isfinite(customers) else f"about {customers:,.0f}"
+        out.append((
+            "demand",
+            f"asks for {shown} customers in one simulated day (arrivals_per_hour × opening hours × scale "
+            f"{s.demand.scale:g} × day factors); the limit is {cap:,}: check demand.arrivals_per_hour and demand.scale",
+        ))
+    counters = limit("counters")
+    most = None if counter_shape_checks(s, "") else int(s.staffed_schedule().max())  # over every counter group
+    for key, value in (("counters.staffed", most), ("counters.physical", s.counters.physical), ("kiosks.count", s.kiosks.count)):
+        if isinstance(value, int) and value > counters:
+            out.append((key, f"{value:,} is more than the limit of {counters:,}"))
+    minutes = limit("service_minutes")
+    dists: list[tuple[str, Distribution | None]] = [("cross_sell.pitch_time", s.cross_sell.pitch_time)]
+    for i, t in enumerate(s.transactions):
+        dists += [(f"transactions[{i}]({t.name}).counter_time", t.counter_time), (f"transactions[{i}]({t.name}).kiosk_time", t.kiosk_time)]
+    for key, d in dists:
+        if d is None:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(d.mean)
+        if not mean <= minutes:
+            out.append((key, f"mean {mean:g} minutes is more than a day ({minutes:,} minutes); times are in minutes"))
     return out
+
+
+_CHECKS = (_check_lengths, _check_shares, _check_staffing, _check_windows, _check_shifts, _check_warmup, _check_kiosks, _check_limits)
+
+
+def _cross_checks(s: Scenario, partial: bool = False) -> list[tuple[str, str]]:
+    """Every cross-field check, each one independent, so one problem never hides another.
+
+    ``partial``: ``s`` was built from the sections that validated (:func:`_partial_cross_checks`);
+    a check tripping over a stand-in for a failed section is skipped, its problem reported already.
+    """
+    out: list[tuple[str, str]] = []
+    skip: tuple[type[Exception], ...] = (_Unavailable, TypeError, ValueError, AttributeError) if partial else (_Unavailable,)
+    for check in _CHECKS:
+        try:
+            out += check(s)
+        except skip:
+            continue
+    return out
+
+
+_FIELD_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _partial_cross_checks(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Cross-checks on the sections that did validate, when another section did not.
+
+    Pydantic runs the model's cross-checks only when every field is valid, so a file with negative
+    counters and shares summing to 0.88 would report only the counters. Each top-level section is
+    validated alone here, failed or missing ones are stood in for by :class:`_Failed`, and every
+    check whose inputs are all valid still runs.
+    """
+    fields: dict[str, Any] = {}
+    for name, field in Scenario.model_fields.items():
+        key = field.alias or name
+        if key not in data:
+            fields[name] = field.get_default(call_default_factory=True) if not field.is_required() else _Failed()
+            continue
+        adapter = _FIELD_ADAPTERS.get(name)
+        if adapter is None:
+            adapter = _FIELD_ADAPTERS[name] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[name-defined,valid-type]
+        try:
+            fields[name] = adapter.validate_python(data[key])
+        except (ValidationError, ValueError, TypeError):
+            fields[name] = _Failed()
+    partial = Scenario.model_construct(**fields)
+    return _cross_checks(partial, partial=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,6 +752,23 @@ def _message(err: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
         return [(path, f"unknown key; {hint}allowed here: {', '.join(allowed)}")]
     if kind == "missing":
         return [(path, "is required but missing")]
+    if loc and loc[-1] == "[key]":
+        return [(path.removesuffix(".[key]"), f"key {value!r} is not allowed: {str(err['msg']).removeprefix('Input should be ').lower()}")]
+    if kind in ("dict_type", "mapping_type"):
+        return [(path, f"must be a mapping of key: value (e.g. {{26: 1.2, 28: 1.4}}), got {_shown(value)}")]
+    if kind in ("tuple_type", "list_type", "iterable_type"):
+        return [(path, f"must be a list (e.g. [1, 2, 3]), got {_shown(value)}")]
+    if kind in ("model_type", "model_attributes_type"):
+        return [(path, f"must be a mapping of keys, got {_shown(value)}")]
+    if kind == "string_type":
+        return [(path, f"must be text, got {_shown(value)}")]
+    if kind == "string_too_long":
+        return [(path, f"is {len(value) if isinstance(value, str) else '?'} characters; at most {ctx.get('max_length')}")]
+    if kind == "too_long":
+        return [(path, f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')}")]
+    if kind.startswith(("date_", "datetime_")):
+        reason = str(err["msg"]).split(",", 1)[-1].strip() if "," in str(err["msg"]) else str(err["msg"])
+        return [(path, f"must be a calendar date like 2026-11-28, got {_shown(value)} ({reason})")]
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return [(path, f"unknown distribution {ctx.get('tag', value)!r}; allowed dist: {', '.join(DIST_NAMES)}")]
     if kind == "finite_number":
@@ -581,17 +780,26 @@ def _message(err: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
     if kind == "literal_error":
         return [(path, f"must be one of {ctx.get('expected')}, got {value!r}")]
     if kind.startswith("int_"):
-        return [(path, f"must be a whole number, got {value!r}")]
+        return [(path, f"must be a whole number, got {_shown(value)}")]
     if kind.startswith("float_"):
-        return [(path, f"must be a number, got {value!r}")]
+        return [(path, f"must be a number, got {_shown(value)}")]
     if kind.startswith("bool_"):
-        return [(path, f"must be true or false, got {value!r}")]
+        return [(path, f"must be true or false, got {_shown(value)}")]
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return [(path, msg)]
 
 
+def _shown(value: Any) -> str:
+    """A value as a message shows it: repr, cut short (a message never carries a pasted file)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _is_arm(key: object) -> bool:
-    return isinstance(key, str) and ("constrained" in key or "[" in key or key in ("float", "int"))
+    """Pydantic's label for one arm of a union (``constrained-float``, ``tuple[...]``), not a key of the file."""
+    if not isinstance(key, str) or key == "[key]":
+        return False
+    return key in ("float", "int", "str") or key.startswith(("constrained-", "tuple[", "list[", "dict[", "function-", "lax-", "strict-"))
 
 
 def _dedupe_union_errors(errors: list[Any], data: Any) -> list[Any]:
@@ -610,25 +818,89 @@ def _dedupe_union_errors(errors: list[Any], data: Any) -> list[Any]:
         node: Any = data
         for k in loc[:pos]:
             node = node.get(k) if isinstance(node, Mapping) else (node[k] if isinstance(node, list) and isinstance(k, int) and k < len(node) else None)
-        wants_list = isinstance(node, list)
-        if wants_list == ("[" in str(loc[pos])):
+        wants_list = isinstance(node, list | tuple)
+        if wants_list == str(loc[pos]).startswith(("tuple[", "list[")):
             out.append({**e, "loc": loc[:pos] + loc[pos + 1 :]})
     return out
 
 
+MAX_PROBLEMS = 50
+"""Problems listed per file; a file with thousands (a pasted table) gets the first 50 and a count."""
+
+
+def _structure_problems(data: Any) -> list[tuple[str, str]]:
+    """Lists and texts over the limits, found by one walk over the raw data before validation.
+
+    Validation of a 300,000-item list would itself take minutes; the walk is linear and stops
+    descending into anything already refused.
+    """
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    max_items, max_chars = limit("list_items"), limit("string_chars")
+    while stack and len(out) < MAX_PROBLEMS:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if len(node) > max_chars:
+                out.append((path, f"a text of {len(node):,} characters; at most {max_chars:,}"))
+        elif isinstance(node, Mapping):
+            if len(node) > max_items:
+                out.append((path, f"has {len(node):,} keys; at most {max_items:,}"))
+                continue
+            stack.extend(((f"{path}.{k}" if path else str(k)), v) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            if len(node) > max_items:
+                out.append((path, f"has {len(node):,} items; at most {max_items:,}"))
+                continue
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(node))
+    return out
+
+
+def _version_problem(data: Mapping[str, Any]) -> tuple[str, str] | None:
+    v = data.get("version")
+    if v == SCHEMA_VERSION and not isinstance(v, bool):
+        return None
+    if isinstance(v, int) and not isinstance(v, bool) and v > SCHEMA_VERSION:
+        return ("version", f"this file is scenario format version {v}; this storeq reads version {SCHEMA_VERSION}: upgrade storeq, or write the file in version {SCHEMA_VERSION}")
+    return ("version", f"must be {SCHEMA_VERSION} (the scenario format version; it may also be left out), got {_shown(v)}")
+
+
 def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
-    """Validate plain data (e.g. parsed YAML) into a Scenario, or raise ScenarioError listing every problem."""
+    """Validate plain data (e.g. parsed YAML) into a Scenario, or raise ScenarioError listing every problem.
+
+    Every problem is reported at once: field problems from each section, and the cross-field checks
+    (shares, per-interval lengths, limits) on whichever sections did validate.
+    """
+    if data is None:
+        raise ScenarioError(source, [("", "is empty: a scenario needs at least demand, transactions and counters")])
     if not isinstance(data, Mapping):
         raise ScenarioError(source, [("", f"a scenario must be a mapping of keys (name, store, demand, ...), got {type(data).__name__}")])
+    data = dict(data)
+    pre: list[tuple[str, str]] = []
+    if "version" in data:
+        problem = _version_problem(data)
+        if problem is not None:
+            raise ScenarioError(source, [problem])  # a newer format: its other keys would only mislead
+        del data["version"]
+    pre += _structure_problems(data)
+    if pre:
+        raise ScenarioError(source, pre)
     try:
-        return Scenario.model_validate(dict(data))
+        return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems: list[tuple[str, str]] = []
-        for err in _dedupe_union_errors(list(exc.errors()), data):
+        problems: dict[tuple[str, str], None] = {}  # ordered and O(1) to test: 100,000 errors stay linear
+        errors = exc.errors()
+        for err in _dedupe_union_errors(list(errors), data):
             for p in _message(err, data):
-                if p not in problems:
-                    problems.append(p)
-        raise ScenarioError(source, _drop_missing_explained_by_typo(problems)) from None
+                problems.setdefault(p, None)
+        if not any(err["type"] == "value_error" and isinstance((err.get("ctx") or {}).get("error"), _CrossCheckError) for err in errors):
+            for p in _partial_cross_checks(data):
+                problems.setdefault(p, None)
+        listed = _drop_missing_explained_by_typo(list(problems))
+        if not listed:  # never an empty message: fall back to pydantic's own words
+            listed = [(".".join(map(str, e["loc"])), str(e["msg"])) for e in errors[:MAX_PROBLEMS]]
+        if len(listed) > MAX_PROBLEMS:
+            listed = [*listed[:MAX_PROBLEMS], ("", f"... and {len(listed) - MAX_PROBLEMS:,} more problems")]
+        raise ScenarioError(source, listed) from None
 
 
 def _drop_missing_explained_by_typo(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -672,19 +944,34 @@ def _to_plain(obj: Any) -> Any:
 
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     keys = dotted.split(".")
+    if any(not k for k in keys):
+        raise ScenarioError("--set", [(dotted, "is not a key path: use dots between keys, e.g. counters.staffed or segments.vip.share")])
     node: Any = data
     for i, key in enumerate(keys[:-1]):
         if isinstance(node, list):
             node = node[_index(node, key, keys[: i + 1])]
-            continue
-        if key not in node or node[key] is None:
-            node[key] = {}
-        node = node[key]
+        elif isinstance(node, dict):
+            if key not in node or node[key] is None:
+                node[key] = {}
+            node = node[key]
+        else:
+            _through_scalar(keys, i, node)
+        if not isinstance(node, dict | list):
+            _through_scalar(keys, i + 1, node)
     last = keys[-1]
     if isinstance(node, list):
         node[_index(node, last, keys)] = value
     else:
         node[last] = value
+
+
+def _through_scalar(keys: list[str], i: int, node: Any) -> None:
+    """``--set name.x=1``: ``name`` is a value, not a section, so nothing can be set inside it."""
+    parent = ".".join(keys[:i])
+    raise ScenarioError(
+        "--set",
+        [(".".join(keys), f"{parent} is a value ({_shown(node)}), not a section or list, so {'.'.join(keys)} cannot be set; set {parent} itself")],
+    )
 
 
 def _index(items: list[Any], key: str, keys: list[str]) -> int:
