@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "optimize": "storeq.cli.optimize:optimize",
     "calibrate": "storeq.cli.calibrate:calibrate",
     "synth-log": "storeq.cli.calibrate:synth_log",
+    "region": "storeq.cli.region:region",
     "sweep": "storeq.cli.sweep:sweep_cmd",
     "results": "storeq.cli.results:results_group",
 }

@@ -1,0 +1,190 @@
+"""Interventions as scenario changes: what each fix does to one store, what it costs, what it uses.
+
+:func:`apply` returns the store's scenario with the fix (or a combination of fixes) applied, or a
+:class:`NotApplicable` saying in words why the fix makes no sense in that hall (no spare counter, no
+kiosk-able transaction, nothing to pitch, ...). :func:`usage` is its cost per day and the resources
+it takes from a regional budget (money, staff hours, kiosks, greeters). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulation import Scenario, ScenarioError, scenario_from_dict
+from simulation.clock import format_clock
+
+from .model import Intervention
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """Why an intervention cannot be applied to a store."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an intervention (or a combination) takes from the budget, per day."""
+
+    cost_per_day: float = 0.0
+    staff_hours: float = 0.0
+    kiosks: int = 0
+    greeters: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.cost_per_day + other.cost_per_day, self.staff_hours + other.staff_hours,
+                     self.kiosks + other.kiosks, self.greeters + other.greeters)
+
+
+def peak_window(scenario: Scenario, hours: float) -> tuple[int, int]:
+    """The intervals ``[a, b)`` of ``hours`` where offered load per staffed counter is highest.
+
+    Load per counter (arrival rate × mean counter time ÷ staffed) is where one more counter relieves
+    the queue most; using the scenario's demand (not a simulation) keeps the choice deterministic.
+    """
+    n = scenario.n_intervals
+    k = max(1, min(n, math.ceil(hours * 60 / scenario.store.interval_min - 1e-9)))
+    mean_time = sum(t.share * t.counter_time.mean for t in scenario.transactions)
+    load = scenario.arrival_rates_per_hour() * mean_time / 60 / np.maximum(scenario.staffed_schedule(), 1)
+    sums = np.convolve(load, np.ones(k), mode="valid")
+    a = int(np.argmax(sums))  # first of equals: the earliest peak window
+    return a, a + k
+
+
+def _window_text(scenario: Scenario, a: int, b: int) -> str:
+    o, step = scenario.store.open_min, scenario.store.interval_min
+    return f"{format_clock(o + a * step)}-{format_clock(o + b * step)}"
+
+
+def _counter_groups(scenario: Scenario) -> bool:
+    return bool(getattr(scenario.counters, "groups", None))
+
+
+def _apply_one(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    """Edit the scenario's plain data in place for one intervention (or say why it cannot apply)."""
+    kiosk_able = [t.name for t in scenario.transactions if t.kiosk_time is not None]
+    if iv.kind == "counter":
+        if _counter_groups(scenario):
+            return NotApplicable("the hall uses counter groups; add the counter to a group with storeq compare --set")
+        staffed = [int(v) for v in np.asarray(data["counters"]["staffed"] if isinstance(data["counters"]["staffed"], list)
+                                              else [data["counters"]["staffed"]] * scenario.n_intervals)]
+        a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
+        new = [v + (iv.n if a <= i < b else 0) for i, v in enumerate(staffed)]
+        physical = data["counters"].get("physical")
+        if physical is not None and max(new) > int(physical):
+            return NotApplicable(f"no spare counter: the hall has {physical} counters and staffs {max(staffed[a:b])} "
+                                 f"at its peak {_window_text(scenario, a, b)}")
+        data["counters"]["staffed"] = new
+    elif iv.kind == "kiosk":
+        if not kiosk_able:
+            return NotApplicable("no transaction here can be done at a kiosk (none has a kiosk_time)")
+        data["kiosks"]["count"] = int(data["kiosks"].get("count", 0)) + iv.n
+    elif iv.kind == "greeter":
+        if int(data["kiosks"].get("count", 0)) == 0:
+            return NotApplicable("no kiosks: a greeter guides customers to kiosks")
+        if data["kiosks"].get("greeter") is True:
+            return NotApplicable("the hall already has a greeter all day")
+        if iv.hours is None:
+            data["kiosks"]["greeter"] = True
+        else:  # a greeter for the peak hours only (greeter windows, DESIGN.md "Policies")
+            a, b = peak_window(scenario, iv.hours)
+            data["kiosks"]["greeter"] = [_window_text(scenario, a, b)]
+    elif iv.kind == "pitch_rule":
+        cs = data.get("cross_sell") or {}
+        if float(cs.get("acceptance", 0)) <= 0 or float(cs.get("margin", 0)) <= 0:
+            return NotApplicable("the hall does not cross-sell (acceptance or margin is 0)")
+        policy = cs.get("policy") or {"mode": "never"}
+        if policy.get("mode") == "never":
+            return NotApplicable("the hall never pitches already")
+        if policy.get("mode") == "queue_threshold" and int(policy.get("threshold", 0)) <= iv.rule_threshold:
+            return NotApplicable(f"the hall already stops pitching at {policy.get('threshold')} waiting")
+        new_policy: dict[str, Any] = {"mode": "queue_threshold", "threshold": iv.rule_threshold}
+        if policy.get("mode") == "windows":
+            new_policy = {"mode": "windows", "suspend": list(policy.get("suspend", [])), "threshold": iv.rule_threshold}
+        data["cross_sell"] = {**cs, "policy": new_policy}
+    elif iv.kind == "shorter_transactions":
+        from .profiles import _scale_dist
+
+        names = set(iv.transactions) if iv.transactions is not None else None
+        if names is not None:
+            unknown = names - {t.name for t in scenario.transactions}
+            if unknown:
+                return NotApplicable(f"no transaction {', '.join(sorted(unknown))} in this hall")
+        for t in data["transactions"]:
+            if names is None or t["name"] in names:
+                t["counter_time"] = _scale_dist(t["counter_time"], 1 - iv.cut)
+    elif iv.kind == "online_reminder":
+        if not kiosk_able:
+            return NotApplicable("no kiosk-able transaction: reminders move only those online")
+        now = float(data["demand"].get("online_diversion", 0.0))
+        if now >= 1:
+            return NotApplicable("all kiosk-able demand is online already")
+        data["demand"]["online_diversion"] = round(min(1.0, now + iv.moved_online), 6)
+    return None
+
+
+def apply(scenario: Scenario, interventions: Sequence[Intervention]) -> Scenario | NotApplicable:
+    """The scenario with every intervention applied (in order), or why one of them cannot be."""
+    data = scenario.to_dict()
+    data.setdefault("kiosks", {})
+    for iv in interventions:
+        why = _apply_one(data, scenario, iv)
+        if why is not None:
+            return NotApplicable(f"{iv.name}: {why.reason}")
+    label = " + ".join(iv.name for iv in interventions)
+    try:
+        return scenario_from_dict(data, f"{scenario.name} + {label}")
+    except ScenarioError as exc:  # e.g. a threshold the store's policy refuses: not applicable, said plainly
+        return NotApplicable(f"{label}: " + "; ".join(f"{p}: {m}" for p, m in exc.problems))
+
+
+def usage(scenario: Scenario, iv: Intervention) -> Usage:
+    """Cost per day and budget resources of one intervention in this store."""
+    fixed = iv.cost_per_day or 0.0
+    if iv.kind == "counter":
+        a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
+        hours = iv.n * (b - a) * scenario.store.interval_min / 60
+        rate = iv.cost_per_hour if iv.cost_per_hour is not None else scenario.costs.staff_hour
+        return Usage(cost_per_day=hours * rate + fixed, staff_hours=hours)
+    if iv.kind == "greeter":
+        if iv.hours is None:
+            hours = scenario.store.duration_min / 60
+        else:
+            a, b = peak_window(scenario, iv.hours)
+            hours = (b - a) * scenario.store.interval_min / 60
+        return Usage(cost_per_day=hours * (iv.cost_per_hour or 0.0) + fixed, staff_hours=hours, greeters=1)
+    if iv.kind == "kiosk":
+        return Usage(cost_per_day=iv.n * fixed, kiosks=iv.n)
+    return Usage(cost_per_day=fixed)
+
+
+def total_usage(scenario: Scenario, interventions: Sequence[Intervention]) -> Usage:
+    out = Usage()
+    for iv in interventions:
+        out = out + usage(scenario, iv)
+    return out
+
+
+def describe(scenario: Scenario, iv: Intervention) -> str:
+    """One line a planner reads: what the fix is in this hall."""
+    if iv.kind == "counter":
+        a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
+        return f"+{iv.n} counter{'s' if iv.n > 1 else ''} {_window_text(scenario, a, b)}"
+    if iv.kind == "kiosk":
+        return f"+{iv.n} kiosk{'s' if iv.n > 1 else ''}"
+    if iv.kind == "greeter":
+        if iv.hours is None:
+            return "a greeter at the door all day"
+        a, b = peak_window(scenario, iv.hours)
+        return f"a greeter at the door {_window_text(scenario, a, b)}"
+    if iv.kind == "pitch_rule":
+        return f"no pitching while {iv.rule_threshold}+ wait"
+    if iv.kind == "shorter_transactions":
+        return f"counter times −{iv.cut:.0%} (standard answers)"
+    return f"+{iv.moved_online:.0%} of kiosk-able demand online (reminders)"
