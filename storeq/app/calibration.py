@@ -8,7 +8,6 @@ compares interval by interval. This page shows both and hands the scenario to th
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 import altair as alt
@@ -17,16 +16,12 @@ import streamlit as st
 
 from simulation import ScenarioError
 from storeq.app import entry, state
-from storeq.app.common import PALETTE, ROOT, clock_to_datetime, show_problems, workers
+from storeq.app.common import PALETTE, ROOT, clock_to_datetime, not_a_log, plain_error, show_problems, workers
 
 ss = st.session_state
 EXAMPLE_LOG = ROOT / "scenarios" / "example_ticket_log.csv"
 MAX_LOG_MB = 256  # the server's upload limit (.streamlit/config.toml maxUploadSize); scenario files are checked at 1 MB in code
 MAX_MAPPING_BYTES = 100_000
-# Files that are clearly not a table, by their first bytes: say what they are instead of guessing an encoding.
-_NOT_A_LOG = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"),
-              (b"\xd0\xcf\x11\xe0", "an old-style Office file (.xls/.doc)"))
-
 if ss.pop("goto_whatif", False):  # set by "Use this scenario on the What-if page": go there now
     entry.go("whatif.py")
 
@@ -36,26 +31,6 @@ st.caption(
     f"{MAX_LOG_MB} MB: a month or more of a busy hall): arrivals per interval, service and patience times, customer mix and "
     "staffing are fitted; then the fitted store is simulated on the log's own days and compared with what really happened."
 )
-
-
-def plain_error(message: str, name: str) -> str:
-    """A calibration error in the page's words: the file's name, never a server path or a CLI flag."""
-    message = re.sub(r"(/[\w.\-]+)+/(log|mapping)[\w.]*", name, message)  # a temporary path, if any slipped through
-    message = re.sub(r"(map them with |use )?`?--map`?( mapping\.yaml)?( to)?",
-                     "upload a column mapping (“Column mapping” above) to", message)
-    message = message.replace("upload a column mapping (“Column mapping” above) to to", "upload a column mapping (“Column mapping” above) to")
-    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    if m:  # pandas' tokenizer wording
-        message = f"row {m.group(2)} has {m.group(3)} values where the header has {m.group(1)} columns (a stray separator or quote?)"
-    return message
-
-
-def not_a_log(data: bytes) -> str | None:
-    """What the file is, when its first bytes show it is not a table at all."""
-    for magic, what in _NOT_A_LOG:
-        if data.startswith(magic):
-            return what
-    return None
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

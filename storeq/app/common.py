@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -493,3 +494,33 @@ def show_verdict(text: str, how: str, bold: bool = False) -> None:
         st.warning(body, icon=":material/thumb_down:")
     else:
         st.info(body, icon=":material/drag_handle:")
+
+
+# ---------------------------------------------------------------------------------------------
+# calibration messages in the page's words
+# ---------------------------------------------------------------------------------------------
+
+# Files that are clearly not a table, by their first bytes: say what they are instead of guessing an encoding.
+_NOT_A_LOG = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"),
+              (b"\xd0\xcf\x11\xe0", "an old-style Office file (.xls/.doc)"))
+
+
+def plain_error(message: str, name: str) -> str:
+    """A calibration error in the page's words: the file's name, never a server path or a CLI flag."""
+    message = re.sub(r"(/[\w.\-]+)+/(log|mapping)[\w.]*", name, message)  # a temporary path, if any slipped through
+    mapping_upload = "a column mapping file (upload it under “Column mapping” above)"
+    message = re.sub(r"use `?--map`?( mapping\.yaml)? to", "upload a column mapping file (“Column mapping” above) to", message)
+    message = re.sub(r"map them with `?--map`?", f"map them with {mapping_upload}", message)
+    message = re.sub(r"`?--map`?( mapping\.yaml)?", mapping_upload, message)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if m:  # pandas' tokenizer wording
+        message = f"row {m.group(2)} has {m.group(3)} values where the header has {m.group(1)} columns (a stray separator or quote?)"
+    return message
+
+
+def not_a_log(data: bytes) -> str | None:
+    """What the file is, when its first bytes show it is not a table at all."""
+    for magic, what in _NOT_A_LOG:
+        if data.startswith(magic):
+            return what
+    return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
-from simulation import ScenarioError, parse_clock, scenario_to_yaml, with_updates
+from simulation import Scenario, ScenarioError, parse_clock, scenario_to_yaml, with_updates
 from storeq.app import charts, state
 from storeq.app.common import (
     KPIS,
@@ -50,6 +52,14 @@ def _short_label(label: str, width: int = 26) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+def _same_plan_key(scenario: Scenario) -> str:
+    """What makes two plans the same day (a staffing row of one number equals that number all day)."""
+    data = scenario.to_dict()
+    data.pop("name", None)
+    data.setdefault("counters", {})["staffed"] = [int(v) for v in scenario.staffed_schedule()]
+    return json.dumps(data, sort_keys=True, default=str)
+
+
 def available_plans() -> dict[str, str]:
     """Every plan the user can compare: label → canonical YAML."""
     plans = {f"Store as loaded ({ss['base_name']})": ss["base_yaml"]}
@@ -80,7 +90,7 @@ def _make_variant() -> None:
     base = scenario_from_key(src)
     a, b, n = ss["k_var_start"], ss["k_var_end"], int(ss["k_var_n"])
     row = [int(v) + (n if a <= c < b else 0) for v, c in zip(base.staffed_schedule(), base.interval_labels, strict=True)]
-    updates: dict[str, object] = {"counters.staffed": row}
+    updates: dict[str, object] = {"counters.staffed": row[0] if len(set(row)) == 1 else row}
     if ss["k_var_policy"] != "(unchanged)":
         mode = ss["k_var_policy"]
         policy: dict[str, object] = {"mode": mode}
@@ -173,8 +183,9 @@ short_words = [f"{word[i]} {LETTERS[i]}" for i in range(len(scenarios))]
 # Chart legends: the letter and the plan's own name, short enough for a legend.
 legend = [f"{LETTERS[i]}: {_short_label(label)}" for i, label in enumerate(run["labels"])]
 # A plan identical to an earlier one would draw exactly over it: it is drawn once and said so.
-first_of = {y: i for i, y in reversed(list(enumerate(run["yamls"])))}
-duplicate = {i: first_of[y] for i, y in enumerate(run["yamls"]) if first_of[y] != i}
+keys = [_same_plan_key(s) for s in scenarios]
+first_of = {k: i for i, k in reversed(list(enumerate(keys)))}
+duplicate = {i: first_of[k] for i, k in enumerate(keys) if first_of[k] != i}
 
 st.divider()
 st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. " + " · ".join(names))

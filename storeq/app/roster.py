@@ -95,7 +95,7 @@ def optimize_week_cached(yaml_text: str, staff_text: str, target: tuple[float, f
     from simulation.scenario import ShiftRules
 
     scenario = scenario_from_key(yaml_text)
-    staff = staff_from_text(staff_text, "staff list", csv_format=True)
+    staff = staff_from_text(staff_text, "staff list", csv_format=False)
     holder, tick = _progress("Planning the week", [*(f"Counters needed, day {d + 1} of 7" for d in range(7)), "Rostering the named staff",
                                                    *(f"Simulating day {d + 1} of 7" for d in range(7)), "Done"])
     plan = optimize_week(
@@ -140,11 +140,19 @@ def staff_table(rules: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "min_hours", "max_hours", "max_days", "can_close", *DAYS])
 
 
-def staff_csv(table: pd.DataFrame, rest: float, fair: float) -> str:
-    """The table as the staff CSV ``optimizer.staff_from_text`` reads (rest and fairness as columns)."""
-    out = table.copy()
-    out["min_rest_hours"], out["fair_closing_weight"] = rest, fair
-    return str(out.to_csv(index=False))
+def staff_text_of(table: pd.DataFrame, rest: float, fair: float) -> str:
+    """The table as a staff file (JSON, which YAML reads) for ``optimizer.staff_from_text``.
+
+    Rows go through ``staff_rows_to_data``, the reader of staff CSV files, so a weekday cell means
+    exactly what it means in a CSV staff list.
+    """
+    import json
+
+    from optimizer.staff import staff_rows_to_data
+
+    rows = [{k: ("" if pd.isna(v) else v) for k, v in row.items()} for row in table.to_dict("records")]
+    data = {"min_rest_hours": float(rest), "fair_closing_weight": float(fair), **staff_rows_to_data(rows)}
+    return json.dumps(data, default=str)
 
 
 def _load_staff_text(text: str, source: str) -> None:
@@ -203,14 +211,14 @@ def _staff_edited(key: str) -> None:
 
 
 def current_staff() -> tuple[str | None, list[tuple[str, str]]]:
-    """The edited staff list as CSV text, validated: (text, []) or (None, problems)."""
+    """The edited staff list as staff-file text, validated: (text, []) or (None, problems)."""
     from optimizer import staff_from_text
 
     table = ss["staff_table"].copy()
     table["name"] = table["name"].fillna("").astype(str).str.strip()
-    text = staff_csv(table, ss["staff_rest"], ss["staff_fair"])
+    text = staff_text_of(table, ss["staff_rest"], ss["staff_fair"])
     try:
-        staff_from_text(text, "the staff table", csv_format=True)
+        staff_from_text(text, "the staff table", csv_format=False)
     except ScenarioError as err:
         return None, list(err.problems)
     return text, []
@@ -381,7 +389,7 @@ def recommendation(plan: Any) -> tuple[str, dict[str, Any] | None]:
     same = f"{100 * float(q['service_level']):.1f}% vs {100 * float(w['service_level']):.1f}% served within the target"
     if gain > 0 and int(q["missed_intervals"]) <= int(w["missed_intervals"]):
         text = (f"**Pitch only while fewer than {n} are waiting**: it earns {gain:,.0f} {currency} a day more than "
-                f"“{windows_words}” at the same service ({same}).")
+                f"“{windows_words}” without missing the target in more intervals ({same}).")
         return text, {"mode": "queue_threshold", "threshold": n}
     text = (f"**{windows_words[0].upper() + windows_words[1:]}**: it earns {-gain:,.0f} {currency} a day more than pitching only while "
             f"fewer than {n} wait ({same})." if gain <= 0 else
