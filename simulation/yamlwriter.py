@@ -73,6 +73,7 @@ def emit(
     def mapping(node: Mapping[str, Any], indent: str, prefix: str) -> None:
         for key, value in node.items():
             path = f"{prefix}{key}"
+            placed.add(path)
             lines.extend(_comment_lines(above.get(path), indent))
             k = _flow(key)
             if _is_leaf(value) and not (isinstance(value, Mapping) and has_inner_comments(path)):
@@ -84,8 +85,13 @@ def emit(
                 lines.append(f"{indent}{k}:{tail(path)}")
                 for i, item in enumerate(value):
                     ipath = f"{path}[{i}]"
+                    placed.add(ipath)
                     lines.extend(_comment_lines(above.get(ipath), indent + "  "))
                     lines.append(f"{indent}  - {_flow(item)}{tail(ipath)}")
 
+    placed: set[str] = set()
     mapping(data, "", "")
+    lost = sorted(commented - placed)
+    if lost:  # a comment on a key the data does not have is a caller's mistake, not something to drop quietly
+        raise ValueError(f"comments on keys not in the scenario: {', '.join(lost)}")
     return "\n".join(lines) + "\n"

@@ -223,6 +223,43 @@ def test_demand_trend_and_extra_spread_are_reported():
     wild = calibrate(clean(pd.concat(swings, ignore_index=True)))
     assert any(n.startswith("day totals vary") for n in wild.notes)
     assert wild.arrivals.dispersion > 2
+    # ... and fitted: uniform(0.75, 1.25) day factors have cv 0.25/sqrt(3) = 0.144; over 42 days the
+    # moment estimate's SE is about 0.02, so 4 SE is 0.08
+    assert abs(wild.arrivals.day_cv - 0.144) < 0.08
+    assert "day_cv: " in wild.yaml_text and wild.scenario.demand.day_cv == round(wild.arrivals.day_cv, 3)
+    # Poisson days: no spread fitted, and the file says why it is 0
+    assert flat.arrivals.day_cv == 0 and "no day-to-day spread beyond Poisson at 5% over 60 days" in flat.yaml_text
+
+
+def test_day_cv_moment_estimate_recovers_the_gamma_spread():
+    """fit_day_cv on day totals drawn as the engine draws them: Poisson(mu x G), G gamma (mean 1, cv 0.15).
+
+    300 days with seven weekday levels: the SE of the estimate is about c·sqrt(1/(2n)) ≈ 0.006 (plus
+    Poisson noise), so a tolerance of 0.025 is 4 SE; without the n/(n-p) correction the estimate
+    would still pass, so the correction is checked on few days, where it matters, by the mean of
+    many estimates (bias < 0.01 against 0.15).
+    """
+    from calibration.calibrate import fit_day_cv
+
+    rng = np.random.default_rng(5)
+    weekday = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 0.8, 0.7])
+
+    def draw(n_days: int, cv: float) -> tuple[np.ndarray, np.ndarray]:
+        wd = np.arange(n_days) % 7
+        mu_true = 900 * weekday[wd]
+        g = rng.gamma(1 / cv**2, cv**2, n_days) if cv > 0 else np.ones(n_days)
+        tot = rng.poisson(mu_true * g).astype(float)
+        # fitted expectation: the mean of each weekday (what the weekday factors give)
+        mu = np.array([tot[wd == k].mean() for k in range(7)])[wd]
+        return tot, mu
+
+    c, raw, p = fit_day_cv(*draw(300, 0.15), params=7)
+    assert abs(c - 0.15) < 0.025 and c == raw and p < 1e-6
+    est = [fit_day_cv(*draw(28, 0.15), params=7)[1] for _ in range(200)]
+    assert abs(float(np.mean(est)) - 0.15) < 0.01
+    # pure Poisson: the gate keeps 0 on nearly every log (5% false alarms by design)
+    zeros = [fit_day_cv(*draw(60, 0.0), params=7)[0] == 0 for _ in range(200)]
+    assert 0.88 < np.mean(zeros) <= 1.0
 
 
 def test_weekday_with_its_own_staffing_is_noted():
