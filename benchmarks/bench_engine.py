@@ -10,7 +10,7 @@ Run from the repository root::
    replications each. storeq runs its whole engine (segments, transaction draws, named random streams,
    per-customer records, KPIs with CIs). The baseline is the idiomatic SimPy model a modeller would
    write by hand: one ``Environment``, one ``Resource(capacity=9)``, a source process and a customer
-   process that records its wait. Best of ``--repeats`` runs each; ratio storeq / bare (target ≥ 0.8).
+   process that records its wait. Best of ``--repeats`` runs each; ratio storeq / bare (target ≥ 1.5).
 2. Wall time of 100 replications of ``scenarios/telecom_month_end.yaml`` with workers=2
    (target < 2 s on 2 cores) and workers=1, best of ``--repeats``, pool start-up included (that is
    what a user waits for).
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         if cores:
             os.sched_setaffinity(0, cores)
         rows.append(("storeq customers/s (1 core)", f"{rate_sq:,.0f}", "", f"{n_sq} customers in {t_sq:.3f} s"))
-        rows.append(("ratio storeq / bare", f"{ratio:.2f}", ">= 0.8", "PASS" if ratio >= 0.8 else "MISS"))
+        rows.append(("ratio storeq / bare", f"{ratio:.2f}", ">= 1.5", "PASS" if ratio >= 1.5 else "MISS"))
         t2 = bench_flagship(2, repeats)
         rows.append(("flagship 100 reps, workers=2 (s)", f"{t2:.2f}", "< 2", "PASS" if t2 < 2 else "MISS"))
         t1 = bench_flagship(1, repeats)

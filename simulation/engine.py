@@ -10,9 +10,12 @@ Two steps, kept apart on purpose:
    customer keeps its uniforms, a busier variant of the day keeps every customer of the quieter one
    and a faster transaction shortens every customer's time by the same factor, so demand and
    service-time what-ifs are paired too. Vectorised drawing keeps Python work per customer small.
-2. :func:`simulate_day` plays the day on a :class:`simpy.Environment`. Counters are driven by a small
-   dispatcher with plain callbacks on SimPy timeouts instead of one generator process, Resource
-   request and AnyOf per customer: the same event queue, a fraction of the overhead
+2. :func:`simulate_day` plays the day on a :class:`simpy.Environment` with a small day object
+   (:class:`_Day`) made of named parts: the :class:`TicketQueue` (who waits, in calling order, and
+   their patience), the :class:`CounterPool` (counter groups, who is idle, who closes), the
+   :class:`PitchPolicy` and the :class:`KioskBank`. Its event handlers are plain callbacks on events
+   put on SimPy's queue with the public ``Environment.schedule``, instead of one generator process,
+   Resource request and AnyOf per customer: the same event queue, a fraction of the overhead
    (see ``benchmarks/``). It returns a :class:`DayLog` of plain arrays; KPIs are computed from it in
    :mod:`simulation.results`.
 
@@ -94,17 +97,21 @@ _INF = math.inf
 
 
 class _Call(simpy.Event):
-    """An already-triggered SimPy event that calls ``fn(event)`` when the clock reaches it.
+    """An already-triggered SimPy event that calls ``fn(event)`` when the clock reaches it; ``arg``
+    says for whom (a customer, an arrival's position, an interval).
 
-    The engine's only event type: built without :class:`simpy.Timeout`'s checks and put on the
-    environment's queue with the public ``Environment.schedule``. Inlined for speed: one or two of
-    these are created per customer.
+    The engine's only event type, put on the environment's queue with the public
+    ``Environment.schedule``. Like :class:`simpy.Timeout` (which inlines ``Event.__init__`` the same
+    way for speed) it is born triggered: ``_ok`` is what ``Environment.step`` reads. One or two are
+    created per customer.
     """
 
-    def __init__(self, env: simpy.Environment, fn: object, value: int) -> None:  # no super(): speed
+    __slots__ = ("arg",)
+
+    def __init__(self, env: simpy.Environment, fn: Callable[[_Call], None], arg: int) -> None:  # no super(): speed
         self.env = env
         self.callbacks = [fn]  # type: ignore[list-item]
-        self._value = value
+        self.arg = arg
         self._ok = True
 
 
@@ -333,7 +340,9 @@ class DayLog:
 
     Times are minutes since opening, NaN where not applicable. ``service_end`` includes the pitch.
     ``leave_min`` is when the customer left the store (service or kiosk end, abandonment, balking).
-    ``outcome`` holds the codes ``SERVED, ABANDONED, BALKED, DIVERTED``.
+    ``outcome`` holds the codes ``SERVED, ABANDONED, BALKED, DIVERTED``. ``counter_id`` is the counter
+    that served the customer and ``group`` its counter group (an index into
+    ``Scenario.counter_groups()``); both are -1 for customers not served at a counter.
     """
 
     customers: Customers
@@ -350,279 +359,614 @@ class DayLog:
     pitched: np.ndarray
     accepted: np.ndarray
     outcome: np.ndarray
+    group: np.ndarray
 
 
-def simulate_day(scenario: Scenario, customers: Customers) -> DayLog:
-    """Play one store day with the given customers on a SimPy environment (semantics: module docstring)."""
-    sc = scenario
-    n = len(customers)
-    kiosk_time_a = customers.kiosk_time
-    eligible = ~np.isnan(kiosk_time_a)
-    diverted_a = eligible & (customers.u_divert < sc.demand.online_diversion)
-    adopt = sc.kiosks.greeter_adoption if sc.kiosks.greeter else sc.kiosks.adoption
-    n_kiosks = sc.kiosks.count
-    to_kiosk = (eligible & ~diverted_a & (customers.u_kiosk < adopt)) if n_kiosks > 0 else np.zeros(n, bool)
-    fails = (customers.u_fail < sc.kiosks.failure).tolist()
+class _Records:
+    """Per-customer state and records while the day runs: plain lists, indexed by customer number.
 
-    seg_prio = [s.priority for s in sc.segments]
-    top = min(seg_prio)
-    prio = np.asarray(seg_prio)[customers.segment].tolist() if n else []
-    policy = sc.cross_sell.policy
-    mode = policy.mode
-    can_pitch = np.asarray([s.pitch for s in sc.segments])[customers.segment] if n else np.zeros(0, bool)
-    if mode == "never":
-        can_pitch = np.zeros(n, bool)
-    can_pitch_l = can_pitch.tolist()
-    windows = sc.suspend_windows_min() if mode == "windows" else []
-    threshold = policy.threshold if policy.threshold is not None else 0
-    balk_n = sc.balking.queue_at_least
+    Lists, not numpy arrays: the day writes one element at a time, which lists do several times faster.
+    """
 
-    ctime = customers.counter_time.tolist()
-    ktime = kiosk_time_a.tolist()
-    pat = customers.patience.tolist()
-    ptime = customers.pitch_time.tolist()
-    to_kiosk_l = to_kiosk.tolist()
+    __slots__ = ("cid", "kend", "kfailed", "kjoin", "kstart", "leave", "outcome", "pitched", "qjoin", "send", "sstart", "state")
 
-    nan = math.nan
-    state = [_NEW] * n
-    kjoin = [nan] * n
-    kstart = [nan] * n
-    kend = [nan] * n
-    kfailed = [False] * n
-    qjoin = [nan] * n
-    sstart = [nan] * n
-    send = [nan] * n
-    leave = [nan] * n
-    cid = [-1] * n
-    pitched = [False] * n
-    outcome = [DIVERTED] * n
+    def __init__(self, n: int) -> None:
+        nan = math.nan
+        self.state = [_NEW] * n
+        self.kjoin = [nan] * n
+        self.kstart = [nan] * n
+        self.kend = [nan] * n
+        self.kfailed = [False] * n
+        self.qjoin = [nan] * n
+        self.sstart = [nan] * n
+        self.send = [nan] * n
+        self.leave = [nan] * n
+        self.cid = [-1] * n
+        self.pitched = [False] * n
+        self.outcome = [DIVERTED] * n
 
-    schedule = sc.staffed_schedule().tolist()
-    vip = sc.counters.vip
-    env = simpy.Environment()
-    schedule_ = env.schedule
-    heappush, heappop = heapq.heappush, heapq.heappop
 
-    # Counter state. Invariant between events: if busy < staffed, nobody is waiting.
-    staffed = schedule[0] if schedule else 0
-    busy = 0
-    to_close = 0  # busy regular counters that close when they finish (a schedule drop)
-    vip_idle = list(range(vip - 1, -1, -1))  # stacks: pop() reuses the lowest id first
-    reg_idle = list(range(staffed - 1, vip - 1, -1))
-    closed: list[int] = []
-    next_id = max(staffed, vip)
-    qheap: list[tuple[int, int, int]] = []  # (priority, ticket, customer); stale entries are skipped
-    dl_heap: list[tuple[float, int]] = []  # (deadline, customer) for finite patience
-    n_wait = 0
-    ticket = 0
-    k_busy = 0
-    kqueue: deque[int] = deque()
+class TicketQueue:
+    """The customers waiting at the counters: one heap per customer class, and their patience deadlines.
 
-    def purge(now: float) -> None:
-        # Customers whose patience ran out before `now` left at their deadline.
-        nonlocal n_wait
-        while dl_heap and dl_heap[0][0] < now:
-            d, c = heappop(dl_heap)
+    A class is the set of customers with the same own counter groups (DESIGN.md "Counter routing");
+    with one group there is one heap. Entries are ``(priority, ticket, customer)``, the priority being
+    the segment's under ``order: priority`` and 0 under ``order: ticket``, so the heap order is the
+    calling order. Customers who abandoned stay in their heap until they reach its head and are
+    skipped there (lazy deletion); abandonment itself is applied lazily and exactly by :meth:`purge`
+    (module docstring, "Abandonment").
+    """
+
+    __slots__ = ("_rec", "deadlines", "heaps", "n_wait", "ticket")
+
+    def __init__(self, n_classes: int, records: _Records) -> None:
+        self.heaps: list[list[tuple[int, int, int]]] = [[] for _ in range(n_classes)]
+        self.deadlines: list[tuple[float, int]] = []  # (deadline, customer) for finite patience
+        self.n_wait = 0
+        self.ticket = 0
+        self._rec = records
+
+    def push(self, c: int, heap: list[tuple[int, int, int]], prio: int, deadline: float) -> None:
+        """Customer ``c`` takes a ticket and waits (``deadline`` = inf without patience)."""
+        heapq.heappush(heap, (prio, self.ticket, c))
+        self.ticket += 1
+        self.n_wait += 1
+        if deadline != _INF:
+            heapq.heappush(self.deadlines, (deadline, c))
+
+    def purge(self, now: float) -> None:
+        """Customers whose patience ran out before ``now`` left at their deadline."""
+        dl = self.deadlines
+        rec = self._rec
+        state, outcome, leave = rec.state, rec.outcome, rec.leave
+        while dl and dl[0][0] < now:
+            d, c = heapq.heappop(dl)
             if state[c] == _WAITING:
                 state[c] = _DONE
                 outcome[c] = ABANDONED
                 leave[c] = d
-                n_wait -= 1
+                self.n_wait -= 1
 
-    def start_service(c: int, now: float) -> None:
-        nonlocal busy
-        # A top-priority customer takes an idle VIP counter first; others leave it free if they can.
-        k = vip_idle.pop() if vip_idle and (prio[c] == top or not reg_idle) else reg_idle.pop()
-        busy += 1
-        cid[c] = k
-        sstart[c] = now
-        state[c] = _IN_SERVICE
-        ct = ctime[c]
-        if not can_pitch_l[c]:
-            schedule_(_Call(env, on_end, c), NORMAL, ct)
-        elif mode == "always":
-            pitched[c] = True
-            schedule_(_Call(env, on_end, c), NORMAL, ct + ptime[c])
-        elif mode == "windows":
-            t_main = now + ct
-            suspended = False
-            for a, b in windows:
-                if a <= t_main < b:
-                    suspended = True
-                    break
-            if not suspended:
-                pitched[c] = True
-                ct += ptime[c]
-            schedule_(_Call(env, on_end, c), NORMAL, ct)
-        else:  # queue_threshold: decided when the main transaction ends
-            schedule_(_Call(env, on_main_end, c), NORMAL, ct)
+    def best(self, heaps: list[list[tuple[int, int, int]]]) -> list[tuple[int, int, int]] | None:
+        """The heap among ``heaps`` whose head is called first (stale heads dropped), or None if all are empty."""
+        state = self._rec.state
+        found = None
+        for h in heaps:
+            while h and state[h[0][2]] != _WAITING:
+                heapq.heappop(h)
+            if h and (found is None or h[0] < found[0]):
+                found = h
+        return found
 
-    def dispatch(now: float) -> None:
-        nonlocal n_wait
-        if dl_heap and dl_heap[0][0] < now:
-            purge(now)
-        while n_wait and busy < staffed:
-            c = heappop(qheap)[2]
-            if state[c] == _WAITING:
-                n_wait -= 1
-                start_service(c, now)
+    def pop(self, heap: list[tuple[int, int, int]]) -> int:
+        """Take the head of ``heap`` (a live customer, as :meth:`best` returned it) out of the queue."""
+        self.n_wait -= 1
+        return heapq.heappop(heap)[2]
 
-    def join_counter(c: int, now: float) -> None:
-        nonlocal n_wait, ticket
-        qjoin[c] = now
-        if busy < staffed:
-            start_service(c, now)
-        else:
-            state[c] = _WAITING
-            heappush(qheap, (prio[c], ticket, c))
-            ticket += 1
-            n_wait += 1
-            p = pat[c]
-            if p != _INF:
-                heappush(dl_heap, (now + p, c))
 
-    def release(c: int, now: float) -> None:
-        nonlocal busy, to_close
-        state[c] = _DONE
-        outcome[c] = SERVED
-        send[c] = now
-        leave[c] = now
-        busy -= 1
-        k = cid[c]
-        if k < vip:
-            vip_idle.append(k)
-        elif to_close:
-            to_close -= 1
-            closed.append(k)
-        else:
-            reg_idle.append(k)
-        dispatch(now)
+class CounterPool:
+    """The staffed counters, group by group: who is idle, who closes when done, which counters exist.
 
-    def on_end(ev: simpy.Event) -> None:
-        release(ev._value, env._now)
+    Counter ids run group by group in ``Scenario.counter_groups()`` order (group ``g`` owns a block of
+    ids as large as its most staffed interval), so the VIP counters of the ``staffed``/``vip``
+    shorthand are ``0 .. vip-1`` as in v1. Per group: a schedule drop closes idle counters first, then
+    the next counters to finish (nobody is interrupted); a rise first cancels pending closures, then
+    reopens closed counters (the most recently closed first), then opens new ones. A counter starts a
+    customer only while its group has an idle counter, i.e. while fewer of its customers are in
+    service than it has staffed (no overlap per group). ``shared_cap``: the v1 shorthand's store-level
+    rule, nobody starts while as many customers are in service as the store has staffed (a VIP counter
+    waits while a regular counter finishes its last customer after a drop), kept so v1 results do not move.
+    """
 
-    def on_main_end(ev: simpy.Event) -> None:
-        c = ev._value
-        now = env._now
-        if dl_heap and dl_heap[0][0] < now:
-            purge(now)
-        if n_wait < threshold:
-            pitched[c] = True
-            schedule_(_Call(env, on_end, c), NORMAL, ptime[c])
-        else:
-            release(c, now)
+    __slots__ = (
+        "all_heaps",
+        "closed",
+        "group_of",
+        "help_order",
+        "helps",
+        "idle",
+        "next_id",
+        "own_heaps",
+        "own_order",
+        "shared_cap",
+        "staffed",
+        "to_close",
+        "total_busy",
+        "total_staffed",
+    )  # fmt: skip
 
-    def start_kiosk(c: int, now: float) -> None:
-        nonlocal k_busy
-        k_busy += 1
-        kstart[c] = now
-        schedule_(_Call(env, on_kiosk_end, c), NORMAL, ktime[c])
+    def __init__(self, plan: _Routing, first: list[int], heaps: list[list[tuple[int, int, int]]]) -> None:
+        n = len(first)
+        self.idle: list[list[int]] = []  # stacks: pop() reuses the lowest id first
+        self.closed: list[list[int]] = [[] for _ in range(n)]
+        self.to_close = [0] * n  # busy counters that close when they finish (a schedule drop)
+        self.staffed = list(first)
+        self.next_id: list[int] = []
+        self.group_of: list[int] = []
+        offset = 0
+        for g in range(n):
+            self.idle.append(list(range(offset + first[g] - 1, offset - 1, -1)))
+            self.next_id.append(offset + first[g])
+            self.group_of += [g] * plan.block[g]
+            offset += plan.block[g]
+        self.own_order = plan.own_order
+        self.help_order = plan.help_order
+        self.own_heaps = [[heaps[k] for k in classes] for classes in plan.own_classes]
+        self.helps = plan.then_any
+        self.all_heaps = heaps
+        self.shared_cap = plan.shared_cap
+        self.total_busy = 0
+        self.total_staffed = sum(first)
 
-    def on_kiosk_end(ev: simpy.Event) -> None:
-        nonlocal k_busy
-        c = ev._value
-        now = env._now
-        kend[c] = now
-        k_busy -= 1
-        if kqueue:
-            start_kiosk(kqueue.popleft(), now)
-        if fails[c]:
-            kfailed[c] = True
-            join_counter(c, now)
-        else:
-            state[c] = _DONE
-            outcome[c] = SERVED
-            leave[c] = now
+    def free_group(self, cls: int) -> int:
+        """The group whose idle counter a customer of class ``cls`` takes now, or -1 (it waits).
 
-    def on_arrival(ev: simpy.Event) -> None:
-        j = ev._value
-        now = env._now
-        # The source: each arrival schedules the next, so the event queue stays short.
-        if j + 1 < n_walk:
-            schedule_(_Call(env, on_arrival, j + 1), NORMAL, walk_t[j + 1] - now)
-        c = walk_c[j]
-        if to_kiosk_l[c]:
-            state[c] = _KIOSK
-            kjoin[c] = now
-            if k_busy < n_kiosks:
-                start_kiosk(c, now)
-            else:
-                kqueue.append(c)
-            return
-        if balk_n is not None:
-            if dl_heap and dl_heap[0][0] < now:
-                purge(now)
-            if n_wait >= balk_n:
-                state[c] = _DONE
-                outcome[c] = BALKED
-                leave[c] = now
-                return
-        join_counter(c, now)
+        Its own groups first, the most specialised first, then groups that help others (``then: any``).
+        """
+        if self.shared_cap and self.total_busy >= self.total_staffed:
+            return -1
+        idle = self.idle
+        for g in self.own_order[cls]:
+            if idle[g]:
+                return g
+        for g in self.help_order[cls]:
+            if idle[g]:
+                return g
+        return -1
 
-    def on_staffing(ev: simpy.Event) -> None:
-        nonlocal staffed, to_close, next_id
-        new = ev._value
-        diff = new - staffed
+    def take(self, g: int) -> int:
+        """An idle counter of group ``g`` starts a customer; its id."""
+        self.total_busy += 1
+        return self.idle[g].pop()
+
+    def finish(self, k: int) -> int:
+        """Counter ``k`` finished a customer: its group if it may call the next one, -1 if it closes."""
+        g = self.group_of[k]
+        self.total_busy -= 1
+        if self.to_close[g]:
+            self.to_close[g] -= 1
+            self.closed[g].append(k)
+            return -1
+        self.idle[g].append(k)
+        return g
+
+    def restaff(self, g: int, new: int) -> None:
+        """Group ``g``'s schedule changes to ``new`` staffed counters (see the class docstring)."""
+        diff = new - self.staffed[g]
+        idle, closed = self.idle[g], self.closed[g]
         if diff < 0:
             d = -diff
-            while d and reg_idle:
-                closed.append(reg_idle.pop())
+            while d and idle:
+                closed.append(idle.pop())
                 d -= 1
-            to_close += d
+            self.to_close[g] += d
         elif diff > 0:
-            take = min(to_close, diff)
-            to_close -= take
+            take = min(self.to_close[g], diff)
+            self.to_close[g] -= take
             for _ in range(diff - take):
                 if closed:
-                    reg_idle.append(closed.pop())
+                    idle.append(closed.pop())
                 else:
-                    reg_idle.append(next_id)
-                    next_id += 1
-        staffed = new
-        dispatch(env._now)
+                    idle.append(self.next_id[g])
+                    self.next_id[g] += 1
+        self.staffed[g] = new
+        self.total_staffed += diff
 
-    # Staffing changes are scheduled first so that, at the same instant, they precede arrivals.
-    length = sc.store.interval_min
-    for i in range(1, len(schedule)):
-        if schedule[i] != schedule[i - 1]:
-            schedule_(_Call(env, on_staffing, schedule[i]), NORMAL, i * length)
-    walk_idx = np.flatnonzero(~diverted_a)
-    walk_c = walk_idx.tolist()
-    walk_t = customers.arrival_min[walk_idx].tolist()
-    n_walk = len(walk_c)
-    for c in np.flatnonzero(diverted_a).tolist():
-        state[c] = _DONE
-    if n_walk:
-        schedule_(_Call(env, on_arrival, 0), NORMAL, walk_t[0])
-    env.run()
-    purge(_INF)  # a last-interval staffing of zero leaves only the impatient to give up
+    def call_next(self, queue: TicketQueue, g: int) -> list[tuple[int, int, int]] | None:
+        """The heap whose head a free counter of group ``g`` calls: its own customers first, by the
+        calling order, then (``then: any``) anyone; None if it has nobody to call."""
+        if self.shared_cap and self.total_busy >= self.total_staffed:
+            return None
+        h = queue.best(self.own_heaps[g])
+        if h is None and self.helps[g]:
+            h = queue.best(self.all_heaps)
+        return h
 
-    left_inside = [c for c in range(n) if state[c] != _DONE]
-    if left_inside or kqueue or k_busy or busy:
-        raise ConservationError(
-            f"{sc.name}: {len(left_inside)} customers left inside at the end of the day "
-            f"(first: {left_inside[:5]}); busy counters {busy}, kiosk queue {len(kqueue)}"
+    def next_start(self, queue: TicketQueue) -> tuple[list[tuple[int, int, int]], int] | None:
+        """Several counters free at once (a schedule change): who starts next, and in which group.
+
+        The first customer by the calling order that an idle counter owns, at the most specialised
+        such group; when no idle counter has own customers waiting, the first customer an idle
+        ``then: any`` counter can help.
+        """
+        if self.shared_cap and self.total_busy >= self.total_staffed:
+            return None
+        idle = self.idle
+        free = [g for g in range(len(idle)) if idle[g]]
+        if not free:
+            return None
+        heaps = [h for g in free for h in self.own_heaps[g]]
+        h = queue.best(heaps)
+        if h is None:
+            if not any(self.helps[g] for g in free):
+                return None
+            h = queue.best(self.all_heaps)
+            if h is None:
+                return None
+        return h, h[0][2]
+
+
+@dataclass(frozen=True)
+class _Routing:
+    """Which counters serve whom, derived once per scenario from ``Scenario.counter_groups()``.
+
+    Customers are sorted into classes by their own counter groups (a transaction × segment cell's
+    groups); ``own_order[cls]`` lists those groups most specialised first (the smallest share of the
+    demand they serve, then the fewest transaction × segment cells, then file order) and
+    ``help_order[cls]`` the ``then: any`` groups that are not its own, in the same order.
+    """
+
+    schedules: list[list[int]]
+    block: list[int]
+    cell_class: np.ndarray  # [transaction, segment] -> class
+    own_order: list[list[int]]
+    help_order: list[list[int]]
+    own_classes: list[list[int]]  # per group: the classes it owns
+    then_any: list[bool]
+    shared_cap: bool
+
+    @classmethod
+    def of(cls, sc: Scenario) -> _Routing:
+        groups = sc.counter_groups()
+        n = sc.n_intervals
+        seg_names = [s.name for s in sc.segments]
+        tr_names = [t.name for t in sc.transactions]
+        share = {}
+        cells = {}
+        for g, grp in enumerate(groups):
+            own = [(ti, si) for ti, t in enumerate(sc.transactions) for si, s in enumerate(sc.segments) if grp.serves(t.name, s.name)]
+            cells[g] = own
+            share[g] = sum(sc.transactions[ti].share * sc.segments[si].share for ti, si in own)
+        rank = sorted(range(len(groups)), key=lambda g: (share[g], len(cells[g]), g))
+        signature: dict[tuple[int, ...], int] = {}
+        cell_class = np.zeros((len(tr_names), len(seg_names)), np.int64)
+        for ti in range(len(tr_names)):
+            for si in range(len(seg_names)):
+                own_groups = tuple(g for g in rank if (ti, si) in cells[g])
+                cell_class[ti, si] = signature.setdefault(own_groups, len(signature))
+        then_any = [grp.then == "any" for grp in groups]
+        own_order = [list(sig) for sig in signature]
+        help_order = [[g for g in rank if then_any[g] and g not in sig] for sig in signature]
+        own_classes = [[k for k, sig in enumerate(signature) if g in sig] for g in range(len(groups))]
+        schedules = [grp.staffed_schedule(n).tolist() for grp in groups]
+        return cls(
+            schedules=schedules,
+            block=[max(s) if s else 0 for s in schedules],
+            cell_class=cell_class,
+            own_order=own_order,
+            help_order=help_order,
+            own_classes=own_classes,
+            then_any=then_any,
+            shared_cap=sc.counters.groups is None,
         )
 
-    pitched_a = np.asarray(pitched, bool)
-    accepted = pitched_a & (customers.u_accept < sc.cross_sell.acceptance)
-    out = np.asarray(outcome, np.int8)
-    return DayLog(
-        customers=customers,
-        used_kiosk=to_kiosk,
-        kiosk_join=np.asarray(kjoin, float),
-        kiosk_start=np.asarray(kstart, float),
-        kiosk_end=np.asarray(kend, float),
-        kiosk_failed=np.asarray(kfailed, bool),
-        queue_join=np.asarray(qjoin, float),
-        service_start=np.asarray(sstart, float),
-        service_end=np.asarray(send, float),
-        leave_min=np.asarray(leave, float),
-        counter_id=np.asarray(cid, np.int64),
-        pitched=pitched_a,
-        accepted=accepted,
-        outcome=out,
-    )
+
+_NO_PITCH, _PITCH, _AT_MAIN_END = 0, 1, 2
+
+
+class PitchPolicy:
+    """When a counter pitches the offer after the main transaction (module docstring, "Cross-sell").
+
+    Suspend windows are known in advance, so they are applied when service starts (at the moment the
+    main transaction will end); the queue rule needs the number waiting at that moment, so a customer
+    it may apply to gets a second event there. With both, a main transaction ending inside a window
+    is not pitched, and one ending outside it is decided by the queue then.
+    """
+
+    __slots__ = ("always", "threshold", "windows")
+
+    def __init__(self, sc: Scenario) -> None:
+        policy = sc.cross_sell.policy
+        self.always = policy.mode == "always"
+        self.windows = sc.suspend_windows_min() if policy.suspends_in_windows else []
+        self.threshold = policy.threshold if policy.suspends_on_queue and policy.threshold is not None else None
+
+    def at_start(self, main_end: float) -> int:
+        """``_PITCH``, ``_NO_PITCH``, or ``_AT_MAIN_END`` (decided by the queue when the main part ends)."""
+        if self.always:
+            return _PITCH
+        for a, b in self.windows:
+            if a <= main_end < b:
+                return _NO_PITCH
+        return _PITCH if self.threshold is None else _AT_MAIN_END
+
+    def at_main_end(self, waiting: int) -> bool:
+        """Pitch now, with ``waiting`` customers waiting at the counters?"""
+        return waiting < self.threshold  # type: ignore[operator]  # only asked when a threshold is set
+
+
+class KioskBank:
+    """The kiosks: how many, how many busy, and their FCFS queue."""
+
+    __slots__ = ("busy", "count", "queue")
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.busy = 0
+        self.queue: deque[int] = deque()
+
+
+class _Day:
+    """One store day in play on a SimPy environment: the event handlers and the parts they share.
+
+    Parts: :class:`TicketQueue` (who waits), :class:`CounterPool` (who serves), :class:`PitchPolicy`,
+    :class:`KioskBank`, and the per-customer :class:`_Records`. Handlers are plain callbacks on
+    :class:`_Call` events (scheduled with the public ``Environment.schedule``); the clock is read with
+    the public ``Environment.now``.
+    """
+
+    def __init__(self, sc: Scenario, customers: Customers, routing: _Routing) -> None:
+        self.sc = sc
+        n = len(customers)
+        self.rec = _Records(n)
+        self.env = simpy.Environment()
+        self.queue = TicketQueue(int(routing.cell_class.max()) + 1, self.rec)
+        self.counters = CounterPool(routing, [s[0] if s else 0 for s in routing.schedules], self.queue.heaps)
+        self.pitch = PitchPolicy(sc)
+        self.kiosks = KioskBank(sc.kiosks.count)
+        self.routing = routing
+
+        seg_prio = np.asarray([s.priority for s in sc.segments])
+        by_ticket = sc.counters.calling_order == "ticket"
+        self.prio = (np.zeros(n, np.int64) if by_ticket else seg_prio[customers.segment]).tolist() if n else []
+        self.cls = routing.cell_class[customers.transaction, customers.segment].tolist() if n else []
+        can_pitch = np.asarray([s.pitch for s in sc.segments])[customers.segment] if n else np.zeros(0, bool)
+        if sc.cross_sell.policy.mode == "never":
+            can_pitch = np.zeros(n, bool)
+        self.can_pitch = can_pitch.tolist()
+        self.ctime = customers.counter_time.tolist()
+        self.ptime = customers.pitch_time.tolist()
+        self.patience = customers.patience.tolist()
+        self.balk_n = sc.balking.queue_at_least
+        eligible = ~np.isnan(customers.kiosk_time)
+        self.diverted = eligible & (customers.u_divert < sc.demand.online_diversion)
+        self.used_kiosk = (
+            eligible & ~self.diverted & (customers.u_kiosk < _adoption(sc, customers))
+            if sc.kiosks.count > 0
+            else np.zeros(n, bool)
+        )
+        self.to_kiosk = self.used_kiosk.tolist()
+        self.fails = (customers.u_fail < sc.kiosks.failure).tolist()
+        self.ktime = customers.kiosk_time.tolist()
+        walk_idx = np.flatnonzero(~self.diverted)
+        self.walk_c = walk_idx.tolist()
+        self.walk_t = customers.arrival_min[walk_idx].tolist()
+        self.n_walk = len(self.walk_c)
+
+    # ----- counters -----
+
+    def start_service(self, c: int, g: int, now: float) -> None:
+        rec = self.rec
+        k = self.counters.take(g)
+        rec.cid[c] = k
+        rec.sstart[c] = now
+        rec.state[c] = _IN_SERVICE
+        ct = self.ctime[c]
+        env = self.env
+        if not self.can_pitch[c]:
+            env.schedule(_Call(env, self.on_end, c), NORMAL, ct)
+            return
+        decision = self.pitch.at_start(now + ct)
+        if decision == _PITCH:
+            rec.pitched[c] = True
+            env.schedule(_Call(env, self.on_end, c), NORMAL, ct + self.ptime[c])
+        elif decision == _NO_PITCH:
+            env.schedule(_Call(env, self.on_end, c), NORMAL, ct)
+        else:
+            env.schedule(_Call(env, self.on_main_end, c), NORMAL, ct)
+
+    def join_counter(self, c: int, now: float) -> None:
+        """``c`` takes a ticket: served at once by a free eligible counter, or waits."""
+        self.rec.qjoin[c] = now
+        cls = self.cls[c]
+        g = self.counters.free_group(cls)
+        if g >= 0:
+            self.start_service(c, g, now)
+        else:
+            self.rec.state[c] = _WAITING
+            self.queue.push(c, self.queue.heaps[cls], self.prio[c], now + self.patience[c])
+
+    def release(self, c: int, now: float) -> None:
+        """``c``'s service ends; its counter calls the next customer, or goes idle, or closes."""
+        rec = self.rec
+        rec.state[c] = _DONE
+        rec.outcome[c] = SERVED
+        rec.send[c] = now
+        rec.leave[c] = now
+        pool = self.counters
+        g = pool.finish(rec.cid[c])
+        queue = self.queue
+        dl = queue.deadlines
+        if dl and dl[0][0] < now:
+            queue.purge(now)
+        if not queue.n_wait:
+            return
+        if g >= 0:
+            h = pool.call_next(queue, g)
+            if h is not None:
+                self.start_service(queue.pop(h), g, now)
+                return
+        if pool.shared_cap:  # the store-level cap may have held back an idle counter of another group
+            self.fill(now)
+
+    def fill(self, now: float) -> None:
+        """Start waiting customers on every counter that is free for them (after a schedule change)."""
+        queue = self.queue
+        dl = queue.deadlines
+        if dl and dl[0][0] < now:
+            queue.purge(now)
+        pool = self.counters
+        while queue.n_wait:
+            nxt = pool.next_start(queue)
+            if nxt is None:
+                return
+            h, c = nxt
+            g = pool.free_group(self.cls[c])
+            self.start_service(queue.pop(h), g, now)
+
+    # ----- event handlers -----
+
+    def on_end(self, ev: _Call) -> None:
+        self.release(ev.arg, self.env.now)
+
+    def on_main_end(self, ev: _Call) -> None:
+        c = ev.arg
+        now = self.env.now
+        queue = self.queue
+        dl = queue.deadlines
+        if dl and dl[0][0] < now:
+            queue.purge(now)
+        if self.pitch.at_main_end(queue.n_wait):
+            self.rec.pitched[c] = True
+            self.env.schedule(_Call(self.env, self.on_end, c), NORMAL, self.ptime[c])
+        else:
+            self.release(c, now)
+
+    def start_kiosk(self, c: int, now: float) -> None:
+        self.kiosks.busy += 1
+        self.rec.kstart[c] = now
+        self.env.schedule(_Call(self.env, self.on_kiosk_end, c), NORMAL, self.ktime[c])
+
+    def on_kiosk_end(self, ev: _Call) -> None:
+        c = ev.arg
+        now = self.env.now
+        rec = self.rec
+        rec.kend[c] = now
+        kiosks = self.kiosks
+        kiosks.busy -= 1
+        if kiosks.queue:
+            self.start_kiosk(kiosks.queue.popleft(), now)
+        if self.fails[c]:
+            rec.kfailed[c] = True
+            self.join_counter(c, now)
+        else:
+            rec.state[c] = _DONE
+            rec.outcome[c] = SERVED
+            rec.leave[c] = now
+
+    def on_arrival(self, ev: _Call) -> None:
+        j = ev.arg
+        env = self.env
+        now = env.now
+        # The source: each arrival schedules the next, so the event queue stays short.
+        if j + 1 < self.n_walk:
+            env.schedule(_Call(env, self.on_arrival, j + 1), NORMAL, self.walk_t[j + 1] - now)
+        c = self.walk_c[j]
+        rec = self.rec
+        if self.to_kiosk[c]:
+            rec.state[c] = _KIOSK
+            rec.kjoin[c] = now
+            kiosks = self.kiosks
+            if kiosks.busy < kiosks.count:
+                self.start_kiosk(c, now)
+            else:
+                kiosks.queue.append(c)
+            return
+        if self.balk_n is not None:
+            queue = self.queue
+            if queue.deadlines and queue.deadlines[0][0] < now:
+                queue.purge(now)
+            if queue.n_wait >= self.balk_n:
+                rec.state[c] = _DONE
+                rec.outcome[c] = BALKED
+                rec.leave[c] = now
+                return
+        self.join_counter(c, now)
+
+    def on_staffing(self, ev: _Call) -> None:
+        i = ev.arg
+        pool = self.counters
+        for g, sched in enumerate(self.routing.schedules):
+            if sched[i] != pool.staffed[g]:
+                pool.restaff(g, sched[i])
+        self.fill(self.env.now)
+
+    # ----- the day -----
+
+    def play(self, customers: Customers) -> DayLog:
+        sc = self.sc
+        rec = self.rec
+        env = self.env
+        # Staffing changes are scheduled first so that, at the same instant, they precede arrivals.
+        length = sc.store.interval_min
+        scheds = self.routing.schedules
+        for i in range(1, sc.n_intervals):
+            if any(s[i] != s[i - 1] for s in scheds):
+                env.schedule(_Call(env, self.on_staffing, i), NORMAL, i * length)
+        for c in np.flatnonzero(self.diverted).tolist():
+            rec.state[c] = _DONE
+        if self.n_walk:
+            env.schedule(_Call(env, self.on_arrival, 0), NORMAL, self.walk_t[0])
+        env.run()
+        self.queue.purge(_INF)  # a last-interval staffing of zero leaves only the impatient to give up
+        self._check_conservation()
+
+        pitched = np.asarray(rec.pitched, bool)
+        cid = np.asarray(rec.cid, np.int64)
+        group_of = np.asarray([*self.counters.group_of, -1], np.int64)  # id -1 → the appended -1
+        return DayLog(
+            customers=customers,
+            used_kiosk=self.used_kiosk,
+            kiosk_join=np.asarray(rec.kjoin, float),
+            kiosk_start=np.asarray(rec.kstart, float),
+            kiosk_end=np.asarray(rec.kend, float),
+            kiosk_failed=np.asarray(rec.kfailed, bool),
+            queue_join=np.asarray(rec.qjoin, float),
+            service_start=np.asarray(rec.sstart, float),
+            service_end=np.asarray(rec.send, float),
+            leave_min=np.asarray(rec.leave, float),
+            counter_id=cid,
+            pitched=pitched,
+            accepted=pitched & (customers.u_accept < sc.cross_sell.acceptance),
+            outcome=np.asarray(rec.outcome, np.int8),
+            group=group_of[cid],
+        )
+
+    def _check_conservation(self) -> None:
+        state = self.rec.state
+        left_inside = [c for c in range(len(state)) if state[c] != _DONE]
+        k = self.kiosks
+        busy = self.counters.total_busy
+        if left_inside or k.queue or k.busy or busy:
+            raise ConservationError(
+                f"{self.sc.name}: {len(left_inside)} customers left inside at the end of the day "
+                f"(first: {left_inside[:5]}); busy counters {busy}, kiosk queue {len(k.queue)}"
+            )
+
+
+def _adoption(sc: Scenario, customers: Customers) -> float | np.ndarray:
+    """Kiosk adoption for each customer: ``greeter_adoption`` while a greeter is at the door, else ``adoption``."""
+    k = sc.kiosks
+    if isinstance(k.greeter, bool):
+        return k.greeter_adoption if k.greeter else k.adoption
+    t = customers.arrival_min
+    at_door = np.zeros(len(t), bool)
+    for a, b in sc.greeter_windows_min():
+        at_door |= (t >= a) & (t < b)
+    return np.where(at_door, k.greeter_adoption, k.adoption)
+
+
+_ROUTINGS: dict[int, tuple[Scenario, _Routing]] = {}
+
+
+def _routing_for(sc: Scenario) -> _Routing:
+    """The scenario's routing, derived once per scenario object (it costs more than a small day's play).
+
+    Keyed by identity; the scenario is kept with its entry so the id cannot be reused while cached.
+    """
+    hit = _ROUTINGS.get(id(sc))
+    if hit is not None and hit[0] is sc:
+        return hit[1]
+    routing = _Routing.of(sc)
+    if len(_ROUTINGS) >= 32:
+        _ROUTINGS.clear()
+    _ROUTINGS[id(sc)] = (sc, routing)
+    return routing
+
+
+def simulate_day(scenario: Scenario, customers: Customers) -> DayLog:
+    """Play one store day with the given customers on a SimPy environment (semantics: module docstring)."""
+    return _Day(scenario, customers, _routing_for(scenario)).play(customers)
 
 
 def simulate_replication(
