@@ -4,9 +4,10 @@ Two steps, kept apart on purpose:
 
 1. :func:`draw_customers` pre-draws *all* randomness of a replication as numpy arrays, one named
    stream per source (arrivals, customer draws, service, patience, choices, pitch), each cut into a
-   fixed section per interval, and turns uniforms into times by inverse CDFs
-   (:mod:`simulation.sampling`). Nothing drawn depends on staffing, policy or kiosk settings, so
-   scenarios differing there see the same customers (common random numbers); and because a
+   fixed section per interval, and turns uniforms into times by each distribution's inverse CDF
+   (``Distribution.ppf``; the interval's count by :func:`simulation.sampling.poisson_inverse`).
+   Nothing drawn depends on staffing, policy or kiosk settings, so scenarios differing there see
+   the same customers (common random numbers); and because a
    customer keeps its uniforms, a busier variant of the day keeps every customer of the quieter one
    and a faster transaction shortens every customer's time by the same factor, so demand and
    service-time what-ifs are paired too. Vectorised drawing keeps Python work per customer small.
@@ -80,7 +81,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from .sampling import inverse_cdf, lognormal_from_z, norm_ppf, poisson_inverse
+from .sampling import poisson_inverse
 from .scenario import Scenario
 
 STREAMS = ("arrivals", "customers", "service", "patience", "choice", "pitch")
@@ -231,21 +232,20 @@ def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) 
         segment = transaction = np.zeros(n, np.int64)
 
     us = uniforms("service", 2)  # column 0: counter time, column 1: kiosk time
-    zs = _lazy_z(us)
-    counter_time = _by_group(scenario.transactions, transaction, us[:, 0], "counter_time", np.nan, lambda: zs()[:, 0])
-    kiosk_time = _by_group(scenario.transactions, transaction, us[:, 1], "kiosk_time", np.nan, lambda: zs()[:, 1])
+    counter_time = _by_group(scenario.transactions, transaction, us[:, 0], "counter_time", np.nan)
+    kiosk_time = _by_group(scenario.transactions, transaction, us[:, 1], "kiosk_time", np.nan)
 
     # A stream nobody needs is not drawn (the others do not move: each stream is its own generator).
     if any(sg.patience is not None for sg in scenario.segments):
         up1 = uniforms("patience", 1)[:, 0]
-        patience = _by_group(scenario.segments, segment, up1, "patience", np.inf, _lazy_z(up1))
+        patience = _by_group(scenario.segments, segment, up1, "patience", np.inf)
     else:
         patience = np.full(n, np.inf)
     needs_choice = scenario.kiosks.count > 0 or scenario.demand.online_diversion > 0
     u = uniforms("choice", 3) if needs_choice else np.ones((n, 3))  # 1.0 is "no" to every choice
     if scenario.cross_sell.policy.mode != "never":
         up = uniforms("pitch", 2)
-        pitch_time = inverse_cdf(scenario.cross_sell.pitch_time, up[:, 0])
+        pitch_time = scenario.cross_sell.pitch_time.ppf(up[:, 0])
         u_accept = np.ascontiguousarray(up[:, 1])
     else:
         pitch_time, u_accept = np.zeros(n), np.ones(n)
@@ -264,37 +264,15 @@ def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) 
     )
 
 
-def _by_group(
-    items: Any, group: np.ndarray, u: np.ndarray, attr: str, missing: float, z: Callable[[], np.ndarray] | None = None
-) -> np.ndarray:
-    """Inverse CDF of each item's distribution ``attr`` at the uniforms of the customers in its group.
-
-    ``z()`` gives the normal quantiles of ``u`` when a lognormal needs them, computed once for all
-    customers (and all columns of a stream) rather than per group: the quantile is the costly step.
-    """
+def _by_group(items: Any, group: np.ndarray, u: np.ndarray, attr: str, missing: float) -> np.ndarray:
+    """Each item's distribution ``attr`` at the uniforms of the customers in its group (``missing`` where it has none)."""
     out = np.full(len(u), missing)
     for i, item in enumerate(items):
         dist = getattr(item, attr)
-        if dist is None:
-            continue
-        mask = group == i
-        if getattr(dist, "dist", None) == "lognormal":
-            out[mask] = lognormal_from_z(dist, (z() if z is not None else norm_ppf(u))[mask])
-        else:
-            out[mask] = inverse_cdf(dist, u[mask])
+        if dist is not None:
+            mask = group == i
+            out[mask] = dist.ppf(u[mask])
     return out
-
-
-def _lazy_z(u: np.ndarray) -> Callable[[], np.ndarray]:
-    """Normal quantiles of the matrix ``u``, computed on first use and kept."""
-    cache: list[np.ndarray] = []
-
-    def get() -> np.ndarray:
-        if not cache:
-            cache.append(norm_ppf(u.ravel()).reshape(u.shape))
-        return cache[0]
-
-    return get
 
 
 def customers_from_rows(scenario: Scenario, rows: list[dict[str, object]]) -> Customers:

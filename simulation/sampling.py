@@ -1,62 +1,27 @@
-"""Inverse-transform sampling: every random quantity of a customer is a fixed uniform pushed through
-an inverse CDF.
+"""Inverse-transform sampling helpers: the Poisson count of an interval and the normal quantile.
 
-Why not ``Distribution.sample``: for common random numbers across *what-ifs that change a
-distribution or the demand*, customer k must keep its uniforms, and its service time must move
-monotonically with the distribution (a faster transaction mean shortens every customer's time by the
-same proportion; it does not re-roll who is slow). Inverse transform is the textbook way to get that
-synchronisation. The inverse CDFs below are exact for every distribution in
-:mod:`simulation.distributions` (the normal quantile is scipy's ``ndtri``, the gamma quantile its
-``gammaincinv``; ``scipy.special`` imports in a fraction of the time ``scipy.stats`` takes).
-Tests check each against the distribution's analytic mean and variance.
+Every random quantity of a customer is a fixed uniform pushed through an inverse CDF: a distribution's
+own :meth:`~simulation.distributions.Exponential.ppf` for times and patience, and here the Poisson
+inverse CDF for the number of arrivals in an interval.
+
+Why not ``numpy``'s samplers: for common random numbers across *what-ifs that change a distribution
+or the demand*, customer k must keep its uniforms, and its service time must move monotonically with
+the distribution (a faster transaction mean shortens every customer's time by the same proportion; it
+does not re-roll who is slow), and more demand must keep every customer of less demand. Inverse
+transform is the textbook way to get that synchronisation.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from scipy.special import gammaincinv, ndtri
+from scipy.special import ndtri
 
 
 def norm_ppf(u: np.ndarray) -> np.ndarray:
     """Standard normal quantile, vectorised (``u = 0`` gives ``-inf``): scipy's ``ndtri``."""
     return ndtri(np.asarray(u, float))
-
-
-def lognormal_from_z(dist: Any, z: np.ndarray) -> np.ndarray:
-    """Lognormal with the distribution's mean and cv at standard normal quantiles ``z``."""
-    sigma2 = math.log1p(dist.cv**2)
-    return np.exp(math.log(dist.mean) - sigma2 / 2 + math.sqrt(sigma2) * z)
-
-
-def inverse_cdf(dist: Any, u: np.ndarray) -> np.ndarray:
-    """Quantiles of ``dist`` (any distribution of :mod:`simulation.distributions`) at uniforms ``u`` in [0, 1)."""
-    u = np.asarray(u, float)
-    kind = getattr(dist, "dist", None)
-    if kind == "exponential":
-        return -dist.mean * np.log1p(-u)
-    if kind == "lognormal":
-        return lognormal_from_z(dist, norm_ppf(u))
-    if kind == "gamma":
-
-        shape = 1.0 / dist.cv**2
-        return np.asarray(gammaincinv(shape, u), float) * (dist.mean / shape)
-    if kind == "deterministic":
-        return np.full(u.shape, float(dist.value))
-    if kind == "uniform":
-        return dist.low + (dist.high - dist.low) * u
-    if kind == "triangular":
-        a, c, b = float(dist.low), float(dist.mode), float(dist.high)
-        split = (c - a) / (b - a)
-        left = a + np.sqrt(u * (b - a) * (c - a))
-        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
-        return np.where(u < split, left, right)
-    if kind == "empirical":
-        values = np.asarray(dist.values, float)
-        return values[np.minimum((u * len(values)).astype(np.int64), len(values) - 1)]
-    raise TypeError(f"no inverse CDF for distribution {kind!r}")
 
 
 def poisson_inverse(mean: np.ndarray, u: np.ndarray) -> np.ndarray:

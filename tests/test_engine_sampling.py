@@ -1,7 +1,7 @@
 """Inverse-transform sampling and the common-random-numbers coupling it buys.
 
-The inverse CDFs are compared with scipy's quantile functions (exact to ~1e-10, no statistics
-needed); the coupling tests check exact properties: a busier day contains every customer of the
+Each distribution's ``ppf`` (inverse CDF) is compared with scipy.stats' quantile functions (exact to
+~1e-10, no statistics needed), the normal quantile with the standard library's; the coupling tests check exact properties: a busier day contains every customer of the
 quieter one, and a faster transaction shortens every customer's time by the same factor.
 """
 
@@ -18,12 +18,12 @@ from scipy import stats
 from simulation import compare, scenario_from_dict
 from simulation.distributions import Deterministic, Empirical, Exponential, Gamma, Lognormal, Triangular, Uniform
 from simulation.engine import draw_customers, replication_streams
-from simulation.sampling import inverse_cdf, norm_ppf, poisson_inverse
+from simulation.sampling import norm_ppf, poisson_inverse
 
 U = np.concatenate([np.random.default_rng(0).random(5000), [0.0, 1e-12, 0.02425, 0.5, 0.97575, 1 - 1e-12]])
 
 
-def test_norm_ppf_is_as241() -> None:
+def test_norm_ppf_matches_the_standard_librarys_normal_quantile() -> None:
     ref = np.array([NormalDist().inv_cdf(x) if x > 0 else -np.inf for x in U])
     got = norm_ppf(U)
     assert got[U == 0] == -np.inf
@@ -43,20 +43,26 @@ def test_norm_ppf_is_as241() -> None:
     ],
     ids=["exponential", "lognormal", "gamma", "gamma_cv_above_1", "uniform", "triangular", "triangular_mode_low"],
 )
-def test_inverse_cdf_matches_scipy(dist: Any, ref: Any) -> None:
+def test_ppf_matches_scipy(dist: Any, ref: Any) -> None:
     u = U[(U > 0) & (U < 1 - 1e-9)]
-    np.testing.assert_allclose(inverse_cdf(dist, u), ref.ppf(u), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dist.ppf(u), ref.ppf(u), rtol=1e-9, atol=1e-12)
     # and the sampled moments agree with the distribution's own analytic ones
-    x = inverse_cdf(dist, np.random.default_rng(1).random(200_000))
+    x = dist.ppf(np.random.default_rng(1).random(200_000))
     se = np.sqrt(dist.var / len(x))
     assert abs(x.mean() - dist.mean) < 4.5 * se
 
 
-def test_inverse_cdf_deterministic_and_empirical() -> None:
-    assert (inverse_cdf(Deterministic(value=3.0), U) == 3.0).all()
+def test_ppf_deterministic_and_empirical() -> None:
+    assert (Deterministic(value=3.0).ppf(U) == 3.0).all()
     e = Empirical(values=(1.0, 2.0, 7.0))
-    got = inverse_cdf(e, U)
+    got = e.ppf(U)
     np.testing.assert_array_equal(got, np.array([1.0, 2.0, 7.0])[np.minimum((U * 3).astype(int), 2)])
+
+
+def test_sample_is_ppf_of_the_generators_uniforms() -> None:
+    # sample() is built on ppf: the same generator state gives ppf of the same uniforms, for every kind.
+    for d in (Exponential(mean=4.0), Lognormal(mean=2.5, cv=0.5), Gamma(mean=6.0, cv=0.7), Empirical(values=(3.0, 1.0))):
+        np.testing.assert_array_equal(d.sample(np.random.default_rng(5), 50), d.ppf(np.random.default_rng(5).random(50)))
 
 
 @pytest.mark.parametrize("mu", [0.0, 1e-3, 0.7, 5.0, 37.5, 62.5, 800.0, 20_000.0])
