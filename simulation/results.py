@@ -405,7 +405,7 @@ def _triple(mean: float, lo: float, hi: float) -> dict[str, float | None]:
     return {"mean": _nan_to_none(float(mean)), "ci_low": _nan_to_none(float(lo)), "ci_high": _nan_to_none(float(hi))}
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
     """Results of ``run()``: KPI tables with 95% CIs, per-replication frames, provenance.
 
@@ -585,7 +585,7 @@ def customers_frame(scenario: Scenario, parts: list[dict[str, np.ndarray]]) -> p
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class CompareResult:
     """Scenarios run on common random numbers, with paired differences against the first.
 

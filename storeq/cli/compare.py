@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
 
-from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_frames, write_text
+from storeq.cli.common import InputError, emit_json, handle_errors, plain, progress, write_frames, write_text
 from storeq.cli.report import (
     cell,
     check_out_dir,
@@ -30,10 +30,11 @@ from storeq.cli.report import (
     run_options,
     title,
 )
+from storeq.outputs import check_target, output_set
 from storeq.present import header, missing
 
 if TYPE_CHECKING:
-    from simulation import CompareResult
+    from simulation import CompareResult, RunResult, Scenario
 
 
 def _slugs(labels: Sequence[str]) -> list[str]:
@@ -76,87 +77,67 @@ def compare_cmd(
       storeq compare hall.yaml --set counters.staffed=8
     With several SCENARIOs, --set applies to all of them, and each is compared with the first.
     """
-    from simulation import compare, load_scenario, with_updates
+    from simulation import compare
 
-    if len(scenarios) == 1:
+    scens, sources, labels = _load(scenarios, sets)
+    check_out_dir(out_dir)
+    check_target(out_dir, scenarios)  # never replace a folder holding an input
+    reps = replications or scens[0].simulation.replications
+    with progress(
+        reps * len(scens), f"Simulating {len(scens)} scenarios × {reps} days", enabled=fmt != "json"
+    ) as callback:
+        # the labels name the scenarios in the results; the scenarios keep their own names (and hashes)
+        cmp = compare(scens, replications=replications, seed=seed, workers=workers, progress=callback, labels=labels)
+
+    table = _compare_frame(cmp)
+    if out_dir is not None:
+        with output_set(out_dir, scenarios) as stage:  # one atomic set: the old one or this one, never a mix
+            written = _write_compare(stage, cmp, sources, table)
+        if fmt != "json":
+            click.echo(f"storeq: wrote {len(written)} files to {out_dir}", err=True)
+    if fmt == "json":
+        emit_json(_compare_json(cmp, sources))
+    elif fmt == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+    else:
+        _print_compare(cmp, sources, table)
+
+
+def _load(files: Sequence[Path], sets: Sequence[str]) -> tuple[list[Scenario], list[str], list[str]]:
+    """The scenarios to compare, where each came from, and a unique label for each."""
+    from simulation import load_scenario
+
+    if len(files) == 1:
         if not sets:
             raise InputError(
                 "compare needs two or more scenario files, or one file and --set KEY=VALUE "
                 "(e.g. storeq compare hall.yaml --set counters.staffed=8)"
             )
-        base = load_scenario(scenarios[0])
-        alt = load_scenario(scenarios[0], list(sets))
-        scens = [base, alt]
-        sources = [str(scenarios[0]), f"{scenarios[0]} --set {' --set '.join(sets)}"]
-        labels = [base.name, f"{base.name} + {', '.join(sets)}"]
-    else:
-        scens = [load_scenario(p, list(sets)) for p in scenarios]
-        sources = [str(p) for p in scenarios]
-        labels = _labels([s.name for s in scens], sources)
-    # the engine labels results by scenario name: make the names the labels so they are unique
-    scens = [
-        s if s.name == lab else with_updates(s, {"name": lab}, source=src)
-        for s, lab, src in zip(scens, labels, sources, strict=True)
-    ]
-
-    check_out_dir(out_dir)
-    reps = replications or scens[0].simulation.replications
-    with progress(
-        reps * len(scens), f"Simulating {len(scens)} scenarios × {reps} days", enabled=fmt != "json"
-    ) as callback:
-        cmp = compare(scens, replications=replications, seed=seed, workers=workers, progress=callback)
-
-    table = _compare_frame(cmp, labels)
-    if out_dir is not None:
-        written = _write_compare(out_dir, cmp, labels, sources, table)
-        if fmt != "json":
-            click.echo(f"storeq: wrote {len(written)} files to {out_dir}", err=True)
-    if fmt == "json":
-        emit_json(_compare_json(cmp, labels, sources))
-    elif fmt == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
-    else:
-        _print_compare(cmp, labels, sources, table)
+        base = load_scenario(files[0])
+        alt = load_scenario(files[0], list(sets))
+        sources = [str(files[0]), f"{files[0]} --set {' --set '.join(sets)}"]
+        return [base, alt], sources, [base.name, f"{base.name} + {', '.join(sets)}"]
+    scens = [load_scenario(p, list(sets)) for p in files]
+    sources = [str(p) for p in files]
+    return scens, sources, _labels([s.name for s in scens], sources)
 
 
-def _relabel(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
-    """A differences frame with its ``scenario`` column in our labels.
-
-    Scenarios are renamed to their labels before the run, so the engine's names are the labels; an
-    integer column is read as a position in the scenario list.
-    """
-    if df.empty or set(df["scenario"]) <= set(labels):
-        return df
-    values = list(dict.fromkeys(df["scenario"]))
-    if all(isinstance(v, int) and 0 <= v < len(labels) for v in values):
-        return df.assign(scenario=[labels[int(v)] for v in df["scenario"]])
-    raise RuntimeError(f"compare returned differences for unknown scenarios {values}; expected {list(labels[1:])}")
-
-
-def _diffs_by_label(cmp: CompareResult, labels: Sequence[str]) -> pd.DataFrame:
-    return _relabel(cmp.differences, labels)
-
-
-def _compare_frame(cmp: CompareResult, labels: Sequence[str]) -> pd.DataFrame:
+def _compare_frame(cmp: CompareResult) -> pd.DataFrame:
     """Tidy: scenario, kpi, unit, mean, ci_low, ci_high, diff_mean, diff_ci_low, diff_ci_high."""
     rows = []
-    diffs = _diffs_by_label(cmp, labels)
-    for label, res in zip(labels, cmp.results, strict=True):
+    for label, res in zip(cmp.labels, cmp.results, strict=True):
         k = kpi_frame(res)
         k.insert(0, "scenario", label)
         rows.append(k)
     out = pd.concat(rows, ignore_index=True)
-    d = diffs[["scenario", "kpi", "diff_mean", "diff_ci_low", "diff_ci_high"]] if not diffs.empty else None
-    if d is not None:
-        out = out.merge(d, on=["scenario", "kpi"], how="left")
-    else:
-        out = out.assign(diff_mean=float("nan"), diff_ci_low=float("nan"), diff_ci_high=float("nan"))
-    return out
+    if cmp.differences.empty:
+        return out.assign(diff_mean=float("nan"), diff_ci_low=float("nan"), diff_ci_high=float("nan"))
+    d = cmp.differences[["scenario", "kpi", "diff_mean", "diff_ci_low", "diff_ci_high"]]
+    return out.merge(d, on=["scenario", "kpi"], how="left")
 
 
-def _compare_json(cmp: CompareResult, labels: Sequence[str], sources: Sequence[str]) -> dict[str, Any]:
-    diffs = _diffs_by_label(cmp, labels)
-    idiffs = getattr(cmp, "interval_differences", None)
+def _compare_json(cmp: CompareResult, sources: Sequence[str]) -> dict[str, Any]:
+    labels, diffs = cmp.labels, cmp.differences
     out: dict[str, Any] = {
         "baseline": labels[0],
         "replications": cmp.results[0].replications,
@@ -174,11 +155,10 @@ def _compare_json(cmp: CompareResult, labels: Sequence[str], sources: Sequence[s
             r.kpi: {"diff_mean": r.diff_mean, "ci_low": r.diff_ci_low, "ci_high": r.diff_ci_high}
             for r in part.itertuples(index=False)
         }
-    if isinstance(idiffs, pd.DataFrame) and not idiffs.empty:
-        idf = _relabel(idiffs, labels)
+    if not cmp.interval_differences.empty:
+        idf = cmp.interval_differences
         for lab in labels[1:]:
             part = idf[idf["scenario"] == lab]
-            rows = []
             by_interval: dict[int, dict[str, Any]] = {}
             for r in part.sort_values("interval").to_dict("records"):
                 row = by_interval.setdefault(int(r["interval"]), {"interval": int(r["interval"]), "start": r["start"]})
@@ -187,32 +167,29 @@ def _compare_json(cmp: CompareResult, labels: Sequence[str], sources: Sequence[s
                     "ci_low": r["diff_ci_low"],
                     "ci_high": r["diff_ci_high"],
                 }
-            rows = list(by_interval.values())
-            out["interval_differences"][lab] = rows
+            out["interval_differences"][lab] = list(by_interval.values())
     return out
 
 
-def _write_compare(
-    out_dir: Path, cmp: CompareResult, labels: Sequence[str], sources: Sequence[str], table: pd.DataFrame
-) -> list[Path]:
+def _stacked(cmp: CompareResult, frame: Callable[[RunResult], pd.DataFrame]) -> pd.DataFrame:
+    """One frame of every scenario's result, with a ``scenario`` column (its label) first."""
+    parts = [frame(res).assign(scenario=lab) for lab, res in zip(cmp.labels, cmp.results, strict=True)]
+    return pd.concat([p[["scenario", *p.columns.drop("scenario")]] for p in parts], ignore_index=True)
+
+
+def _write_compare(out_dir: Path, cmp: CompareResult, sources: Sequence[str], table: pd.DataFrame) -> list[Path]:
     from simulation import scenario_to_yaml
 
-    def stacked(attr: str) -> pd.DataFrame | None:
-        parts = []
-        for lab, res in zip(labels, cmp.results, strict=True):
-            df = getattr(res, attr, None)
-            if isinstance(df, pd.DataFrame):
-                parts.append(df.assign(scenario=lab)[["scenario", *df.columns]])
-        return pd.concat(parts, ignore_index=True) if parts else None
-
-    frames: dict[str, pd.DataFrame] = {"kpis": table, "differences": _diffs_by_label(cmp, labels)}
-    idiffs = getattr(cmp, "interval_differences", None)
-    if isinstance(idiffs, pd.DataFrame):
-        frames["interval_differences"] = _relabel(idiffs, labels)
-    for attr in ("by_segment", "intervals", "days", "interval_reps"):
-        df = stacked(attr)
-        if df is not None:
-            frames[attr] = df
+    labels = cmp.labels
+    frames: dict[str, pd.DataFrame] = {
+        "kpis": table,
+        "differences": cmp.differences,
+        "interval_differences": cmp.interval_differences,
+        "by_segment": _stacked(cmp, lambda r: r.by_segment),
+        "intervals": _stacked(cmp, lambda r: r.intervals),
+        "days": _stacked(cmp, lambda r: r.days),
+        "interval_reps": _stacked(cmp, lambda r: r.interval_reps),
+    }
     written = write_frames(out_dir, frames)
     for slug, res in zip(_slugs(labels), cmp.results, strict=True):
         path = out_dir / "scenarios" / f"{slug}.yaml"
@@ -230,10 +207,11 @@ def _write_compare(
     return [*written, out_dir / "provenance.json"]
 
 
-def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[str], table: pd.DataFrame) -> None:
+def _print_compare(cmp: CompareResult, sources: Sequence[str], table: pd.DataFrame) -> None:
     from rich.table import Table
 
     console = rich_console()
+    labels = cmp.labels
     base = cmp.results[0]
     open_min = base.scenario.store.open_min
     console.print(
@@ -242,9 +220,9 @@ def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[
     )
     heads = ["baseline", *(f"#{i + 1}" for i in range(1, len(labels)))]
     for head, lab, src in zip(heads, labels, sources, strict=True):
-        console.print(f"  {head:>8}: {lab}")
+        console.print(f"  {head:>8}: {plain(lab)}")
         if src != lab:
-            console.print(f"  {'':>8}  from {src}")
+            console.print(f"  {'':>8}  from {plain(src)}")
 
     kpis = compared_kpis(list(table["kpi"]))
     title(console, "Day KPIs: means, and differences vs the baseline")
@@ -271,8 +249,8 @@ def _print_compare(cmp: CompareResult, labels: Sequence[str], sources: Sequence[
     console.print(t)
     console.print("Δ in bold: its 95% CI excludes zero. pp = percentage points.")
 
-    idiffs = getattr(cmp, "interval_differences", None)
-    if isinstance(idiffs, pd.DataFrame) and not idiffs.empty and len(labels) == 2:
+    idiffs = cmp.interval_differences
+    if not idiffs.empty and len(labels) == 2:
         part = idiffs[idiffs["kpi"] == "mean_wait_min"].sort_values("interval")
         if not part.empty:
             waits = [

@@ -163,12 +163,8 @@ def command_line() -> list[str]:
 
 
 def provenance(result: RunResult, source: str, sets: Sequence[str]) -> dict[str, Any]:
-    prov = dict(getattr(result, "provenance", None) or {})
-    prov.setdefault("scenario_hash", result.scenario.digest())
-    prov.setdefault("seed", result.seed)
-    prov.setdefault("replications", result.replications)
-    prov.update({"source": source, "overrides": list(sets), "command": command_line()})
-    return prov
+    """The run's provenance (scenario hash, seed, replications, version, runtime) and how it was asked for."""
+    return {**result.provenance, "source": source, "overrides": list(sets), "command": command_line()}
 
 
 def kpi_frame(result: RunResult) -> pd.DataFrame:

@@ -79,11 +79,16 @@ def run_cmd(
 def _write_run(out_dir: Path, result: RunResult, source: str, sets: Sequence[str]) -> list[Path]:
     from simulation import scenario_to_yaml
 
-    frames: dict[str, pd.DataFrame] = {"kpis": kpi_frame(result)}
-    for name in ("by_segment", "intervals", "days", "interval_reps", "segment_reps", "customers"):
-        df = getattr(result, name, None)
-        if isinstance(df, pd.DataFrame):
-            frames[name] = df
+    frames: dict[str, pd.DataFrame] = {
+        "kpis": kpi_frame(result),
+        "by_segment": result.by_segment,
+        "intervals": result.intervals,
+        "days": result.days,
+        "interval_reps": result.interval_reps,
+        "segment_reps": result.segment_reps,
+    }
+    if result.customers is not None:  # kept only when asked for (run keeps them with --out)
+        frames["customers"] = result.customers
     written = write_frames(out_dir, frames)
     write_text(out_dir / "scenario.yaml", scenario_to_yaml(result.scenario))
     write_text(out_dir / "provenance.json", json.dumps(provenance(result, source, sets), indent=2, default=str) + "\n")
@@ -124,14 +129,12 @@ def _print_run(result: RunResult, source: str) -> None:
     console = rich_console()
     scen = result.scenario
     open_min = scen.store.open_min
-    prov = getattr(result, "provenance", None) or {}
-    runtime = prov.get("runtime_s")
+    prov = result.provenance
     console.print(f"[bold]{plain(scen.name)}[/bold]  ({plain(source)})")
     console.print(
         f"{scen.store.open}-{scen.store.close}, {scen.n_intervals} × {scen.store.interval_min}-minute intervals; "
         f"{plural(result.replications, 'replication')}, seed {result.seed}"
-        + (f", {runtime:.1f} s" if isinstance(runtime, int | float) else "")
-        + f"; scenario {prov.get('scenario_hash', scen.digest())}"
+        + f", {prov['runtime_s']:.1f} s; scenario {prov['scenario_hash']}"
     )
 
     title(console, "Day KPIs: mean and 95% confidence interval over replications")
@@ -150,8 +153,8 @@ def _print_run(result: RunResult, source: str) -> None:
     )
     headers = _short_headers(scen.store.target_wait_min)
 
-    seg = getattr(result, "by_segment", None)
-    if isinstance(seg, pd.DataFrame) and not seg.empty and len(scen.segments) > 1:
+    seg = result.by_segment
+    if not seg.empty and len(scen.segments) > 1:
         wide = seg.pivot_table(index="segment", columns="kpi", values="mean", aggfunc="first")
         cols = [k for k in SEGMENT_COLUMNS if k in wide.columns]
         title(console, "By segment (means per day)")
@@ -163,8 +166,8 @@ def _print_run(result: RunResult, source: str) -> None:
             t.add_row(plain(name), *(cell(k, wide.loc[name, k]) for k in cols))
         console.print(t)
 
-    iv = getattr(result, "intervals", None)
-    if isinstance(iv, pd.DataFrame) and not iv.empty:
+    iv = result.intervals
+    if not iv.empty:
         title(console, "Per interval (means; customers counted in the interval they arrived)")
         console.print(_interval_table(iv, scen, headers))
 
