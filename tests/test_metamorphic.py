@@ -31,8 +31,10 @@ Only on the mean (paired 95% CI from ``compare``), because pathwise monotonicity
 * with **balking**, the same: customers who would have balked now join;
 * with the **queue-threshold** pitch policy, an extra counter shortens the queue, so more visits are
   pitched and last longer;
-* **more demand** (``demand.scale``) draws a new Poisson sample per interval, not a superset of the
-  customers;
+* **more demand** (``demand.scale``) keeps every customer of the quieter day (an interval's count is
+  the Poisson inverse CDF of one uniform and each customer keeps its own uniforms, so the busier day
+  is a superset), but the extra customers are tested on the busy hall, where priorities, patience
+  and balking break pathwise monotonicity as above;
 * **more kiosks** change when failed kiosk visits reach the counters, not who does.
 
 These failures are real, not hypothetical: on the busy hall below (30 replications, 8 → 9 counters)
