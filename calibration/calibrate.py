@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
@@ -380,7 +380,9 @@ def _waiting_minutes(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarra
     return lambda lo, hi: at(hi) - at(lo)
 
 
-def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> StaffingFit:
+def fit_staffing(
+    t: pd.DataFrame, open_min: int, interval_min: int, n: int, counters: Collection[str] | None = None, force_last: bool = True
+) -> StaffingFit:
     """Counters on duty per interval from counter activity.
 
     Each counter's day is a timeline of services. An idle spell between two services counts as on
@@ -394,8 +396,15 @@ def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> S
     a counter away while customers waited is not counted, and one long handset sale keeps its
     counter counted. The typical day is the median over days. A counter idle for over two hours is
     taken as closed, so at very low load this can still undercount.
+
+    ``counters`` limits the count to those counters (one counter group); whether customers waited
+    is still read from every ticket. ``force_last``: staff the last interval with at least one
+    counter (someone must serve whoever is inside at closing; a group whose customers another group
+    also serves need not).
     """
     sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["times_ok"] & t["counter_id"].notna()
+    if counters is not None:
+        sel &= t["counter_id"].isin(list(counters))
     d = t.loc[sel, ["day", "counter_id", "start_min", "end_min"]]
     d = d[np.isfinite(d["start_min"]) & np.isfinite(d["end_min"])]
     days = pd.DatetimeIndex(np.unique(t["day"].to_numpy()))
@@ -440,7 +449,7 @@ def fit_staffing(t: pd.DataFrame, open_min: int, interval_min: int, n: int) -> S
     on = pd.concat([on[on["interval"] >= 0], half]).drop_duplicates()
     per_day = on.groupby(["day", "interval"]).size().unstack(fill_value=0).reindex(index=days, columns=range(n), fill_value=0)
     typical = np.floor(np.median(per_day.to_numpy(), axis=0) + 0.5).astype(int)
-    if typical[-1] == 0:
+    if typical[-1] == 0 and force_last:
         typical[-1] = 1  # someone must serve whoever is inside at closing
     physical = int(max(d.groupby("day")["counter_id"].nunique().max(), typical.max()))
     return StaffingFit(
@@ -475,6 +484,12 @@ class Calibration:
     notes: tuple[str, ...]
     pitch: PitchModel | None = None
     """Cross-selling read from the log (main times, pitch length, threshold), when it shows."""
+    groups: tuple[GroupCandidate, ...] = ()
+    """Counter groups the log shows (empty: one pool serving everyone, the v1 ``staffed``/``vip`` form)."""
+
+    def counter_group_of(self) -> dict[str, str]:
+        """Counter id → group name (empty without groups)."""
+        return {c: g.name for g in self.groups for c in g.counters}
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -856,21 +871,22 @@ def infer_priorities(t: pd.DataFrame, segments: list[str]) -> dict[str, int]:
     return out
 
 
-def infer_vip_counters(t: pd.DataFrame, priorities: dict[str, int], max_vip: int) -> tuple[int, str]:
+def infer_vip_counters(t: pd.DataFrame, priorities: dict[str, int], max_vip: int) -> tuple[int, str, tuple[str, ...]]:
     """VIP counters: counters that serve the top-priority segment far more often than the others do.
 
     The engine (and a real hall) sends a top-priority customer to an idle VIP counter first, so a
     VIP counter's share of top-priority customers is well above the other counters'. A counter
     counts when its share is at least twice the rest's and the difference is over 4 binomial
-    standard errors. Returns the count (capped at the fewest counters ever staffed) and the evidence.
+    standard errors. Returns the count (capped at the fewest counters ever staffed), the evidence
+    and the counters' ids.
     """
     top = [s for s, p in priorities.items() if p == min(priorities.values())]
     if not top or len(set(priorities.values())) < 2 or max_vip < 1:
-        return 0, "no priority segment, so no VIP counter to find"
+        return 0, "no priority segment, so no VIP counter to find", ()
     sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["counter_id"].notna()
     d = pd.DataFrame({"counter": t.loc[sel, "counter_id"].to_numpy(), "top": t.loc[sel, "segment"].isin(top).to_numpy()})
     if d.empty:
-        return 0, "no counter ids"
+        return 0, "no counter ids", ()
     g = d.groupby("counter")["top"].agg(["sum", "size"])
     found = []
     for ctr, r in g.iterrows():
@@ -883,10 +899,120 @@ def infer_vip_counters(t: pd.DataFrame, priorities: dict[str, int], max_vip: int
         if p_c >= 2 * p_rest and (p_c - p_rest) / se > 4:
             found.append((str(ctr), p_c, p_rest))
     if not found:
-        return 0, f"no counter serves {'/'.join(top)} customers markedly more often than the others"
+        return 0, f"no counter serves {'/'.join(top)} customers markedly more often than the others", ()
     found = found[:max_vip]
     ev = ", ".join(f"{c} served {pc:.0%} {'/'.join(top)}" for c, pc, _ in found)
-    return len(found), f"{ev} vs {found[0][2]:.0%} at the other counters"
+    return len(found), f"{ev} vs {found[0][2]:.0%} at the other counters", tuple(c for c, _, _ in found)
+
+
+ABSENCE_P = 1e-6
+"""A counter never serving a transaction (or segment) is a routing rule, not chance, when a counter
+serving the hall's mix would have served none of it with at most this probability."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupCandidate:
+    """Counters the log shows serving only some transactions or segments (``None``: all of them)."""
+
+    name: str
+    counters: tuple[str, ...]
+    transactions: tuple[str, ...] | None
+    segments: tuple[str, ...] | None
+    tickets: int
+    evidence: str
+    then: str = "none"
+    staffed: tuple[int, ...] = ()
+
+
+def _served_only(
+    counts: pd.Series, n_c: int, hall: pd.Series, order: list[str]
+) -> tuple[tuple[str, ...] | None, list[tuple[str, float]]]:
+    """What a counter serves: ``None`` (everything) unless it never served something it surely would
+    have at the hall's mix (:data:`ABSENCE_P`); then the names it did serve, and what it missed with
+    how many a general counter would have served."""
+    missed = [(x, float(hall[x]) * n_c) for x in order if counts.get(x, 0) == 0 and (1 - float(hall[x])) ** n_c < ABSENCE_P]
+    if not missed:
+        return None, []
+    return tuple(x for x in order if counts.get(x, 0) > 0), missed
+
+
+def infer_counter_groups(t: pd.DataFrame, shares: Shares) -> list[GroupCandidate]:
+    """Counter groups the log shows: counters that only ever served some transactions or segments.
+
+    Each counter's served counter tickets are compared with the whole hall's mix: a transaction (or
+    segment) it never served although a counter serving everyone would almost surely have served
+    some at its volume (chance below :data:`ABSENCE_P`) makes the counter a specialised one, serving
+    what it did serve. Counters with the same restriction form one group; the others are
+    ``general``. An empty list means the log shows one pool of counters serving everyone.
+    """
+    sel = (t["channel"] == "counter") & (t["outcome"] == "served") & t["counter_id"].notna()
+    d = pd.DataFrame({"counter": t.loc[sel, "counter_id"].astype(str).to_numpy(), "tx": t.loc[sel, "transaction"].astype(str).to_numpy(),
+                      "seg": t.loc[sel, "segment"].astype(str).to_numpy()})
+    if d["counter"].nunique() < 2:
+        return []
+    tx_order = [x for x in shares.transactions if x in set(d["tx"])]
+    seg_order = [x for x in shares.segments if x in set(d["seg"])]
+    hall_tx = d["tx"].value_counts(normalize=True)
+    hall_seg = d["seg"].value_counts(normalize=True)
+    keyed: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None], list[tuple[str, int, list[tuple[str, float]]]]] = {}
+    for ctr, g in d.groupby("counter", sort=True):
+        n_c = len(g)
+        only_tx, miss_tx = _served_only(g["tx"].value_counts(), n_c, hall_tx, tx_order)
+        only_seg, miss_seg = _served_only(g["seg"].value_counts(), n_c, hall_seg, seg_order)
+        keyed.setdefault((only_tx, only_seg), []).append((str(ctr), n_c, miss_tx + miss_seg))
+    if list(keyed) == [(None, None)]:
+        return []
+    out: list[GroupCandidate] = []
+    names: set[str] = set()
+    for (only_tx, only_seg), members in sorted(keyed.items(), key=lambda kv: (kv[0] != (None, None), str(kv[0]))):
+        ctrs = tuple(c for c, _, _ in members)
+        n = sum(k for _, k, _ in members)
+        if only_tx is None and only_seg is None:
+            name, evidence = "general", f"{', '.join(ctrs)}: {n:,} tickets of every kind"
+        else:
+            name = "+".join([*(only_seg or ()), *(only_tx or ())])[:60]
+            missed: dict[str, float] = {}
+            for _, _, miss in members:
+                for x, e in miss:
+                    missed[x] = missed.get(x, 0.0) + e
+            served = ", ".join([*(only_tx or ()), *(only_seg or ())])
+            evidence = (
+                f"{', '.join(ctrs)}: {n:,} tickets, only {served}; never "
+                + ", ".join(f"{x} (~{e:.0f} expected at the hall's mix)" for x, e in missed.items())
+            )
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        names.add(name)
+        out.append(GroupCandidate(name, ctrs, only_tx, only_seg, n, evidence))
+    return out
+
+
+def _group_staffing(
+    t: pd.DataFrame, groups: list[GroupCandidate], vip_ids: tuple[str, ...], top: tuple[str, ...],
+    open_min: int, interval_min: int, n: int,
+) -> list[GroupCandidate]:
+    """Each group's counters on duty per interval; VIP-first counters among the general ones become a
+    ``vip`` group (VIPs first, then anyone), as the v1 shorthand would have said."""
+    out = []
+    general = [g for g in groups if g.transactions is None and g.segments is None]
+    for g in groups:
+        parts = [g]
+        if g in general and vip_ids:
+            vip = tuple(c for c in g.counters if c in vip_ids)
+            rest = tuple(c for c in g.counters if c not in vip_ids)
+            if vip and rest:
+                parts = [
+                    dataclasses.replace(g, name="vip", counters=vip, segments=top, then="any",
+                                        evidence=f"{', '.join(vip)}: serve {'/'.join(top)} customers first, then anyone"),
+                    dataclasses.replace(g, counters=rest),
+                ]
+        for p in parts:
+            # the general counters (or, without them, every group) keep someone on duty at closing
+            force = p.name == "general" or not general
+            st = fit_staffing(t, open_min, interval_min, n, counters=p.counters, force_last=force)
+            out.append(dataclasses.replace(p, staffed=tuple(int(x) for x in st.staffed)))
+    return out
 
 
 def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) -> Calibration:
@@ -929,16 +1055,19 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     priorities = infer_priorities(t, seg_names)
     staffing = fit_staffing(t, open_min, interval_min, n)
     notes.extend(staffing_notes(staffing))
-    vip, vip_evidence = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
+    vip, vip_evidence, vip_ids = infer_vip_counters(t, priorities, int(staffing.staffed.min()))
+    candidates = infer_counter_groups(t, shares)
+    top = tuple(x for x, p in priorities.items() if p == min(priorities.values())) if len(set(priorities.values())) > 1 else ()
+    groups = tuple(_group_staffing(t, candidates, vip_ids if top else (), top, open_min, interval_min, n)) if candidates else ()
     kiosk_count = _kiosk_count(t, shares)
     written = _scenario_data(
-        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes, pitch
+        clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes, pitch, groups
     )
     scenario = scenario_from_dict(written.data, "calibrated scenario")
     yaml_text = scenario_to_yaml(scenario, written.above, written.trailing, written.header)
     return Calibration(
         scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
-        patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes), pitch,
+        patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes), pitch, groups,
     )
 
 
@@ -990,6 +1119,7 @@ def _scenario_data(
     vip_evidence: str,
     notes: list[str],
     pitch: PitchModel | None = None,
+    groups: tuple[GroupCandidate, ...] = (),
 ) -> _Written:
     """The fitted scenario as plain data for the scenario model, with a comment on every number.
 
@@ -1103,9 +1233,31 @@ def _scenario_data(
         txs.append(row)
     d["transactions"] = txs
 
-    d["counters"] = {"staffed": [int(x) for x in staffing.staffed], "vip": vip, "physical": staffing.physical}
-    w.note("counters.staffed", f"Counters on duty per interval: {staffing.method}.")
-    w.trailing["counters.vip"] = vip_evidence
+    if groups:
+        rows = []
+        for i, g in enumerate(groups):
+            row = {"name": g.name, "staffed": list(g.staffed)}
+            if g.transactions is not None:
+                row["transactions"] = list(g.transactions)
+            if g.segments is not None:
+                row["segments"] = list(g.segments)
+            if g.then != "none":
+                row["then"] = g.then
+            rows.append(row)
+            w.trailing[f"counters.groups[{i}]"] = g.evidence
+        # each group's typical day is its own median, so their sum may top the busiest day's count
+        together = int(np.sum([g.staffed for g in groups], axis=0).max())
+        d["counters"] = {"groups": rows, "physical": max(staffing.physical, together)}
+        w.note(
+            "counters.groups",
+            "Counter groups read from the log: a counter that never served some transactions or segments, though a\n"
+            f"counter serving the hall's mix would surely have served some (chance < {ABSENCE_P:g}), serves only what it\n"
+            f"did serve. staffed: each group's counters on duty per interval ({staffing.method}).",
+        )
+    else:
+        d["counters"] = {"staffed": [int(x) for x in staffing.staffed], "vip": vip, "physical": staffing.physical}
+        w.note("counters.staffed", f"Counters on duty per interval: {staffing.method}.")
+        w.trailing["counters.vip"] = vip_evidence
     w.trailing["counters.physical"] = "most distinct counters serving on any one day"
 
     if kiosk_count and shares.kiosk_adoption is not None:

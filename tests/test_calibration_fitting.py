@@ -270,3 +270,34 @@ def test_weekday_with_its_own_staffing_is_noted():
     sat = [n for n in cal.notes if n.startswith("Sats are staffed differently")]
     assert len(sat) == 1 and "-54 counter-intervals" in sat[0]
     assert not [n for n in cal.notes if "staffed differently" in n and not n.startswith("Sats")]
+
+
+def test_counters_that_serve_only_some_customers_become_groups():
+    # C07/C08 take only top-ups, C09 only VIPs; C1-C6 serve everyone. At the hall's mix a general
+    # counter with C07's ~190 tickets would serve ~75 plan changes: never serving one is a rule.
+    log = make_log(days=5, seed=9)
+    rng = np.random.default_rng(1)
+    at_counter = (log["channel"] == "counter") & (log["counter_id"] != "")
+    top = at_counter & (log["transaction"] == "top_up") & (rng.random(len(log)) < 0.6)
+    log.loc[top, "counter_id"] = np.where(rng.random(int(top.sum())) < 0.5, "C07", "C08")
+    vip = at_counter & ~top & (log["segment"] == "vip") & (rng.random(len(log)) < 0.7)
+    log.loc[vip, "counter_id"] = "C09"
+    cal = calibrate(clean(log, source="t"))
+    got = {g.name: (g.counters, g.transactions, g.segments) for g in cal.groups}
+    assert got == {
+        "general": (("C1", "C2", "C3", "C4", "C5", "C6"), None, None),
+        "top_up": (("C07", "C08"), ("top_up",), None),
+        "vip": (("C09",), None, ("vip",)),
+    }
+    groups = {g.name: g for g in cal.scenario.counters.groups}
+    assert groups["top_up"].transactions == ("top_up",) and groups["vip"].segments == ("vip",)
+    assert max(groups["top_up"].staffed) == 2 and max(groups["vip"].staffed) == 1
+    assert cal.scenario.counters.staffed is None  # groups replace the staffed/vip shorthand
+    text = cal.yaml_text
+    assert "# Counter groups read from the log" in text and "C07, C08: " in text and "never plan_change" in text
+    assert cal.counter_group_of()["C09"] == "vip"
+
+
+def test_a_log_of_interchangeable_counters_keeps_the_v1_form():
+    cal = calibrate(clean(make_log(days=5, seed=9), source="t"))
+    assert cal.groups == () and cal.scenario.counters.groups is None and "groups" not in cal.yaml_text
