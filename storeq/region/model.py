@@ -382,7 +382,8 @@ def validation_problems(root: type[BaseModel], exc: ValidationError, data: Any) 
         elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
             word = {"greater_than_equal": "at least", "greater_than": "greater than", "less_than_equal": "at most",
                     "less_than": "less than"}[kind]
-            msg = f"must be {word} {next(iter(ctx.values()))}, got {value!r}"
+            bound = next(iter(ctx.values()))
+            msg = f"must be {word} {bound:g}, got {value!r}" if isinstance(bound, int | float) else f"must be {word} {bound}, got {value!r}"
         elif kind == "literal_error":
             msg = f"must be one of {ctx.get('expected')}, got {value!r}"
         elif kind.startswith("int_"):

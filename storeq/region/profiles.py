@@ -182,8 +182,10 @@ def _cell(v: object) -> object:
         s = v.strip()
         if not s:
             return None
-        if re.fullmatch(r"-?[\d,]+(\.\d+)?", s) and "," in s:
-            return s.replace(",", "")
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?|-?\d+(\.\d+)?", s):
+            # a number as the office typed it ("1,234"): shown back as a number in any message
+            n = float(s.replace(",", ""))
+            return int(n) if n.is_integer() and "." not in s else n
         return s
     if isinstance(v, np.generic):
         return v.item()
