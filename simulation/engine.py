@@ -575,6 +575,7 @@ class _Routing:
     """
 
     schedules: list[list[int]]
+    changes: list[int]  # intervals at whose start some group's staffing changes
     block: list[int]
     cell_class: np.ndarray  # [transaction, segment] -> class
     own_order: list[list[int]]
@@ -586,7 +587,6 @@ class _Routing:
     @classmethod
     def of(cls, sc: Scenario) -> _Routing:
         groups = sc.counter_groups()
-        n = sc.n_intervals
         seg_names = [s.name for s in sc.segments]
         tr_names = [t.name for t in sc.transactions]
         share = {}
@@ -606,9 +606,11 @@ class _Routing:
         own_order = [list(sig) for sig in signature]
         help_order = [[g for g in rank if then_any[g] and g not in sig] for sig in signature]
         own_classes = [[k for k, sig in enumerate(signature) if g in sig] for g in range(len(groups))]
-        schedules = [grp.staffed_schedule(n).tolist() for grp in groups]
+        steps = sc.group_schedules()
+        schedules = [list(step.values) for step in steps]
         return cls(
             schedules=schedules,
+            changes=sorted({i for step in steps for i, _ in step.changes()}),
             block=[max(s) if s else 0 for s in schedules],
             cell_class=cell_class,
             own_order=own_order,
@@ -867,10 +869,8 @@ class _Day:
         env = self.env
         # Staffing changes are scheduled first so that, at the same instant, they precede arrivals.
         length = sc.store.interval_min
-        scheds = self.routing.schedules
-        for i in range(1, sc.n_intervals):
-            if any(s[i] != s[i - 1] for s in scheds):
-                env.schedule(_Call(env, self.on_staffing, i), NORMAL, i * length)
+        for i in self.routing.changes:
+            env.schedule(_Call(env, self.on_staffing, i), NORMAL, i * length)
         for c in np.flatnonzero(self.diverted).tolist():
             rec.state[c] = _DONE
         if self.n_walk:

@@ -383,7 +383,7 @@ class Scenario(_Frozen):
     @property
     def interval_starts(self) -> np.ndarray:
         """Start of each interval in minutes since opening."""
-        return np.arange(self.n_intervals) * self.store.interval_min
+        return self.grid.starts
 
     @property
     def grid(self) -> IntervalGrid:
@@ -416,6 +416,19 @@ class Scenario(_Frozen):
     def staffed_schedule(self) -> np.ndarray:
         """Staffed counters per interval (integers), over all counter groups."""
         return total_staffed(self)
+
+    def arrival_schedule(self) -> StepSchedule[float]:
+        """Walk-ins per hour in each interval (:meth:`arrival_rates_per_hour`) as a step schedule."""
+        return StepSchedule(self.grid, tuple(float(x) for x in self.arrival_rates_per_hour()))
+
+    def staffing(self) -> StepSchedule[int]:
+        """Staffed counters per interval over all groups (:meth:`staffed_schedule`) as a step schedule."""
+        return StepSchedule(self.grid, tuple(int(x) for x in self.staffed_schedule()))
+
+    def pitch_suspended(self) -> StepSchedule[float]:
+        """Share of each interval inside the policy's suspend windows (0 when it has none in force)."""
+        p = self.cross_sell.policy
+        return StepSchedule.from_windows(self.grid, p.suspend if p.suspends_in_windows else ())
 
     def counter_groups(self) -> tuple[CounterGroup, ...]:
         """The counter groups, normalised: ``staffed`` one value per interval, ``transactions`` and
