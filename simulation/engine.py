@@ -81,11 +81,14 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from .distributions import Gamma
 from .sampling import poisson_inverse
 from .scenario import Scenario
 
-STREAMS = ("arrivals", "customers", "service", "patience", "choice", "pitch")
-"""Named random streams, spawned in this order from the replication's SeedSequence child."""
+STREAMS = ("arrivals", "customers", "service", "patience", "choice", "pitch", "day")
+"""Named random streams, spawned in this order from the replication's SeedSequence child. ``day`` (the
+day's demand factor, ``demand.day_cv``) came last so the streams before it are the same children as
+before it existed: a day_cv of 0 draws nothing from it and changes nothing."""
 
 # outcome codes in DayLog.outcome
 SERVED, ABANDONED, BALKED, DIVERTED = 0, 1, 2, 3
@@ -214,7 +217,8 @@ def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) 
     length = scenario.store.interval_min
     m = scenario.n_intervals
     rng = streams["arrivals"]
-    counts = poisson_inverse(scenario.arrival_rates_per_hour() * (length / 60.0), rng.random(m))
+    rates = scenario.arrival_rates_per_hour() * day_demand_factor(scenario, streams)
+    counts = poisson_inverse(rates * (length / 60.0), rng.random(m))
     v = _interval_uniforms(rng, counts, 1, base=STRIDE, used=m)[:, 0]
     t = np.repeat(scenario.interval_starts.astype(float), counts) + v * length
     order = np.argsort(t, kind="stable")
@@ -262,6 +266,19 @@ def draw_customers(scenario: Scenario, streams: dict[str, np.random.Generator]) 
         pitch_time,
         u_accept,
     )
+
+
+def day_demand_factor(scenario: Scenario, streams: dict[str, np.random.Generator]) -> float:
+    """The day's demand multiplier: a gamma with mean 1 and CV ``demand.day_cv`` (exactly 1 when it is 0).
+
+    One uniform from the replication's own ``day`` stream, through the gamma's inverse CDF: every
+    scenario of a comparison sees the same factor for replication r (common random numbers), and a
+    larger day_cv spreads the same days further from 1 in the same direction.
+    """
+    cv = scenario.demand.day_cv
+    if cv <= 0:
+        return 1.0
+    return float(Gamma(mean=1.0, cv=cv).ppf(streams["day"].random(1))[0])
 
 
 def _by_group(items: Any, group: np.ndarray, u: np.ndarray, attr: str, missing: float) -> np.ndarray:
