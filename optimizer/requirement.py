@@ -14,8 +14,8 @@ an interval misses the target and lowers it where there is room, until it stops 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -240,6 +240,190 @@ def _room(svc: pd.DataFrame, target: ServiceTarget, slack: float) -> np.ndarray:
     return room
 
 
+# ---------------------------------------------------------------------------------------------
+# the descent: remove a counter where the interval still meets its target with its CI
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One staffing simulated, with the replications it took to decide the intervals asked about."""
+
+    staff: np.ndarray
+    svc: pd.DataFrame
+    replications: int
+
+    def mean_ok(self, target: ServiceTarget) -> np.ndarray:
+        return ~_misses(self.svc, target)
+
+    def ci_ok(self, target: ServiceTarget) -> np.ndarray:
+        """Meets the target with its CI: the 95% CI's lower end at or above the target."""
+        lo = self.svc["service_level_ci_low"].to_numpy(float)
+        ok = np.isnan(lo) | (lo >= target.service_level)
+        if target.max_abandon is not None:
+            hi = self.svc["abandonment_rate_ci_high"].to_numpy(float)
+            ok &= np.isnan(hi) | (hi <= target.max_abandon)
+        return ok
+
+    def ci_miss(self, target: ServiceTarget) -> np.ndarray:
+        """Misses with its CI: the whole CI below the target (or above the abandonment cap)."""
+        hi = self.svc["service_level_ci_high"].to_numpy(float)
+        miss = ~np.isnan(hi) & (hi < target.service_level)
+        if target.max_abandon is not None:
+            lo = self.svc["abandonment_rate_ci_low"].to_numpy(float)
+            miss |= ~np.isnan(lo) & (lo > target.max_abandon)
+        return miss
+
+    @property
+    def service_level(self) -> np.ndarray:
+        return self.svc["service_level_mean"].to_numpy(float)
+
+
+def _judge(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    seed: int,
+    replications: int,
+    max_replications: int,
+    check: Sequence[int],
+    workers: int,
+) -> _Judged:
+    """Simulate ``staff`` (same seed: common random numbers) until the CI decides each interval in
+    ``check`` (meets or misses), doubling the replications, at most ``max_replications``.
+
+    The replication count is the stopping rule's, not a fixed one: a clear interval is decided on the
+    first run, a borderline one earns more days before its verdict.
+    """
+    from simulation import run
+
+    reps = replications
+    while True:
+        trial = with_updates(base, {"counters.staffed": [int(x) for x in staff]})
+        res = run(trial, replications=reps, seed=seed, workers=workers)
+        judged = _Judged(staff.copy(), interval_service(res, trial, target), reps)
+        idx = np.asarray(list(check), dtype=int)
+        undecided = ~(judged.ci_ok(target)[idx] | judged.ci_miss(target)[idx]) if len(idx) else np.array([], bool)
+        if not undecided.any() or reps >= max_replications:
+            return judged
+        reps = min(2 * reps, max_replications)
+
+
+def _neighbourhood(i: int, n: int, reach: int = 2) -> range:
+    """Intervals a change at ``i`` can affect: it and the next ``reach`` (queues carry forward)."""
+    return range(i, min(n, i + reach + 1))
+
+
+def _still_fine(before: _Judged, after: _Judged, j: int, target: ServiceTarget) -> bool:
+    """Interval ``j`` after a removal: meets with its CI if it did before; otherwise no clearly worse."""
+    if before.ci_ok(target)[j]:
+        return bool(after.ci_ok(target)[j])
+    b, a = before.service_level[j], after.service_level[j]
+    return bool(np.isnan(a) or (after.mean_ok(target)[j] and not (a < b - 0.02)))
+
+
+def descend(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    floor: int,
+    seed: int,
+    replications: int,
+    max_replications: int,
+    workers: int = 1,
+    max_passes: int = 8,
+    keep: np.ndarray | None = None,
+    judged: _Judged | None = None,
+) -> tuple[np.ndarray, list[RefinementStep], _Judged]:
+    """Remove counters one interval at a time while every interval still meets its target with its CI.
+
+    Intervals are tried in three interleaved classes (i mod 3), so one simulation tests a removal
+    in every third interval at once: a removal at i shows in i and the two intervals after it (queues
+    carry forward), and those neighbourhoods do not overlap within a class. A removal is kept when
+    its neighbourhood still meets the target with its CI (an interval that met only on its mean must
+    not get clearly worse); otherwise the interval is frozen at its staffing, which is then a local
+    minimum (fewer counters elsewhere only raise its need). Each accepted batch is re-simulated as a
+    whole and any neighbour that broke gets its counter back. Stops when a full pass removes nothing.
+    """
+    n = len(staff)
+    staff = staff.copy()
+    frozen = staff <= (floor if keep is None else np.maximum(keep, floor))
+    steps: list[RefinementStep] = []
+    reuse = judged is not None and np.array_equal(judged.staff, staff)
+    current = judged if reuse and judged is not None else _judge(
+        base, staff, target, seed, replications, max_replications, range(n), workers
+    )
+    for _pass in range(max_passes):
+        removed_any = False
+        # An interval that does not meet its target with its CI now cannot after losing a counter.
+        frozen |= ~current.ci_ok(target)
+        for cls in range(3):
+            cand = [i for i in range(cls, n, 3) if not frozen[i]]
+            if not cand:
+                continue
+            trial = staff.copy()
+            trial[cand] -= 1
+            check = sorted({j for i in cand for j in _neighbourhood(i, n)})
+            after = _judge(base, trial, target, seed, current.replications, max_replications, check, workers)
+            kept = []
+            for i in cand:
+                if all(_still_fine(current, after, j, target) for j in _neighbourhood(i, n)):
+                    kept.append(i)
+                else:
+                    frozen[i] = True
+            if not kept:
+                continue
+            staff[kept] -= 1
+            if len(kept) == len(cand):  # the trial was exactly this staffing: its simulation stands
+                current, gave_back = after, list[int]()
+            else:
+                current, gave_back = _recheck(base, staff, kept, current, target, seed, max_replications, workers)
+            for i in gave_back:
+                staff[i] += 1
+                frozen[i] = True
+            lowered = sorted(set(kept) - set(gave_back))
+            removed_any = removed_any or bool(lowered)
+            steps.append(
+                RefinementStep(
+                    len(steps) + 1,
+                    tuple(int(x) for x in staff),
+                    tuple(int(j) for j in np.flatnonzero(~current.mean_ok(target))),
+                    tuple(gave_back),
+                    tuple(lowered),
+                )
+            )
+        if not removed_any:
+            break
+    return staff, steps, current
+
+
+def _recheck(
+    base: Scenario,
+    staff: np.ndarray,
+    kept: Sequence[int],
+    before: _Judged,
+    target: ServiceTarget,
+    seed: int,
+    max_replications: int,
+    workers: int,
+) -> tuple[_Judged, list[int]]:
+    """The accepted removals together: a neighbour that broke gets its nearest removal back."""
+    n = len(staff)
+    gave_back: list[int] = []
+    trial = staff.copy()
+    while True:
+        now = _judge(base, trial, target, seed, before.replications, max_replications, range(n), workers)
+        broke = [j for j in range(n) if not _still_fine(before, now, j, target)]
+        fix = sorted(
+            {max((i for i in kept if i <= j and i not in gave_back and j - i <= 2), default=-1) for j in broke} - {-1}
+        )
+        if not fix:
+            return now, gave_back
+        for i in fix:
+            trial[i] += 1
+            gave_back.append(i)
+
+
 def refine_requirement(
     scenario: Scenario,
     target: ServiceTarget,
@@ -251,22 +435,29 @@ def refine_requirement(
     slack: float = 0.05,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    descent: bool = True,
+    max_replications: int | None = None,
 ) -> Requirement:
-    """Iterative staffing by simulation under common random numbers.
+    """Iterative staffing by simulation under common random numbers, then a descent to a local minimum.
 
-    Each iteration simulates the day with the current staffing (same seed, so a change in the
-    result is the staffing's doing, not noise), raises every interval that misses the target by
-    one counter, and — once nothing misses — lowers intervals whose service level is at least
-    ``slack`` above the target by one, undoing any lowering that makes some interval miss. A
-    lowered-and-undone interval is never lowered again, so the search cannot cycle.
+    1. Coarse search: each iteration simulates the day with the current staffing (same seed, so a
+       change in the result is the staffing's doing, not noise), raises every interval that misses
+       the target by one counter, and — once nothing misses — lowers intervals whose service level
+       is at least ``slack`` above the target by one, undoing a lowering that makes some interval
+       miss (never retried, so the search cannot cycle).
+    2. Firm-up (``descent=True``): the staffing is judged with as many replications as its CIs need
+       (up to ``max_replications``, default 4 × ``replications``); an interval whose mean misses
+       gets one more counter.
+    3. Descent (:func:`descend`): one counter removed at a time wherever the interval and its
+       neighbours still meet the target with their CIs, until a full pass removes nothing. The
+       coarse search's batch lowering freezes every interval of a batch that broke; the descent
+       retries them one by one, which is where the requirement used to be 3-10% too high.
 
     Returns the staffing as a Requirement (method ``simulation``) with ``converged`` telling
-    whether it stopped changing within ``max_iterations``. Staff never exceeds the hall's
-    counters; an interval that misses at the hall's size keeps ``needed = physical + 1`` so the
-    roster reports it as over capacity.
+    whether the coarse search stopped changing within ``max_iterations``. Staff never exceeds the
+    hall's counters; an interval that misses at the hall's size keeps ``needed = physical + 1`` so
+    the roster reports it as over capacity.
     """
-    from simulation import run  # imported here: the optimizer's analytic parts work without the engine
-
     wait = target.wait_for(scenario)
     base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(pitching)})
     start = start or analytic_requirement(base, target, "erlang_a_lagged", pitching=pitching)
@@ -274,6 +465,90 @@ def refine_requirement(
     floor = max(1, scenario.counters.vip)
     staff = np.clip(np.array(start.needed, dtype=int), floor, physical)
     seed = scenario.simulation.seed if seed is None else seed
+    coarse = _coarse_search(base, staff, target, floor, physical, replications, seed, max_iterations, slack, workers, progress)
+    staff, history = coarse.staff, list(coarse.history)
+    # Over capacity: still missing with every counter of the hall staffed, in the last simulation
+    # of this very staffing (an early miss that later staffing cured does not count).
+    over = coarse.last_miss & (staff >= physical) & (coarse.last_simulated == staff)
+    sl: tuple[float, ...] | None = coarse.service_level
+    if descent and coarse.converged:
+        top = max_replications or 4 * replications
+        staff, firm_steps, firm = _firm_up(base, staff, target, physical, seed, replications, top, workers)
+        frozen_floor = np.where(over, staff, floor)
+        staff, steps, judged = descend(
+            base, staff, target, floor, seed, replications, top, workers, keep=frozen_floor, judged=firm
+        )
+        history += [replace(st, iteration=len(history) + k + 1) for k, st in enumerate([*firm_steps, *steps])]
+        over = ~judged.mean_ok(target) & (staff >= physical)
+        sl = tuple(float(x) for x in judged.service_level)
+    needed = tuple(int(physical + 1) if over[i] else int(staff[i]) for i in range(len(staff)))
+    return Requirement(
+        method="simulation",
+        pitching=pitching,
+        needed=needed,
+        physical=physical,
+        labels=tuple(scenario.interval_labels),
+        converged=coarse.converged,
+        iterations=len(history),
+        history=tuple(history),
+        service_level=sl,
+    )
+
+
+def _firm_up(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    physical: int,
+    seed: int,
+    replications: int,
+    max_replications: int,
+    workers: int,
+    rounds: int = 4,
+) -> tuple[np.ndarray, list[RefinementStep], _Judged]:
+    """Raise intervals whose mean misses once the CIs have had the replications they need."""
+    staff = staff.copy()
+    steps: list[RefinementStep] = []
+    n = len(staff)
+    judged = _judge(base, staff, target, seed, replications, max_replications, range(n), workers)
+    for _ in range(rounds):
+        miss = ~judged.mean_ok(target) & (staff < physical)
+        if not miss.any():
+            break
+        staff[miss] += 1
+        raised = tuple(int(i) for i in np.flatnonzero(miss))
+        steps.append(RefinementStep(len(steps) + 1, tuple(int(x) for x in staff), raised, raised, ()))
+        judged = _judge(base, staff, target, seed, judged.replications, max_replications, range(n), workers)
+    return staff, steps, judged
+
+
+@dataclass(frozen=True)
+class _Coarse:
+    staff: np.ndarray
+    history: tuple[RefinementStep, ...]
+    converged: bool
+    last_miss: np.ndarray
+    last_simulated: np.ndarray
+    service_level: tuple[float, ...] | None
+
+
+def _coarse_search(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    floor: int,
+    physical: int,
+    replications: int,
+    seed: int,
+    max_iterations: int,
+    slack: float,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> _Coarse:
+    """Raise where the mean misses, lower in batches where there is ``slack``; see refine_requirement."""
+    from simulation import run  # imported here: the optimizer's analytic parts work without the engine
+
+    staff = staff.copy()
     lower_floor = np.full(len(staff), floor)  # lowest staffing each interval may still try
     last_miss = np.zeros(len(staff), dtype=bool)
     last_simulated = staff.copy()
@@ -335,19 +610,5 @@ def refine_requirement(
     if pending_lower is not None:
         # Ran out of iterations right after a lowering that was never checked: keep the safe one.
         staff[pending_lower] += 1
-    # Over capacity: still missing with every counter of the hall staffed, in the last simulation
-    # of this very staffing (an early miss that later staffing cured does not count).
-    over = last_miss & (staff >= physical) & (last_simulated == staff)
-    needed = tuple(int(physical + 1) if over[i] else int(staff[i]) for i in range(len(staff)))
     sl = tuple(float(x) for x in svc["service_level_mean"]) if svc is not None else None
-    return Requirement(
-        method="simulation",
-        pitching=pitching,
-        needed=needed,
-        physical=physical,
-        labels=tuple(scenario.interval_labels),
-        converged=converged,
-        iterations=len(history),
-        history=tuple(history),
-        service_level=sl,
-    )
+    return _Coarse(staff, tuple(history), converged, last_miss, last_simulated, sl)
