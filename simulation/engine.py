@@ -30,28 +30,43 @@ Semantics (DESIGN.md "Model semantics") and the choices this module makes where 
   ``demand.online_diversion`` never walks in (outcome ``diverted``, not an arrival). Diversion is
   decided per drawn customer so the walk-ins that remain are the same people as without diversion.
 * **Kiosks**: a kiosk-eligible walk-in goes to a kiosk when ``kiosks.count > 0`` and its kiosk-choice
-  uniform is below ``adoption`` (``greeter_adoption`` with a greeter). One FCFS kiosk queue. Nobody
+  uniform is below ``adoption`` (``greeter_adoption`` while a greeter is at the door). One FCFS kiosk queue. Nobody
   abandons or balks at the kiosks: patience applies to the counter queue only (a kiosk line moves
   fast and is in sight). A failed kiosk visit joins the counter queue at kiosk end, with the counter
   time of its transaction; it does not balk (it already holds its place inside the store).
-* **Counters**: one ticket queue, non-preemptive priority (lower segment ``priority`` first), FCFS
-  within a priority. A waiting customer starts only while fewer customers are in service than counters
-  are staffed, so the number in service never exceeds the schedule except while closing counters
-  finish their last customer.
-* **VIP counters and schedule changes**: counters ``0 .. vip-1`` are the VIP counters. They are never
-  closed by a schedule drop (the scenario guarantees ``vip <= min(staffed)``); drops close regular
-  counters: idle ones first, then the next regular counters to finish (each finishes its customer,
-  nobody is interrupted). A rise first cancels pending closures, then opens counters. VIP counters
-  serve the top-priority segment first, then anyone; regular counters serve by priority too, so both
-  take the head of the priority queue; the VIP rule decides *where* a customer is served: a
-  top-priority customer takes an idle VIP counter when there is one, others take an idle regular
-  counter when there is one. (With one shared priority queue this leaves waits unchanged; it keeps
-  VIP counters free for VIPs and shows up in ``counter_id``.)
+* **Counter groups** (``Scenario.counter_groups()``; DESIGN.md "Counter routing"): each group has its
+  staffing schedule and its own customers (``transactions`` × ``segments``). A customer may use a
+  counter of a group that owns it, or of a ``then: any`` group. An arriving customer takes an idle
+  counter of its own groups, the most specialised first (the smallest share of demand served, then
+  the fewest transaction × segment kinds, then file order), else an idle ``then: any`` counter, else
+  waits. A counter that frees calls its own customers first by the calling order, then (``then:
+  any``) anyone, else goes idle. So no customer waits while a counter that may serve it is idle.
+* **Calling order**: ``order: priority`` (default) — non-preemptive priority (lower segment
+  ``priority`` first), FCFS within a priority; ``order: ticket`` — tickets in issue order, whatever
+  the segment (a counter still calls its own customers before others).
+* **Schedules, per group**: a counter starts a customer only while its group has fewer in service
+  than staffed (no overlap). A drop closes idle counters first, then the next counters of the group
+  to finish (each finishes its customer; nobody is interrupted); a rise first cancels pending
+  closures, then reopens counters. Counter ids run group by group. At one boundary all groups change
+  first, then waiting customers start on the counters now free: the first by the calling order that
+  an idle counter owns, at its most specialised idle group (then ``then: any`` counters help).
+* **The v1 shorthand** ``staffed`` + ``vip``: groups ``vip`` (``vip`` counters all day, ids
+  ``0 .. vip-1``, the top-priority segments, ``then: any`` unless ``vip_serves: only``) and
+  ``regular`` (everyone, ``staffed - vip``). It keeps v1's store-level no-overlap rule: nobody
+  starts while as many customers are in service as the store has staffed, so a VIP counter also
+  waits while a regular counter finishes its last customer after a drop. With ``vip_serves: first``
+  and ``order: priority`` every counter takes the head of one priority queue: VIP counters change
+  *where* VIPs are served, not the waits; ``vip_serves: only`` and ``order: ticket`` change waits.
 * **Cross-sell**: after the main transaction the counter may pitch (``pitch_time`` more at the
   counter; accepted with probability ``acceptance``). Segments with ``pitch: false`` are never pitched.
-  The policy is evaluated at the moment the main transaction ends: ``windows`` suspends pitching
-  while that moment lies in a suspend window ``[start, end)``; ``queue_threshold`` suspends it while
-  ``threshold`` or more customers wait at the counters at that moment.
+  The policy is evaluated at the moment the main transaction ends: ``suspend`` windows stop pitching
+  while that moment lies in a window ``[start, end)``; a ``threshold`` stops it while ``threshold`` or
+  more customers wait at the counters (all groups) at that moment. A policy may give both (mode
+  ``windows`` or ``queue_threshold``): pitching stops while either holds.
+* **Greeter**: ``kiosks.greeter`` true, false, or windows; a walk-in arriving while a greeter is at the
+  door uses ``greeter_adoption``, others ``adoption``.
+* **Demand uncertainty**: with ``demand.day_cv`` > 0 the day's arrival rates are multiplied by one
+  gamma factor (mean 1, that CV) drawn from the replication's ``day`` stream.
 * **Abandonment**: patience is drawn per customer from its segment (None = infinite); a waiting
   customer whose patience runs out leaves at ``queue_join + patience``. Abandonment frees no counter
   and changes nothing but the count of waiting customers, so it is applied lazily: whenever that count

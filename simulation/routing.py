@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .clock import parse_window
 
@@ -55,13 +55,6 @@ class CounterGroup(BaseModel):
     then: Literal["any", "none"] = "none"
 
     _staffed_not_bool = field_validator("staffed", mode="before")(classmethod(lambda cls, v: _no_bool(v)))
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> CounterGroup:
-        for key in ("transactions", "segments"):
-            if getattr(self, key) == ():
-                raise ValueError(f"{key}: an empty list serves nobody; leave {key} out to serve all")
-        return self
 
     def staffed_schedule(self, n_intervals: int) -> np.ndarray:
         """Staffed counters of this group per interval (integers)."""
@@ -246,6 +239,8 @@ def _group_shape_checks(s: Scenario, span: str) -> list[tuple[str, str]]:
         if isinstance(g.staffed, tuple) and len(g.staffed) != n:
             out.append((f"{key}.staffed", f"needs one value per interval: {n} for {span}, got {len(g.staffed)} (or give one number)"))
         for field, allowed in known.items():
+            if getattr(g, field) == ():
+                out.append((f"{key}.{field}", f"an empty list serves nobody; leave {field} out to serve all"))
             listed = getattr(g, field) or ()
             unknown = [x for x in listed if x not in allowed]
             if unknown:
