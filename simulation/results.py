@@ -112,6 +112,7 @@ CUSTOMER_COLUMNS = (
     "service_start_min",
     "service_end_min",
     "counter_id",
+    "group",
     "pitched",
     "accepted",
     "outcome",
@@ -136,6 +137,10 @@ class DaySummary:
     segments: np.ndarray
     customers: dict[str, np.ndarray] | None = None
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    groups: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    """n_groups × ``names["group"]``: each counter group's KPIs over the day."""
+    group_intervals: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))
+    """n_groups × n_intervals × ``names["group"]``: the same per interval."""
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -279,6 +284,50 @@ def cost_values(scenario: Scenario) -> Values:
     }
 
 
+def _group_kpis(
+    sc: Scenario, log: DayLog, keep: np.ndarray, interval: np.ndarray, lo: np.ndarray, hi: np.ndarray, eff: np.ndarray
+) -> tuple[Values, Values]:
+    """Counter-group KPIs (groups of ``Scenario.counter_groups()``, rows), per day and per group × interval.
+
+    Time figures (staffed, busy counter-minutes, utilization) are over the opening hours after
+    warm-up, as for the store; customer figures (served, mean wait) count the customers each group's
+    counters served, by the interval they arrived in.
+    """
+    groups = sc.counter_groups()
+    n_g, m = len(groups), sc.n_intervals
+    staffed = np.array([g.staffed for g in groups], float).reshape(n_g, m)
+    in_service = ~np.isnan(log.service_start) & (log.group >= 0)
+    s_start, s_end, s_group = log.service_start[in_service], log.service_end[in_service], log.group[in_service]
+    busy = np.zeros((n_g, m))
+    area = staffed * eff
+    for g in range(n_g):
+        mine = s_group == g
+        if mine.any():
+            busy[g] = _overlap(s_start[mine], s_end[mine], lo, hi)
+            if np.any(np.diff(staffed[g]) < 0):  # closing counters finishing their customer are on duty
+                area[g] = area[g] + _excess_busy(s_start[mine], s_end[mine], lo, hi, staffed[g])
+    served = keep & (log.outcome == SERVED) & ~np.isnan(log.service_start) & (log.group >= 0)
+    key = log.group[served] * m + interval[served]
+    n_served = np.bincount(key, minlength=n_g * m).astype(float).reshape(n_g, m)
+    wait = (log.service_start - log.queue_join)[served]
+    wait_sum = np.bincount(key, weights=wait, minlength=n_g * m).reshape(n_g, m)
+    per_interval: Values = {
+        "utilization": _div(busy, area).ravel(),
+        "staffed": staffed.ravel(),
+        "busy_counter_min": busy.ravel(),
+        "served": n_served.ravel(),
+        "mean_wait_min": _div(wait_sum, n_served).ravel(),
+    }
+    day: Values = {
+        "utilization": _div(busy.sum(axis=1), area.sum(axis=1)),
+        "staffed": _div((staffed * eff).sum(axis=1), np.full(n_g, eff.sum())),  # time-average over the day
+        "busy_counter_min": busy.sum(axis=1),
+        "served": n_served.sum(axis=1),
+        "mean_wait_min": _div(wait_sum.sum(axis=1), n_served.sum(axis=1)),
+    }
+    return day, per_interval
+
+
 def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_customers: bool = False) -> DaySummary:
     """Day, interval and segment KPIs of one replication (definitions in the module docstring)."""
     sc = scenario
@@ -330,13 +379,19 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     )
     seg_values = _customer_kpis(cust.segment.astype(np.int64), len(sc.segments), log, keep, target, margin)
 
+    grp_day_values, grp_iv_values = _group_kpis(sc, log, keep, interval, lo, hi, eff)
+
     day, day_names = _pack(day_values, "day", None)
     iv, iv_names = _pack(iv_values, "interval", m)
     seg, seg_names = _pack(seg_values, "segment", len(sc.segments))
+    n_g = len(sc.counter_groups())
+    grp, grp_names = _pack(grp_day_values, "group", n_g)
+    grp_iv, _ = _pack(grp_iv_values, "group", n_g * m)
     customers = customer_records(log, replication) if keep_customers else None
     return DaySummary(
         day=day, intervals=iv, segments=seg, customers=customers,
-        names={"day": day_names, "interval": iv_names, "segment": seg_names},
+        names={"day": day_names, "interval": iv_names, "segment": seg_names, "group": grp_names},
+        groups=grp, group_intervals=grp_iv.reshape(n_g, m, len(grp_names)),
     )
 
 
@@ -361,6 +416,7 @@ def customer_records(log: DayLog, replication: int) -> dict[str, np.ndarray]:
         "service_start_min": log.service_start,
         "service_end_min": log.service_end,
         "counter_id": log.counter_id,
+        "group": log.group,
         "pitched": log.pitched,
         "accepted": log.accepted,
         "outcome": log.outcome,
@@ -430,17 +486,26 @@ class RunResult:
     """(replications × KPI_NAMES) array behind ``days`` (for paired comparisons)."""
     interval_values: np.ndarray
     """(replications × intervals × INTERVAL_KPI_NAMES) array behind ``interval_reps``."""
+    by_group: pd.DataFrame
+    """Counter groups (``Scenario.counter_groups()``) over the day: group, kpi, mean, ci_low, ci_high."""
+    group_intervals: pd.DataFrame
+    """Counter groups per interval: group, interval, start, kpi, mean, ci_low, ci_high."""
+    group_reps: pd.DataFrame
+    """Per replication: replication, group + group KPIs over the day."""
 
     @property
     def currency(self) -> str:
         """The currency of every money KPI (``costs.currency`` of the scenario, default CNY)."""
         return self.scenario.costs.currency
 
+    def _groups_json(self) -> dict[str, Any]:
+        return _groups_json_impl(self)
+
     def kpi_names(self, level: Level) -> tuple[str, ...]:
         """The KPIs this result holds at ``level`` ("day", "interval", "segment"), in report order."""
         if level == "day":
             return tuple(str(k) for k in self.kpis.index)
-        frame = {"interval": self.intervals, "segment": self.by_segment}[level]
+        frame = {"interval": self.intervals, "segment": self.by_segment, "group": self.by_group}[level]
         return tuple(dict.fromkeys(str(k) for k in frame["kpi"]))
 
     def to_json(self) -> dict[str, Any]:
@@ -463,11 +528,28 @@ class RunResult:
             "currency": self.currency,
             "kpis": kpis,
             "by_segment": by_segment,
+            "by_group": self._groups_json(),
             "intervals": intervals,
             "provenance": self.provenance,
         }
         # Round-trip once so the object is plain JSON (numpy scalars → Python).
         return json.loads(json.dumps(out, default=_json_default, allow_nan=False))
+
+
+def _groups_json_impl(res: RunResult) -> dict[str, Any]:
+    """``by_group`` of the JSON: per counter group, its ``kpis`` over the day and its ``intervals``."""
+    labels = res.scenario.interval_labels
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(str(g) for g in res.by_group["group"]):
+        out[name] = {"kpis": {}, "intervals": [{"start": start} for start in labels]}
+    b = res.by_group[["mean", "ci_low", "ci_high"]].to_numpy(float)
+    for i, (grp, kpi) in enumerate(zip(res.by_group["group"], res.by_group["kpi"], strict=True)):
+        out[str(grp)]["kpis"][str(kpi)] = _triple(*b[i])
+    v = res.group_intervals[["mean", "ci_low", "ci_high"]].to_numpy(float)
+    cols = zip(res.group_intervals["group"], res.group_intervals["interval"], res.group_intervals["kpi"], strict=True)
+    for i, (grp, iv, kpi) in enumerate(cols):
+        out[str(grp)]["intervals"][int(iv)][str(kpi)] = _triple(*v[i])
+    return out
 
 
 def _json_default(x: Any) -> Any:
@@ -536,8 +618,10 @@ def build_result(
     m = scenario.n_intervals
     labels = np.asarray(scenario.interval_labels, dtype=object)
     seg_names = np.asarray([s.name for s in scenario.segments], dtype=object)
-    names = summaries[0].names if r_n else {lvl: kpi_names(lvl) for lvl in ("day", "interval", "segment")}
-    day_names, iv_names, sg_names = names["day"], names["interval"], names["segment"]
+    names = summaries[0].names if r_n else {lvl: kpi_names(lvl) for lvl in ("day", "interval", "segment", "group")}
+    day_names, iv_names, sg_names, gr_names = names["day"], names["interval"], names["segment"], names["group"]
+    grp_labels = np.asarray([g.name for g in scenario.counter_groups()], dtype=object)
+    n_g = len(grp_labels)
     day = np.stack([s.day for s in summaries]) if r_n else np.empty((0, len(day_names)))
     iv = np.stack([s.intervals for s in summaries]) if r_n else np.empty((0, m, len(iv_names)))
     sg = np.stack([s.segments for s in summaries]) if r_n else np.empty((0, len(seg_names), len(sg_names)))
@@ -548,6 +632,13 @@ def build_result(
     kpis = pd.DataFrame({"mean": mean, "ci_low": lo, "ci_high": hi}, index=pd.Index(day_names, name="kpi"))
     interval_reps, intervals = _per_row_frames(iv, iv_names, {"interval": np.arange(m), "start": labels})
     segment_reps, by_segment = _per_row_frames(sg, sg_names, {"segment": seg_names})
+    gr = np.stack([s.groups for s in summaries]) if r_n else np.empty((0, n_g, len(gr_names)))
+    gr_iv = np.stack([s.group_intervals for s in summaries]) if r_n else np.empty((0, n_g, m, len(gr_names)))
+    group_reps, by_group = _per_row_frames(gr, gr_names, {"group": grp_labels})
+    _, group_intervals = _per_row_frames(
+        gr_iv.reshape(r_n, n_g * m, len(gr_names)), gr_names,
+        {"group": np.repeat(grp_labels, m), "interval": np.tile(np.arange(m), n_g), "start": np.tile(labels, n_g)},
+    )
 
     customers = None
     if r_n and summaries[0].customers is not None:
@@ -567,6 +658,9 @@ def build_result(
         provenance=provenance,
         day_values=day,
         interval_values=iv,
+        by_group=by_group,
+        group_intervals=group_intervals,
+        group_reps=group_reps,
     )
 
 
@@ -577,6 +671,9 @@ def customers_frame(scenario: Scenario, parts: list[dict[str, np.ndarray]]) -> p
     df["segment"] = np.asarray([s.name for s in scenario.segments], dtype=object)[cols["segment"]]
     df["transaction"] = np.asarray([t.name for t in scenario.transactions], dtype=object)[cols["transaction"]]
     df["outcome"] = np.asarray(OUTCOME_NAMES, dtype=object)[cols["outcome"].astype(int)]
+    # the counter group's name; None for customers not served at a counter (code -1)
+    group_names = np.asarray([g.name for g in scenario.counter_groups()] + [None], dtype=object)
+    df["group"] = group_names[cols["group"].astype(int)]
     return df
 
 

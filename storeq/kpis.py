@@ -57,7 +57,7 @@ class Kpi:
 
 _ALL: tuple[Kpi, ...] = (
     Kpi("mean_wait_min", "min", "Mean wait", "Mean wait", "lower",
-        "Average minutes from taking a ticket to reaching a counter.", ("day", "interval", "segment")),
+        "Average minutes from taking a ticket to reaching a counter.", ("day", "interval", "segment", "group")),
     Kpi("p90_wait_min", "min", "90th percentile wait", "90% waited less than", "lower",
         "9 in 10 counter customers waited less than this.", ("day", "interval", "segment")),
     Kpi("prob_wait", "share", "Customers who waited", "Had to wait", "lower",
@@ -77,7 +77,8 @@ _ALL: tuple[Kpi, ...] = (
     Kpi("arrivals", "count", "Arrivals", "Customers who came in", "",
         "Customers who walked in (demand moved online is not counted).", ("day", "interval", "segment"), compare=False),
     Kpi("served", "count", "Served", "Customers served", "higher",
-        "Customers served, each once, at a kiosk, a counter or both.", ("day", "interval", "segment")),
+        "Customers served, each once, at a kiosk, a counter or both (per counter group: at its counters).",
+        ("day", "interval", "segment", "group")),
     Kpi("abandoned", "count", "Abandoned", "Gave up", "lower",
         "Customers who left the counter queue before being served.", ("day", "interval", "segment")),
     Kpi("balked", "count", "Balked", "Turned away at the door", "lower",
@@ -107,8 +108,12 @@ _ALL: tuple[Kpi, ...] = (
         "Cross-sell margin minus the total cost.", ("day", "interval")),
     Kpi("last_departure_min", "clock", "Last customer leaves", "Last customer leaves", "lower",
         "When the last customer leaves the store.", ("day",)),
+    Kpi("busy_counter_min", "min", "Busy counter-minutes", "Counter time serving", "",
+        "Minutes the group's counters spent serving customers (counter-minutes) during opening hours.", ("group",),
+        headline=False, compare=False),
     Kpi("staffed", "counters", "Staffed counters", "Counters open", "",
-        "Counters staffed in the interval.", ("interval", "group"), headline=False, compare=False),
+        "Counters staffed in the interval (per counter group over the day: the time-average).", ("interval", "group"),
+        headline=False, compare=False),
 )
 
 CATALOGUE: dict[str, Kpi] = {k.name: k for k in _ALL}

@@ -156,3 +156,55 @@ def test_greeter_windows_are_paid_for_their_hours_only() -> None:
     iv = res.interval_reps[res.interval_reps["replication"] == 0]
     assert iv["greeter_cost"].tolist() == pytest.approx([5, 10, 0, 0])
     assert res.kpis.loc["greeter_cost", "mean"] == pytest.approx(15)
+
+
+def test_v1_store_has_one_regular_group_that_adds_up_to_the_store() -> None:
+    sc = small(counters={"staffed": 3}, kiosks={"count": 0}, cross_sell={"policy": {"mode": "never"}})
+    res = run(sc, replications=4, keep_customers=True)
+    assert list(dict.fromkeys(res.by_group["group"])) == ["regular"]
+    assert res.kpi_names("group") == catalogue.names("group")
+    g = res.group_reps.set_index("replication")
+    d = res.days.set_index("replication")
+    cust = res.customers
+    assert cust is not None
+    counter_served = cust[(cust["outcome"] == "served") & cust["service_start_min"].notna()]
+    assert (counter_served["group"] == "regular").all() and cust.loc[cust["counter_id"] < 0, "group"].isna().all()
+    assert g["served"].tolist() == counter_served.groupby("replication").size().tolist()
+    # one group, constant staffing: its utilization and staffing are the store's
+    assert np.allclose(g["utilization"], d["utilization"]) and (g["staffed"] == 3).all()
+    assert np.allclose(g["busy_counter_min"], d["utilization"] * 3 * 120)
+    w = counter_served.groupby("replication")["wait_min"].mean()
+    assert np.allclose(g["mean_wait_min"], w) and np.allclose(d["mean_wait_min"], w)
+
+
+def test_counter_groups_report_each_groups_own_work() -> None:
+    groups = [
+        {"name": "general", "staffed": [2, 2, 3, 2]},
+        {"name": "payments", "staffed": 1, "transactions": ["top_up"]},
+    ]
+    sc = small(counters={"groups": groups}, kiosks={"count": 0}, cross_sell={"policy": {"mode": "never"}})
+    res = run(sc, replications=4, keep_customers=True)
+    cust = res.customers
+    assert cust is not None
+    assert set(cust.loc[cust["group"] == "payments", "transaction"]) == {"top_up"}
+    assert set(cust.loc[cust["group"] == "general", "transaction"]) == {"top_up", "plan"}
+    gi = res.group_intervals.pivot_table(index=["group", "interval"], columns="kpi", values="mean")
+    assert gi.loc["general", "staffed"].tolist() == [2, 2, 3, 2] and gi.loc["payments", "staffed"].tolist() == [1] * 4
+    g = res.group_reps
+    counter_served = cust[(cust["outcome"] == "served") & cust["service_start_min"].notna()]
+    # each group's busy time is its customers' service time inside the opening hours (0-120 min)
+    inside = counter_served.assign(busy=counter_served["service_end_min"].clip(upper=120) - counter_served["service_start_min"].clip(upper=120))
+    expect = inside.groupby(["replication", "group"])["busy"].sum()
+    got = g.set_index(["replication", "group"])["busy_counter_min"]
+    assert np.allclose(got.loc[expect.index], expect)
+    assert g.groupby("replication")["served"].sum().tolist() == counter_served.groupby("replication").size().tolist()
+    # per interval sums to the day, per group
+    ivs = res.group_intervals
+    for grp in ("general", "payments"):
+        day = res.by_group[(res.by_group["group"] == grp) & (res.by_group["kpi"] == "served")]["mean"].item()
+        assert ivs[(ivs["group"] == grp) & (ivs["kpi"] == "served")]["mean"].sum() == pytest.approx(day)
+    j = res.to_json()["by_group"]
+    assert list(j) == ["general", "payments"]
+    assert set(j["payments"]["kpis"]) == set(catalogue.names("group"))
+    assert [r["start"] for r in j["payments"]["intervals"]] == ["09:00", "09:30", "10:00", "10:30"]
+    assert j["payments"]["intervals"][2]["staffed"]["mean"] == 1
