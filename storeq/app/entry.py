@@ -21,6 +21,7 @@ PAGES = (
     ("roster.py", "Roster", ":material/calendar_month:"),
     ("scenario.py", "Scenario", ":material/description:"),
     ("calibration.py", "Calibration", ":material/query_stats:"),
+    ("region.py", "Region", ":material/map:"),
 )
 
 
