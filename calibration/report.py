@@ -110,6 +110,9 @@ class FitReport:
     scenario_name: str = ""
     by_segment: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     """Per segment, whole period: segment, metric (mean_wait_min, abandonment_rate), observed vs simulated bands, fits."""
+    by_group: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    """Per counter group the log shows (empty without groups): group, metric (mean_wait_min, served_share),
+    observed vs simulated bands, fits. Observed: tickets by the group of the counter that served them."""
 
 
 def _band(values: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -174,6 +177,10 @@ def fit_report(
     seeds = np.random.SeedSequence(seed).generate_state(len(days))
     sim_parts = []
     seg_parts: list[pd.DataFrame] = []
+    grp_parts: list[pd.DataFrame] = []
+    # per-group waits are checked when the log shows groups and the compared scenario has them by name
+    group_of = cal.counter_group_of()
+    check_groups = bool(group_of) and set(group_of.values()) <= {g.name for g in sc.counter_groups()}
     by_day_rows = []
     obs_by_day = interval_sums(obs_t, obs_t["day"].to_numpy(), o, iv, n, target).drop(columns="interval").groupby("group").sum()
     for k, day in enumerate(days):
@@ -185,6 +192,10 @@ def fit_report(
         sim_parts.append(part)
         seg_key = st["replication"].astype(str).to_numpy() + "|" + st["segment"].astype(str).to_numpy()
         seg_parts.append(interval_sums(st, seg_key, o, iv, n, target).drop(columns="interval").groupby("group").sum())
+        if check_groups:
+            served = st["group"].notna().to_numpy()
+            g_key = st["replication"].astype(str).to_numpy()[served] + "|" + st["group"].astype(str).to_numpy()[served]
+            grp_parts.append(interval_sums(st[served], g_key, o, iv, n, target).drop(columns="interval").groupby("group").sum())
         per_rep_day = _full(part.groupby("group", as_index=False).sum().assign(interval=0), 1, list(range(replications)))
         sim_m = _metrics(per_rep_day, 1, 60)  # one "interval" of 60 min per day: arrivals_per_hour = arrivals that day
         ob_row = obs_by_day.loc[[day]].reset_index(drop=True).assign(group=0, interval=0) if day in obs_by_day.index else None
@@ -226,11 +237,14 @@ def fit_report(
     day_table = pd.DataFrame(drows)
     by_day = pd.DataFrame(by_day_rows)
     by_segment = _segment_table(obs_t, pd.concat(seg_parts).groupby(level=0).sum(), replications, o, iv, n, target)
+    by_group = pd.DataFrame()
+    if check_groups:
+        by_group = _group_table(obs_t, group_of, pd.concat(grp_parts).groupby(level=0).sum(), replications, o, iv, n, target)
     label = "calibrated scenario" if scenario is None else f"scenario {sc.name!r}"
-    verdict = _verdict(table, day_table, target, label) + _day_verdict(by_day) + _segment_verdict(by_segment)
+    verdict = _verdict(table, day_table, target, label) + _day_verdict(by_day) + _segment_verdict(by_segment) + _group_verdict(by_group)
     if scenario is None and cal.pitch is None:  # the notes describe the calibrated scenario's all-day service times
         verdict += [f"Likely cause of misses there: {n}." for n in cal.notes if n.startswith("counter service is")]
-    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day, sc.name, by_segment)
+    return FitReport(table, day_table, tuple(verdict), tuple(d.date().isoformat() for d in days), replications, seed, target, by_day, sc.name, by_segment, by_group)
 
 
 def _fmt(metric: str, x: float) -> str:
@@ -321,6 +335,54 @@ def _segment_table(
             fits = not (np.isfinite(o_v) and np.isfinite(m)) or bool(pl - 1e-9 <= o_v <= ph + 1e-9)
             rows.append({"segment": str(seg), "metric": metric, "observed": o_v, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": fits})
     return pd.DataFrame(rows)
+
+
+def _group_table(
+    obs_t: pd.DataFrame, group_of: dict[str, str], sim: pd.DataFrame, replications: int, o: int, iv: int, n: int, target: float
+) -> pd.DataFrame:
+    """Per counter group: mean wait of the tickets its counters served, and its share of the served
+    counter tickets. Do the groups' staffing and routing carry the waits the log shows?"""
+    served = (obs_t["channel"] == "counter") & (obs_t["outcome"] == "served") & obs_t["counter_id"].isin(list(group_of))
+    ob_t = obs_t[served]
+    obs = interval_sums(ob_t, ob_t["counter_id"].map(group_of).astype(str).to_numpy(), o, iv, n, target)
+    obs = obs.drop(columns="interval").groupby("group").sum()
+    keys = sim.index.to_series().str.split("|", n=1, expand=True)
+    sim = sim.assign(rep=keys[0].to_numpy(), grp=keys[1].to_numpy())
+    sim_total = sim.groupby("rep")["served_counter"].sum()
+    obs_total = float(obs["served_counter"].sum())
+    rows = []
+    for grp in obs.index:
+        o_wait = float(obs.loc[grp, "wait_sum"] / obs.loc[grp, "served_counter"]) if obs.loc[grp, "served_counter"] else math.nan
+        o_share = float(obs.loc[grp, "served_counter"]) / obs_total if obs_total else math.nan
+        part = sim[sim["grp"] == grp].set_index("rep").reindex(sim_total.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s_wait = (part["wait_sum"] / part["served_counter"]).to_numpy(float)
+            s_share = (part["served_counter"].fillna(0) / sim_total).to_numpy(float)
+        for metric, ob, vals in (("mean_wait_min", o_wait, s_wait), ("served_share", o_share, s_share)):
+            if len(vals) < replications:
+                vals = np.concatenate([vals, np.full(replications - len(vals), np.nan)])
+            m, cl, ch, pl, ph = _clip(metric, _band(vals))
+            fits = not (np.isfinite(ob) and np.isfinite(m)) or bool(pl - 1e-9 <= ob <= ph + 1e-9)
+            rows.append({"group": str(grp), "metric": metric, "observed": ob, "sim_mean": m, "sim_ci_low": cl, "sim_ci_high": ch, "sim_pi_low": pl, "sim_pi_high": ph, "fits": fits})
+    return pd.DataFrame(rows)
+
+
+def _group_verdict(by_group: pd.DataFrame) -> list[str]:
+    if by_group.empty:
+        return []
+    miss = by_group[~by_group["fits"]]
+    if miss.empty:
+        return [f"By counter group: mean wait and share of customers served fit for every group ({', '.join(dict.fromkeys(by_group['group']))})."]
+    out = []
+    for r in miss.to_dict("records"):
+        side = "higher" if r["observed"] > r["sim_mean"] else "lower"
+        what = "mean wait" if r["metric"] == "mean_wait_min" else "share of counter customers served"
+        ob, sm = (f"{r['observed']:.1f} min", f"{r['sim_mean']:.1f} min") if r["metric"] == "mean_wait_min" else (f"{r['observed']:.1%}", f"{r['sim_mean']:.1%}")
+        out.append(
+            f"By counter group, {r['group']}: {what} {ob} in the log is {side} than the model's {sm} — check the group's "
+            "staffing and which customers it serves (then: any lets it help others)."
+        )
+    return out
 
 
 def _segment_verdict(by_segment: pd.DataFrame) -> list[str]:
@@ -482,5 +544,7 @@ def report_html(cal: Calibration, report: FitReport | None, images: list[str]) -
         parts.append("<h2>Per interval</h2>" + _table_html(report.intervals))
         parts.append("<h2>Per day</h2>" + _table_html(report.by_day))
         parts.append("<h2>Per segment</h2>" + _table_html(report.by_segment))
+    if report is not None and not report.by_group.empty:
+        parts.append("<h2>Per counter group</h2>" + _table_html(report.by_group))
     parts.append("<h2>Calibrated scenario</h2><pre>" + html.escape(cal.yaml_text) + "</pre></body></html>")
     return "".join(parts)

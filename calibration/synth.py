@@ -63,6 +63,8 @@ def customer_tickets(customers: pd.DataFrame, open_min: int) -> pd.DataFrame:
             "times_ok": True,
         }
     )
+    if "group" in c:  # the counter group that served the ticket (None: kiosk, abandoned)
+        out["group"] = np.where(kiosk_ok | abandoned, None, c["group"].to_numpy(object))
     if "replication" in c:
         out.insert(0, "replication", c["replication"].to_numpy())
     keys = ["replication", "issued_min"] if "replication" in out else ["issued_min"]

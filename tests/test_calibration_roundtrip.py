@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from calibration import calibrate, clean, customers_to_tickets, read_log, synth_log, write_log
+from calibration import calibrate, clean, customers_to_tickets, fit_report, read_log, synth_log, write_log
 from simulation import load_scenario, scenario_from_yaml
 
 TRUTH = """
@@ -329,3 +329,43 @@ def test_day_cv_round_trip_through_the_engine():
     assert abs(cal.arrivals.day_cv - 0.15) < 0.045
     assert cal.scenario.demand.day_cv == round(cal.arrivals.day_cv, 3)
     assert "day_cv: " in cal.yaml_text and "method of moments on daily totals" in cal.yaml_text
+
+
+GROUPS_TRUTH = """
+name: groups truth
+store: {open: "09:00", close: "17:00", interval_min: 60, target_wait_min: 10}
+demand: {arrivals_per_hour: [40, 60, 70, 60, 50, 70, 60, 40]}
+segments:
+  - {name: regular, share: 0.9, priority: 1, patience: {dist: exponential, mean: 25}}
+  - {name: vip, share: 0.1, priority: 0, patience: {dist: exponential, mean: 25}}
+transactions:
+  - {name: top_up, share: 0.5, counter_time: {dist: exponential, mean: 2.5}}
+  - {name: plan_change, share: 0.3, counter_time: {dist: exponential, mean: 7}}
+  - {name: new_line, share: 0.2, counter_time: {dist: exponential, mean: 10}}
+counters:
+  groups:
+    - {name: general, staffed: [4, 5, 6, 5, 5, 6, 5, 4]}
+    - {name: payments, staffed: 2, transactions: [top_up]}
+simulation: {replications: 1, seed: 3}
+"""
+
+
+def test_counter_groups_round_trip_and_the_report_checks_their_waits():
+    """A hall with two top-up-only counters: the log shows them, the fitted scenario has the group with
+    its staffing, and the fit report compares each group's waits and share of customers with the log."""
+    truth = scenario_from_yaml(GROUPS_TRUTH, "truth")
+    log = synth_log(truth, 10, dt.date(2026, 1, 5), seed=4)
+    cal = calibrate(clean(log, source="log.csv"))
+    got = {g.name: (g.counters, g.transactions) for g in cal.groups}
+    assert got == {"general": (("C01", "C02", "C03", "C04", "C05", "C06"), None), "top_up": (("C07", "C08"), ("top_up",))}
+    groups = {g.name: g for g in cal.scenario.counter_groups()}
+    assert set(groups["top_up"].staffed) == {2}  # on duty all day, as in the truth
+    general = np.array(groups["general"].staffed)  # 30-minute grid: each truth hour twice
+    assert np.abs(general - np.repeat(truth.counter_groups()[0].staffed, 2)).max() <= 1
+    assert "never plan_change" in cal.yaml_text
+    rep = fit_report(cal, replications=3, seed=2)
+    assert set(rep.by_group["group"]) == {"general", "top_up"}
+    assert set(rep.by_group["metric"]) == {"mean_wait_min", "served_share"}
+    share = rep.by_group[rep.by_group["metric"] == "served_share"].set_index("group")
+    assert share["observed"].sum() == pytest.approx(1.0) and share["fits"].all()
+    assert any(v.startswith("By counter group") for v in rep.verdict)
