@@ -126,7 +126,9 @@ def requirement_rows(target: ServiceTarget, reps: int) -> None:
             f"descent minimum {h_min:6.1f} h   descent/minimum {h_lean / max(h_min, 1e-9):.3f}   "
             f"saved {h_coarse - h_lean:4.1f} h ({(h_coarse - h_lean) / max(h_coarse, 1e-9):.1%})   re-sim: {resim}"
         )
-    print(f"  hours saved by the descent over the four stores: {saved_total:.1f} h ({saved_total / coarse_total:.1%})\n")
+    print(
+        f"  hours saved by the descent over the four stores: {saved_total:.1f} h ({saved_total / coarse_total:.1%})\n"
+    )
 
 
 def row(name: str, hours: float, v: object) -> str:
@@ -198,7 +200,6 @@ def day_rows(base: Scenario, target: ServiceTarget, rules: ShiftRules, reps: int
             )
 
 
-
 def week_rows(week_base: Scenario, target: ServiceTarget, rules: ShiftRules, reps: int, seed: int) -> None:
     print("\n== A week of it (7 day scenarios, weekday factors) ==")
     tot_a = tot_b = 0.0
@@ -224,7 +225,6 @@ def week_rows(week_base: Scenario, target: ServiceTarget, rules: ShiftRules, rep
     print(f"  week (a) Erlang C: {tot_a:.1f} h, intervals meeting {np.mean(meet_a):.1%}, within CI {np.mean(ci_a):.1%}")
     print(f"  week (b) storeq:   {tot_b:.1f} h, intervals meeting {np.mean(meet_b):.1%}, within CI {np.mean(ci_b):.1%}")
     print(f"  (b)/(a) staff hours: {tot_b / tot_a:.3f}   [{time.perf_counter() - t0:.1f} s]")
-
 
 
 def named_rows(week_base: Scenario, target: ServiceTarget, reps: int, seed: int, time_limit: float) -> None:

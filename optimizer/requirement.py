@@ -350,8 +350,10 @@ def descend(
     frozen = staff <= (floor if keep is None else np.maximum(keep, floor))
     steps: list[RefinementStep] = []
     reuse = judged is not None and np.array_equal(judged.staff, staff)
-    current = judged if reuse and judged is not None else _judge(
-        base, staff, target, seed, replications, max_replications, range(n), workers
+    current = (
+        judged
+        if reuse and judged is not None
+        else _judge(base, staff, target, seed, replications, max_replications, range(n), workers)
     )
     for _pass in range(max_passes):
         removed_any = False
@@ -465,7 +467,9 @@ def refine_requirement(
     floor = max(1, scenario.counters.vip)
     staff = np.clip(np.array(start.needed, dtype=int), floor, physical)
     seed = scenario.simulation.seed if seed is None else seed
-    coarse = _coarse_search(base, staff, target, floor, physical, replications, seed, max_iterations, slack, workers, progress)
+    coarse = _coarse_search(
+        base, staff, target, floor, physical, replications, seed, max_iterations, slack, workers, progress
+    )
     staff, history = coarse.staff, list(coarse.history)
     # Over capacity: still missing with every counter of the hall staffed, in the last simulation
     # of this very staffing (an early miss that later staffing cured does not count).

@@ -157,7 +157,10 @@ def shortfall_unit_costs(data: RosterInput, penalty: int) -> list[list[int]]:
     for i in range(n_int):
         hi = max(data.need_pitch[i], data.need_no_pitch[i])
         out.append(
-            [round(penalty * min(weight[i] * (2 * k - 1) / base, MAX_HARM_RATIO * (2 * k - 1))) for k in range(1, hi + 1)]
+            [
+                round(penalty * min(weight[i] * (2 * k - 1) / base, MAX_HARM_RATIO * (2 * k - 1)))
+                for k in range(1, hi + 1)
+            ]
         )
     return out
 
@@ -346,7 +349,9 @@ def _explain(
             why = f"the shift rules and the hall's {data.physical} counters allow no more without a worse gap elsewhere"
         a = format_clock(g.open_min + i * step)
         b = format_clock(g.open_min + (i + 1) * step)
-        text = f"{a}-{b} needs {required[i]} counters, {why}; staffed {staffed[i]} (short by {required[i] - staffed[i]})"
+        text = (
+            f"{a}-{b} needs {required[i]} counters, {why}; staffed {staffed[i]} (short by {required[i] - staffed[i]})"
+        )
         if data.customers is not None:
             text += f"; about {data.customers[i]:.0f} customers reach the counters then"
         out.append(text)

@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -30,7 +31,7 @@ from simulation.scenario import WEEKDAYS
 
 from .roster import RosterInput, add_coverage, add_min_on_duty, add_pitch_windows, status_name
 from .shifts import Grid, ShiftTemplate, coverage_matrix, greedy_cover, interval_staffed
-from .staff import StaffRules
+from .staff import StaffMember, StaffRules
 
 __all__ = ["Assignment", "WeekRoster", "solve_week_roster"]
 
@@ -201,6 +202,364 @@ def aggregate_bound(
     return float(solver.best_objective_bound) / 100
 
 
+@dataclass
+class _WeekModel:
+    """The named-staff week as CP-SAT sees it: variables by family, and the objective terms."""
+
+    model: cp_model.CpModel
+    days: list[RosterInput]
+    people: tuple[StaffMember, ...]
+    labels: list[str]
+    weekdays: list[int]
+    close_rel: int
+    base: list[tuple[int, int]]
+    groups: dict[tuple[int, int], list[int]]
+    penalty: int
+    y: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    allowed: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
+    terms: list[tuple[int, cp_model.IntVar]] = field(default_factory=list)
+    day_x: list[list[cp_model.IntVar]] = field(default_factory=list)
+    day_floor: list[list[cp_model.IntVar]] = field(default_factory=list)
+    day_pitch: list[list[cp_model.IntVar]] = field(default_factory=list)
+
+    @property
+    def grid(self) -> Grid:
+        return self.days[0].grid
+
+    @property
+    def templates(self) -> tuple[ShiftTemplate, ...]:
+        return self.days[0].templates
+
+    def closing(self, j: int) -> bool:
+        start, length = self.base[j]
+        return start + length >= self.close_rel
+
+
+# ---------------------------------------------------------------------------------------------
+# builders: one per constraint family
+# ---------------------------------------------------------------------------------------------
+
+
+def add_person_days(wm: _WeekModel) -> None:
+    """One Boolean per (person, day, base shift), only where the person is available for all of it."""
+    g = wm.grid
+    for p, person in enumerate(wm.people):
+        for d in range(len(wm.days)):
+            for j, (start, length) in enumerate(wm.base):
+                if wm.closing(j) and not person.can_close:
+                    continue
+                if not person.available(wm.weekdays[d], g.open_min + start, g.open_min + start + length):
+                    continue
+                wm.y[(p, d, j)] = wm.model.new_bool_var(
+                    f"works[{person.name},{wm.labels[d]},{format_clock(g.open_min + start)}+{length / 60:g}h]"
+                )
+                wm.allowed[(d, j)].append(p)
+
+
+def add_days_worked(wm: _WeekModel) -> None:
+    """At most one shift a day, at most ``max_days`` days a week."""
+    nd = len(wm.days)
+    for p, person in enumerate(wm.people):
+        worked_days = []
+        for d in range(nd):
+            vars_d = [wm.y[(p, d, j)] for j in range(len(wm.base)) if (p, d, j) in wm.y]
+            if vars_d:
+                wm.model.add_at_most_one(vars_d)
+                worked_days.extend(vars_d)
+        if person.max_days < nd and worked_days:
+            wm.model.add(sum(worked_days) <= person.max_days)
+
+
+def add_min_rest(wm: _WeekModel, rest_hours: float) -> None:
+    """No two shifts on consecutive days closer than the minimum rest."""
+    rest = round(rest_hours * 60)
+    for p in range(len(wm.people)):
+        for d in range(len(wm.days) - 1):
+            for j, (s1, l1) in enumerate(wm.base):
+                if (p, d, j) not in wm.y:
+                    continue
+                for j2, (s2, _l2) in enumerate(wm.base):
+                    if (p, d + 1, j2) in wm.y and (24 * 60 + s2) - (s1 + l1) < rest:
+                        wm.model.add_bool_or([wm.y[(p, d, j)].Not(), wm.y[(p, d + 1, j2)].Not()])
+
+
+def add_contract_hours(wm: _WeekModel) -> None:
+    """Contract maximum hard; contract minimum soft (per missing minute far above cost, below coverage)."""
+    for p, person in enumerate(wm.people):
+        expr = sum(
+            wm.base[j][1] * wm.y[(p, d, j)]
+            for d in range(len(wm.days))
+            for j in range(len(wm.base))
+            if (p, d, j) in wm.y
+        )
+        wm.model.add(expr <= round(person.max_hours * 60))
+        if person.min_hours > 0:
+            under = wm.model.new_int_var(0, round(person.min_hours * 60), f"under_contract[{person.name}]")
+            wm.model.add(expr + under >= round(person.min_hours * 60))
+            wm.terms.append((max(1, wm.penalty // (10 * 60)), under))
+
+
+def add_labour_cost(wm: _WeekModel) -> None:
+    """Paid minutes × hourly rate for every person-day worked."""
+    cost_h = wm.days[0].cost_per_hour
+    for (_p, _d, j), v in wm.y.items():
+        wm.terms.append((round(wm.base[j][1] / 60 * cost_h * 100), v))
+
+
+def add_day_coverage(wm: _WeekModel) -> None:
+    """Per day: people on each base shift split over its break placements (in aggregate), on-floor
+    counts per slot never above the hall, and the day roster's coverage / pitch / minimum-on-duty
+    families on those counts."""
+    g = wm.grid
+    cov = coverage_matrix(wm.templates, g)
+    for d, data in enumerate(wm.days):
+        x_k = [
+            wm.model.new_int_var(0, len(wm.people), f"on_template[{wm.labels[d]},{t.label(g.open_min)}]")
+            for t in wm.templates
+        ]
+        for j, key in enumerate(wm.base):
+            count = sum(wm.y[(p, d, j)] for p in wm.allowed.get((d, j), []))
+            wm.model.add(sum(x_k[k] for k in wm.groups[key]) == count)
+        on_floor = []
+        for s in range(g.n_slots):
+            v = wm.model.new_int_var(
+                0, data.physical, f"on_floor[{wm.labels[d]},{format_clock(g.open_min + s * g.slot_min)}]"
+            )
+            wm.model.add(v == sum(x_k[k] for k in np.flatnonzero(cov[:, s])))
+            on_floor.append(v)
+        _short, pitch, cov_terms = add_coverage(wm.model, data, on_floor, wm.penalty)
+        _lack, duty_terms = add_min_on_duty(wm.model, data, on_floor, wm.penalty)
+        wm.terms += cov_terms + duty_terms + add_pitch_windows(wm.model, data, pitch)
+        wm.day_x.append(x_k)
+        wm.day_floor.append(on_floor)
+        wm.day_pitch.append(pitch)
+
+
+def add_fair_closings(wm: _WeekModel, weight: float) -> None:
+    """Spread of closing shifts (most − least) among people who could close at least once this week;
+    a mornings-only part-timer is not "unfairly" spared."""
+    nd = len(wm.days)
+    closing_vars = {
+        p: [wm.y[(p, d, j)] for d in range(nd) for j in range(len(wm.base)) if wm.closing(j) and (p, d, j) in wm.y]
+        for p in range(len(wm.people))
+    }
+    closers = [p for p in closing_vars if closing_vars[p]]
+    if len(closers) <= 1 or weight <= 0:
+        return
+    most = wm.model.new_int_var(0, nd, "closings_max")
+    least = wm.model.new_int_var(0, nd, "closings_min")
+    for p in closers:
+        wm.model.add(most >= sum(closing_vars[p]))
+        wm.model.add(least <= sum(closing_vars[p]))
+    spread = wm.model.new_int_var(0, nd, "closings_spread")
+    wm.model.add(spread == most - least)
+    wm.terms.append((round(weight * wm.days[0].cost_per_hour * 100), spread))
+
+
+def add_symmetry_breaking(wm: _WeekModel) -> None:
+    """People with identical rules are interchangeable: order their weekly hours (first ≥ second ...).
+
+    Two people with the same availability, contract, days cap and closing permission can swap
+    their whole weeks without changing cost, coverage or fairness; the search would otherwise
+    explore every permutation. Requiring non-increasing paid minutes along each class keeps one
+    representative of each (hours are a permutation-invariant of a week, so an optimum survives).
+    """
+    classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for p, person in enumerate(wm.people):
+        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days)
+        classes[key].append(p)
+    nd = len(wm.days)
+    for members in classes.values():
+        minutes = [
+            sum(wm.base[j][1] * wm.y[(p, d, j)] for d in range(nd) for j in range(len(wm.base)) if (p, d, j) in wm.y)
+            for p in members
+        ]
+        for a, b in pairwise(minutes):
+            wm.model.add(a >= b)
+
+
+def build_week_model(
+    days: Sequence[RosterInput],
+    staff: StaffRules,
+    labels: list[str],
+    weekdays: list[int],
+    close_rel: int,
+    symmetry: bool = True,
+) -> _WeekModel:
+    """The week model, family by family."""
+    templates = days[0].templates
+    base, groups = _base_shifts(templates)
+    longest = max((t.length for t in templates), default=60)
+    cost_h = days[0].cost_per_hour
+    penalty = max(1, round(longest / 60 * max(cost_h, 1.0) * 100) * 1000)
+    wm = _WeekModel(cp_model.CpModel(), list(days), staff.staff, labels, weekdays, close_rel, base, groups, penalty)
+    add_person_days(wm)
+    add_days_worked(wm)
+    add_min_rest(wm, staff.min_rest_hours)
+    add_contract_hours(wm)
+    add_labour_cost(wm)
+    add_day_coverage(wm)
+    add_fair_closings(wm, staff.fair_closing_weight)
+    if symmetry:
+        add_symmetry_breaking(wm)
+    wm.model.minimize(sum(c * v for c, v in wm.terms))
+    return wm
+
+
+# ---------------------------------------------------------------------------------------------
+# solve
+# ---------------------------------------------------------------------------------------------
+
+
+def _fix_pitch(
+    days: Sequence[RosterInput], pitch_flags: Sequence[Sequence[bool]]
+) -> tuple[list[RosterInput], list[tuple[bool, ...]]]:
+    """Days with the pitch decision fixed: the need becomes the pitching need where flags say so."""
+    fixed_days, fixed_pitch = [], []
+    for data, flags_d in zip(days, pitch_flags, strict=True):
+        flags = tuple(bool(v) for v in flags_d)
+        fixed_pitch.append(flags)
+        need = tuple(
+            max(data.need_pitch[i], data.need_no_pitch[i]) if flags[i] else data.need_no_pitch[i]
+            for i in range(len(flags))
+        )
+        fixed_days.append(replace(data, need_no_pitch=need, need_pitch=need, allow_pitch=False))
+    return fixed_days, fixed_pitch
+
+
+def _no_roster(
+    days: Sequence[RosterInput], status: str, elapsed: float, time_limit_s: float, greedy: float
+) -> WeekRoster:
+    n = days[0].grid.n_intervals
+    return WeekRoster(
+        status=status,
+        objective=None,
+        bound=None,
+        gap=None,
+        solve_time_s=elapsed,
+        assignments=(),
+        staffed=tuple((0,) * n for _ in days),
+        required=tuple(tuple(d.need_no_pitch) for d in days),
+        pitch=tuple((False,) * n for _ in days),
+        shortfall=tuple(tuple(d.need_no_pitch) for d in days),
+        hours_by_person={},
+        closings_by_person={},
+        staff_hours=0.0,
+        staff_cost=0.0,
+        pitch_value=0.0,
+        explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
+        greedy_cost=greedy,
+    )
+
+
+def _assignments_of_day(wm: _WeekModel, solver: cp_model.CpSolver, d: int) -> list[Assignment]:
+    """Who works what on day ``d``; the aggregate break slots handed to the people of each base shift in turn."""
+    g = wm.grid
+    out = []
+    for j, key in enumerate(wm.base):
+        workers_j = [p for p in wm.allowed.get((d, j), []) if solver.value(wm.y[(p, d, j)])]
+        breaks: list[int | None] = []
+        for k in wm.groups[key]:
+            breaks.extend([wm.templates[k].break_start] * int(solver.value(wm.day_x[d][k])))
+        start, length = key
+        for idx, p in enumerate(workers_j):
+            b = breaks[idx] if idx < len(breaks) else None
+            out.append(
+                Assignment(
+                    name=wm.people[p].name,
+                    day=d,
+                    day_label=wm.labels[d],
+                    start=format_clock(g.open_min + start),
+                    end=format_clock(g.open_min + start + length),
+                    break_start=format_clock(g.open_min + b) if b is not None else None,
+                    hours=length / 60,
+                    closing=wm.closing(j),
+                )
+            )
+    return out
+
+
+def _read_week(
+    wm: _WeekModel,
+    solver: cp_model.CpSolver,
+    status: str,
+    elapsed: float,
+    greedy_cost: float,
+    fixed_pitch: list[tuple[bool, ...]] | None,
+    original_days: Sequence[RosterInput],
+) -> WeekRoster:
+    """The solved week as a WeekRoster: staffing, shortfalls and their reasons, people's hours."""
+    g = wm.grid
+    cost_h = wm.days[0].cost_per_hour
+    assignments: list[Assignment] = []
+    staffed_days, required_days, pitch_days, short_days = [], [], [], []
+    pitch_value = 0.0
+    explanation: list[str] = []
+    for d, data in enumerate(wm.days):
+        slots = np.array([solver.value(v) for v in wm.day_floor[d]], dtype=int)
+        staffed = interval_staffed(slots, g)
+        pitched = list(fixed_pitch[d]) if fixed_pitch is not None else [bool(solver.value(v)) for v in wm.day_pitch[d]]
+        required = [
+            max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i]
+            for i in range(g.n_intervals)
+        ]
+        staffed_days.append(tuple(int(v) for v in staffed))
+        pitch_days.append(tuple(pitched))
+        required_days.append(tuple(int(v) for v in required))
+        short_days.append(tuple(max(0, required[i] - int(staffed[i])) for i in range(g.n_intervals)))
+        pitch_value += sum(original_days[d].pitch_value[i] for i in range(g.n_intervals) if pitched[i])
+        assignments += _assignments_of_day(wm, solver, d)
+        for i in range(g.n_intervals):
+            if short_days[-1][i] > 0:
+                why = (
+                    f"the hall has {data.physical}"
+                    if required[i] > data.physical
+                    else "not enough staff available then: availability, contract hours, one shift a day"
+                )
+                explanation.append(
+                    f"{wm.labels[d]} {_interval_label(g, i)} needs {required[i]} counters, has {staffed[i]} ({why})"
+                )
+    hours_by_person = {person.name: 0.0 for person in wm.people}
+    closings_by_person = {person.name: 0 for person in wm.people}
+    for a in assignments:
+        hours_by_person[a.name] += a.hours
+        closings_by_person[a.name] += int(a.closing)
+    for person in wm.people:
+        if hours_by_person[person.name] + 1e-9 < person.min_hours:
+            explanation.append(
+                f"{person.name} works {hours_by_person[person.name]:g} h, below the contract minimum {person.min_hours:g} h "
+                f"(availability: {person.describe_availability()})"
+            )
+    total_hours = float(sum(a.hours for a in assignments))
+    objective = solver.objective_value / 100
+    bound = solver.best_objective_bound / 100
+    if fixed_pitch is not None:
+        # The pitch margin of the fixed windows is a constant the week model did not see.
+        objective -= pitch_value
+        bound -= pitch_value
+    return WeekRoster(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=abs(objective - bound) / max(abs(objective), 1.0),
+        gap_labour=abs(objective - bound) / max(total_hours * cost_h, 1.0),
+        solve_time_s=elapsed,
+        assignments=tuple(assignments),
+        staffed=tuple(staffed_days),
+        required=tuple(required_days),
+        pitch=tuple(pitch_days),
+        shortfall=tuple(short_days),
+        solution_keys=tuple(key for key, v in wm.y.items() if solver.value(v)),
+        hours_by_person=hours_by_person,
+        closings_by_person=closings_by_person,
+        staff_hours=total_hours,
+        staff_cost=total_hours * cost_h,
+        pitch_value=pitch_value,
+        explanation=tuple(explanation),
+        greedy_cost=greedy_cost,
+    )
+
+
 def solve_week_roster(
     days: Sequence[RosterInput],
     staff: StaffRules,
@@ -227,9 +586,9 @@ def solve_week_roster(
     relative_gap : stop once the gap is proven below this (the target is < 1%).
     pitch_mode : ``two_phase`` (default) or ``joint``. Pitch windows are decided jointly with the roster
         either way; ``joint`` is one solve of the exact model, whose LP relaxation pitches
-        fractionally and so proves bounds slowly (≈3% on a 15-person week in 60 s).
-        ``two_phase`` spends 85% of the time on the joint model, then fixes its pitch windows and
-        re-solves the (tight) rostering model, reporting the result against the joint bound.
+        fractionally and so proves bounds slowly. ``two_phase`` solves the no-pitch roster, searches
+        pitch windows with the joint model from it, then fixes them and re-solves the (tight)
+        rostering model, reporting the result against the best proven bound (see :func:`_two_phase`).
     pitch_flags : fixed pitch flags per day (used by the two-phase steps).
     hint_keys : (person, day, base shift) triples of a previous solution, used as the solution hint
         instead of the greedy roster.
@@ -238,240 +597,26 @@ def solve_week_roster(
     can close) + penalties for coverage shortfall, min-on-duty shortfall and contract hours below
     the minimum (soft, so a thin staff list still gets the best partial plan, explained).
     """
-    started = time.perf_counter()
-    nd = len(days)
-    if nd == 0:
+    if len(days) == 0:
         raise ValueError("days must hold at least one day")
+    weekdays = list(weekdays) if weekdays is not None else [d % 7 for d in range(len(days))]
     if pitch_mode == "two_phase" and pitch_flags is None and any(d.allow_pitch for d in days):
-        # 1. Roster without pitching: a tight model, solved fast; its plan is a safe fallback and
-        #    the starting point (hint) of the joint search, so the result is never worse than it.
-        # 2. The joint model (exact; its LP pitches fractionally, so it proves bounds slowly)
-        #    searches for pitch windows from that hint and proves a bound valid for the whole problem.
-        # 3. The rostering model re-solved with the joint model's windows fixed (tight again).
-        # The best plan is reported against the joint bound, so the gap is honest.
-        n_int = len(days[0].need_no_pitch)
-        no_pitch = solve_week_roster(
-            days,
-            staff,
-            day_labels,
-            weekdays,
-            close_rel,
-            time_limit_s * 0.15,
-            workers,
-            seed,
-            relative_gap,
-            "joint",
-            [[False] * n_int for _ in days],
-        )
-        agg = aggregate_bound(
-            days,
-            staff,
-            weekdays if weekdays is not None else [d % 7 for d in range(len(days))],
-            time_limit_s * 0.15,
-            workers,
-            seed,
-        )
-        left = max(1.0, time_limit_s * 0.85 - (time.perf_counter() - started))
-        joint = solve_week_roster(
-            days,
-            staff,
-            day_labels,
-            weekdays,
-            close_rel,
-            left,
-            workers,
-            seed,
-            relative_gap,
-            "joint",
-            hint_keys=no_pitch.solution_keys,
-        )
-        candidates = [r for r in (no_pitch, joint) if r.feasible and r.objective is not None]
-        if joint.feasible:
-            left = max(1.0, time_limit_s - (time.perf_counter() - started))
-            fixed = solve_week_roster(
-                days,
-                staff,
-                day_labels,
-                weekdays,
-                close_rel,
-                left,
-                workers,
-                seed,
-                relative_gap,
-                "joint",
-                joint.pitch,
-                hint_keys=joint.solution_keys,
-            )
-            if fixed.feasible:
-                candidates.append(fixed)
-        if not candidates:
-            return joint
-        best = min(candidates, key=lambda r: r.objective if r.objective is not None else math.inf)
-        assert best.objective is not None
-        bound = max(joint.bound if joint.bound is not None else -math.inf, agg if agg is not None else -math.inf)
-        if not math.isfinite(bound):
-            return replace(best, solve_time_s=time.perf_counter() - started)
-        gap = abs(best.objective - bound) / max(abs(best.objective), 1.0)
-        status = "OPTIMAL" if best.objective - bound < 0.005 else "FEASIBLE"
-        note = (
-            f"pitch windows searched by the joint model from the no-pitch roster (objective {no_pitch.objective or 0:,.2f}), "
-            f"then the named roster re-solved with the chosen windows fixed; bound {bound:,.2f}: the better of the joint "
-            f"model's ({joint.bound or 0:,.2f}) and the aggregate relaxation's ({agg or 0:,.2f})"
-        )
-        return replace(
-            best,
-            status=status,
-            bound=bound,
-            gap=gap,
-            gap_labour=abs(best.objective - bound) / max(best.staff_cost, 1.0),
-            solve_time_s=time.perf_counter() - started,
-            explanation=(*best.explanation, note),
-        )
+        return _two_phase(days, staff, day_labels, weekdays, close_rel, time_limit_s, workers, seed, relative_gap)
+    started = time.perf_counter()
+    original_days = list(days)
     fixed_pitch: list[tuple[bool, ...]] | None = None
     if pitch_flags is not None:
-        fixed_pitch = []
-        fixed_days = []
-        for data, flags_d in zip(days, pitch_flags, strict=True):
-            flags = tuple(bool(v) for v in flags_d)
-            fixed_pitch.append(flags)
-            need = tuple(
-                max(data.need_pitch[i], data.need_no_pitch[i]) if flags[i] else data.need_no_pitch[i]
-                for i in range(len(flags))
-            )
-            fixed_days.append(replace(data, need_no_pitch=need, need_pitch=need, allow_pitch=False))
-        original_days = list(days)
-        days = fixed_days
+        days, fixed_pitch = _fix_pitch(days, pitch_flags)
     grid = days[0].grid
-    templates = days[0].templates
-    weekdays = list(weekdays) if weekdays is not None else [d % 7 for d in range(nd)]
     labels = list(day_labels) if day_labels is not None else [WEEKDAYS[w] for w in weekdays]
     close_rel = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
-    people = staff.staff
-    cost_h = days[0].cost_per_hour
-    base, groups = _base_shifts(templates)
-    cov = coverage_matrix(templates, grid)
-    model = cp_model.CpModel()
-    longest = max((t.length for t in templates), default=60)
-    penalty = max(1, round(longest / 60 * max(cost_h, 1.0) * 100) * 1000)
-
-    # Person-day-shift Booleans, only where the person is available for the whole shift.
-    y: dict[tuple[int, int, int], cp_model.IntVar] = {}
-    allowed: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for p, person in enumerate(people):
-        for d in range(nd):
-            for j, (start, length) in enumerate(base):
-                closing = start + length >= close_rel
-                if closing and not person.can_close:
-                    continue
-                if not person.available(weekdays[d], grid.open_min + start, grid.open_min + start + length):
-                    continue
-                y[(p, d, j)] = model.new_bool_var(
-                    f"works[{person.name},{labels[d]},{format_clock(grid.open_min + start)}+{length / 60:g}h]"
-                )
-                allowed[(d, j)].append(p)
-
-    terms: list[tuple[int, cp_model.IntVar]] = []
-    # Family: one shift a day, max days.
-    for p, person in enumerate(people):
-        worked_days = []
-        for d in range(nd):
-            vars_d = [y[(p, d, j)] for j in range(len(base)) if (p, d, j) in y]
-            if vars_d:
-                model.add_at_most_one(vars_d)
-                worked_days.extend(vars_d)
-        if person.max_days < nd and worked_days:
-            model.add(sum(worked_days) <= person.max_days)
-
-    # Family: minimum rest between consecutive days' shifts.
-    rest = round(staff.min_rest_hours * 60)
-    for p in range(len(people)):
-        for d in range(nd - 1):
-            for j, (s1, l1) in enumerate(base):
-                if (p, d, j) not in y:
-                    continue
-                clash = [
-                    y[(p, d + 1, j2)]
-                    for j2, (s2, _l2) in enumerate(base)
-                    if (p, d + 1, j2) in y and (24 * 60 + s2) - (s1 + l1) < rest
-                ]
-                for v in clash:
-                    model.add_bool_or([y[(p, d, j)].Not(), v.Not()])
-
-    # Family: contract hours (max hard, min soft).
-    hours_expr = {}
-    for p, person in enumerate(people):
-        expr = sum(base[j][1] * y[(p, d, j)] for d in range(nd) for j in range(len(base)) if (p, d, j) in y)
-        hours_expr[p] = expr
-        model.add(expr <= round(person.max_hours * 60))
-        if person.min_hours > 0:
-            under = model.new_int_var(0, round(person.min_hours * 60), f"under_contract[{person.name}]")
-            model.add(expr + under >= round(person.min_hours * 60))
-            # Per missing minute: far above cost, below a coverage shortfall.
-            terms.append((max(1, penalty // (10 * 60)), under))
-
-    # Family: labour cost.
-    for (_p, _d, j), v in y.items():
-        terms.append((round(base[j][1] / 60 * cost_h * 100), v))
-
-    # Family: aggregate coverage per day with breaks placed in aggregate.
-    day_pitch: list[list[cp_model.IntVar]] = []
-    day_short: list[list[cp_model.IntVar]] = []
-    day_floor: list[list[cp_model.IntVar]] = []
-    day_x: list[list[cp_model.IntVar]] = []
-    for d, data in enumerate(days):
-        x_k = [
-            model.new_int_var(0, len(people), f"on_template[{labels[d]},{t.label(grid.open_min)}]") for t in templates
-        ]
-        day_x.append(x_k)
-        for j, key in enumerate(base):
-            count = sum(y[(p, d, j)] for p in allowed.get((d, j), []))
-            model.add(sum(x_k[k] for k in groups[key]) == count)
-        on_floor = []
-        for s in range(grid.n_slots):
-            v = model.new_int_var(
-                0, data.physical, f"on_floor[{labels[d]},{format_clock(grid.open_min + s * grid.slot_min)}]"
-            )
-            model.add(v == sum(x_k[k] for k in np.flatnonzero(cov[:, s])))
-            on_floor.append(v)
-        short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
-        _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
-        terms += cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
-        day_pitch.append(pitch)
-        day_short.append(short)
-        day_floor.append(on_floor)
-
-    # Family: fair closings (spread between the most and least closings among those who can close).
-    # Only people who could close at least once this week share the closings (a mornings-only
-    # part-timer is not "unfairly" spared).
-    closing_vars: dict[int, list[cp_model.IntVar]] = {
-        p: [
-            y[(p, d, j)]
-            for d in range(nd)
-            for j, (st, ln) in enumerate(base)
-            if st + ln >= close_rel and (p, d, j) in y
-        ]
-        for p in range(len(people))
-    }
-    closers = [p for p in range(len(people)) if closing_vars[p]]
-    closings = {p: sum(closing_vars[p]) for p in closers}
-    if len(closers) > 1 and staff.fair_closing_weight > 0:
-        most = model.new_int_var(0, nd, "closings_max")
-        least = model.new_int_var(0, nd, "closings_min")
-        for p in closers:
-            model.add(most >= closings[p])
-            model.add(least <= closings[p])
-        spread = model.new_int_var(0, nd, "closings_spread")
-        model.add(spread == most - least)
-        terms.append((round(staff.fair_closing_weight * cost_h * 100), spread))
-
-    model.minimize(sum(c * v for c, v in terms))
-    hint = _greedy_week(days, staff, base, groups, allowed, close_rel)
-    greedy_cost = sum(base[j][1] / 60 * cost_h for (_p, _d, j) in hint)
+    wm = build_week_model(days, staff, labels, weekdays, close_rel)
+    hint = _greedy_week(days, staff, wm.base, wm.groups, wm.allowed, close_rel)
+    greedy_cost = sum(wm.base[j][1] / 60 * days[0].cost_per_hour for (_p, _d, j) in hint)
     if hint_keys is not None:
         hint = {tuple(k): 1 for k in hint_keys}  # type: ignore[misc]
-    for ykey, v in y.items():
-        model.add_hint(v, hint.get(ykey, 0))
-
+    for ykey, v in wm.y.items():
+        wm.model.add_hint(v, hint.get(ykey, 0))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = int(workers)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
@@ -479,120 +624,97 @@ def solve_week_roster(
     # The gap limit is taken relative to labour cost, not to the objective: when a peak cannot be
     # covered, shortfall penalties dominate the objective and a relative limit would stop at once.
     solver.parameters.absolute_gap_limit = float(relative_gap * max(greedy_cost, 1.0) * 100)
-    code = solver.solve(model)
+    code = solver.solve(wm.model)
     status = status_name(code)
     if status == "OPTIMAL" and solver.objective_value - solver.best_objective_bound > 0.5:
-        # CP-SAT says OPTIMAL once the relative gap limit is reached; say what was proven instead.
+        # CP-SAT says OPTIMAL once the gap limit is reached; say what was proven instead.
         status = "FEASIBLE"
     elapsed = time.perf_counter() - started
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return WeekRoster(
-            status=status,
-            objective=None,
-            bound=None,
-            gap=None,
-            solve_time_s=elapsed,
-            assignments=(),
-            staffed=tuple((0,) * grid.n_intervals for _ in days),
-            required=tuple(tuple(d.need_no_pitch) for d in days),
-            pitch=tuple((False,) * grid.n_intervals for _ in days),
-            shortfall=tuple(tuple(d.need_no_pitch) for d in days),
-            hours_by_person={},
-            closings_by_person={},
-            staff_hours=0.0,
-            staff_cost=0.0,
-            pitch_value=0.0,
-            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
-            greedy_cost=greedy_cost,
-        )
+        return _no_roster(days, status, elapsed, time_limit_s, greedy_cost)
+    return _read_week(wm, solver, status, elapsed, greedy_cost, fixed_pitch, original_days)
 
-    # Read the solution; hand the aggregate break slots to the people on each base shift in turn.
-    assignments: list[Assignment] = []
-    staffed_days, required_days, pitch_days, short_days = [], [], [], []
-    pitch_value = 0.0
-    explanation: list[str] = []
-    for d, data in enumerate(days):
-        slots = np.array([solver.value(v) for v in day_floor[d]], dtype=int)
-        staffed = interval_staffed(slots, grid)
-        pitched = list(fixed_pitch[d]) if fixed_pitch is not None else [bool(solver.value(v)) for v in day_pitch[d]]
-        required = [
-            max(data.need_pitch[i], data.need_no_pitch[i]) if pitched[i] else data.need_no_pitch[i]
-            for i in range(grid.n_intervals)
-        ]
-        staffed_days.append(tuple(int(v) for v in staffed))
-        pitch_days.append(tuple(pitched))
-        required_days.append(tuple(int(v) for v in required))
-        short_days.append(tuple(max(0, required[i] - int(staffed[i])) for i in range(grid.n_intervals)))
-        values = original_days[d].pitch_value if fixed_pitch is not None else data.pitch_value
-        pitch_value += sum(values[i] for i in range(grid.n_intervals) if pitched[i])
-        for j, key in enumerate(base):
-            workers_j = [p for p in allowed.get((d, j), []) if solver.value(y[(p, d, j)])]
-            breaks: list[int | None] = []
-            for k in groups[key]:
-                breaks.extend([templates[k].break_start] * int(solver.value(day_x[d][k])))
-            for idx, p in enumerate(workers_j):
-                start, length = key
-                b = breaks[idx] if idx < len(breaks) else None
-                assignments.append(
-                    Assignment(
-                        name=people[p].name,
-                        day=d,
-                        day_label=labels[d],
-                        start=format_clock(grid.open_min + start),
-                        end=format_clock(grid.open_min + start + length),
-                        break_start=format_clock(grid.open_min + b) if b is not None else None,
-                        hours=length / 60,
-                        closing=start + length >= close_rel,
-                    )
-                )
-        for i in range(grid.n_intervals):
-            if short_days[-1][i] > 0:
-                why = (
-                    f"the hall has {data.physical}"
-                    if required[i] > data.physical
-                    else "not enough staff available then: availability, contract hours, one shift a day"
-                )
-                explanation.append(
-                    f"{labels[d]} {_interval_label(grid, i)} needs {required[i]} counters, has {staffed[i]} ({why})"
-                )
-    hours_by_person = {person.name: 0.0 for person in people}
-    closings_by_person = {person.name: 0 for person in people}
-    for a in assignments:
-        hours_by_person[a.name] += a.hours
-        closings_by_person[a.name] += int(a.closing)
-    for person in people:
-        if hours_by_person[person.name] + 1e-9 < person.min_hours:
-            explanation.append(
-                f"{person.name} works {hours_by_person[person.name]:g} h, below the contract minimum {person.min_hours:g} h "
-                f"(availability: {person.describe_availability()})"
-            )
-    total_hours = float(sum(a.hours for a in assignments))
-    objective = solver.objective_value / 100
-    bound = solver.best_objective_bound / 100
-    if fixed_pitch is not None:
-        # The pitch margin of the fixed windows is a constant the week model did not see.
-        objective -= pitch_value
-        bound -= pitch_value
-    return WeekRoster(
+
+def _two_phase(
+    days: Sequence[RosterInput],
+    staff: StaffRules,
+    day_labels: Sequence[str] | None,
+    weekdays: list[int],
+    close_rel: int | None,
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+    relative_gap: float,
+) -> WeekRoster:
+    """Pitch windows for the week in three solves, the gap reported against the best proven bound.
+
+    1. Roster without pitching: a tight model, solved fast; its plan is a safe fallback and the
+       starting point (hint) of the joint search, so the result is never worse than it.
+    2. The joint model (exact; its LP pitches fractionally, so it proves bounds slowly) searches
+       for pitch windows from that hint and proves a bound valid for the whole problem.
+    3. The rostering model re-solved with the joint model's windows fixed (tight again).
+    The bound is the better of the joint model's and the aggregate relaxation's (:func:`aggregate_bound`).
+    """
+    started = time.perf_counter()
+    n_int = len(days[0].need_no_pitch)
+    common = dict(day_labels=day_labels, weekdays=weekdays, close_rel=close_rel, workers=workers, seed=seed)
+    no_pitch = solve_week_roster(
+        days,
+        staff,
+        time_limit_s=time_limit_s * 0.15,
+        relative_gap=relative_gap,
+        pitch_mode="joint",
+        pitch_flags=[[False] * n_int for _ in days],
+        **common,  # type: ignore[arg-type]
+    )
+    agg = aggregate_bound(days, staff, weekdays, time_limit_s * 0.15, workers, seed)
+    left = max(1.0, time_limit_s * 0.85 - (time.perf_counter() - started))
+    joint = solve_week_roster(
+        days,
+        staff,
+        time_limit_s=left,
+        relative_gap=relative_gap,
+        pitch_mode="joint",
+        hint_keys=no_pitch.solution_keys,
+        **common,  # type: ignore[arg-type]
+    )
+    candidates = [r for r in (no_pitch, joint) if r.feasible and r.objective is not None]
+    if joint.feasible:
+        left = max(1.0, time_limit_s - (time.perf_counter() - started))
+        fixed = solve_week_roster(
+            days,
+            staff,
+            time_limit_s=left,
+            relative_gap=relative_gap,
+            pitch_mode="joint",
+            pitch_flags=joint.pitch,
+            hint_keys=joint.solution_keys,
+            **common,  # type: ignore[arg-type]
+        )
+        if fixed.feasible:
+            candidates.append(fixed)
+    if not candidates:
+        return joint
+    best = min(candidates, key=lambda r: r.objective if r.objective is not None else math.inf)
+    assert best.objective is not None
+    bound = max(joint.bound if joint.bound is not None else -math.inf, agg if agg is not None else -math.inf)
+    if not math.isfinite(bound):
+        return replace(best, solve_time_s=time.perf_counter() - started)
+    gap = abs(best.objective - bound) / max(abs(best.objective), 1.0)
+    status = "OPTIMAL" if best.objective - bound < 0.005 else "FEASIBLE"
+    note = (
+        f"pitch windows searched by the joint model from the no-pitch roster (objective {no_pitch.objective or 0:,.2f}), "
+        f"then the named roster re-solved with the chosen windows fixed; bound {bound:,.2f}: the better of the joint "
+        f"model's ({joint.bound or 0:,.2f}) and the aggregate relaxation's ({agg or 0:,.2f})"
+    )
+    return replace(
+        best,
         status=status,
-        objective=objective,
         bound=bound,
-        gap=abs(objective - bound) / max(abs(objective), 1.0),
-        gap_labour=abs(objective - bound) / max(total_hours * cost_h, 1.0),
-        solve_time_s=elapsed,
-        assignments=tuple(assignments),
-        staffed=tuple(staffed_days),
-        required=tuple(required_days),
-        pitch=tuple(pitch_days),
-        shortfall=tuple(short_days),
-        solution_keys=tuple(key for key, v in y.items() if solver.value(v)),
-        hours_by_person=hours_by_person,
-        closings_by_person=closings_by_person,
-        staff_hours=total_hours,
-        staff_cost=total_hours * cost_h,
-        pitch_value=pitch_value,
-        explanation=tuple(explanation),
-        greedy_cost=greedy_cost,
+        gap=gap,
+        gap_labour=abs(best.objective - bound) / max(best.staff_cost, 1.0),
+        solve_time_s=time.perf_counter() - started,
+        explanation=(*best.explanation, note),
     )
 
 

@@ -312,8 +312,20 @@ def _final_policies(w_margin: float, q_margin: float, w_missed: int, q_missed: i
     row = {"stage": "final", "replications": 100, "service_level_ci_low": 0.0, "service_level_ci_high": 1.0}
     return pd.DataFrame(
         [
-            {**row, "policy": "windows (optimized)", "pitch_margin": w_margin, "missed_intervals": w_missed, "service_level": 0.906},
-            {**row, "policy": "queue_threshold 2", "pitch_margin": q_margin, "missed_intervals": q_missed, "service_level": 0.924},
+            {
+                **row,
+                "policy": "windows (optimized)",
+                "pitch_margin": w_margin,
+                "missed_intervals": w_missed,
+                "service_level": 0.906,
+            },
+            {
+                **row,
+                "policy": "queue_threshold 2",
+                "pitch_margin": q_margin,
+                "missed_intervals": q_missed,
+                "service_level": 0.924,
+            },
         ]
     )
 

@@ -332,15 +332,18 @@ def optimize(
                     write_text(stage / name, scenario_to_yaml(d.scenario))
             else:
                 write_text(stage / "scenario.yaml", scenario_to_yaml(plan.scenario))
-            write_json(stage / "provenance.json", {
-                "command": command_line(),
-                "scenarios": [str(p) for p in scenarios],
-                "scenario_hashes": [d.digest() for d in days],
-                "staff": None if staff_file is None else str(staff_file),
-                "rules": None if rules_file is None else str(rules_file),
-                "seed": seed,
-                "replications": replications,
-            })
+            write_json(
+                stage / "provenance.json",
+                {
+                    "command": command_line(),
+                    "scenarios": [str(p) for p in scenarios],
+                    "scenario_hashes": [d.digest() for d in days],
+                    "staff": None if staff_file is None else str(staff_file),
+                    "rules": None if rules_file is None else str(rules_file),
+                    "seed": seed,
+                    "replications": replications,
+                },
+            )
     if fmt == "json":
         emit_json(plan.to_json())
     elif fmt == "csv":
