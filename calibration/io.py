@@ -264,7 +264,7 @@ def _to_excel_as_text(df: pd.DataFrame, path: Path) -> None:
     ws = wb.create_sheet("log")
     ws.append([str(c) for c in df.columns])
     for row in df.itertuples(index=False, name=None):
-        cells = []
+        cells: list[Any] = []
         for v in row:
             if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
                 cells.append(None)

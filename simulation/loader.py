@@ -149,7 +149,7 @@ class _GuardedLoader(_ClockSafeLoader):
         self.aliases = 0
         self.nodes = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         where = f"line {event.start_mark.line + 1}: " if event.start_mark is not None else ""
         if isinstance(event, yaml.AliasEvent):

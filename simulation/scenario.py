@@ -669,7 +669,7 @@ def _partial_cross_checks(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             continue
         adapter = _FIELD_ADAPTERS.get(name)
         if adapter is None:
-            adapter = _FIELD_ADAPTERS[name] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[name-defined,valid-type]
+            adapter = _FIELD_ADAPTERS[name] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
         try:
             fields[name] = adapter.validate_python(data[key])
         except (ValidationError, ValueError, TypeError):

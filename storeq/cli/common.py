@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.loader import atomic_write, spreadsheet_safe
+from storeq.cli.interrupts import restore_sigint
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +51,7 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        restore_sigint()  # from here on Ctrl+C is a KeyboardInterrupt: cleanup runs, then exit 130
         try:
             return func(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):

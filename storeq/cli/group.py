@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import click
 
@@ -44,6 +45,16 @@ class StoreqGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(REGISTRY))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Ctrl+C while a command is being imported: exit 130 at once, not click's "Aborted!" (exit 1)
+        from storeq.cli.interrupts import exit_130_until_a_command_starts, restore_sigint
+
+        exit_130_until_a_command_starts()
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            restore_sigint()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
