@@ -7,8 +7,9 @@ whole scenario (:func:`counter_checks`), and :func:`resolve_groups`, which turns
 one normalised list the engine, results and optimizer read (``Scenario.counter_groups()``).
 
 The v1 shorthand ``staffed`` + ``vip`` is two groups: ``vip`` (the top-priority segments, ``vip``
-counters all day, then any customer — or only VIPs with ``vip_serves: only``) and ``regular``
-(everyone, ``staffed - vip`` per interval). Without VIP counters it is one group, ``regular``.
+counters all day, then any customer) and ``regular`` (everyone, ``staffed - vip`` per interval).
+With ``vip_serves: only`` the two are separate lines: VIP counters serve VIPs only and regular
+counters everyone else. Without VIP counters it is one group, ``regular``.
 The VIP group comes first so its counters are ids ``0 .. vip-1``, as in v1.
 """
 
@@ -83,7 +84,7 @@ class Counters(BaseModel):
     """How many of the staffed counters are VIP counters (shorthand for a ``vip`` group)."""
     vip_serves: Literal["first", "only"] | None = None
     """``first`` (default): VIP counters call the top-priority segment first, then anyone; ``only``:
-    VIPs only (idle otherwise)."""
+    VIPs only (idle otherwise), and VIPs are served at VIP counters only (their own line)."""
     order: Literal["priority", "ticket"] | None = None
     """``priority`` (default): counters call the highest-priority ticket first (FCFS within a
     priority); ``ticket``: in issue order, whatever the segment (a counter still calls its own
@@ -130,8 +131,13 @@ def resolve_groups(scenario: Scenario) -> tuple[CounterGroup, ...]:
             for g in c.groups
         )
     staffed = _shorthand_staffed(c.staffed, n)
+    top = top_segments(scenario)
+    # With VIP counters that serve VIPs only, VIPs have their own line: regular counters serve the
+    # other segments (all of them, if every segment is top-priority). Otherwise regular counters
+    # serve everyone, by the calling order, as in v1.
+    own = tuple(x for x in all_seg if x not in top) if c.vip and c.vip_only else all_seg
     regular = CounterGroup(
-        name="regular", staffed=tuple(int(x) - c.vip for x in staffed), transactions=all_tr, segments=all_seg
+        name="regular", staffed=tuple(int(x) - c.vip for x in staffed), transactions=all_tr, segments=own or all_seg
     )
     if c.vip == 0:
         return (regular,)
@@ -139,7 +145,7 @@ def resolve_groups(scenario: Scenario) -> tuple[CounterGroup, ...]:
         name="vip",
         staffed=(c.vip,) * n,
         transactions=all_tr,
-        segments=top_segments(scenario),
+        segments=top,
         then="none" if c.vip_only else "any",
     )
     return (vip, regular)

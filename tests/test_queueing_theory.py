@@ -19,6 +19,9 @@ Two parts:
                                  station, Cov(N_kiosk, N_counter) = 0, P(both empty) (Jackson)
    balking, M/M/3/8              P(balk), mean wait and P(wait>0) of joined, mean queue, utilization
    M_t/M/∞ (the month-end day)   time-average busy counters in each of the 18 intervals
+   two counter groups            each group's mean wait against its own M/M/c (Erlang C)
+   vip_serves: only, 1 VIP       VIPs' mean wait against M/M/1, the others' against M/M/2
+   order: ticket, 2 priorities   each class's mean wait against one FCFS M/M/2 (Erlang C)
    ============================  =====================================================================
 
 How the simulation is compared with theory
@@ -66,7 +69,7 @@ from scipy import stats
 
 from simulation import run, scenario_from_dict
 
-N_COMPARISONS = 50
+N_COMPARISONS = 56
 FAMILY_ALPHA = 0.05
 LEVEL = 1 - FAMILY_ALPHA / N_COMPARISONS
 
@@ -211,6 +214,7 @@ def _scenario(
     transactions: list[dict[str, Any]],
     segments: list[dict[str, Any]] | None = None,
     kiosks: dict[str, Any] | None = None,
+    routing: dict[str, Any] | None = None,
     warmup_min: float,
     replications: int,
     seed: int,
@@ -224,7 +228,7 @@ def _scenario(
         "demand": {"arrivals_per_hour": per_hour},
         "segments": segments or [{"name": "all", "share": 1.0, "priority": 1}],
         "transactions": transactions,
-        "counters": {"staffed": counters, "vip": 0},
+        "counters": routing if routing is not None else {"staffed": counters, "vip": 0},
         "cross_sell": {"policy": {"mode": "never"}},
         "simulation": {"replications": replications, "seed": seed, "warmup_min": warmup_min},
     }
@@ -600,3 +604,84 @@ def test_time_varying_demand_against_mt_m_inf() -> None:
         values = reps.loc[reps["interval"] == i].sort_values("replication")["utilization"].to_numpy() * c
         assert len(values) == res.replications
         _assert_theory_in_ci(f"busy counters, interval {i}", values, float(expected), max_rel_half_width=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# counter routing (DESIGN.md "Counter routing")
+# ---------------------------------------------------------------------------------------------
+
+
+# The routing tests measure one segment's wait (a third to two thirds of the customers), so their
+# intervals are wider per replication than the whole-store ones above; 6% half-widths (still a 10%
+# error in a mean wait fails) keep them to about a minute of CPU together.
+ROUTING_HALF_WIDTH = 0.06
+
+
+def _segment_waits(res: Any, name: str) -> np.ndarray:
+    seg = res.segment_reps
+    values = seg.loc[seg["segment"] == name].sort_values("replication")["mean_wait_min"].to_numpy()
+    assert len(values) == res.replications
+    return values
+
+
+@pytest.mark.slow
+def test_two_independent_groups_are_two_erlang_c_queues() -> None:
+    # Group "a" (3 counters) serves segment a only, group "b" (2 counters) segment b only: two
+    # separate M/M/c queues. λ_a = 0.5/min, λ_b = 0.25/min, 4-minute service: a = 2 on 3 counters
+    # (ρ 0.67, Wq 1.78 min) and a = 1 on 2 counters (ρ 0.5, Wq 1.33 min). FCFS in each: no closing bias.
+    lam, s = 0.75, 4.0
+    warmup = 300.0
+    assert warmup >= 4 * max(theory.mmc_relaxation_time(0.5, s, 3), theory.mmc_relaxation_time(0.25, s, 2))
+    sc = _scenario(
+        per_hour=lam * 60, counters=0,
+        segments=[{"name": "a", "share": 2 / 3, "priority": 1}, {"name": "b", "share": 1 / 3, "priority": 1}],
+        transactions=[{"name": "t", "share": 1.0, "counter_time": _exp(s)}],
+        routing={"groups": [{"name": "a", "staffed": 3, "segments": ["a"]}, {"name": "b", "staffed": 2, "segments": ["b"]}]},
+        warmup_min=warmup, replications=800, seed=4711, name="two groups",
+    )
+    res = run(sc)
+    _conserved(res)
+    _assert_theory_in_ci("group a vs Erlang C M/M/3", _segment_waits(res, "a"), theory.erlang_c_mean_wait(0.5, s, 3), max_rel_half_width=ROUTING_HALF_WIDTH)
+    _assert_theory_in_ci("group b vs Erlang C M/M/2", _segment_waits(res, "b"), theory.erlang_c_mean_wait(0.25, s, 2), max_rel_half_width=ROUTING_HALF_WIDTH)
+
+
+@pytest.mark.slow
+def test_vip_only_counter_is_an_mm1_for_vips() -> None:
+    # staffed 3, vip 1, vip_serves: only: VIPs have their own line at the one VIP counter, an M/M/1
+    # (λ 0.3/min, 2-minute service: ρ 0.6, Wq = ρ s / (1 − ρ) = 3 min); the others are an M/M/2
+    # (λ 0.6/min: a = 1.2, ρ 0.6). Both FCFS within their line: no closing bias.
+    s = 2.0
+    warmup = 240.0
+    assert warmup >= 4 * max(theory.mmc_relaxation_time(0.3, s, 1), theory.mmc_relaxation_time(0.6, s, 2))
+    sc = _scenario(
+        per_hour=0.9 * 60, counters=0,
+        segments=[{"name": "vip", "share": 1 / 3, "priority": 0}, {"name": "regular", "share": 2 / 3, "priority": 1}],
+        transactions=[{"name": "t", "share": 1.0, "counter_time": _exp(s)}],
+        routing={"staffed": 3, "vip": 1, "vip_serves": "only"},
+        warmup_min=warmup, replications=600, seed=1909, name="VIP only",
+    )
+    res = run(sc)
+    _conserved(res)
+    _assert_theory_in_ci("VIPs vs M/M/1", _segment_waits(res, "vip"), 0.6 * s / (1 - 0.6), max_rel_half_width=ROUTING_HALF_WIDTH)
+    _assert_theory_in_ci("regulars vs M/M/2", _segment_waits(res, "regular"), theory.erlang_c_mean_wait(0.6, s, 2), max_rel_half_width=ROUTING_HALF_WIDTH)
+
+
+@pytest.mark.slow
+def test_ticket_order_ignores_priorities_one_fcfs_mmc() -> None:
+    # The Cobham M/M/2 above (30% priority 0, 70% priority 1, λ 0.35/min, 4 minutes) with order: ticket:
+    # tickets are called in issue order, so both classes wait as in one FCFS M/M/2 (Erlang C, 2.88 min).
+    lam, s, c = 0.35, 4.0, 2
+    warmup = 360.0
+    assert warmup >= 4 * theory.mmc_relaxation_time(lam, s, c)
+    sc = _scenario(
+        per_hour=lam * 60, counters=c,
+        segments=[{"name": "vip", "share": 0.3, "priority": 0}, {"name": "regular", "share": 0.7, "priority": 1}],
+        transactions=[{"name": "t", "share": 1.0, "counter_time": _exp(s)}],
+        routing={"staffed": c, "order": "ticket"},
+        warmup_min=warmup, replications=900, seed=1873, name="ticket order",
+    )
+    res = run(sc)
+    _conserved(res)
+    fcfs = theory.erlang_c_mean_wait(lam, s, c)
+    _assert_theory_in_ci("ticket order: vip vs FCFS Erlang C", _segment_waits(res, "vip"), fcfs, max_rel_half_width=ROUTING_HALF_WIDTH)
+    _assert_theory_in_ci("ticket order: regular vs FCFS Erlang C", _segment_waits(res, "regular"), fcfs, max_rel_half_width=ROUTING_HALF_WIDTH)

@@ -66,6 +66,11 @@ def test_vip_only_counter_idles_while_regulars_wait() -> None:
     np.testing.assert_array_equal(log.counter_id, [1, 1, 1, 0])
     np.testing.assert_array_equal(log.group, [1, 1, 1, 0])
     assert (log.outcome == SERVED).all()
+    # VIPs have their own line: v2 at 4 waits for the VIP counter (8-13) though counter 1 frees at 5
+    # and only regulars are ahead of it there.
+    log = play(sc, [*ROWS_VIP, {"arrival_min": 4, "segment": "vip"}])
+    np.testing.assert_array_equal(log.service_start, [0, 5, 10, 3, 8])
+    np.testing.assert_array_equal(log.counter_id, [1, 1, 1, 0, 0])
 
 
 def test_vip_first_counter_serves_regulars_when_no_vip_waits() -> None:
@@ -259,6 +264,7 @@ def test_counter_groups_expand_the_shorthand() -> None:
     assert regular.segments == ("regular", "vip", "sensitive") and len(regular.transactions or ()) == 6
     only = with_updates(flagship, {"counters.vip_serves": "only"})
     assert only.counter_groups()[0].then == "none"
+    assert only.counter_groups()[1].segments == ("regular", "sensitive")  # VIPs have their own line
     plain = make(counters={"staffed": [2]})
     assert [g.name for g in plain.counter_groups()] == ["regular"]
     # staffed_schedule() is the store's total over groups
