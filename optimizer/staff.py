@@ -27,6 +27,8 @@ class StaffMember:
     max_hours: float
     can_close: bool = True
     max_days: int = 7
+    group: str | None = None
+    """The counter group this person works (``counters.groups``); None: the store's only pool."""
 
     def available(self, day: int, start: int, end: int) -> bool:
         return any(a <= start and end <= b for a, b in self.availability[day])
@@ -50,7 +52,7 @@ class StaffRules:
 
 
 _ALL_DAY = ((0, 24 * 60),)
-_PERSON_KEYS = ("name", "availability", "min_hours", "max_hours", "days_off", "can_close", "max_days")
+_PERSON_KEYS = ("name", "availability", "min_hours", "max_hours", "days_off", "can_close", "max_days", "group")
 _TOP_KEYS = ("staff", "min_rest_hours", "fair_closing_weight")
 
 
@@ -134,71 +136,89 @@ def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
     staff: list[StaffMember] = []
     names: list[str] = []
     for idx, raw in enumerate(people):
-        label = f"staff[{idx}]"
-        if not isinstance(raw, Mapping):
-            problems.append((label, f"must be a mapping (name, min_hours, ...), got {raw!r}"))
+        person = _person(raw, idx, problems)
+        if person is None:
             continue
-        name = str(raw.get("name", "")).strip()
-        if name:
-            label = f"staff[{idx}]({name})"
-        else:
-            problems.append((label + ".name", "is required but missing"))
-        for key in raw:
-            if key not in _PERSON_KEYS:
-                problems.append((f"{label}.{key}", f"unknown key; allowed here: {', '.join(_PERSON_KEYS)}"))
-        lo = _number(raw.get("min_hours", 0), f"{label}.min_hours", problems)
-        hi = _number(raw.get("max_hours", 40), f"{label}.max_hours", problems)
-        if lo is not None and hi is not None and lo > hi:
-            problems.append((f"{label}.min_hours", f"{lo:g} is more than max_hours {hi:g}"))
-        avail_raw = raw.get("availability")
-        avail: list[tuple[tuple[int, int], ...]] = []
-        if avail_raw is None:
-            avail = [_ALL_DAY] * 7
-        elif isinstance(avail_raw, Mapping):
-            for key in avail_raw:
-                _day(key, f"{label}.availability.{key}", problems)
-            lowered = {str(k).strip().lower()[:3]: v for k, v in avail_raw.items()}
-            for wd in WEEKDAYS:
-                avail.append(_windows(lowered.get(wd), f"{label}.availability.{wd}", problems))
-        else:
+        if person.name in names:
             problems.append(
-                (f"{label}.availability", f"must map weekdays to windows (mon: ['09:00-17:00']), got {avail_raw!r}")
+                (f"staff[{idx}]({person.name}).name", f"{person.name!r} appears twice; names must be unique")
             )
-            avail = [_ALL_DAY] * 7
-        off = raw.get("days_off") or []
-        if isinstance(off, str):
-            off = [p for p in off.replace(";", ",").split(",") if p.strip()]
-        for j, dname in enumerate(off if isinstance(off, list | tuple) else [off]):
-            d = _day(dname, f"{label}.days_off[{j}]", problems)
-            if d is not None:
-                avail[d] = ()
-        max_days = raw.get("max_days", 7)
-        if not isinstance(max_days, int) or isinstance(max_days, bool) or not 0 <= max_days <= 7:
-            try:
-                max_days = int(str(max_days))
-                if not 0 <= max_days <= 7:
-                    raise ValueError
-            except ValueError:
-                problems.append((f"{label}.max_days", f"must be a whole number 0-7, got {raw.get('max_days')!r}"))
-                max_days = 7
-        if name in names:
-            problems.append((f"{label}.name", f"{name!r} appears twice; names must be unique"))
-        names.append(name)
-        staff.append(
-            StaffMember(
-                name=name or f"person {idx + 1}",
-                availability=tuple(avail),
-                min_hours=lo or 0.0,
-                max_hours=hi if hi is not None else 40.0,
-                can_close=_bool(raw.get("can_close", True), f"{label}.can_close", problems),
-                max_days=int(max_days),
-            )
-        )
+        names.append(person.name)
+        staff.append(person)
     if problems:
         raise ScenarioError(source, problems)
     return StaffRules(
         staff=tuple(staff), min_rest_hours=rest if rest is not None else 11.0, fair_closing_weight=weight or 0.0
     )
+
+
+def _person(raw: Any, idx: int, problems: list[tuple[str, str]]) -> StaffMember | None:
+    """One person of the staff list, problems collected (None when it is not even a mapping)."""
+    label = f"staff[{idx}]"
+    if not isinstance(raw, Mapping):
+        problems.append((label, f"must be a mapping (name, min_hours, ...), got {raw!r}"))
+        return None
+    name = str(raw.get("name", "")).strip()
+    if name:
+        label = f"staff[{idx}]({name})"
+    else:
+        problems.append((label + ".name", "is required but missing"))
+    for key in raw:
+        if key not in _PERSON_KEYS:
+            problems.append((f"{label}.{key}", f"unknown key; allowed here: {', '.join(_PERSON_KEYS)}"))
+    lo = _number(raw.get("min_hours", 0), f"{label}.min_hours", problems)
+    hi = _number(raw.get("max_hours", 40), f"{label}.max_hours", problems)
+    if lo is not None and hi is not None and lo > hi:
+        problems.append((f"{label}.min_hours", f"{lo:g} is more than max_hours {hi:g}"))
+    avail = _availability(raw.get("availability"), label, problems)
+    off = raw.get("days_off") or []
+    if isinstance(off, str):
+        off = [p for p in off.replace(";", ",").split(",") if p.strip()]
+    for j, dname in enumerate(off if isinstance(off, list | tuple) else [off]):
+        d = _day(dname, f"{label}.days_off[{j}]", problems)
+        if d is not None:
+            avail[d] = ()
+    group = raw.get("group")
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        problems.append((f"{label}.group", f"must be the name of a counter group, got {group!r}"))
+        group = None
+    return StaffMember(
+        name=name or f"person {idx + 1}",
+        availability=tuple(avail),
+        min_hours=lo or 0.0,
+        max_hours=hi if hi is not None else 40.0,
+        can_close=_bool(raw.get("can_close", True), f"{label}.can_close", problems),
+        max_days=_max_days(raw.get("max_days", 7), label, problems),
+        group=group.strip() if isinstance(group, str) else None,
+    )
+
+
+def _availability(value: Any, label: str, problems: list[tuple[str, str]]) -> list[tuple[tuple[int, int], ...]]:
+    """Windows per weekday (Monday first); absent = any time."""
+    if value is None:
+        return [_ALL_DAY] * 7
+    if not isinstance(value, Mapping):
+        problems.append(
+            (f"{label}.availability", f"must map weekdays to windows (mon: ['09:00-17:00']), got {value!r}")
+        )
+        return [_ALL_DAY] * 7
+    for key in value:
+        _day(key, f"{label}.availability.{key}", problems)
+    lowered = {str(k).strip().lower()[:3]: v for k, v in value.items()}
+    return [_windows(lowered.get(wd), f"{label}.availability.{wd}", problems) for wd in WEEKDAYS]
+
+
+def _max_days(value: Any, label: str, problems: list[tuple[str, str]]) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 7:
+        return value
+    try:
+        days = int(str(value))
+        if 0 <= days <= 7:
+            return days
+    except ValueError:
+        pass
+    problems.append((f"{label}.max_days", f"must be a whole number 0-7, got {value!r}"))
+    return 7
 
 
 def staff_rows_to_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -366,7 +366,7 @@ def add_symmetry_breaking(wm: _WeekModel) -> None:
     """
     classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for p, person in enumerate(wm.people):
-        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days)
+        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days, person.group)
         classes[key].append(p)
     nd = len(wm.days)
     for members in classes.values():
