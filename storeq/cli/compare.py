@@ -208,12 +208,10 @@ def _write_compare(out_dir: Path, cmp: CompareResult, sources: Sequence[str], ta
 
 
 def _print_compare(cmp: CompareResult, sources: Sequence[str], table: pd.DataFrame) -> None:
-    from rich.table import Table
-
+    """The table for a person: who is compared, the day KPIs side by side, and (for two) the wait per interval."""
     console = rich_console()
     labels = cmp.labels
     base = cmp.results[0]
-    open_min = base.scenario.store.open_min
     console.print(
         f"[bold]Compare[/bold] on common random numbers: {plural(base.replications, 'replication')}, seed {base.seed}; "
         "paired differences (Δ = scenario - baseline)"
@@ -224,8 +222,21 @@ def _print_compare(cmp: CompareResult, sources: Sequence[str], table: pd.DataFra
         if src != lab:
             console.print(f"  {'':>8}  from {plain(src)}")
 
-    kpis = compared_kpis(list(table["kpi"]))
     title(console, "Day KPIs: means, and differences vs the baseline")
+    console.print(_day_table(labels, heads, table, base.scenario.store.open_min))
+    console.print("Δ in bold: its 95% CI excludes zero. pp = percentage points.")
+
+    idiffs = cmp.interval_differences
+    part = idiffs[idiffs["kpi"] == "mean_wait_min"].sort_values("interval") if not idiffs.empty else idiffs
+    if len(labels) == 2 and not part.empty:
+        title(console, "Mean wait per interval (min): baseline, #2 and the difference")
+        console.print(_wait_table(cmp, part))
+
+
+def _day_table(labels: Sequence[str], heads: Sequence[str], table: pd.DataFrame, open_min: int) -> Any:
+    """Day KPIs: the baseline's mean, then per scenario its mean, Δ (bold when significant) and Δ's CI."""
+    from rich.table import Table
+
     t = Table()
     t.add_column("KPI")
     t.add_column("baseline", justify="right")
@@ -234,7 +245,7 @@ def _print_compare(cmp: CompareResult, sources: Sequence[str], table: pd.DataFra
         t.add_column("Δ", justify="right")
         t.add_column("95% CI of Δ", justify="right")
     by = {(r["scenario"], r["kpi"]): r for r in table.to_dict("records")}
-    for k in kpis:
+    for k in compared_kpis(list(table["kpi"])):
         cells = [cell(k, by[(labels[0], k)]["mean"], open_min)]
         for lab in labels[1:]:
             row = by[(lab, k)]
@@ -246,27 +257,26 @@ def _print_compare(cmp: CompareResult, sources: Sequence[str], table: pd.DataFra
                 delta_ci_cell(k, row["diff_ci_low"], row["diff_ci_high"]),
             ]
         t.add_row(header(k), *cells)
-    console.print(t)
-    console.print("Δ in bold: its 95% CI excludes zero. pp = percentage points.")
+    return t
 
-    idiffs = cmp.interval_differences
-    if not idiffs.empty and len(labels) == 2:
-        part = idiffs[idiffs["kpi"] == "mean_wait_min"].sort_values("interval")
-        if not part.empty:
-            waits = [
-                {int(k): v for k, v in zip(iv["interval"], iv["mean"], strict=True)}
-                for iv in (res.intervals[res.intervals["kpi"] == "mean_wait_min"] for res in cmp.results[:2])
-            ]
-            title(console, "Mean wait per interval (min): baseline, #2 and the difference")
-            t = Table()
-            for name in ("start", "baseline", "#2", "Δ", "95% CI of Δ"):
-                t.add_column(name, justify="left" if name == "start" else "right")
-            for r in part.to_dict("records"):
-                t.add_row(
-                    str(r["start"]),
-                    cell("mean_wait_min", waits[0].get(int(r["interval"]))),
-                    cell("mean_wait_min", waits[1].get(int(r["interval"]))),
-                    delta_cell("mean_wait_min", r["diff_mean"]),
-                    delta_ci_cell("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"]),
-                )
-            console.print(t)
+
+def _wait_table(cmp: CompareResult, part: pd.DataFrame) -> Any:
+    """Mean wait per interval of the two scenarios and their paired difference."""
+    from rich.table import Table
+
+    waits = [
+        {int(k): v for k, v in zip(iv["interval"], iv["mean"], strict=True)}
+        for iv in (res.intervals[res.intervals["kpi"] == "mean_wait_min"] for res in cmp.results[:2])
+    ]
+    t = Table()
+    for name in ("start", "baseline", "#2", "Δ", "95% CI of Δ"):
+        t.add_column(name, justify="left" if name == "start" else "right")
+    for r in part.to_dict("records"):
+        t.add_row(
+            str(r["start"]),
+            cell("mean_wait_min", waits[0].get(int(r["interval"]))),
+            cell("mean_wait_min", waits[1].get(int(r["interval"]))),
+            delta_cell("mean_wait_min", r["diff_mean"]),
+            delta_ci_cell("mean_wait_min", r["diff_ci_low"], r["diff_ci_high"]),
+        )
+    return t
