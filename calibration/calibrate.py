@@ -727,6 +727,44 @@ def _queue_at(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarray], np.
     return lambda x: np.searchsorted(a, x, "right") - np.searchsorted(b, x, "right")
 
 
+def _welch(x: np.ndarray, y: np.ndarray) -> float:
+    return float((x.mean() - y.mean()) / math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y)))
+
+
+def _never_pitched(ratio: np.ndarray, seg: np.ndarray, notes: list[str]) -> list[str]:
+    """Segments served markedly faster than the others for the same transactions (never pitched to)."""
+    never = []
+    for name in np.unique(seg):
+        x, y = ratio[seg == name], ratio[seg != name]
+        if len(x) >= 100 and len(y) >= 100 and x.mean() < 0.85 * y.mean() and _welch(x, y) < -6:
+            never.append(str(name))
+            notes.append(f"segment {name!r} is served {1 - x.mean() / y.mean():.0%} faster than the others for the same transactions: never pitched to")
+    return never
+
+
+def _queue_step(r: np.ndarray, q: np.ndarray, notes: list[str]) -> int | None:
+    """The queue length from which service is markedly shorter (the best step over all lengths), or None."""
+    best: tuple[float, int] | None = None
+    for n_q in range(1, int(min(q.max(initial=0), 60)) + 1):
+        lo, hi = r[q < n_q], r[q >= n_q]
+        if len(lo) < 100 or len(hi) < 100:
+            continue
+        z = _welch(hi, lo)
+        if best is None or z < best[0]:
+            best = (z, n_q)
+    if best is None:
+        return None
+    z, n_q = best
+    lo, hi = r[q < n_q], r[q >= n_q]
+    if not (z < -6 and hi.mean() < 0.85 * lo.mean()):
+        return None
+    notes.append(
+        f"counter service is {1 - hi.mean() / lo.mean():.0%} shorter when {n_q} or more wait (counted as each service "
+        f"ends, t {z:.0f}): cross-selling suspended from a queue of about {n_q + 1}"
+    )
+    return n_q
+
+
 def service_vs_queue(
     t: pd.DataFrame, fits: dict[str, tuple[ServiceFit, bool]], windows: list[tuple[int, int]] | None = None
 ) -> tuple[list[str], PitchModel | None]:
@@ -757,36 +795,9 @@ def service_vs_queue(
     good = np.isfinite(ratio)
     ratio, queue, seg, tx, dur, end_clock = ratio[good], queue[good], seg[good], tx[good], dur[good], end_clock[good]
     notes: list[str] = []
-
-    def welch(x: np.ndarray, y: np.ndarray) -> float:
-        return float((x.mean() - y.mean()) / math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y)))
-
-    never = []
-    for name in np.unique(seg):
-        x, y = ratio[seg == name], ratio[seg != name]
-        if len(x) >= 100 and len(y) >= 100 and x.mean() < 0.85 * y.mean() and welch(x, y) < -6:
-            never.append(str(name))
-            notes.append(f"segment {name!r} is served {1 - x.mean() / y.mean():.0%} faster than the others for the same transactions: never pitched to")
+    never = _never_pitched(ratio, seg, notes)
     pitched = ~np.isin(seg, never)
-    r, q = ratio[pitched], queue[pitched]
-    step: int | None = None
-    best: tuple[float, int] | None = None
-    for n_q in range(1, int(min(q.max(initial=0), 60)) + 1):
-        lo, hi = r[q < n_q], r[q >= n_q]
-        if len(lo) < 100 or len(hi) < 100:
-            continue
-        z = welch(hi, lo)
-        if best is None or z < best[0]:
-            best = (z, n_q)
-    if best is not None:
-        z, n_q = best
-        lo, hi = r[q < n_q], r[q >= n_q]
-        if z < -6 and hi.mean() < 0.85 * lo.mean():
-            step = n_q
-            notes.append(
-                f"counter service is {1 - hi.mean() / lo.mean():.0%} shorter when {n_q} or more wait (counted as each service "
-                f"ends, t {z:.0f}): cross-selling suspended from a queue of about {n_q + 1}"
-            )
+    step = _queue_step(ratio[pitched], queue[pitched], notes)
     # Without a queue step, blocks of the day with shorter service are suspension windows (the
     # policy is judged when the main transaction ends, close to when an unpitched service ends).
     wins = [] if step is not None else list(windows or [])
@@ -1144,6 +1155,21 @@ def _scenario_data(
     w.trailing["store.close"] = f"whole {interval_min}-min intervals covering the median last ticket"
     w.trailing["store.target_wait_min"] = "not in a log: the service target you report against"
 
+    d["demand"] = _demand_data(w, arr, interval_min)
+    d["segments"] = _segments_data(w, shares, patience, priorities, pitch)
+    d["transactions"] = _transactions_data(w, shares, counter_fits, kiosk_fits, pitch)
+    d["counters"] = _counters_data(w, staffing, vip, vip_evidence, groups)
+    d["kiosks"] = _kiosks_data(w, shares, kiosk_count)
+    d["cross_sell"] = _cross_sell_data(w, pitch)
+    d["costs"] = {"staff_hour": 0}
+    w.trailing["costs.staff_hour"] = "not in a log: set your loaded hourly cost"
+    d["simulation"] = {"replications": 100, "seed": 1, "warmup_min": 0}
+    return w
+
+
+def _demand_data(w: _Written, arr: ArrivalFit, interval_min: int) -> dict[str, Any]:
+    """demand: the typical day's profile, day factors and day_cv, each with its evidence."""
+    days = pd.DatetimeIndex(arr.counts.index)
     demand: dict[str, Any] = {"arrivals_per_hour": [round(float(x), 1) for x in arr.base_per_hour], "scale": 1.0, "online_diversion": 0.0}
     demand["day_cv"] = round(arr.day_cv, 3)
     # day_cv 0 is the default and is left out of the file, so its comment then sits on scale
@@ -1181,8 +1207,13 @@ def _scenario_data(
             + ", ".join(f"day {int(r['day_of_month'])} x{r['ratio']:.2f} (z {r['z']:.1f})" for r in near.to_dict("records"))
             + "; add them to day_of_month_factors if you know the reason.",
         )
-    d["demand"] = demand
+    return demand
 
+
+def _segments_data(
+    w: _Written, shares: Shares, patience: dict[str, tuple[PatienceFit, bool]], priorities: dict[str, int], pitch: PitchModel | None
+) -> list[dict[str, Any]]:
+    """segments: shares, inferred priorities, censored patience fits."""
     segs = []
     w.note(
         "segments",
@@ -1206,8 +1237,14 @@ def _scenario_data(
         if pitch is not None and seg in pitch.never_pitched:
             row["pitch"] = False
         segs.append(row)
-    d["segments"] = segs
+    return segs
 
+
+def _transactions_data(
+    w: _Written, shares: Shares, counter_fits: dict[str, tuple[ServiceFit, bool]],
+    kiosk_fits: dict[str, tuple[ServiceFit, bool]], pitch: PitchModel | None,
+) -> list[dict[str, Any]]:
+    """transactions: shares and fitted counter (and kiosk) times."""
     txs = []
     w.note(
         "transactions",
@@ -1231,8 +1268,14 @@ def _scenario_data(
             note += f"; kiosk: n={kf.n}, {kf.best.dist}, KS {kf.best.ks:.3f}" + ("" if kown else " (pooled)")
         w.trailing[f"transactions[{i}]"] = note
         txs.append(row)
-    d["transactions"] = txs
+    return txs
 
+
+def _counters_data(
+    w: _Written, staffing: StaffingFit, vip: int, vip_evidence: str, groups: tuple[GroupCandidate, ...]
+) -> dict[str, Any]:
+    """counters: the groups the log shows, or the v1 staffed/vip form."""
+    counters: dict[str, Any]
     if groups:
         rows = []
         for i, g in enumerate(groups):
@@ -1247,7 +1290,7 @@ def _scenario_data(
             w.trailing[f"counters.groups[{i}]"] = g.evidence
         # each group's typical day is its own median, so their sum may top the busiest day's count
         together = int(np.sum([g.staffed for g in groups], axis=0).max())
-        d["counters"] = {"groups": rows, "physical": max(staffing.physical, together)}
+        counters = {"groups": rows, "physical": max(staffing.physical, together)}
         w.note(
             "counters.groups",
             "Counter groups read from the log: a counter that never served some transactions or segments, though a\n"
@@ -1255,13 +1298,18 @@ def _scenario_data(
             f"did serve. staffed: each group's counters on duty per interval ({staffing.method}).",
         )
     else:
-        d["counters"] = {"staffed": [int(x) for x in staffing.staffed], "vip": vip, "physical": staffing.physical}
+        counters = {"staffed": [int(x) for x in staffing.staffed], "vip": vip, "physical": staffing.physical}
         w.note("counters.staffed", f"Counters on duty per interval: {staffing.method}.")
         w.trailing["counters.vip"] = vip_evidence
     w.trailing["counters.physical"] = "most distinct counters serving on any one day"
+    return counters
 
+
+def _kiosks_data(w: _Written, shares: Shares, kiosk_count: int) -> dict[str, Any]:
+    """kiosks: how many and how often used (net of failures)."""
+    kiosks: dict[str, Any]
     if kiosk_count and shares.kiosk_adoption is not None:
-        d["kiosks"] = {"count": kiosk_count, "adoption": round(shares.kiosk_adoption, 4), "greeter": False, "failure": 0.0}
+        kiosks = {"count": kiosk_count, "adoption": round(shares.kiosk_adoption, 4), "greeter": False, "failure": 0.0}
         w.trailing["kiosks.count"] = "distinct kiosk ids, or the most kiosk sessions at once"
         w.trailing["kiosks.adoption"] = (
             f"{shares.kiosk_tickets:,} kiosk tickets of {shares.eligible_tickets:,} "
@@ -1270,11 +1318,17 @@ def _scenario_data(
         w.trailing["kiosks.greeter"] = "not in a log"
         w.trailing["kiosks.failure"] = "failed kiosk visits reappear as counter tickets, so adoption above is net of them"
     else:
-        d["kiosks"] = {"count": 0}
+        kiosks = {"count": 0}
         w.trailing["kiosks.count"] = "no kiosk tickets in the log"
 
+    return kiosks
+
+
+def _cross_sell_data(w: _Written, pitch: PitchModel | None) -> dict[str, Any]:
+    """cross_sell: the pitch read from the log, or never."""
+    cross_sell: dict[str, Any]
     if pitch is None:
-        d["cross_sell"] = {"policy": {"mode": "never"}}
+        cross_sell = {"policy": {"mode": "never"}}
         w.trailing["cross_sell.policy"] = "any pitching happened inside the logged counter times, which already include it"
     else:
         cs: dict[str, Any] = {
@@ -1294,8 +1348,5 @@ def _scenario_data(
         else:
             cs["policy"] = {"mode": "always"}
             w.trailing["cross_sell.policy"] = "pitched at every queue length (only some segments are not)"
-        d["cross_sell"] = cs
-    d["costs"] = {"staff_hour": 0}
-    w.trailing["costs.staff_hour"] = "not in a log: set your loaded hourly cost"
-    d["simulation"] = {"replications": 100, "seed": 1, "warmup_min": 0}
-    return w
+        cross_sell = cs
+    return cross_sell

@@ -64,7 +64,9 @@ def customer_tickets(customers: pd.DataFrame, open_min: int) -> pd.DataFrame:
         }
     )
     if "group" in c:  # the counter group that served the ticket (None: kiosk, abandoned)
-        out["group"] = np.where(kiosk_ok | abandoned, None, c["group"].to_numpy(object))
+        grp = c["group"].to_numpy(object).copy()
+        grp[kiosk_ok | abandoned] = None
+        out["group"] = grp
     if "replication" in c:
         out.insert(0, "replication", c["replication"].to_numpy())
     keys = ["replication", "issued_min"] if "replication" in out else ["issued_min"]
