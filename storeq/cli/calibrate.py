@@ -152,7 +152,7 @@ def calibrate(
             rep = fit_report(cal, replications=replications, seed=seed, workers=workers, scenario=other, progress=cb)
         figs = report_figures(cal, rep)
         images = [f"{k}.png" for k in figs]
-        frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "fit_by_day": rep.by_day, "fit_by_segment": rep.by_segment, "profiles": cal.profiles(), "service_fits": cal.service_table(),
+        frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "fit_by_day": rep.by_day, "fit_by_segment": rep.by_segment, **({"fit_by_group": rep.by_group} if not rep.by_group.empty else {}), "profiles": cal.profiles(), "service_fits": cal.service_table(),
                   "patience": cal.patience_table(), "data_issues": cleaned.issues, "day_of_month": cal.arrivals.dom_table,
                   "service_by_interval": cal.service_by_interval}
         # the report is one set (swapped in whole), written before the scenario so a failure leaves neither new
