@@ -68,7 +68,7 @@ POOL_RESTARTS = 3
 # Retries of a Dask task whose code raised (a dead worker is rescheduled by Dask itself, not counted).
 DASK_RETRIES = 1
 # Seconds to wait for a Dask scheduler to answer / for the first worker to join it.
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 WORKER_WAIT_S = 30.0
 
 

@@ -15,7 +15,18 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
-from storeq.cli.common import InputError, emit_json, handle_errors, plain, progress, write_frames, write_text
+from storeq.cli.common import (
+    InputError,
+    emit_json,
+    executor_options,
+    handle_errors,
+    open_executor,
+    plain,
+    progress,
+    results_option,
+    write_frames,
+    write_text,
+)
 from storeq.cli.report import (
     cell,
     check_out_dir,
@@ -60,6 +71,8 @@ def _labels(names: Sequence[str], files: Sequence[str]) -> list[str]:
 @click.command("compare")
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @run_options
+@executor_options
+@results_option
 @handle_errors
 def compare_cmd(
     scenarios: tuple[Path, ...],
@@ -69,6 +82,9 @@ def compare_cmd(
     fmt: str,
     out_dir: Path | None,
     sets: tuple[str, ...],
+    executor: str,
+    scheduler: str | None,
+    results_db: Path | None,
 ) -> None:
     """Compare scenarios on common random numbers: paired differences with 95% CIs vs the first.
 
@@ -83,11 +99,20 @@ def compare_cmd(
     check_out_dir(out_dir)
     check_target(out_dir, scenarios)  # never replace a folder holding an input
     reps = replications or scens[0].simulation.replications
-    with progress(
-        reps * len(scens), f"Simulating {len(scens)} scenarios × {reps} days", enabled=fmt != "json"
-    ) as callback:
+    with (
+        open_executor(executor, scheduler, workers) as ex,
+        progress(reps * len(scens), f"Simulating {len(scens)} scenarios × {reps} days", enabled=fmt != "json") as callback,
+    ):
         # the labels name the scenarios in the results; the scenarios keep their own names (and hashes)
-        cmp = compare(scens, replications=replications, seed=seed, workers=workers, progress=callback, labels=labels)
+        cmp = compare(
+            scens, replications=replications, seed=seed, workers=workers, progress=callback, labels=labels, executor=ex
+        )
+    if results_db is not None:  # the store keeps the JSON this comparison prints (storeq results show)
+        from storeq.results_store import record_command
+
+        record_command(
+            results_db, "compare", dict(zip(labels, cmp.results, strict=True)), _compare_json(cmp, sources), ex.name
+        )
 
     table = _compare_frame(cmp)
     if out_dir is not None:

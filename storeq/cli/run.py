@@ -15,11 +15,20 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
-from storeq.cli.common import emit_json, handle_errors, plain, progress, write_frames, write_text
+from storeq.cli.common import (
+    emit_json,
+    executor_options,
+    handle_errors,
+    open_executor,
+    plain,
+    progress,
+    results_option,
+    write_frames,
+    write_text,
+)
 from storeq.cli.report import (
     cell,
     check_out_dir,
-    ci_cell,
     kpi_frame,
     plural,
     provenance,
@@ -28,7 +37,7 @@ from storeq.cli.report import (
     title,
 )
 from storeq.outputs import check_target, output_set
-from storeq.present import header, missing
+from storeq.present import day_rows, missing
 
 if TYPE_CHECKING:
     from simulation import RunResult
@@ -37,6 +46,8 @@ if TYPE_CHECKING:
 @click.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @run_options
+@executor_options
+@results_option
 @handle_errors
 def run_cmd(
     scenario: Path,
@@ -46,6 +57,9 @@ def run_cmd(
     fmt: str,
     out_dir: Path | None,
     sets: tuple[str, ...],
+    executor: str,
+    scheduler: str | None,
+    results_db: Path | None,
 ) -> None:
     """Simulate SCENARIO's store day and report KPIs with 95% confidence intervals."""
     from simulation import load_scenario, run
@@ -54,7 +68,10 @@ def run_cmd(
     check_out_dir(out_dir)
     check_target(out_dir, [scenario])  # never replace a folder holding the input
     reps = replications or scen.simulation.replications
-    with progress(reps, f"Simulating {reps} days", enabled=fmt != "json") as callback:
+    with (
+        open_executor(executor, scheduler, workers) as ex,
+        progress(reps, f"Simulating {reps} days", enabled=fmt != "json") as callback,
+    ):
         result = run(
             scen,
             replications=replications,
@@ -62,7 +79,12 @@ def run_cmd(
             workers=workers,
             keep_customers=out_dir is not None,
             progress=callback,
+            executor=ex,
         )
+    if results_db is not None:  # the store keeps the JSON this run prints (storeq results show)
+        from storeq.results_store import record_command
+
+        record_command(results_db, "run", {result.scenario.name: result}, result.to_json(), ex.name)
     if out_dir is not None:
         with output_set(out_dir, [scenario]) as stage:  # one atomic set: the old one or this one, never a mix
             written = _write_run(stage, result, str(scenario), sets)
@@ -142,9 +164,8 @@ def _print_run(result: RunResult, source: str) -> None:
     t.add_column("KPI")
     t.add_column("mean", justify="right")
     t.add_column("95% CI", justify="right")
-    for row in kpi_frame(result).to_dict("records"):
-        k = str(row["kpi"])
-        t.add_row(header(k), cell(k, row["mean"], open_min), ci_cell(k, row["ci_low"], row["ci_high"], open_min))
+    for row in day_rows(result.kpis, open_min, result.currency, style="table"):
+        t.add_row(row["label"], row["value"], row["ci"])
     console.print(t)
     console.print(
         f"Service level: share served within {scen.store.target_wait_min:g} minutes, of served + abandoned. "
