@@ -9,7 +9,7 @@ it takes from a regional budget (money, staff hours, kiosks, greeters). Pure: no
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,67 +66,103 @@ def _counter_groups(scenario: Scenario) -> bool:
     return bool(getattr(scenario.counters, "groups", None))
 
 
+Edit = Callable[[dict[str, Any], Scenario, Intervention], "NotApplicable | None"]
+
+
+def _kiosk_able(scenario: Scenario) -> bool:
+    return any(t.kiosk_time is not None for t in scenario.transactions)
+
+
+def _counter(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    if _counter_groups(scenario):
+        return NotApplicable("the hall uses counter groups; add the counter to a group with storeq compare --set")
+    raw = data["counters"]["staffed"]  # as edited so far (a combination may hold two counter fixes)
+    staffed = [int(v) for v in raw] if isinstance(raw, list) else [int(raw)] * scenario.n_intervals
+    a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
+    new = [v + (iv.n if a <= i < b else 0) for i, v in enumerate(staffed)]
+    physical = data["counters"].get("physical")
+    if physical is not None and max(new) > int(physical):
+        return NotApplicable(f"no spare counter: the hall has {physical} counters and staffs {max(staffed[a:b])} "
+                             f"at its peak {_window_text(scenario, a, b)}")
+    data["counters"]["staffed"] = new
+    return None
+
+
+def _kiosk(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    if not _kiosk_able(scenario):
+        return NotApplicable("no transaction here can be done at a kiosk (none has a kiosk_time)")
+    data["kiosks"]["count"] = int(data["kiosks"].get("count", 0)) + iv.n
+    return None
+
+
+def _greeter(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    if int(data["kiosks"].get("count", 0)) == 0:
+        return NotApplicable("no kiosks: a greeter guides customers to kiosks")
+    if data["kiosks"].get("greeter") is True:
+        return NotApplicable("the hall already has a greeter all day")
+    if iv.hours is None:
+        data["kiosks"]["greeter"] = True
+    else:  # a greeter for the peak hours only (greeter windows, DESIGN.md "Policies")
+        a, b = peak_window(scenario, iv.hours)
+        data["kiosks"]["greeter"] = [_window_text(scenario, a, b)]
+    return None
+
+
+def _pitch_rule(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    cs = data.get("cross_sell") or {}
+    if float(cs.get("acceptance", 0)) <= 0 or float(cs.get("margin", 0)) <= 0:
+        return NotApplicable("the hall does not cross-sell (acceptance or margin is 0)")
+    policy = cs.get("policy") or {"mode": "never"}
+    mode = policy.get("mode")
+    if mode == "never":
+        return NotApplicable("the hall never pitches already")
+    if policy.get("threshold") is not None and int(policy["threshold"]) <= iv.rule_threshold:
+        return NotApplicable(f"the hall already stops pitching at {policy.get('threshold')} waiting")
+    if mode == "windows":  # keep the windows, add the queue rule (both hold at once)
+        data["cross_sell"] = {**cs, "policy": {"mode": "windows", "suspend": list(policy.get("suspend", [])),
+                                               "threshold": iv.rule_threshold}}
+    else:
+        data["cross_sell"] = {**cs, "policy": {"mode": "queue_threshold", "threshold": iv.rule_threshold}}
+    return None
+
+
+def _shorter(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    from .profiles import _scale_dist
+
+    names = set(iv.transactions) if iv.transactions is not None else None
+    unknown = (names or set()) - {t.name for t in scenario.transactions}
+    if unknown:
+        return NotApplicable(f"no transaction {', '.join(sorted(unknown))} in this hall")
+    for t in data["transactions"]:
+        if names is None or t["name"] in names:
+            t["counter_time"] = _scale_dist(t["counter_time"], 1 - iv.cut)
+    return None
+
+
+def _reminder(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    if not _kiosk_able(scenario):
+        return NotApplicable("no kiosk-able transaction: reminders move only those online")
+    now = float(data["demand"].get("online_diversion", 0.0))
+    if now >= 1:
+        return NotApplicable("all kiosk-able demand is online already")
+    data["demand"]["online_diversion"] = round(min(1.0, now + iv.moved_online), 6)
+    return None
+
+
+EDITS: dict[str, Edit] = {
+    "counter": _counter,
+    "kiosk": _kiosk,
+    "greeter": _greeter,
+    "pitch_rule": _pitch_rule,
+    "shorter_transactions": _shorter,
+    "online_reminder": _reminder,
+}
+"""One edit of the scenario's plain data per intervention kind (each says why when it cannot apply)."""
+
+
 def _apply_one(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
     """Edit the scenario's plain data in place for one intervention (or say why it cannot apply)."""
-    kiosk_able = [t.name for t in scenario.transactions if t.kiosk_time is not None]
-    if iv.kind == "counter":
-        if _counter_groups(scenario):
-            return NotApplicable("the hall uses counter groups; add the counter to a group with storeq compare --set")
-        staffed = [int(v) for v in np.asarray(data["counters"]["staffed"] if isinstance(data["counters"]["staffed"], list)
-                                              else [data["counters"]["staffed"]] * scenario.n_intervals)]
-        a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
-        new = [v + (iv.n if a <= i < b else 0) for i, v in enumerate(staffed)]
-        physical = data["counters"].get("physical")
-        if physical is not None and max(new) > int(physical):
-            return NotApplicable(f"no spare counter: the hall has {physical} counters and staffs {max(staffed[a:b])} "
-                                 f"at its peak {_window_text(scenario, a, b)}")
-        data["counters"]["staffed"] = new
-    elif iv.kind == "kiosk":
-        if not kiosk_able:
-            return NotApplicable("no transaction here can be done at a kiosk (none has a kiosk_time)")
-        data["kiosks"]["count"] = int(data["kiosks"].get("count", 0)) + iv.n
-    elif iv.kind == "greeter":
-        if int(data["kiosks"].get("count", 0)) == 0:
-            return NotApplicable("no kiosks: a greeter guides customers to kiosks")
-        if data["kiosks"].get("greeter") is True:
-            return NotApplicable("the hall already has a greeter all day")
-        if iv.hours is None:
-            data["kiosks"]["greeter"] = True
-        else:  # a greeter for the peak hours only (greeter windows, DESIGN.md "Policies")
-            a, b = peak_window(scenario, iv.hours)
-            data["kiosks"]["greeter"] = [_window_text(scenario, a, b)]
-    elif iv.kind == "pitch_rule":
-        cs = data.get("cross_sell") or {}
-        if float(cs.get("acceptance", 0)) <= 0 or float(cs.get("margin", 0)) <= 0:
-            return NotApplicable("the hall does not cross-sell (acceptance or margin is 0)")
-        policy = cs.get("policy") or {"mode": "never"}
-        if policy.get("mode") == "never":
-            return NotApplicable("the hall never pitches already")
-        if policy.get("mode") == "queue_threshold" and int(policy.get("threshold", 0)) <= iv.rule_threshold:
-            return NotApplicable(f"the hall already stops pitching at {policy.get('threshold')} waiting")
-        new_policy: dict[str, Any] = {"mode": "queue_threshold", "threshold": iv.rule_threshold}
-        if policy.get("mode") == "windows":
-            new_policy = {"mode": "windows", "suspend": list(policy.get("suspend", [])), "threshold": iv.rule_threshold}
-        data["cross_sell"] = {**cs, "policy": new_policy}
-    elif iv.kind == "shorter_transactions":
-        from .profiles import _scale_dist
-
-        names = set(iv.transactions) if iv.transactions is not None else None
-        if names is not None:
-            unknown = names - {t.name for t in scenario.transactions}
-            if unknown:
-                return NotApplicable(f"no transaction {', '.join(sorted(unknown))} in this hall")
-        for t in data["transactions"]:
-            if names is None or t["name"] in names:
-                t["counter_time"] = _scale_dist(t["counter_time"], 1 - iv.cut)
-    elif iv.kind == "online_reminder":
-        if not kiosk_able:
-            return NotApplicable("no kiosk-able transaction: reminders move only those online")
-        now = float(data["demand"].get("online_diversion", 0.0))
-        if now >= 1:
-            return NotApplicable("all kiosk-able demand is online already")
-        data["demand"]["online_diversion"] = round(min(1.0, now + iv.moved_online), 6)
-    return None
+    return EDITS[iv.kind](data, scenario, iv)
 
 
 def apply(scenario: Scenario, interventions: Sequence[Intervention]) -> Scenario | NotApplicable:

@@ -120,6 +120,115 @@ class MovesResult:
         }
 
 
+Triple = dict[str, float | None]
+Deltas = dict[str, Triple]
+Pair = tuple[Store, Store, float]
+
+
+def _pairs(region: Region) -> tuple[list[Pair], list[str]]:
+    """(donor, receiver, travel minutes) within each district, and the districts nobody can travel in."""
+    by_district: dict[str, list[Store]] = {}
+    for st in region.stores:
+        by_district.setdefault(st.district, []).append(st)
+    pairs: list[Pair] = []
+    unreachable: set[str] = set()
+    for district, members in by_district.items():
+        for d in members:
+            for r in members:
+                t = travel_minutes(region, d, r) if d.name != r.name else 0.0
+                if t is None:
+                    unreachable.add(district)
+                elif d.name != r.name:
+                    pairs.append((d, r, t))
+    notes = [f"district {d}: halls without coordinates and no travel_min for the district; no moves there"
+             for d in sorted(unreachable)]
+    return pairs, notes
+
+
+def _arrivals(pairs: list[Pair], blocks: tuple[str, ...], days: dict[str, Scenario]) -> dict[tuple[str, str, str], int]:
+    """The receiver's first interval with the moved person, per (donor, receiver, block) that is worth travelling."""
+    out: dict[tuple[str, str, str], int] = {}
+    for dh, rh, t in pairs:
+        for block in blocks:
+            bd, br = block_intervals(days[dh.name], block), block_intervals(days[rh.name], block)
+            if bd is None or br is None:
+                continue
+            rsc = days[rh.name]
+            start_clock = max(parse_window(block)[0], rsc.store.open_min) + t
+            first = max(br[0], math.ceil((start_clock - rsc.store.open_min) / rsc.store.interval_min - 1e-9))
+            if first < br[1]:  # else travel eats the whole block
+                out[(dh.name, rh.name, block)] = first
+    return out
+
+
+def _marginals(
+    days: dict[str, Scenario], arrival_of: dict[tuple[str, str, str], int], target_sl: float, reps: int, seed: int,
+    workers: int, executor: Any, progress: Progress | None,
+) -> tuple[dict[tuple[str, str], Deltas], dict[tuple[str, str], bool], dict[tuple[str, str, int], Deltas]]:
+    """One batch: each hall's day, one person fewer per donor block, one more per receiver arrival."""
+    need_loss = sorted({(d, b) for d, _, b in arrival_of})
+    need_gain = sorted({(r, b, first) for (_, r, b), first in arrival_of.items()})
+    halls = sorted({n for n, _ in need_loss} | {n for n, _, _ in need_gain})
+    jobs: list[tuple[str, Any, Scenario]] = [("base", n, days[n]) for n in halls]
+    for n, block in need_loss:
+        ab = block_intervals(days[n], block)
+        variant = _shift(days[n], ab[0], ab[1], -1) if ab else None
+        if variant is not None:
+            jobs.append(("loss", (n, block), variant))
+    for n, block, first in need_gain:
+        ab = block_intervals(days[n], block)
+        variant = _shift(days[n], first, ab[1], +1) if ab else None
+        if variant is not None:
+            jobs.append(("gain", (n, block, first), variant))
+    base: dict[str, Measured] = {}
+    loss: dict[tuple[str, str], Deltas] = {}
+    kept: dict[tuple[str, str], bool] = {}
+    gain: dict[tuple[str, str, int], Deltas] = {}
+    runs = measure_many([j[2] for j in jobs], reps, seed, workers=workers, executor=executor, progress=progress)
+    for (kind, key, _), m in zip(jobs, runs, strict=True):
+        if kind == "base":
+            base[key] = m
+        elif kind == "loss":
+            loss[key] = delta(m, base[key[0]])
+            ab = block_intervals(days[key[0]], key[1])
+            kept[key] = ab is not None and not (m.block_service_level(*ab) < target_sl)
+        else:
+            gain[key] = delta(m, base[key[0]])
+    return loss, kept, gain
+
+
+def _verify(
+    region: Region, days: dict[str, Scenario], changes: dict[str, list[tuple[int, int, int]]], reps: int, seed: int,
+    workers: int, executor: Any, progress: Progress | None,
+) -> tuple[list[dict[str, Any]], dict[str, Triple], Triple]:
+    """Every hall with all its moves applied together, on a fresh seed: per hall, per district, in total."""
+    changed = sorted(changes.items())
+    vjobs: list[Scenario] = []
+    for n, ch in changed:
+        sc = days[n]
+        staffed = [int(v) for v in sc.staffed_schedule()]
+        for a, b, c in ch:
+            staffed = [v + (c if a <= i < b else 0) for i, v in enumerate(staffed)]
+        vjobs += [sc, with_updates(sc, {"counters.staffed": staffed}, source=n)]
+    vruns = list(measure_many(vjobs, reps, seed, workers=workers, executor=executor, progress=progress))
+    shown = ("served_within_target", "mean_wait_min", "abandonment_rate", "service_level")
+    verification: list[dict[str, Any]] = []
+    by_district: dict[str, list[tuple[Measured, Measured]]] = {}
+    for k, (n, ch) in enumerate(changed):
+        sc = days[n]
+        before, after = vruns[2 * k], vruns[2 * k + 1]
+        district = region.store(n).district
+        by_district.setdefault(district, []).append((after, before))
+        clock = [format_clock(sc.store.open_min + i * sc.store.interval_min) for i in range(sc.n_intervals + 1)]
+        verification.append({"store": n, "district": district,
+                             "staffed_change": [{"from": clock[a], "to": clock[b], "counters": c} for a, b, c in ch],
+                             "before": before.kpis(shown), "after": after.kpis(shown), "delta": delta(after, before, DELTA_KPIS)})
+    districts = {d: total_delta(p, "served_within_target") for d, p in sorted(by_district.items())}
+    everything = [p for ps in by_district.values() for p in ps]
+    total = total_delta(everything, "served_within_target") if everything else triple(np.zeros(2))
+    return verification, districts, total
+
+
 def moves_region(
     region: Region,
     date: _dt.date,
@@ -137,147 +246,47 @@ def moves_region(
     """Value each possible move by simulation, choose with CP-SAT, verify the chosen set together."""
     mv = region.spec.moves
     keep = mv.donors_keep_target if donors_keep_target is None else donors_keep_target
-    cap = mv.max_moves if max_moves is None else max_moves
     reps = replications or region.spec.simulation.replications
     vreps = verify_replications or reps
     s = region.spec.simulation.seed if seed is None else seed
-    vseed = s + 1
-    notes: list[str] = []
     days = {st.name: dated(st.scenario, date) for st in region.stores}
-    flat = [n for n, sc in days.items() if sc.day_factor() == 1.0 and not (sc.demand.weekday_factors or sc.demand.day_of_month_factors)]
-    if flat:
-        notes.append(f"{', '.join(flat)}: no weekday or day-of-month factors, so {date.isoformat()} is an ordinary day there")
+    flat = [n for n, sc in days.items() if not (sc.demand.weekday_factors or sc.demand.day_of_month_factors)]
+    notes = [f"{', '.join(flat)}: no weekday or day-of-month factors, so {date.isoformat()} is an ordinary day there"] if flat else []
 
-    # candidate pairs, with travel times
-    by_district: dict[str, list[Store]] = {}
-    for st in region.stores:
-        by_district.setdefault(st.district, []).append(st)
-    pairs: list[tuple[Store, Store, float]] = []
-    unreachable: set[str] = set()
-    for district, members in by_district.items():
-        for d in members:
-            for r in members:
-                if d.name == r.name:
-                    continue
-                t = travel_minutes(region, d, r)
-                if t is None:
-                    unreachable.add(district)
-                    continue
-                pairs.append((d, r, t))
-    for district in sorted(unreachable):
-        notes.append(f"district {district}: halls without coordinates and no travel_min for the district; no moves there")
-
-    # the simulations needed: baselines, donor losses per block, receiver gains per (block, arrival offset)
-    need_loss: set[tuple[str, str]] = set()
-    need_gain: set[tuple[str, str, int]] = set()
-    arrival_of: dict[tuple[str, str, str], int] = {}
-    for dh, rh, t in pairs:
-        for block in mv.blocks:
-            bd, br = block_intervals(days[dh.name], block), block_intervals(days[rh.name], block)
-            if bd is None or br is None:
-                continue
-            rsc = days[rh.name]
-            start_clock = max(parse_window(block)[0], rsc.store.open_min) + t
-            first = max(br[0], math.ceil((start_clock - rsc.store.open_min) / rsc.store.interval_min - 1e-9))
-            if first >= br[1]:
-                continue  # travel eats the whole block
-            need_loss.add((dh.name, block))
-            need_gain.add((rh.name, block, first))
-            arrival_of[(dh.name, rh.name, block)] = first
-    halls = sorted({n for n, _ in need_loss} | {n for n, _, _ in need_gain})
-    # one batch: baselines, one person fewer per donor block, one more per receiver arrival
-    jobs: list[tuple[str, Any, Scenario]] = [("base", n, days[n]) for n in halls]
-    for n, block in sorted(need_loss):
-        ab = block_intervals(days[n], block)
-        assert ab is not None
-        variant = _shift(days[n], ab[0], ab[1], -1)
-        if variant is not None:
-            jobs.append(("loss", (n, block), variant))
-    for n, block, first in sorted(need_gain):
-        ab = block_intervals(days[n], block)
-        assert ab is not None
-        variant = _shift(days[n], first, ab[1], +1)
-        if variant is not None:
-            jobs.append(("gain", (n, block, first), variant))
-    base: dict[str, Measured] = {}
-    loss: dict[tuple[str, str], dict[str, dict[str, float | None]]] = {}
-    kept: dict[tuple[str, str], bool] = {}
-    gain: dict[tuple[str, str, int], dict[str, dict[str, float | None]]] = {}
-    runs = measure_many([j[2] for j in jobs], reps, s, workers=workers, executor=executor, progress=progress)
-    for (kind, key, _), m in zip(jobs, runs, strict=True):
-        if kind == "base":
-            base[key] = m
-        elif kind == "loss":
-            loss[key] = delta(m, base[key[0]])
-            ab = block_intervals(days[key[0]], key[1])
-            assert ab is not None
-            kept[key] = not (m.block_service_level(*ab) < mv.target_service_level)
-        else:
-            gain[key] = delta(m, base[key[0]])
+    pairs, unreachable = _pairs(region)
+    notes += unreachable
+    arrival_of = _arrivals(pairs, mv.blocks, days)
+    loss, kept, gain = _marginals(days, arrival_of, mv.target_service_level, reps, s, workers, executor, progress)
 
     options: list[MoveOption] = []
     arrivals: dict[tuple[str, str, str], str] = {}
-    gains: dict[tuple[str, str, str], dict[str, float | None]] = {}
-    losses: dict[tuple[str, str], dict[str, float | None]] = {}
-    for dh, rh, t in pairs:
-        for block in mv.blocks:
-            arrive = arrival_of.get((dh.name, rh.name, block))
-            if arrive is None:
-                continue
-            dl, rg = loss.get((dh.name, block)), gain.get((rh.name, block, arrive))
-            if dl is None or rg is None:
-                continue
-            if keep and not kept.get((dh.name, block), False):
-                continue
-            g = float(rg["served_within_target"]["mean"] or 0.0)
-            lost = -float(dl["served_within_target"]["mean"] or 0.0)
-            options.append(MoveOption(district=dh.district, donor=dh.name, receiver=rh.name, block=block, travel_min=t,
-                                      gain=g, loss=0.0 if keep else lost))
-            rsc = days[rh.name]
-            arrivals[(dh.name, rh.name, block)] = format_clock(rsc.store.open_min + arrive * rsc.store.interval_min)
-            gains[(dh.name, rh.name, block)] = rg["served_within_target"]
-            losses[(dh.name, block)] = dl["served_within_target"]
+    gains: dict[tuple[str, str, str], Triple] = {}
+    losses: dict[tuple[str, str], Triple] = {}
+    for (donor, receiver, block), first in arrival_of.items():
+        dl, rg = loss.get((donor, block)), gain.get((receiver, block, first))
+        if dl is None or rg is None or (keep and not kept.get((donor, block), False)):
+            continue
+        d, r = region.store(donor), region.store(receiver)
+        t = next(t for a, b, t in pairs if a.name == donor and b.name == receiver)
+        g, lost = float(rg["served_within_target"]["mean"] or 0.0), -float(dl["served_within_target"]["mean"] or 0.0)
+        options.append(MoveOption(district=d.district, donor=donor, receiver=receiver, block=block, travel_min=t,
+                                  gain=g, loss=0.0 if keep else lost))
+        rsc = days[r.name]
+        arrivals[(donor, receiver, block)] = format_clock(rsc.store.open_min + first * rsc.store.interval_min)
+        gains[(donor, receiver, block)] = rg["served_within_target"]
+        losses[(donor, block)] = dl["served_within_target"]
     if keep:
         notes.append(f"donors keep their target: a hall gives a person only if each interval of the block keeps "
                      f"{mv.target_service_level:.0%} within target without them; their loss is not counted")
-    plan = solve_moves(options, max_moves=cap, time_limit_s=time_limit_s, seed=s)
+    plan = solve_moves(options, max_moves=mv.max_moves if max_moves is None else max_moves, time_limit_s=time_limit_s, seed=s)
 
-    # verification: every hall with all its moves applied together, on a fresh seed
     changes: dict[str, list[tuple[int, int, int]]] = {}
     for o in plan.moves:
-        ab = block_intervals(days[o.donor], o.block)
-        assert ab is not None
+        ab, rb = block_intervals(days[o.donor], o.block), block_intervals(days[o.receiver], o.block)
+        assert ab is not None and rb is not None  # both had the block when the move was valued
         changes.setdefault(o.donor, []).append((ab[0], ab[1], -1))
-        off = arrival_of[(o.donor, o.receiver, o.block)]
-        rb = block_intervals(days[o.receiver], o.block)
-        assert rb is not None
-        changes.setdefault(o.receiver, []).append((off, rb[1], +1))
-    verification: list[dict[str, Any]] = []
-    pairs_v: dict[str, list[tuple[Measured, Measured]]] = {}
-    vjobs: list[Scenario] = []
-    changed = sorted(changes.items())
-    for n, ch in changed:
-        sc = days[n]
-        staffed = [int(v) for v in sc.staffed_schedule()]
-        for a, b, c in ch:
-            staffed = [v + (c if a <= i < b else 0) for i, v in enumerate(staffed)]
-        vjobs += [sc, with_updates(sc, {"counters.staffed": staffed}, source=n)]
-    vruns = list(measure_many(vjobs, vreps, vseed, workers=workers, executor=executor, progress=progress))
-    for k, (n, ch) in enumerate(changed):
-        sc = days[n]
-        before, after = vruns[2 * k], vruns[2 * k + 1]
-        district = region.store(n).district
-        pairs_v.setdefault(district, []).append((after, before))
-        verification.append({"store": n, "district": district,
-                             "staffed_change": [{"from": format_clock(sc.store.open_min + a * sc.store.interval_min),
-                                                 "to": format_clock(sc.store.open_min + b * sc.store.interval_min),
-                                                 "counters": c} for a, b, c in ch],
-                             "before": before.kpis(("served_within_target", "mean_wait_min", "abandonment_rate", "service_level")),
-                             "after": after.kpis(("served_within_target", "mean_wait_min", "abandonment_rate", "service_level")),
-                             "delta": delta(after, before, DELTA_KPIS)})
-    districts = {d: total_delta(p, "served_within_target") for d, p in sorted(pairs_v.items())}
-    all_pairs = [p for ps in pairs_v.values() for p in ps]
-    total_v = total_delta(all_pairs, "served_within_target") if all_pairs else triple(np.zeros(2))
+        changes.setdefault(o.receiver, []).append((arrival_of[(o.donor, o.receiver, o.block)], rb[1], +1))
+    verification, districts, total = _verify(region, days, changes, vreps, s + 1, workers, executor, progress)
     return MovesResult(region=region, date=date, plan=plan, options=tuple(options), arrivals=arrivals, gains=gains,
-                       losses=losses, verification=tuple(verification), districts=districts, total=total_v,
-                       replications=reps, verify_replications=vreps, seed=s, verify_seed=vseed, notes=tuple(notes))
+                       losses=losses, verification=tuple(verification), districts=districts, total=total,
+                       replications=reps, verify_replications=vreps, seed=s, verify_seed=s + 1, notes=tuple(notes))

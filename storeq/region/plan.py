@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -122,78 +121,39 @@ def _value(d: dict[str, dict[str, float | None]], objective: Objective) -> float
     return float(v) if objective == "served" else -float(v)
 
 
-def plan_region(
-    region: Region,
-    budgets: Budgets,
-    *,
-    objective: Objective = "served",
-    replications: int | None = None,
-    verify_replications: int | None = None,
-    seed: int | None = None,
-    workers: int = 1,
-    executor: Any = "processes",
-    max_per_store: int | None = None,
-    prune: bool = True,
-    time_limit_s: float = 10.0,
-    progress: Progress | None = None,
-) -> PlanResult:
-    """Value each store's menu by simulation, choose with CP-SAT within ``budgets``, verify on a fresh seed."""
-    if objective not in ("served", "wait"):
-        raise ValueError(f"objective must be 'served' or 'wait', got {objective!r}")
-    reps = replications or region.spec.simulation.replications
-    vreps = verify_replications or reps
-    s = region.spec.simulation.seed if seed is None else seed
-    vseed = s + 1
-    k_max = max_per_store or region.spec.max_per_store
-    notes: list[str] = []
+Job = tuple[Store, tuple[Intervention, ...], Any]
 
-    # phase 1, one batch: every store as it is and with each applicable fix that fits the budgets alone
-    jobs: list[tuple[Store, tuple[Intervention, ...], Any]] = []
+
+def _single_jobs(region: Region, budgets: Budgets) -> list[Job]:
+    """Every store as it is, then with each applicable fix that fits the budgets on its own."""
+    jobs: list[Job] = []
     for store in region.stores:
         jobs.append((store, (), store.scenario))
         for iv in region.interventions:
             variant = apply(store.scenario, [iv])
             if not isinstance(variant, NotApplicable) and _fits(total_usage(store.scenario, [iv]), budgets):
                 jobs.append((store, (iv,), variant))
-    # phase 2 (combinations) is sized by phase 1's values: progress counts phase 1, then phase 2
-    runs = measure_many([j[2] for j in jobs], reps, s, workers=workers, executor=executor, progress=progress)
-    bases: dict[str, Measured] = {}
-    candidates: list[Candidate] = []
-    for (store, combo, _), m in zip(jobs, runs, strict=True):
-        if not combo:
-            bases[store.name] = m
-            continue
-        d = delta(m, bases[store.name])
-        candidates.append(Candidate(store, combo, total_usage(store.scenario, combo), _value(d, objective), d))
+    return jobs
 
-    combos: list[tuple[Store, tuple[Intervention, ...], Any]] = []
+
+def _combination_jobs(region: Region, budgets: Budgets, singles: list[Candidate], k_max: int, prune: bool) -> list[Job]:
+    """Combinations of 2..k_max fixes per store (of the helpful ones with ``prune``) that fit the budgets."""
+    jobs: list[Job] = []
     for store in region.stores:
-        singles = [c for c in candidates if c.store.name == store.name]
-        pool = [c.interventions[0] for c in singles if not prune or c.value > 0]
+        pool = [c.interventions[0] for c in singles if c.store.name == store.name and (not prune or c.value > 0)]
         for k in range(2, k_max + 1):
             for combo in itertools.combinations(pool, k):
                 if not _fits(total_usage(store.scenario, combo), budgets):
                     continue
                 variant = apply(store.scenario, combo)
                 if not isinstance(variant, NotApplicable):
-                    combos.append((store, tuple(combo), variant))
-    runs = measure_many([j[2] for j in combos], reps, s, workers=workers, executor=executor, progress=progress)
-    for (store, combo, _), m in zip(combos, runs, strict=True):
-        d = delta(m, bases[store.name])
-        candidates.append(Candidate(store, combo, total_usage(store.scenario, combo), _value(d, objective), d))
+                    jobs.append((store, tuple(combo), variant))
+    return jobs
 
-    options = [Option(store=st.name, label="", value=0.0) for st in region.stores]
-    options += [Option(store=c.store.name, label=c.label, value=c.value, cost=c.usage.cost_per_day,
-                       staff_hours=c.usage.staff_hours, kiosks=c.usage.kiosks, greeters=c.usage.greeters) for c in candidates]
-    alloc = solve_allocation(
-        AllocationInput(options=tuple(options), money=budgets.money, staff_hours=budgets.staff_hours,
-                        kiosks=budgets.kiosks, greeters=budgets.greeters),
-        time_limit_s=time_limit_s, seed=s,
-    )
 
-    # verification on a fresh seed, one batch: only stores that change need simulating
-    by_key = {(c.store.name, c.label): c for c in candidates}
-    bought = [by_key[(opt.store, opt.label)] for opt in alloc.chosen if opt.label]
+def _verify(bought: list[Candidate], vreps: int, vseed: int, workers: int, executor: Any,
+            progress: Progress | None) -> tuple[list[tuple[Measured, Measured]], list[StoreVerification]]:
+    """The bought fixes simulated per store on a fresh seed, before and after, in one batch."""
     vjobs: list[Any] = []
     for cand in bought:
         variant = apply(cand.store.scenario, cand.interventions)
@@ -209,24 +169,85 @@ def plan_region(
             store=cand.store.name, interventions=tuple(iv.name for iv in cand.interventions),
             before=before.kpis(VERIFY_KPIS), after=after.kpis(VERIFY_KPIS), delta=delta(after, before, DELTA_KPIS),
         ))
-    total_kpis = {k: total_delta(pairs, k) for k in ("served_within_target", "wait_hours")}
+    return pairs, verification
+
+
+def _notes(objective: Objective, alloc: Allocation, verification: list[StoreVerification],
+           total: dict[str, dict[str, float | None]]) -> list[str]:
+    """What the verification says, in words."""
+    key = "served_within_target" if objective == "served" else "wait_hours"
+    sign = 1 if objective == "served" else -1
+    notes = []
     for v in verification:
-        dv = v.delta["served_within_target" if objective == "served" else "wait_hours"]
-        hi, lo = dv["ci_high"], dv["ci_low"]
+        hi, lo = v.delta[key]["ci_high"], v.delta[key]["ci_low"]
         worse = (hi is not None and hi < 0) if objective == "served" else (lo is not None and lo > 0)
         if worse:
             notes.append(f"{v.store}: the verification run finds {' + '.join(v.interventions)} makes the objective worse; "
                          "run with more replications before buying it")
-    if alloc.objective is not None and pairs:
-        key = "served_within_target" if objective == "served" else "wait_hours"
-        t = total_kpis[key]
-        if t["mean"] is not None and not math.isnan(t["mean"]):
-            sign = 1 if objective == "served" else -1
-            notes.append(f"verified on a fresh seed: {sign * t['mean']:+,.1f} (95% CI {sign * (t['ci_low'] or 0):+,.1f} to "
-                         f"{sign * (t['ci_high'] or 0):+,.1f}) against the solver's {alloc.objective:+,.1f}")
+    t = total[key]
+    if alloc.objective is not None and verification and t["mean"] is not None:
+        notes.append(f"verified on a fresh seed: {sign * t['mean']:+,.1f} (95% CI {sign * (t['ci_low'] or 0):+,.1f} to "
+                     f"{sign * (t['ci_high'] or 0):+,.1f}) against the solver's {alloc.objective:+,.1f}")
+    return notes
+
+
+def plan_region(
+    region: Region,
+    budgets: Budgets,
+    *,
+    objective: Objective = "served",
+    replications: int | None = None,
+    verify_replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    executor: Any = "processes",
+    max_per_store: int | None = None,
+    prune: bool = True,
+    time_limit_s: float = 10.0,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Value each store's menu by simulation, choose with CP-SAT within ``budgets``, verify on a fresh seed.
+
+    ``progress(done, total)`` runs once per phase (single fixes, combinations, verification).
+    """
+    if objective not in ("served", "wait"):
+        raise ValueError(f"objective must be 'served' or 'wait', got {objective!r}")
+    reps = replications or region.spec.simulation.replications
+    vreps = verify_replications or reps
+    s = region.spec.simulation.seed if seed is None else seed
+    k_max = max_per_store or region.spec.max_per_store
+
+    def value(jobs: list[Job], bases: dict[str, Measured]) -> list[Candidate]:
+        out = []
+        runs = measure_many([j[2] for j in jobs], reps, s, workers=workers, executor=executor, progress=progress)
+        for (store, combo, _), m in zip(jobs, runs, strict=True):
+            if not combo:
+                bases[store.name] = m
+                continue
+            d = delta(m, bases[store.name])
+            out.append(Candidate(store, combo, total_usage(store.scenario, combo), _value(d, objective), d))
+        return out
+
+    bases: dict[str, Measured] = {}
+    candidates = value(_single_jobs(region, budgets), bases)
+    candidates += value(_combination_jobs(region, budgets, candidates, k_max, prune), bases)
+
+    options = [Option(store=st.name, label="", value=0.0) for st in region.stores]
+    options += [Option(store=c.store.name, label=c.label, value=c.value, cost=c.usage.cost_per_day,
+                       staff_hours=c.usage.staff_hours, kiosks=c.usage.kiosks, greeters=c.usage.greeters) for c in candidates]
+    alloc = solve_allocation(
+        AllocationInput(options=tuple(options), money=budgets.money, staff_hours=budgets.staff_hours,
+                        kiosks=budgets.kiosks, greeters=budgets.greeters),
+        time_limit_s=time_limit_s, seed=s,
+    )
+    by_key = {(c.store.name, c.label): c for c in candidates}
+    bought = [by_key[(opt.store, opt.label)] for opt in alloc.chosen if opt.label]
+    pairs, verification = _verify(bought, vreps, s + 1, workers, executor, progress)
+    total_kpis = {k: total_delta(pairs, k) for k in ("served_within_target", "wait_hours")}
+    notes = _notes(objective, alloc, verification, total_kpis)
     return PlanResult(region=region, objective_kind=objective, budgets=budgets, allocation=alloc,
                       candidates=tuple(candidates), verification=tuple(verification), total=total_kpis,
-                      replications=reps, verify_replications=vreps, seed=s, verify_seed=vseed, notes=tuple(notes))
+                      replications=reps, verify_replications=vreps, seed=s, verify_seed=s + 1, notes=tuple(notes))
 
 
 def budgets_from(region: Region, money: float | None = None, staff_hours: float | None = None,
