@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-from storeq.kpis import CATALOGUE, Kpi
+from storeq.kpis import CATALOGUE, Kpi, headline
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Style = Literal["text", "table"]
 
@@ -247,6 +250,43 @@ def fmt_with_ci(
     ci = fmt_ci(low, high, unit, open_min, currency)
     value = fmt_value(mean, unit, open_min, currency)
     return f"{value} ({ci})" if ci and ci != "n/a" else value
+
+
+# ---------------------------------------------------------------------------------------------
+# every figure of a day, for a table
+# ---------------------------------------------------------------------------------------------
+
+
+def report_order(names: Iterable[str]) -> list[str]:
+    """The catalogue's headline KPIs first, in its order; any other figure follows in the order given."""
+    present = list(dict.fromkeys(str(n) for n in names))
+    first = [k for k in headline() if k in present]
+    return first + [k for k in present if k not in first]
+
+
+def day_rows(
+    kpis: pd.DataFrame, open_min: float = 0, currency: str = DEFAULT_CURRENCY, *, style: Style = "text"
+) -> list[dict[str, str]]:
+    """Every day KPI of a result (``RunResult.kpis``: index KPI name; mean, ci_low, ci_high), in report
+    order, as ``{"kpi", "label", "value", "ci"}`` of text.
+
+    The label is the manager's (``text``) or the table header with its unit (``table``). This is how
+    a KPI added to the catalogue (and computed by the results) reaches the CLI's day table and the
+    app's table of every figure without either naming it.
+    """
+    rows = []
+    for name in report_order(kpis.index):
+        mean, low, high = (kpis.at[name, c] for c in ("mean", "ci_low", "ci_high"))
+        k = CATALOGUE.get(name)
+        unit = k.unit if k is not None else ""
+        label = header(name) if style == "table" else (k.manager_label if k is not None else name)
+        rows.append({
+            "kpi": name,
+            "label": label,
+            "value": fmt_value(mean, unit, open_min, currency, style=style),
+            "ci": fmt_ci(low, high, unit, open_min, currency, style=style),
+        })
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import pandas as pd
 
 from storeq import kpis as catalogue
 from storeq.cli.common import InputError
-from storeq.present import csv_unit, fmt_ci, fmt_delta, fmt_delta_ci, fmt_value, kpi_unit
+from storeq.present import csv_unit, fmt_delta, fmt_delta_ci, fmt_value, kpi_unit, report_order
 
 if TYPE_CHECKING:
     from simulation import RunResult
@@ -46,13 +46,6 @@ def _default_workers() -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def ordered_kpis(kpis: Sequence[str]) -> list[str]:
-    """The catalogue's headline KPIs first, in its order; anything else the results carry follows."""
-    present = list(dict.fromkeys(kpis))
-    first = catalogue.headline()
-    return [k for k in first if k in present] + [k for k in present if k not in first]
-
-
 def compared_kpis(kpis: Sequence[str]) -> list[str]:
     """The KPIs a comparison table shows (the catalogue's ``compare`` ones), of those present."""
     have = set(kpis)
@@ -62,11 +55,6 @@ def compared_kpis(kpis: Sequence[str]) -> list[str]:
 def cell(kpi: str, value: Any, open_min: int = 0) -> str:
     """A KPI value in a table cell (its header names the unit)."""
     return fmt_value(value, kpi_unit(kpi), open_min, style="table")
-
-
-def ci_cell(kpi: str, low: Any, high: Any, open_min: int = 0) -> str:
-    """A KPI value's 95% CI in a table cell: ``low … high``."""
-    return fmt_ci(low, high, kpi_unit(kpi), open_min, style="table")
 
 
 def delta_cell(kpi: str, value: Any) -> str:
@@ -173,7 +161,7 @@ def kpi_frame(result: RunResult) -> pd.DataFrame:
     df = k.reset_index()
     df = df.rename(columns={df.columns[0]: "kpi"})
     df = df[["kpi", "mean", "ci_low", "ci_high"]]
-    order = ordered_kpis(list(df["kpi"]))
+    order = report_order(df["kpi"])
     df = df.set_index("kpi").loc[order].reset_index()
     df.insert(1, "unit", [csv_unit(x) for x in df["kpi"]])
     return df
