@@ -53,6 +53,7 @@ from storeq.app.editing import (
     schedule_text,
 )
 from storeq.app.verdict import verdict, verdict_direction
+from storeq.present import day_rows
 
 ss = st.session_state
 CUSTOMER_REPS = 10  # replications with per-customer records (for the wait distribution and outcomes)
@@ -500,6 +501,10 @@ INTERVAL_COLUMNS = {
 }
 
 with st.expander("The numbers behind the charts (your plan, means over the simulated days)"):
+    # every day figure the results carry, labelled and formatted from the KPI catalogue: a KPI added there shows here
+    day = pd.DataFrame(day_rows(res_edit.kpis, open_min, currency)).set_index("label")[["value", "ci"]]
+    day.index.name = "Day figure"
+    st.dataframe(day.rename(columns={"value": "Mean per day", "ci": "95% CI"}), width="stretch", key="day_figures")
     wide = res_edit.intervals.pivot_table(index="start", columns="kpi", values="mean", sort=False)
     wide = wide[[c for c in INTERVAL_COLUMNS if c in wide.columns]].rename(columns=INTERVAL_COLUMNS)
     wide.index.name = "Interval start"
