@@ -129,8 +129,11 @@ class Gamma(_MeanCv):
     dist: Literal["gamma"] = "gamma"
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, float)
+        if self.cv_ < 1e-6:  # shape 1/cv² beyond 1e12: the gamma is its mean to 6 digits (and 1/cv² may overflow)
+            return np.full(u.shape, float(self.mean_))
         shape = 1.0 / self.cv_**2
-        return np.asarray(gammaincinv(shape, np.asarray(u, float)), float) * (self.mean_ / shape)
+        return np.asarray(gammaincinv(shape, u), float) * (self.mean_ / shape)
 
 
 class Deterministic(_Dist):

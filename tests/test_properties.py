@@ -4,15 +4,21 @@ Hypothesis generates scenarios across the whole v1 format: opening hours on the 
 constant or per-interval demand (zeros included), scale and online diversion, 1-3 segments and
 1-3 transaction types with shares summing to 1, every distribution kind (degenerate ones too: a
 0-minute deterministic time, a patience of 0), kiosks with failures and a greeter, every cross-sell
-policy, balking (even at 0: everybody balks), staffing schedules with zeros in the middle (never at
-the end, which validation refuses) and VIP counters. Each runs two short replications and must:
+policy (windows and a threshold together too), balking (even at 0: everybody balks), staffing
+schedules with zeros in the middle (never at the end, which validation refuses), VIP counters that
+serve VIPs first or only, calling by priority or by ticket, counter groups (one serving everyone, the
+others some transactions and/or segments, then: any or none, each with its own schedule), greeter
+windows and day-to-day demand spread (day_cv). Each runs two short replications and must:
 
 * conserve customers in every replication: arrivals = served + abandoned + balked, nobody left
   inside at the end (every served customer's departure is at or before ``last_departure_min``);
 * keep KPIs in range: shares and rates in [0, 1], waits and queue lengths ≥ 0, utilization ≤ 1;
-* respect the queue discipline in the customer log: at each counter start fewer customers were in
-  service than counters staffed (no overlap), FCFS within a priority, and no customer of a lower
-  priority started while one of a higher priority was waiting.
+* respect the queue discipline in the customer log: at each counter start fewer of the group's
+  customers were in service than the group has staffed (no overlap per group; and in the whole store
+  for the staffed/vip shorthand), nobody served by a group that neither owns them nor helps others,
+  FCFS among customers with the same own groups and calling priority, and — with one priority queue
+  (no groups, VIPs first, calling by priority) — no customer of a lower priority started while one of
+  a higher priority was waiting.
 
 ``derandomize=True`` makes the examples a function of the test code alone, so CI is reproducible.
 """
@@ -75,6 +81,47 @@ def _shares(draw: st.DrawFn, n: int) -> list[float]:
     return [*shares, 1.0 - sum(shares)]
 
 
+def _schedule(draw: st.DrawFn, n_int: int, last_at_least: int = 0) -> Any:
+    """A staffed number, or one per interval with zeros allowed (the last at least ``last_at_least``)."""
+    counts = st.integers(min_value=0, max_value=5)
+    if draw(st.booleans()):
+        return draw(st.integers(min_value=max(1, last_at_least), max_value=6))
+    return [*draw(st.lists(counts, min_size=n_int - 1, max_size=n_int - 1)), draw(st.integers(max(1, last_at_least), 5))]
+
+
+@st.composite
+def routing(draw: st.DrawFn, n_int: int, transactions: list[dict[str, Any]], segments: list[dict[str, Any]]) -> dict[str, Any]:
+    """``counters``: the staffed/vip shorthand (VIPs first or only) or counter groups; calling order."""
+    order = draw(st.sampled_from([None, "priority", "ticket"]))
+    out: dict[str, Any] = {} if order is None else {"order": order}
+    if draw(st.booleans()):
+        staffed = _schedule(draw, n_int)
+        lowest = staffed if isinstance(staffed, int) else min(staffed)
+        last = staffed if isinstance(staffed, int) else staffed[-1]
+        # VIP-only counters need a regular counter at closing for everyone else
+        if lowest >= 1 and last >= 2 and draw(st.booleans()):
+            vip = draw(st.integers(min_value=1, max_value=min(lowest, last - 1)))
+            out.update({"staffed": staffed, "vip": vip, "vip_serves": draw(st.sampled_from(["only", "first"]))})
+        else:
+            out.update({"staffed": staffed, "vip": draw(st.integers(min_value=0, max_value=lowest))})
+        return out
+    # Groups: the first serves everyone (so every customer has a counter at closing), the others
+    # some transactions and/or segments, each with its own schedule, helping others or not.
+    groups: list[dict[str, Any]] = [{"name": "all", "staffed": _schedule(draw, n_int, last_at_least=1)}]
+    tx_names = [t["name"] for t in transactions]
+    seg_names = [g["name"] for g in segments]
+    for i in range(draw(st.integers(min_value=0, max_value=2))):
+        g: dict[str, Any] = {"name": f"g{i}", "staffed": draw(st.integers(min_value=0, max_value=3)) if draw(st.booleans()) else _schedule(draw, n_int)}
+        if draw(st.booleans()):
+            g["transactions"] = draw(st.lists(st.sampled_from(tx_names), min_size=1, max_size=len(tx_names), unique=True))
+        if draw(st.booleans()):
+            g["segments"] = draw(st.lists(st.sampled_from(seg_names), min_size=1, max_size=len(seg_names), unique=True))
+        g["then"] = draw(st.sampled_from(["any", "none"]))
+        groups.insert(draw(st.integers(min_value=0, max_value=len(groups))), g)
+    out["groups"] = groups
+    return out
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     interval = draw(st.sampled_from([15, 30, 60]))
@@ -111,23 +158,21 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     ]
     has_kiosk_work = any("kiosk_time" in t for t in transactions)
 
-    counts = st.integers(min_value=0, max_value=5)
-    if draw(st.booleans()):
-        staffed: Any = draw(st.integers(min_value=1, max_value=6))
-        lowest = staffed
-    else:
-        staffed = [*draw(st.lists(counts, min_size=n_int - 1, max_size=n_int - 1)), draw(st.integers(1, 5))]
-        lowest = min(staffed)
-    counters: dict[str, Any] = {"staffed": staffed, "vip": draw(st.integers(min_value=0, max_value=lowest))}
+    counters = draw(routing(n_int, transactions, segments))
+
+    def window() -> str:
+        a = draw(st.integers(min_value=0, max_value=n_int * interval - 1))
+        b = draw(st.integers(min_value=a + 1, max_value=n_int * interval))
+        return f"{clock(open_min + a)}-{clock(open_min + b)}"
 
     mode = draw(st.sampled_from(["always", "never", "windows", "queue_threshold"]))
     policy: dict[str, Any] = {"mode": mode}
-    if mode == "windows":
-        a = draw(st.integers(min_value=0, max_value=n_int * interval - 1))
-        b = draw(st.integers(min_value=a + 1, max_value=n_int * interval))
-        policy["suspend"] = [f"{clock(open_min + a)}-{clock(open_min + b)}"]
-    if mode == "queue_threshold":
+    # windows and a threshold together: pitching stops while either holds
+    if mode == "windows" or (mode == "queue_threshold" and draw(st.booleans())):
+        policy["suspend"] = [window()]
+    if mode == "queue_threshold" or (mode == "windows" and draw(st.booleans())):
         policy["threshold"] = draw(st.integers(min_value=0, max_value=10))
+    greeter: Any = draw(st.booleans()) if draw(st.booleans()) else [window()]
 
     data: dict[str, Any] = {
         "name": "generated",
@@ -142,6 +187,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             # mostly busy days: an empty day checks little (zero demand still comes from the rates)
             "scale": draw(st.floats(min_value=0.5, max_value=1.5)),
             "online_diversion": draw(st.floats(min_value=0.0, max_value=0.6)),
+            "day_cv": draw(st.just(0.0) | st.floats(min_value=0.0, max_value=0.5)),
         },
         "segments": segments,
         "transactions": transactions,
@@ -150,7 +196,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "count": draw(st.integers(min_value=0, max_value=3)) if has_kiosk_work else 0,
             "adoption": draw(st.floats(min_value=0.0, max_value=1.0)),
             "greeter_adoption": draw(st.floats(min_value=0.0, max_value=1.0)),
-            "greeter": draw(st.booleans()),
+            "greeter": greeter,
             "failure": draw(st.floats(min_value=0.0, max_value=1.0)),
         },
         "cross_sell": {
@@ -197,33 +243,51 @@ def _in_range(frame: pd.DataFrame, where: str) -> None:
         assert not np.isnan(v).any() and (v >= 0).all() and (v == np.round(v)).all(), f"{where}: {k} not a count: {v}"
 
 
+def _one_priority_queue(sc: Any) -> bool:
+    """v1 counters: every counter takes the head of one priority queue (no groups, VIPs first, by priority)."""
+    c = sc.counters
+    return c.groups is None and not c.vip_only and c.calling_order == "priority"
+
+
 def _queue_discipline(cust: pd.DataFrame, sc: Any, priority: dict[str, int]) -> None:
-    """No overlap, FCFS within a priority, and priority order, checked at every counter start."""
+    """No overlap (per group), who may serve whom, FCFS per class, and priority order, at every counter start."""
     served = cust[cust["service_start_min"].notna()]
     if served.empty:
         return
-    staffed = sc.staffed_schedule()
     interval = sc.store.interval_min
     start = served["service_start_min"].to_numpy(float)
     end = served["service_end_min"].to_numpy(float)
     join = served["queue_join_min"].to_numpy(float)
-    prio = served["segment"].map(priority).to_numpy()
+    by_ticket = sc.counters.calling_order == "ticket"
+    prio = served["segment"].map(priority).to_numpy() * (0 if by_ticket else 1)
     assert (start >= join - EPS).all() and (end >= start - EPS).all()
-    # at one instant, zero-length services start and end before a longer one takes the counter
-    order = np.lexsort((end, start))
-    for pos, i in enumerate(order):
-        s = start[i]
-        # at a boundary the new interval's staffing applies; after closing the last interval's does
-        k = int(staffed[min(int(s // interval), len(staffed) - 1)])
-        # in service just before s: started earlier (or at s, earlier in the start order) and not yet done
-        earlier = order[:pos]
-        busy = int((end[earlier] > s + EPS).sum())
-        assert busy < k, f"customer started at {s:.4f} with {busy} in service and {k} counters staffed"
-    # FCFS within a priority among counter-served customers
-    for p in np.unique(prio):
-        sel = prio == p
+    groups = sc.counter_groups()
+    group = served["group"].to_numpy()
+    schedules = [("the store", np.ones(len(served), bool), sc.staffed_schedule())] if sc.counters.groups is None else []
+    schedules += [(g.name, group == g.name, g.staffed_schedule(sc.n_intervals)) for g in groups]
+    for name, mine, staffed in schedules:
+        s_, e_ = start[mine], end[mine]
+        # at one instant, zero-length services start and end before a longer one takes the counter
+        order = np.lexsort((e_, s_))
+        for pos, i in enumerate(order):
+            s = s_[i]
+            # at a boundary the new interval's staffing applies; after closing the last interval's does
+            k = int(staffed[min(int(s // interval), len(staffed) - 1)])
+            busy = int((e_[order[:pos]] > s + EPS).sum())
+            assert busy < k, f"{name}: customer started at {s:.4f} with {busy} in service and {k} counters staffed"
+    # served only by a group that owns them or helps anyone; FCFS among customers with the same own
+    # groups and calling priority (with one queue: within a priority)
+    tx, seg = served["transaction"].to_numpy(), served["segment"].to_numpy()
+    own = np.array([tuple(g.serves(t, s) for g in groups) for t, s in zip(tx, seg, strict=True)]).reshape(len(served), len(groups))
+    for k, g in enumerate(groups):
+        assert g.then == "any" or own[group == g.name, k].all(), f"group {g.name} served a customer it does not own"
+    cls = np.array([hash(tuple(row)) for row in own]) if not _one_priority_queue(sc) else np.zeros(len(served))
+    for key in {(c_, p) for c_, p in zip(cls, prio, strict=True)}:
+        sel = (cls == key[0]) & (prio == key[1])
         order = np.argsort(join[sel], kind="stable")
-        assert (np.diff(start[sel][order]) >= -EPS).all(), f"FCFS broken within priority {p}"
+        assert (np.diff(start[sel][order]) >= -EPS).all(), f"FCFS broken within class/priority {key}"
+    if not _one_priority_queue(sc):
+        return
     # nobody started while a customer of strictly higher priority (lower number) was waiting
     # (waiting = joined before s and started after s); abandoners are left out, which only weakens
     # the check, since their leaving time is not in the log
@@ -293,7 +357,10 @@ def test_any_valid_scenario_runs_and_conserves(data: dict[str, Any]) -> None:
         ("abandonment", days["abandoned"].sum() > 0), ("balking", days["balked"].sum() > 0),
         ("kiosk failures", bool(res.customers["kiosk_failed"].any())), ("pitches", days["pitches"].sum() > 0),
         ("zero staffing mid-day", bool((sc.staffed_schedule()[:-1] == 0).any())), ("warm-up", sc.simulation.warmup_min > 0),
-        ("no walk-ins", days["arrivals"].sum() == 0),
+        ("no walk-ins", days["arrivals"].sum() == 0), ("counter groups", sc.counters.groups is not None),
+        ("VIPs only", sc.counters.vip_only), ("ticket order", sc.counters.calling_order == "ticket"),
+        ("windows and threshold", sc.cross_sell.policy.suspends_in_windows and sc.cross_sell.policy.suspends_on_queue),
+        ("greeter windows", not isinstance(sc.kiosks.greeter, bool)), ("day_cv", sc.demand.day_cv > 0),
     ):
         if hit:
             event(label)
