@@ -34,7 +34,7 @@ def _no_bool(v: object) -> object:
     return v
 
 
-Staff = Annotated[int, Field(ge=0)]
+Staff = Annotated[int, Field(ge=0, le=2**31 - 1)]  # bounded: schedules become numpy int arrays
 GroupName = Annotated[str, Field(min_length=1, max_length=200)]
 
 

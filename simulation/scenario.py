@@ -67,11 +67,12 @@ def _no_bool_int(v: object) -> object:
 
 # The bool refusal wraps the constrained number (listed after Field), so bounds and finiteness keep
 # pydantic's own checks and messages.
-Int = Annotated[int, BeforeValidator(_no_bool_int)]
+_INT_MAX = 2**31 - 1  # whole numbers end up in numpy arrays: bounded so none overflows a C long
+Int = Annotated[int, Field(ge=-_INT_MAX, le=_INT_MAX), BeforeValidator(_no_bool_int)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_no_bool_number)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_no_bool_number)]
 Pos = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool_number)]
-Count = Annotated[int, Field(ge=0), BeforeValidator(_no_bool_int)]
+Count = Annotated[int, Field(ge=0, le=_INT_MAX), BeforeValidator(_no_bool_int)]
 Name = Annotated[str, Field(min_length=1, max_length=limit("name_chars"))]
 
 
@@ -641,7 +642,9 @@ def _cross_checks(s: Scenario, partial: bool = False) -> list[tuple[str, str]]:
     a check tripping over a stand-in for a failed section is skipped, its problem reported already.
     """
     out: list[tuple[str, str]] = []
-    skip: tuple[type[Exception], ...] = (_Unavailable, TypeError, ValueError, AttributeError) if partial else (_Unavailable,)
+    skip: tuple[type[Exception], ...] = (
+        (_Unavailable, TypeError, ValueError, AttributeError, ArithmeticError, LookupError) if partial else (_Unavailable,)
+    )
     for check in _CHECKS:
         try:
             out += check(s)
@@ -765,23 +768,9 @@ def _message(err: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
         return [(path, f"unknown key; {hint}allowed here: {', '.join(allowed)}")]
     if kind == "missing":
         return [(path, "is required but missing")]
-    if loc and loc[-1] == "[key]":
-        return [(path.removesuffix(".[key]"), f"key {value!r} is not allowed: {str(err['msg']).removeprefix('Input should be ').lower()}")]
-    if kind in ("dict_type", "mapping_type"):
-        return [(path, f"must be a mapping of key: value (e.g. {{26: 1.2, 28: 1.4}}), got {_shown(value)}")]
-    if kind in ("tuple_type", "list_type", "iterable_type"):
-        return [(path, f"must be a list (e.g. [1, 2, 3]), got {_shown(value)}")]
-    if kind in ("model_type", "model_attributes_type"):
-        return [(path, f"must be a mapping of keys, got {_shown(value)}")]
-    if kind == "string_type":
-        return [(path, f"must be text, got {_shown(value)}")]
-    if kind == "string_too_long":
-        return [(path, f"is {len(value) if isinstance(value, str) else '?'} characters; at most {ctx.get('max_length')}")]
-    if kind == "too_long":
-        return [(path, f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')}")]
-    if kind.startswith(("date_", "datetime_")):
-        reason = str(err["msg"]).split(",", 1)[-1].strip() if "," in str(err["msg"]) else str(err["msg"])
-        return [(path, f"must be a calendar date like 2026-11-28, got {_shown(value)} ({reason})")]
+    shape = _shape_message(kind, loc, path, value, ctx, str(err["msg"]))
+    if shape is not None:
+        return [shape]
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return [(path, f"unknown distribution {ctx.get('tag', value)!r}; allowed dist: {', '.join(DIST_NAMES)}")]
     if kind == "finite_number":
@@ -800,6 +789,28 @@ def _message(err: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
         return [(path, f"must be true or false, got {_shown(value)}")]
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return [(path, msg)]
+
+
+def _shape_message(kind: str, loc: Sequence[Any], path: str, value: Any, ctx: Mapping[str, Any], msg: str) -> tuple[str, str] | None:
+    """Messages for a value of the wrong kind or size (a list where a mapping belongs, a bad key, a date)."""
+    if loc and loc[-1] == "[key]":
+        return (path.removesuffix(".[key]"), f"key {value!r} is not allowed: {msg.removeprefix('Input should be ').lower()}")
+    if kind in ("dict_type", "mapping_type"):
+        return (path, f"must be a mapping of key: value (e.g. {{26: 1.2, 28: 1.4}}), got {_shown(value)}")
+    if kind in ("tuple_type", "list_type", "iterable_type"):
+        return (path, f"must be a list (e.g. [1, 2, 3]), got {_shown(value)}")
+    if kind in ("model_type", "model_attributes_type"):
+        return (path, f"must be a mapping of keys, got {_shown(value)}")
+    if kind == "string_type":
+        return (path, f"must be text, got {_shown(value)}")
+    if kind == "string_too_long":
+        return (path, f"is {len(value) if isinstance(value, str) else '?'} characters; at most {ctx.get('max_length')}")
+    if kind == "too_long":
+        return (path, f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')}")
+    if kind.startswith(("date_", "datetime_")):
+        reason = msg.split(",", 1)[-1].strip() if "," in msg else msg
+        return (path, f"must be a calendar date like 2026-11-28, got {_shown(value)} ({reason})")
+    return None
 
 
 def _shown(value: Any) -> str:
@@ -899,6 +910,10 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
         raise ScenarioError(source, pre)
     try:
         return Scenario.model_validate(data)
+    except (ArithmeticError, RecursionError, MemoryError) as exc:
+        # A value that is in range for its field but breaks a cross-check's arithmetic: still bad
+        # input, reported as such (exit 2), never a traceback. The limits above make this rare.
+        raise ScenarioError(source, [("", f"has values storeq cannot compute with ({type(exc).__name__}: {exc}); check very large numbers")]) from None
     except ValidationError as exc:
         problems: dict[tuple[str, str], None] = {}  # ordered and O(1) to test: 100,000 errors stay linear
         errors = exc.errors()
