@@ -41,6 +41,13 @@ These failures are real, not hypothetical: on the busy hall below (30 replicatio
 394 of 15,738 customers wait longer with priorities alone, 226 of 13,706 with patience alone, and
 401 of 15,738 with threshold pitching alone — while no replication's mean wait rises.
 
+Counter routing and the newer knobs, on the mean: pooling beats splitting when the split lines carry
+the same kind of work (nine counters on one line against 7 + 2); splitting payment counters off the
+busy hall raises the 90th percentile wait and lowers the service level (its mean wait may fall: a fast
+lane for short visits is shortest-job-first); calling by ticket raises the VIPs' waits; the combined
+pitch rule pitches less than either of its parts; and ``day_cv`` widens the spread of daily arrivals
+without moving their mean.
+
 On the mean, a relation "X never raises the mean wait" is tested where the effect is large (the
 paired CI must lie entirely on the expected side: a no-op or reversed engine fails), and where the
 expected effect is zero (more kiosks for the counters) the paired CI must not lie entirely on the
@@ -329,3 +336,108 @@ def test_patience_and_greeter_hall() -> None:
     cmp, d = _hall_compare({"kiosks.greeter": True})
     assert (cmp.results[1].days["kiosk_share"].to_numpy() >= cmp.results[0].days["kiosk_share"].to_numpy() - EPS).all()
     assert d.loc["mean_wait_min", "diff_ci_high"] < 0
+
+
+# ---------------------------------------------------------------------------------------------
+# counter routing, the combined pitch rule and day-to-day demand spread
+# ---------------------------------------------------------------------------------------------
+
+
+def _paired_segment_ci(cmp: Any, segment: str, kpi: str = "mean_wait_min") -> tuple[float, float, float]:
+    """Mean and 95% Student-t interval of variant − base for one segment's KPI, paired by replication."""
+    from scipy import stats
+
+    a, b = (r.segment_reps for r in cmp.results)
+    va = a[a["segment"] == segment].set_index("replication")[kpi]
+    vb = b[b["segment"] == segment].set_index("replication")[kpi]
+    diff = (vb - va).dropna().to_numpy(float)
+    m = float(diff.mean())
+    half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)))
+    return m, m - half, m + half
+
+
+def test_pooling_beats_splitting() -> None:
+    # The classic result: nine counters serving one line beat the same nine split 7 + 2 when the two
+    # lines carry the same kind of work (here: one service-time law for both transactions, payments
+    # 2/9 of the demand, so each line is loaded like the pool, ρ ≈ 0.85). Paired over 40 four-hour days.
+    same = {"dist": "lognormal", "mean": 4, "cv": 0.5}
+    data = {
+        **FCFS_STORE,
+        "demand": {"arrivals_per_hour": 115},
+        "transactions": [
+            {"name": "top_up", "share": 2 / 9, "counter_time": same},
+            {"name": "plan", "share": 7 / 9, "counter_time": same},
+        ],
+        "kiosks": {"count": 0},
+        "counters": {"staffed": 9},
+    }
+    pooled = scenario_from_dict(data, "pooled")
+    split = with_updates(pooled, {"counters": {"groups": [
+        {"name": "general", "staffed": 7, "transactions": ["plan"]},
+        {"name": "payments", "staffed": 2, "transactions": ["top_up"]},
+    ]}})  # fmt: skip
+    d = compare([pooled, split], labels=["pooled", "split"]).differences.set_index("kpi")
+    assert d.loc["staff_hours", "diff_mean"] == pytest.approx(0.0)
+    assert d.loc["mean_wait_min", "diff_ci_low"] > 0
+    assert d.loc["p90_wait_min", "diff_ci_low"] > 0
+    assert d.loc["service_level", "diff_ci_high"] < 0
+
+
+@pytest.mark.slow
+def test_payment_counters_split_off_the_hall_hurt_the_long_visits() -> None:
+    # The hall's 9 counters pooled against 7 general + 2 payment-only (top-ups, bill payments). Here the
+    # two lines carry different work: the payment line is a fast lane for short visits (shortest job
+    # first), so the mean wait over everyone can even fall; but the general line's long visits wait
+    # longer, so the 90th percentile wait rises and fewer are served within the target (paired CIs).
+    pooled = {"counters": {"staffed": 9}}
+    split = {"counters": {"groups": [
+        {"name": "general", "staffed": 7},
+        {"name": "payments", "staffed": 2, "transactions": ["top_up", "bill_payment"]},
+    ]}}  # fmt: skip
+    _, d = _hall_compare(split, base_updates=pooled)
+    assert d.loc["staff_hours", "diff_mean"] == pytest.approx(0.0)
+    assert d.loc["p90_wait_min", "diff_ci_low"] > 0
+    assert d.loc["service_level", "diff_ci_high"] < 0
+
+
+@pytest.mark.slow
+def test_ticket_order_raises_vip_waits_hall() -> None:
+    # Calling tickets in issue order takes the VIPs' priority away: their mean wait rises significantly
+    # (paired by replication), while the regulars' falls.
+    cmp, _ = _hall_compare({"counters.order": "ticket"})
+    _, lo, _ = _paired_segment_ci(cmp, "vip")
+    assert lo > 0
+    _, _, hi = _paired_segment_ci(cmp, "regular")
+    assert hi < 0
+
+
+@pytest.mark.slow
+def test_combined_pitch_rule_pitches_less_than_each_part_hall() -> None:
+    # "Not 14:30-17:30, and never when 8 wait": pitching stops while either holds, so it pitches less
+    # than the windows alone and than the queue rule alone (paired 95% CIs below 0).
+    windows = {"cross_sell.policy": {"mode": "windows", "suspend": ["14:30-17:30"]}}
+    threshold = {"cross_sell.policy": {"mode": "queue_threshold", "threshold": 8}}
+    both = {"cross_sell.policy": {"mode": "windows", "suspend": ["14:30-17:30"], "threshold": 8}}
+    for part in (windows, threshold):
+        _, d = _hall_compare(both, base_updates=part)
+        assert d.loc["pitches", "diff_ci_high"] < 0, part
+
+
+def test_day_cv_widens_the_spread_of_daily_arrivals_not_their_mean() -> None:
+    # 150 days of the FCFS store (about 360 walk-ins a day) with and without a day-to-day spread of 25%.
+    # Theory: a Poisson count has variance μ; with the day's rate × a gamma factor (mean 1, CV c) it is
+    # μ + c² μ² (≈ 362 → 8,530 here), the mean unchanged. Tolerances: the sample SD of 150 days is
+    # within ±20% of the truth (its SE is ≈ 6% for the Poisson side, ≈ 8% for the gamma-mixed one); the
+    # mean difference is paired (common random numbers: the same uniforms), so its interval is narrow.
+    base = _fcfs(**{"simulation.replications": 150})
+    spread = with_updates(base, {"demand.day_cv": 0.25})
+    a, b = run(base), run(spread)
+    mu = float(base.arrival_rates_per_hour().sum()) * base.store.interval_min / 60
+    na, nb = a.days["arrivals"].to_numpy(float), b.days["arrivals"].to_numpy(float)
+    assert na.std(ddof=1) == pytest.approx(np.sqrt(mu), rel=0.2)
+    assert nb.std(ddof=1) == pytest.approx(np.sqrt(mu + (0.25 * mu) ** 2), rel=0.2)
+    # the mean does not move: the day factor has mean 1 (99.9% interval of the mean, gamma-mixed side)
+    half = 3.3 * nb.std(ddof=1) / np.sqrt(len(nb))
+    assert abs(nb.mean() - mu) < half and abs(na.mean() - mu) < 3.3 * np.sqrt(mu / len(na))
+    # day_cv 0 is the v1 day, replication by replication
+    np.testing.assert_array_equal(run(with_updates(base, {"demand.day_cv": 0.0})).days["arrivals"], a.days["arrivals"])
