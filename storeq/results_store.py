@@ -397,11 +397,13 @@ def list_runs(path: str | Path, limit: int | None = None) -> pd.DataFrame:
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     with connect(path, read_only=True) as con:
-        return _df(con.execute(sql))
+        return _df(con, sql)
 
 
-def _df(cursor: Any) -> pd.DataFrame:
-    return cursor.df()
+def _df(con: Any, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    # through Arrow, as pandas reads an exported Parquet file: the same dtypes both ways (DuckDB's own
+    # .df() gives object columns where Arrow gives strings)
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()
 
 
 def get_run(path: str | Path, run_id: str) -> dict[str, Any]:
@@ -481,7 +483,7 @@ def tables_of(path: str | Path, run_id: str) -> dict[str, int]:
 def read_table(path: str | Path, run_id: str, name: str) -> pd.DataFrame:
     """Rows of table ``name`` for ``run_id``."""
     with connect(path, read_only=True) as con:
-        return _df(con.execute(f'SELECT * FROM "{name}" WHERE run_id = ?', [run_id]))
+        return _df(con, f'SELECT * FROM "{name}" WHERE run_id = ?', [run_id])
 
 
 def export_run(path: str | Path, run_id: str, out_dir: str | Path) -> list[Path]:

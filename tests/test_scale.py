@@ -197,6 +197,13 @@ def _sweep_args(small_file: Path) -> list[str]:
 
 
 def test_cli_identical_on_processes_and_remote_cluster(small_file: Path, remote_scheduler: str) -> None:
+    for args in (
+        ["run", str(small_file), "-n", "6"],
+        ["compare", str(small_file), "--set", "counters.staffed=5", "-n", "6"],
+    ):
+        here = storeq_json(*args, "-w", "2")
+        there = storeq_json(*args, "--scheduler", remote_scheduler)  # --scheduler alone means dask
+        assert same_bytes(here, there), args[0]
     local = storeq_json(*_sweep_args(small_file), "-w", "2")
     remote = storeq_json(*_sweep_args(small_file), "--executor", "dask", "--scheduler", remote_scheduler)
     assert same_bytes(local, remote)
@@ -214,6 +221,8 @@ def test_cli_identical_on_a_local_cluster_it_starts(small_file: Path) -> None:
     local = storeq_json(*_sweep_args(small_file), "-w", "1")
     cluster = storeq_json(*_sweep_args(small_file), "--executor", "dask", "-w", "2")
     assert same_bytes(local, cluster) and cluster["provenance"]["workers"] == 2
+    run_args = ["run", str(small_file), "-n", "6"]
+    assert same_bytes(storeq_json(*run_args), storeq_json(*run_args, "--executor", "dask", "-w", "2"))
 
 
 def test_api_identical_on_remote_cluster(small_scenario: Any, remote_scheduler: str) -> None:
