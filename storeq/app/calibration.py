@@ -16,10 +16,11 @@ import streamlit as st
 
 from simulation import ScenarioError
 from storeq.app import entry, state
-from storeq.app.common import PALETTE, ROOT, clock_to_datetime, not_a_log, plain_error, show_problems, workers
+from storeq.app.common import PALETTE, clock_to_datetime, not_a_log, plain_error, show_problems, workers
+from storeq.examples import scenarios_dir
 
 ss = st.session_state
-EXAMPLE_LOG = ROOT / "scenarios" / "example_ticket_log.csv"
+EXAMPLE_LOG = scenarios_dir() / "example_ticket_log.csv"
 MAX_LOG_MB = 256  # the server's upload limit (.streamlit/config.toml maxUploadSize); scenario files are checked at 1 MB in code
 MAX_MAPPING_BYTES = 100_000
 if ss.pop("goto_whatif", False):  # set by "Use this scenario on the What-if page": go there now

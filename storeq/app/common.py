@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from simulation import Scenario, ScenarioError, format_clock, scenario_from_yaml, scenario_to_yaml
+from storeq.examples import scenarios_dir
 from storeq.present import fmt_ci as fmt_ci  # number formats live in storeq.present (CLI and app)
 from storeq.present import fmt_delta as fmt_delta
 from storeq.present import fmt_delta_ci as fmt_delta_ci
@@ -28,7 +29,7 @@ from storeq.present import fmt_value as fmt_value
 from storeq.present import fmt_with_ci as fmt_with_ci
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO_DIR = ROOT / "scenarios"
+SCENARIO_DIR = scenarios_dir()  # the checkout's scenarios/, or the copy installed with the package
 DEFAULT_SCENARIO = "telecom_month_end.yaml"
 
 MAX_UPLOAD_BYTES = 1_000_000

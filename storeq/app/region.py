@@ -19,10 +19,11 @@ import pandas as pd
 import streamlit as st
 
 from simulation import ScenarioError
-from storeq.app.common import ROOT, show_problems, workers
+from storeq.app.common import show_problems, workers
+from storeq.examples import scenarios_dir
 
 ss = st.session_state
-EXAMPLE_DIR = ROOT / "scenarios" / "region_example"
+EXAMPLE_DIR = scenarios_dir() / "region_example"
 EXAMPLES = {
     "Riverside city (region file: 16 halls)": EXAMPLE_DIR / "region.yaml",
     "Riverside city (store table only)": EXAMPLE_DIR / "stores.csv",

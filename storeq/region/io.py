@@ -22,14 +22,14 @@ import pandas as pd
 
 from simulation import ScenarioError, load_scenario, with_updates
 from simulation.loader import MAX_FILE_BYTES, parse_yaml_text
+from storeq.examples import scenarios_dir
 
 from .model import Region, RegionSpec, SkippedRow, Store, region_spec_from_dict
 from .profiles import Profile, check_profile, column_map, stores_from_table
 
 Progress = Callable[[int, int], None]
 
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLED_PROFILES = ROOT / "scenarios" / "profiles"
+BUNDLED_PROFILES = scenarios_dir() / "profiles"
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 MAX_TABLE_BYTES = 5_000_000
 MAX_TABLE_ROWS = 2_000
@@ -219,7 +219,7 @@ def region_from_bytes(
 ) -> Region:
     """A Region from a region file's or a table's bytes (an upload); ``base_dir`` resolves relative paths."""
     src = source or name
-    base = base_dir if base_dir is not None else ROOT / "scenarios"
+    base = base_dir if base_dir is not None else scenarios_dir()
     sim: dict[str, int] = {}
     if replications is not None:
         sim["replications"] = replications
