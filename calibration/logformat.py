@@ -121,6 +121,47 @@ def check_datetime_format(fmt: Any, source: str) -> str:
     return fmt
 
 
+def _value_words(values: Any, source: str) -> dict[str, dict[str, str]]:
+    """The mapping's ``values``: per column, their word → ours, checked against our words."""
+    if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
+        raise LogError(source, "values: must map a column (outcome, channel, transaction, segment) to {their word: our word}")
+    bad = [k for k in values if k not in ("outcome", "channel", "transaction", "segment")]
+    if bad:
+        raise LogError(source, f"values: unknown column(s) {', '.join(map(str, bad))}; allowed: outcome, channel, transaction, segment")
+    words = {
+        str(k): {_text(a, f"values.{k}", source, "a word"): _text(b, f"values.{k}.{a}", source, "a word") for a, b in v.items()}
+        for k, v in values.items()
+    }
+    for col, allowed in (("outcome", OUTCOMES), ("channel", CHANNELS)):
+        wrong = [str(v) for v in (words.get(col) or {}).values() if v not in allowed]
+        if wrong:
+            raise LogError(source, f"values.{col}: {', '.join(wrong)} not allowed; map to one of {', '.join(allowed)}")
+    return words
+
+
+def _encoding(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    encoding = _text(value, "encoding", source, "an encoding name (utf-8, gbk, gb18030)")
+    try:
+        "x".encode(encoding)  # a text codec: base64 or rot13 raise LookupError here too
+    except (LookupError, TypeError, ValueError):
+        raise LogError(source, f"encoding: unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
+    return encoding
+
+
+def _separator(value: Any, source: str) -> str:
+    """A literal separator (never a regular expression): 1 to 10 characters, ``tab`` or ``\\t`` for a tab."""
+    if value is None:
+        return ","
+    if value in ("\\t", "tab"):
+        value = "\t"
+    separator = _text(value, "separator", source, 'the text between columns (e.g. ",", ";", "\\t" or "|")')
+    if not 1 <= len(separator) <= 10 or separator in ('"', "\n", "\r"):
+        raise LogError(source, f'separator: must be 1 to 10 characters other than a quote or a line break (e.g. ",", ";" or "|"), got {separator!r}')
+    return separator
+
+
 def mapping_from_dict(data: Any, source: str = "mapping") -> LogMapping:
     """Validate a parsed mapping file, naming the key, the value and the allowed values on any problem.
 
@@ -141,35 +182,9 @@ def mapping_from_dict(data: Any, source: str = "mapping") -> LogMapping:
     if bad:
         raise LogError(source, f"columns: unknown column(s) {', '.join(map(str, bad))}; ours are {', '.join(LOG_COLUMNS)}")
     columns = {str(k): _text(v, f"columns.{k}", source, "the export's column name") for k, v in cols.items()}
-    values = data.get("values") or {}
-    if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
-        raise LogError(source, "values: must map a column (outcome, channel, transaction, segment) to {their word: our word}")
-    bad = [k for k in values if k not in ("outcome", "channel", "transaction", "segment")]
-    if bad:
-        raise LogError(source, f"values: unknown column(s) {', '.join(map(str, bad))}; allowed: outcome, channel, transaction, segment")
-    words = {
-        str(k): {_text(a, f"values.{k}", source, "a word"): _text(b, f"values.{k}.{a}", source, "a word") for a, b in v.items()}
-        for k, v in values.items()
-    }
-    for col, allowed in (("outcome", OUTCOMES), ("channel", CHANNELS)):
-        wrong = [str(v) for v in (words.get(col) or {}).values() if v not in allowed]
-        if wrong:
-            raise LogError(source, f"values.{col}: {', '.join(wrong)} not allowed; map to one of {', '.join(allowed)}")
-    encoding = data.get("encoding")
-    if encoding is not None:
-        encoding = _text(encoding, "encoding", source, "an encoding name (utf-8, gbk, gb18030)")
-        try:
-            "x".encode(encoding)  # a text codec: base64 or rot13 raise LookupError here too
-        except (LookupError, TypeError, ValueError):
-            raise LogError(source, f"encoding: unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
-    separator = data.get("separator")
-    if separator is None:
-        separator = ","
-    elif separator in ("\\t", "tab"):
-        separator = "\t"
-    separator = _text(separator, "separator", source, 'the text between columns (e.g. ",", ";", "\\t" or "|")')
-    if not 1 <= len(separator) <= 10 or separator in ('"', "\n", "\r"):
-        raise LogError(source, f'separator: must be 1 to 10 characters other than a quote or a line break (e.g. ",", ";" or "|"), got {separator!r}')
+    words = _value_words(data.get("values") or {}, source)
+    encoding = _encoding(data.get("encoding"), source)
+    separator = _separator(data.get("separator"), source)
     sheet = data.get("sheet", 0)
     if isinstance(sheet, bool) or not ((isinstance(sheet, str) and sheet.strip()) or (isinstance(sheet, int) and sheet >= 0)):
         raise LogError(source, f"sheet: must be one sheet of the workbook: its name, or its position (0 = the first), got {sheet!r}")
@@ -399,15 +414,7 @@ def clean(
 
     date_col = df.get("_date")
     issued_raw = df["issued_at"]
-    sample = _time_only_minutes(issued_raw[~_blank(issued_raw)].head(1000))
-    if date_col is None and len(sample) and float((~np.isnan(sample)).mean()) > 0.5:
-        raise LogError(
-            source,
-            f"issued_at holds times without dates ({str(issued_raw.dropna().iloc[0])!r}); name the export's date column "
-            "in the mapping file (date: <column>), see docs/ticket-log.md",
-        )
-    dayfirst = None if mapping.datetime_format else day_first(issued_raw[~_blank(issued_raw)].head(200_000), None if date_col is None else date_col[~_blank(issued_raw)].head(200_000), source)
-    issued = _parse_times(issued_raw, mapping.datetime_format, date_col, dayfirst)
+    issued, dayfirst = _issue_times(issued_raw, date_col, mapping, source)
     if date_col is None:  # a stray bare clock would parse as today: it is unparseable here
         issued = issued.mask(~np.isnan(_time_only_minutes(issued_raw)))
     blank_issued = _blank(issued_raw)
@@ -513,6 +520,23 @@ def clean(
     if len(tickets) == 0:
         raise LogError(source, "no usable ticket left after cleaning: " + "; ".join(CleanLog(tickets, issues, n, source).summary_lines()))
     return CleanLog(tickets=tickets, issues=issues, rows_read=n, source=source)
+
+
+def _issue_times(issued_raw: pd.Series, date_col: pd.Series | None, mapping: LogMapping, source: str) -> tuple[pd.Series, bool | None]:
+    """Issue date-times, and whether dates are day-first (the other time columns use the same order)."""
+    present = ~_blank(issued_raw)
+    sample = _time_only_minutes(issued_raw[present].head(1000))
+    if date_col is None and len(sample) and float((~np.isnan(sample)).mean()) > 0.5:
+        raise LogError(
+            source,
+            f"issued_at holds times without dates ({str(issued_raw.dropna().iloc[0])!r}); name the export's date column "
+            "in the mapping file (date: <column>), see docs/ticket-log.md",
+        )
+    dayfirst = None
+    if not mapping.datetime_format:
+        dates = None if date_col is None else date_col[present].head(200_000)
+        dayfirst = day_first(issued_raw[present].head(200_000), dates, source)
+    return _parse_times(issued_raw, mapping.datetime_format, date_col, dayfirst), dayfirst
 
 
 def infer_hours(issued_min: np.ndarray, day: np.ndarray, interval_min: int) -> tuple[int, int]:
