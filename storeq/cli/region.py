@@ -32,6 +32,7 @@ from storeq.cli.common import (
     write_text,
 )
 from storeq.cli.report import check_out_dir, rich_console, title
+from storeq.outputs import check_target
 
 FORMATS = ("table", "json", "csv")
 CLASS_STYLE = {"very_busy": "bold red", "busy": "yellow", "normal": "green"}
@@ -107,11 +108,22 @@ def _skipped_frame(reg: Any) -> pd.DataFrame:
                         columns=["row", "name", "reason"])
 
 
-def _write(out_dir: Path, frames: dict[str, pd.DataFrame], payload: dict[str, Any], fmt: str) -> None:
-    written = write_frames(out_dir, frames)
-    write_text(out_dir / "result.json", json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+def _write(out_dir: Path, inputs: list[Path], frames: dict[str, pd.DataFrame], payload: dict[str, Any], fmt: str) -> None:
+    """The result set, swapped in whole (never half a set, never over a folder holding an input)."""
+    from storeq.outputs import output_set
+    from storeq.present import jsonable
+
+    text = json.dumps(jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    with output_set(out_dir, inputs) as stage:
+        written = write_frames(stage, frames)
+        write_text(stage / "result.json", text + "\n")
     if fmt != "json":
         click.echo(f"storeq: wrote {len(written) + 1} files to {out_dir}", err=True)
+
+
+def _inputs(region: Path) -> list[Path]:
+    """The files a region reads (its folder holds the scenarios and the table): never an --out target."""
+    return [region.parent] if region.suffix.lower() in (".yaml", ".yml") else [region]
 
 
 def _n(x: Any, fmt: str = "{:,.1f}") -> str:
@@ -150,13 +162,14 @@ def rank_cmd(region: Path, replications: int | None, seed: int | None, workers: 
     from storeq.region.rank import rank_region
 
     check_out_dir(out_dir)
+    check_target(out_dir, _inputs(region))
     reg = _load(region, fmt, workers, fit_replications, replications, seed)
     with open_executor(executor, scheduler, workers) as ex, \
             progress(1, f"Simulating {len(reg.stores)} stores × variants", enabled=fmt != "json") as cb:
         res = rank_region(reg, replications=replications, seed=seed, workers=workers, executor=ex, progress=cb)
     payload = res.to_json()
     if out_dir is not None:
-        _write(out_dir, {"ranking": res.frame(), "interventions": res.interventions_frame(), "fits": _fits_frame(reg),
+        _write(out_dir, _inputs(region), {"ranking": res.frame(), "interventions": res.interventions_frame(), "fits": _fits_frame(reg),
                          "skipped": _skipped_frame(reg)}, payload, fmt)
     if fmt == "json":
         emit_json(payload)
@@ -229,6 +242,7 @@ def plan_cmd(region: Path, replications: int | None, seed: int | None, workers: 
     from storeq.region.plan import budgets_from, describe_budgets, plan_region
 
     check_out_dir(out_dir)
+    check_target(out_dir, _inputs(region))
     reg = _load(region, fmt, workers, fit_replications, replications, seed)
     budgets = budgets_from(reg, budget_money, budget_staff_hours, budget_kiosks, budget_greeters)
     if budgets.money is None and budgets.staff_hours is None and budgets.kiosks is None and budgets.greeters is None:
@@ -242,7 +256,7 @@ def plan_cmd(region: Path, replications: int | None, seed: int | None, workers: 
     payload = res.to_json()
     chosen = pd.DataFrame(res.chosen(), columns=["store", "intervention", "cost_per_day"])
     if out_dir is not None:
-        _write(out_dir, {"chosen": chosen, "verification": _verification_frame(payload), "fits": _fits_frame(reg),
+        _write(out_dir, _inputs(region), {"chosen": chosen, "verification": _verification_frame(payload), "fits": _fits_frame(reg),
                          "skipped": _skipped_frame(reg)}, payload, fmt)
     if fmt == "json":
         emit_json(payload)
@@ -321,6 +335,7 @@ def moves_cmd(region: Path, replications: int | None, seed: int | None, workers:
     from storeq.region.moves import moves_region
 
     check_out_dir(out_dir)
+    check_target(out_dir, _inputs(region))
     reg = _load(region, fmt, workers, fit_replications, replications, seed)
     with open_executor(executor, scheduler, workers) as ex, \
             progress(1, f"Valuing moves on {date_.date().isoformat()}", enabled=fmt != "json") as cb:
@@ -331,7 +346,7 @@ def moves_cmd(region: Path, replications: int | None, seed: int | None, workers:
     moves = pd.DataFrame([{k: (v["mean"] if isinstance(v, dict) else v) for k, v in m.items()} for m in payload["moves"]],
                          columns=["district", "from", "to", "block", "travel_min", "arrives", "gain", "loss", "value"])
     if out_dir is not None:
-        _write(out_dir, {"moves": moves, "fits": _fits_frame(reg), "skipped": _skipped_frame(reg)}, payload, fmt)
+        _write(out_dir, _inputs(region), {"moves": moves, "fits": _fits_frame(reg), "skipped": _skipped_frame(reg)}, payload, fmt)
     if fmt == "json":
         emit_json(payload)
     elif fmt == "csv":
