@@ -240,6 +240,12 @@ def _pack(values: Values, level: Level, rows: int | None) -> tuple[np.ndarray, t
     return out, names
 
 
+def _overlap_rows(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Overlap of each span [starts_k, ends_k) with each window [lo_i, hi_i): spans × windows."""
+    ov = np.minimum(ends[:, None], hi[None, :]) - np.maximum(starts[:, None], lo[None, :])
+    return np.clip(ov, 0.0, None, out=ov)
+
+
 def _overlap(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Total overlap of the spans [starts, ends) with each window [lo_i, hi_i)."""
     if len(starts) == 0:
@@ -284,8 +290,53 @@ def cost_values(scenario: Scenario) -> Values:
     }
 
 
+@dataclass(frozen=True)
+class _DayFrame:
+    """What summarising needs from the scenario alone: the same for every replication of it."""
+
+    length: float
+    m: int
+    warm: float
+    close: float
+    target: float
+    margin: float
+    lo: np.ndarray
+    """Start of each interval's counted time (after warm-up), minutes since opening."""
+    hi: np.ndarray
+    eff: np.ndarray
+    """Counted minutes of each interval."""
+    staffed: np.ndarray
+    costs: Values
+    group_staffed: np.ndarray
+    """n_groups × n_intervals."""
+
+
+_LAST_FRAME: list[tuple[Scenario, _DayFrame]] = []
+"""The last scenario's frame: a run summarises many replications of one scenario, and building the
+frame (counter groups, greeter windows, clocks) costs as much as summarising a small day."""
+
+
+def _day_frame(sc: Scenario) -> _DayFrame:
+    if _LAST_FRAME and _LAST_FRAME[0][0] is sc:
+        return _LAST_FRAME[0][1]
+    length = float(sc.store.interval_min)
+    warm = float(sc.simulation.warmup_min)
+    lo = np.maximum(sc.interval_starts.astype(float), warm)
+    hi = sc.interval_starts.astype(float) + length
+    groups = sc.counter_groups()
+    frame = _DayFrame(
+        length=length, m=sc.n_intervals, warm=warm, close=float(sc.store.duration_min),
+        target=float(sc.store.target_wait_min), margin=float(sc.cross_sell.margin),
+        lo=lo, hi=hi, eff=np.clip(hi - lo, 0.0, None), staffed=sc.staffed_schedule().astype(float),
+        costs=cost_values(sc),
+        group_staffed=np.array([g.staffed for g in groups], float).reshape(len(groups), sc.n_intervals),
+    )
+    _LAST_FRAME[:] = [(sc, frame)]
+    return frame
+
+
 def _group_kpis(
-    sc: Scenario, log: DayLog, keep: np.ndarray, interval: np.ndarray, lo: np.ndarray, hi: np.ndarray, eff: np.ndarray
+    f: _DayFrame, log: DayLog, keep: np.ndarray, interval: np.ndarray, service: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 ) -> tuple[Values, Values]:
     """Counter-group KPIs (groups of ``Scenario.counter_groups()``, rows), per day and per group × interval.
 
@@ -293,17 +344,16 @@ def _group_kpis(
     warm-up, as for the store; customer figures (served, mean wait) count the customers each group's
     counters served, by the interval they arrived in.
     """
-    groups = sc.counter_groups()
-    n_g, m = len(groups), sc.n_intervals
-    staffed = np.array([g.staffed for g in groups], float).reshape(n_g, m)
-    in_service = ~np.isnan(log.service_start) & (log.group >= 0)
-    s_start, s_end, s_group = log.service_start[in_service], log.service_end[in_service], log.group[in_service]
+    lo, hi, eff, m = f.lo, f.hi, f.eff, f.m
+    staffed = f.group_staffed
+    n_g = len(staffed)
+    s_start, s_end, s_group, ov = service  # every counter service, its group, its overlap with each interval
     busy = np.zeros((n_g, m))
     area = staffed * eff
     for g in range(n_g):
         mine = s_group == g
         if mine.any():
-            busy[g] = _overlap(s_start[mine], s_end[mine], lo, hi)
+            busy[g] = ov[mine].sum(axis=0)
             if np.any(np.diff(staffed[g]) < 0):  # closing counters finishing their customer are on duty
                 area[g] = area[g] + _excess_busy(s_start[mine], s_end[mine], lo, hi, staffed[g])
     served = keep & (log.outcome == SERVED) & ~np.isnan(log.service_start) & (log.group >= 0)
@@ -332,30 +382,24 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     """Day, interval and segment KPIs of one replication (definitions in the module docstring)."""
     sc = scenario
     cust = log.customers
-    length = float(sc.store.interval_min)
-    m = sc.n_intervals
-    warm = float(sc.simulation.warmup_min)
-    close = float(sc.store.duration_min)
-    target = float(sc.store.target_wait_min)
-    margin = float(sc.cross_sell.margin)
+    f = _day_frame(sc)
+    m, warm, lo, hi, eff, staffed = f.m, f.warm, f.lo, f.hi, f.eff, f.staffed
+    target, margin = f.target, f.margin
     keep = cust.arrival_min >= warm
-    interval = np.minimum((cust.arrival_min // length).astype(np.int64), m - 1)
+    interval = np.minimum((cust.arrival_min // f.length).astype(np.int64), m - 1)
 
     # Time averages over [max(start, warm-up), end) of each interval.
-    lo = np.maximum(sc.interval_starts.astype(float), warm)
-    hi = sc.interval_starts.astype(float) + length
-    eff = np.clip(hi - lo, 0.0, None)
-    staffed = sc.staffed_schedule().astype(float)
     joined = ~np.isnan(log.queue_join)
     q_end = np.where(log.outcome == ABANDONED, log.leave_min, log.service_start)
     queue_area = _overlap(log.queue_join[joined], q_end[joined], lo, hi)
     in_service = ~np.isnan(log.service_start)
     s_start, s_end = log.service_start[in_service], log.service_end[in_service]
-    busy_area = _overlap(s_start, s_end, lo, hi)
+    service_ov = _overlap_rows(s_start, s_end, lo, hi)  # once for the store and its counter groups
+    busy_area = service_ov.sum(axis=0)
     staffed_area = staffed * eff
     if np.any(np.diff(staffed) < 0) and len(s_start):
         staffed_area = staffed_area + _excess_busy(s_start, s_end, lo, hi, staffed)
-    costs = cost_values(sc)
+    costs = f.costs
     hours = costs["staff_hours"]
 
     iv_values = _customer_kpis(interval, m, log, keep, target, margin)
@@ -370,7 +414,7 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     day_values = {k: v[0] for k, v in _customer_kpis(np.zeros(len(cust), np.int64), 1, log, keep, target, margin).items()}
     day_values.update(
         utilization=_div(np.array(busy_area.sum()), np.array(staffed_area.sum())),
-        mean_queue_len=np.asarray(queue_area.sum() / (close - warm)),
+        mean_queue_len=np.asarray(queue_area.sum() / (f.close - warm)),
         staff_hours=np.asarray(hours.sum()),
         staff_cost=np.asarray(hours.sum() * sc.costs.staff_hour),
         greeter_cost=np.asarray(costs["greeter_cost"].sum()),
@@ -379,12 +423,13 @@ def summarise_day(scenario: Scenario, log: DayLog, replication: int = 0, keep_cu
     )
     seg_values = _customer_kpis(cust.segment.astype(np.int64), len(sc.segments), log, keep, target, margin)
 
-    grp_day_values, grp_iv_values = _group_kpis(sc, log, keep, interval, lo, hi, eff)
+    service = (s_start, s_end, log.group[in_service], service_ov)
+    grp_day_values, grp_iv_values = _group_kpis(f, log, keep, interval, service)
 
     day, day_names = _pack(day_values, "day", None)
     iv, iv_names = _pack(iv_values, "interval", m)
     seg, seg_names = _pack(seg_values, "segment", len(sc.segments))
-    n_g = len(sc.counter_groups())
+    n_g = len(f.group_staffed)
     grp, grp_names = _pack(grp_day_values, "group", n_g)
     grp_iv, _ = _pack(grp_iv_values, "group", n_g * m)
     customers = customer_records(log, replication) if keep_customers else None
