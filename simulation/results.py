@@ -317,8 +317,9 @@ frame (counter groups, greeter windows, clocks) costs as much as summarising a s
 
 
 def _day_frame(sc: Scenario) -> _DayFrame:
-    if _LAST_FRAME and _LAST_FRAME[0][0] is sc:
-        return _LAST_FRAME[0][1]
+    last = _LAST_FRAME[0] if _LAST_FRAME else None  # one read: another thread (the app) may swap it meanwhile
+    if last is not None and last[0] is sc:
+        return last[1]
     length = float(sc.store.interval_min)
     warm = float(sc.simulation.warmup_min)
     lo = np.maximum(sc.interval_starts.astype(float), warm)
@@ -331,7 +332,7 @@ def _day_frame(sc: Scenario) -> _DayFrame:
         costs=cost_values(sc),
         group_staffed=np.array([g.staffed for g in groups], float).reshape(len(groups), sc.n_intervals),
     )
-    _LAST_FRAME[:] = [(sc, frame)]
+    _LAST_FRAME[:] = [(sc, frame)]  # a strong reference, so ``is`` cannot match a new object at the old address
     return frame
 
 
