@@ -4,7 +4,7 @@ Per replication, :func:`summarise_day` turns a :class:`~simulation.engine.DayLog
 arrays (day KPIs, interval × KPI, segment × KPI) with numpy only, inside the worker process, so a
 1,000-replication run holds a few megabytes, not millions of customer records. :func:`build_result`
 stacks them and computes means and 95% Student t confidence intervals (:func:`mean_ci`) once; a
-proportion's interval is clipped to [0, 1] (:func:`_summary`).
+proportion's interval is clipped to [0, 1] (:func:`kpi_ci`).
 
 KPIs are built by name: each level's computation returns a mapping KPI name → values, and which
 KPIs exist at each level (and in which order they are reported) comes from the one catalogue,
@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -605,17 +605,21 @@ def _json_default(x: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
-def _share_bounds(names: tuple[str, ...], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+def _share_bounds(names: Sequence[str], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-KPI bounds for a CI: [lo, hi] for KPIs in the catalogue's ``share`` unit, unbounded otherwise."""
     share = np.array([name in catalogue.CATALOGUE and catalogue.CATALOGUE[name].unit == "share" for name in names])
     return np.where(share, lo, -np.inf), np.where(share, hi, np.inf)
 
 
-def _summary(values: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def kpi_ci(values: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% CI over replications (axis 0) of KPI columns ``names`` (the last axis).
 
+    The one CI rule for KPIs: every face and every caller outside this module (regions, sweeps)
+    should use this (or :func:`diff_ci` for paired differences) rather than :func:`mean_ci`, so a
+    proportion's bounds are the same everywhere.
+
     A proportion's interval is the Student t interval of the per-replication proportions clipped to
-    [0, 1] (docs/model.md "Confidence intervals"): the KPI is a mean of daily proportions, and
+    [0, 1] (docs/model.md "KPIs"): the KPI is a mean of daily proportions, and
     customers of one day are not independent trials (one long queue delays everyone behind it), so
     the day, not the customer, is the unit of replication, and a binomial interval (Wilson on the
     pooled count) would be far too narrow. Clipping only removes impossible values: where the t
@@ -639,7 +643,7 @@ def _per_row_frames(
     for col, v in reversed(list(keys.items())):
         reps.insert(0, col, np.tile(np.asarray(v), r_n))
     reps.insert(0, "replication", np.repeat(np.arange(r_n), rows))
-    mean, lo, hi = _summary(values, names)
+    mean, lo, hi = kpi_ci(values, names)
     k_n = len(names)
     long = pd.DataFrame(
         {
@@ -674,7 +678,7 @@ def build_result(
 
     days = pd.DataFrame(day, columns=list(day_names))
     days.insert(0, "replication", np.arange(r_n))
-    mean, lo, hi = _summary(day, day_names)
+    mean, lo, hi = kpi_ci(day, day_names)
     kpis = pd.DataFrame({"mean": mean, "ci_low": lo, "ci_high": hi}, index=pd.Index(day_names, name="kpi"))
     interval_reps, intervals = _per_row_frames(iv, iv_names, {"interval": np.arange(m), "start": labels})
     segment_reps, by_segment = _per_row_frames(sg, sg_names, {"segment": seg_names})
@@ -743,7 +747,7 @@ class CompareResult:
     interval_differences: pd.DataFrame
 
 
-def _diff_summary(values: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def diff_ci(values: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% CI of paired differences; a difference of two proportions is kept inside [−1, 1]."""
     mean, lo, hi = mean_ci(values)
     floor, ceil = _share_bounds(names, -1.0, 1.0)
@@ -766,11 +770,11 @@ def paired_differences(results: list[RunResult], labels: list[str]) -> tuple[pd.
             raise ValueError("paired_differences: the results report different KPIs (made by different storeq versions?)")
     for res, label in zip(results[1:], labels[1:], strict=True):
         d = res.day_values - base.day_values
-        mean, lo, hi = _diff_summary(d, day_names)
+        mean, lo, hi = diff_ci(d, day_names)
         for k, name in enumerate(day_names):
             rows.append((label, name, mean[k], lo[k], hi[k]))
         if same_grid:
-            mean, lo, hi = _diff_summary(res.interval_values - base.interval_values, iv_names)
+            mean, lo, hi = diff_ci(res.interval_values - base.interval_values, iv_names)
             for i, start in enumerate(base.scenario.interval_labels):
                 for k, name in enumerate(iv_names):
                     irows.append((label, i, start, name, mean[i, k], lo[i, k], hi[i, k]))
