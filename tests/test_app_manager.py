@@ -212,15 +212,15 @@ def test_the_1630_answer_for_each_plan_with_cis() -> None:
     at.selectbox(key="k_at_time").set_value("16:30").run()
     assert not at.exception, at.exception
     table = at.table[0].value
-    assert list(table.index) == ["Baseline", "Edited plan"]
-    assert set(table["Interval"]) == {"16:30-17:00"}
+    assert list(table.columns) == ["Baseline", "Edited plan"]
+    assert set(table.loc["Interval"]) == {"16:30-17:00"}
     # the figures are the simulation's own for that interval, formatted with their CI
     res = run(FLAG, replications=REPS, seed=FLAG.simulation.seed, workers=1)
     iv = res.intervals[(res.intervals["kpi"] == "mean_wait_min") & (res.intervals["start"] == "16:30")].iloc[0]
-    assert table.loc["Baseline", "Mean wait"] == common.fmt_with_ci(iv["mean"], iv["ci_low"], iv["ci_high"], "min")
-    assert re.fullmatch(r"[\d.]+% \([\d.]+–[\d.]+%\)", table.loc["Edited plan", "Served within 10 min"])
-    assert table.loc["Edited plan", "Counters"] == str(STAFFED + 1)
-    assert table.loc["Edited plan", "Wait change vs Baseline"].startswith("-")
+    assert table.loc["Mean wait", "Baseline"] == common.fmt_with_ci(iv["mean"], iv["ci_low"], iv["ci_high"], "min")
+    assert re.fullmatch(r"[\d.]+% \([\d.]+–[\d.]+%\)", table.loc["Served within 10 min", "Edited plan"])
+    assert table.loc["Counters", "Edited plan"] == str(STAFFED + 1)
+    assert table.loc["Wait change vs Baseline", "Edited plan"].startswith("-")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ def test_compare_four_plans_names_duplicates_and_the_limit() -> None:
     assert changes.loc["Staff hours", "D − A"] == "no change"
     assert changes.loc["Mean wait", "C − A"].endswith("✓ better")
     answer = at.table[2].value  # the per-time answer: every plan
-    assert list(answer.index) == ["Plan A", "Plan B", "Plan C", "Plan D"]
+    assert list(answer.columns) == ["Plan A", "Plan B", "Plan C", "Plan D"]
 
 
 def test_two_different_stores_are_called_stores() -> None:

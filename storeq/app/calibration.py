@@ -97,7 +97,7 @@ if go:
         what = not_a_log(data)
         if what:
             problems.append(("", f"{name} is {what}, not a ticket log: export the log from the queue system as CSV, Excel (.xlsx) or Parquet"))
-        if mapping is not None and len(mapping) > MAX_MAPPING_BYTES:
+        if mapping_file is not None and mapping is not None and len(mapping) > MAX_MAPPING_BYTES:
             problems.append(("", f"the column mapping {mapping_file.name} is {len(mapping):,} bytes; a mapping file is a few lines "
                                  f"(at most {MAX_MAPPING_BYTES:,} bytes)"))
     if problems:

@@ -131,15 +131,6 @@ def show_problems(problems: Sequence[tuple[str, str]], intro: str = "") -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def engine_ready() -> bool:
-    """True when the simulation engine (``simulation.run``) is importable."""
-    try:
-        from simulation import run  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _progress_bar(label: str) -> tuple[Any, Callable[[int, int], None]]:
     """A progress bar in a placeholder created *inside* the cached call (so cache replay is valid)."""
     holder = st.empty()
@@ -350,22 +341,19 @@ def pitching_per_interval(scenario: Scenario) -> tuple[list[bool], str]:
     return flags, words
 
 
-def required_counters(scenario: Scenario) -> tuple[np.ndarray, str] | None:
+def required_counters(scenario: Scenario) -> tuple[np.ndarray, str]:
     """Counters required per interval for the scenario's target, and how it was worked out.
 
     The requirement follows the plan's pitching interval by interval (pitching lengthens service,
-    so an interval where the plan pitches needs the pitching requirement). None when the optimizer
-    does not offer a requirement, so the page says so instead of guessing.
+    so an interval where the plan pitches needs the pitching requirement).
     """
     return _required_cached(scenario_to_yaml(scenario))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _required_cached(yaml_text: str) -> tuple[np.ndarray, str] | None:
-    try:
-        from optimizer import ServiceTarget, analytic_requirement
-    except ImportError:
-        return None
+def _required_cached(yaml_text: str) -> tuple[np.ndarray, str]:
+    from optimizer import ServiceTarget, analytic_requirement
+
     scenario = scenario_from_key(yaml_text)
     flags, words = pitching_per_interval(scenario)
     target = ServiceTarget(service_level=0.8)
@@ -410,7 +398,7 @@ def combined_pitch_rule_supported() -> bool:
             "simulation": {"replications": 1, "seed": 1},
         }, "probe")
         result = run(probe, replications=1, seed=1, workers=1)
-        return float(result.kpis.loc["cross_sell_revenue", "mean"]) == 0.0
+        return bool(result.kpis["mean"].astype(float)["cross_sell_revenue"] == 0.0)
     except Exception:  # any refusal means "not supported"; the page falls back
         return False
 
@@ -433,7 +421,7 @@ def interval_at(scenario: Scenario, clock: str) -> int | None:
 
 
 def time_answer(results: Sequence[Any], names: Sequence[str], clock: str, changes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per plan: the KPIs of the interval containing ``clock``, each "mean (95% CI)", formatted.
+    """One column per plan: the KPIs of the interval containing ``clock``, each "mean (95% CI)", formatted.
 
     ``changes``: the paired interval differences (columns scenario, kpi, interval, diff_mean,
     diff_ci_low, diff_ci_high, as ``compare`` returns them, ``scenario`` matching ``names``) for a
@@ -467,7 +455,8 @@ def time_answer(results: Sequence[Any], names: Sequence[str], clock: str, change
                 d, dl, dh = (float(c.iloc[0][x]) for x in ("diff_mean", "diff_ci_low", "diff_ci_high"))
                 row[f"Wait change vs {names[0]}"] = fmt_change(d, dl, dh, "min")
         rows.append(row)
-    return pd.DataFrame(rows).set_index("Plan").fillna("")  # the reference plan has no change column
+    # one column per plan, one row per figure: reads down a plan, and stays narrow with four plans
+    return pd.DataFrame(rows).set_index("Plan").fillna("").T.rename_axis(index=None, columns=None)
 
 
 def busiest_clock(result: Any) -> str:

@@ -16,7 +16,6 @@ from storeq.app.common import (
     compare_cached,
     currency_of,
     direction,
-    engine_ready,
     fmt_change,
     fmt_delta,
     fmt_delta_ci,
@@ -151,13 +150,9 @@ with st.expander("Make a variant: add counters in a window, change pitching", ex
 
 picked = [p for p in ss["k_cmp_pick"] if p in plans]
 reps, seed = state.run_settings()
-ready = engine_ready()
-clicked = st.button("Compare", type="primary", disabled=len(picked) < 2 or not ready, icon=":material/compare_arrows:", key="cmp_btn")
+clicked = st.button("Compare", type="primary", disabled=len(picked) < 2, icon=":material/compare_arrows:", key="cmp_btn")
 if len(picked) < 2:
     st.info("Pick at least two plans. Make one on the What-if page (save it) or with *Make a variant* above.")
-if not ready:
-    st.info("The simulation engine (`simulation.run` / `compare`) is not available in this build, so plans cannot be compared yet.")
-    st.stop()
 if clicked and len(picked) >= 2:
     ss["cmp_run"] = {"labels": picked, "yamls": tuple(plans[p] for p in picked), "seed": seed, "reps": reps}
 if "cmp_run" not in ss:

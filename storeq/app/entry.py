@@ -25,6 +25,15 @@ PAGES = (
 )
 
 
+NARROW_CSS = """<style>
+@media (max-width: 1100px) {
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { min-width: min(100%, 17rem); }
+  .st-key-kpi_cards [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { min-width: min(100%, 12rem); }
+  [data-testid="stMetricValue"] { font-size: 1.8rem; }
+}
+</style>"""
+
 _PAGE_OBJECTS: dict[str, Any] = {}
 
 
@@ -39,6 +48,9 @@ def main(page_dir: str | Path) -> None:
 
     state.ensure_state()
     state.keep_widget_state()
+    # Narrow screens (a laptop at 820-1100 px with the sidebar open): columns wrap instead of
+    # squeezing charts into slivers and cutting KPI values; KPI cards keep two a row.
+    st.html(NARROW_CSS)
 
     pages = [
         st.Page(f"{page_dir}/{file}" if isinstance(page_dir, str) else page_dir / file, title=title, icon=icon,

@@ -39,14 +39,6 @@ MAX_STAFF_BYTES = 1_000_000
 if ss.pop("goto_whatif", False):  # set by "Open this roster on the What-if page": go there now
     entry.go("whatif.py")
 st.title("Roster")
-try:
-    import optimizer
-except ImportError:  # the optimizer is an optional layer of the package
-    optimizer = None  # type: ignore[assignment]
-if optimizer is None or not hasattr(optimizer, "optimize_day"):
-    st.info("The roster optimizer (`optimizer.optimize_day`) is not available in this build, so this page cannot build a roster. "
-            "Use the What-if page to try staffing by hand.", icon=":material/construction:")
-    st.stop()
 
 
 def _progress(label: str, stages: list[str]) -> tuple[Any, Any]:
@@ -150,7 +142,7 @@ def staff_text_of(table: pd.DataFrame, rest: float, fair: float) -> str:
 
     from optimizer.staff import staff_rows_to_data
 
-    rows = [{k: ("" if pd.isna(v) else v) for k, v in row.items()} for row in table.to_dict("records")]
+    rows = [{str(k): ("" if pd.isna(v) else v) for k, v in row.items()} for row in table.to_dict("records")]
     data = {"min_rest_hours": float(rest), "fair_closing_weight": float(fair), **staff_rows_to_data(rows)}
     return json.dumps(data, default=str)
 
@@ -445,9 +437,16 @@ def show_day() -> None:
         show_problems(err.problems, "The optimizer could not use these inputs:")
         return
     scenario = scenario_from_key(req["yaml"])
-    roster = plan.roster
     st.divider()
     st.subheader("One day")
+    chosen = _day_headline(plan, req, scenario)
+    shifts, iv, people = _day_charts(plan, req, scenario)
+    _day_actions(plan, req, scenario, chosen, shifts, iv, people)
+
+
+def _day_headline(plan: Any, req: dict[str, Any], scenario: Any) -> Any:
+    """Status, the recommended pitch rule, the figures, the check and why; returns the scenario to use."""
+    roster = plan.roster
     status_word = {"OPTIMAL": "optimal", "FEASIBLE": "feasible (time limit reached before proving optimality)"}.get(roster.status, roster.status)
     head = f"Solver status: **{status_word}**"
     if roster.gap is not None:
@@ -479,7 +478,11 @@ def show_day() -> None:
         for line in plan.explanation:
             if not line.startswith("simulated with"):  # the missed intervals are in the box above
                 st.markdown(f"- {line}")
+    return chosen
 
+
+def _day_charts(plan: Any, req: dict[str, Any], scenario: Any) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, str]]]:
+    """The shifts as a Gantt chart, cover against requirement, and the simulated service level."""
     shifts = plan.shifts_frame().sort_values(["start", "end"]).reset_index(drop=True)
     rows, people = [], []
     brk_len_min = int(req["rules"].get("break", {}).get("length_min", 30))
@@ -526,6 +529,12 @@ def show_day() -> None:
     st.altair_chart(charts.interval_band_chart(svc, ["Roster"], "Served within target (share)", ".1%", close=scenario.store.close)
                     + charts.target_rule(req["target"][0]), width="stretch")
 
+    return shifts, iv, people
+
+
+def _day_actions(plan: Any, req: dict[str, Any], scenario: Any, chosen: Any, shifts: pd.DataFrame, iv: pd.DataFrame,
+                 people: list[dict[str, str]]) -> None:
+    """Downloads, save for Compare, open on What-if, and the printable plan."""
     d1, d2, d3 = st.columns(3)
     d1.download_button("Download shifts (CSV)", shifts.to_csv(index=False).encode(), "storeq_roster_shifts.csv", "text/csv", icon=":material/download:")
     d2.download_button("Download per-interval plan (CSV)", iv.to_csv(index=False).encode(), "storeq_roster_intervals.csv", "text/csv", icon=":material/download:")

@@ -56,7 +56,7 @@ else:
         default_name = plan.name
 
 if plan is not None:
-    name = st.text_input("Name in the file", value=default_name, key=f"k_scenario_name_{pick}", help="The plan's name, as reports and the Compare page show it.")
+    name = st.text_input("Name in the file", value=default_name, key=f"scenario_name_{pick}", help="The plan's name, as reports and the Compare page show it.")
     raw = state.raw_text(original_label) if original_label else None
     original = None
     if raw:

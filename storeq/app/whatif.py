@@ -22,7 +22,6 @@ from storeq.app.common import (
     combined_pitch_rule_supported,
     currency_of,
     customers_cached,
-    engine_ready,
     fmt_ci,
     fmt_delta,
     fmt_delta_ci,
@@ -295,16 +294,13 @@ else:
 
 reps, seed = state.run_settings()
 b1, b2, b3 = st.columns([1, 1, 2])
-clicked = b1.button("Run simulation", type="primary", icon=":material/play_arrow:", disabled=edited is None or not engine_ready(), key="run_btn")
+clicked = b1.button("Run simulation", type="primary", icon=":material/play_arrow:", disabled=edited is None, key="run_btn")
 b2.text_input("Plan name", key="k_plan_name", placeholder="e.g. Plan B", label_visibility="collapsed")
 b3.button("Save this plan for Compare", on_click=_save_plan, disabled=edited is None, icon=":material/bookmark_add:")
 saved_msg = ss.pop("plan_saved_msg", None)
 if saved_msg:
     st.toast(saved_msg, icon=":material/bookmark_added:")
 
-if not engine_ready():
-    st.info("The simulation engine (`simulation.run`) is not available in this build, so plans cannot be run yet.")
-    st.stop()
 
 base_yaml = ss["base_yaml"]
 edited_yaml = scenario_to_yaml(edited) if edited is not None else None
@@ -384,18 +380,19 @@ if not same:
         show_verdict(sentence, verdict_direction(iwait))
 # three per row: at laptop widths with the sidebar open, five cards cut their values short
 money = [m for m in money_specs(res_edit.kpis) if m.name != "staff_cost"]
-for row_start in range(0, len(KPIS), 3):
-    cards = st.columns(3)
-    for col, spec in zip(cards, KPIS[row_start : row_start + 3], strict=False):
-        _card(col, spec)
-if money:
-    st.markdown(f"**Costs and net margin** ({currency} per day)")
-    for row_start in range(0, len(money), 3):
+with st.container(key="kpi_cards"):  # the key gives narrow screens two cards a row (entry.NARROW_CSS)
+    for row_start in range(0, len(KPIS), 3):
         cards = st.columns(3)
-        for col, spec in zip(cards, money[row_start : row_start + 3], strict=False):
+        for col, spec in zip(cards, KPIS[row_start : row_start + 3], strict=False):
             _card(col, spec)
-else:
-    st.caption("Greeter and kiosk costs and the net margin appear here when the model reports them (costs: greeter_hour, kiosk_day).")
+    if money:
+        st.markdown(f"**Costs and net margin** ({currency} per day)")
+        for row_start in range(0, len(money), 3):
+            cards = st.columns(3)
+            for col, spec in zip(cards, money[row_start : row_start + 3], strict=False):
+                _card(col, spec)
+    else:
+        st.caption("Greeter and kiosk costs and the net margin appear here when the model reports them (costs: greeter_hour, kiosk_day).")
 if "last_click_to_result_s" in ss and not same:
     st.caption(f"Computed in {ss['last_click_to_result_s']:.1f} s after the click ({run['reps']} replications).")
 
@@ -448,17 +445,12 @@ with g3:
     for name, res in zip(names, results, strict=True):
         sc = res.scenario
         frames.append(pd.DataFrame({"series": f"Staffed: {name.lower()}", "start": sc.interval_labels, "counters": sc.staffed_schedule()}))
-    requirement = required_counters(res_edit.scenario)
-    if requirement is not None:
-        req, how = requirement
-        frames.append(pd.DataFrame({"series": "Required", "start": res_edit.scenario.interval_labels, "counters": req}))
+    req, how = required_counters(res_edit.scenario)
+    frames.append(pd.DataFrame({"series": "Required", "start": res_edit.scenario.interval_labels, "counters": req}))
     staff_df = pd.concat(frames, ignore_index=True)
     series_names = [f"Staffed: {n.lower()}" for n in names]
     st.altair_chart(charts.staffing_chart(staff_df, series_names, close=close), width="stretch")
-    if requirement is not None:
-        st.caption(f"Required: {requirement[1]}")
-    else:
-        st.caption("Only staffed counters are shown: the staffing requirement comes from the optimizer, which is not available in this build.")
+    st.caption(f"Required: {how}")
 with g4:
     n_cust = min(CUSTOMER_REPS, run["reps"])
     st.markdown("**How long counter customers waited**")
