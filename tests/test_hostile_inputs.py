@@ -403,3 +403,10 @@ def test_formula_names_are_text_in_every_csv_and_excel_output(tmp_path: Path) ->
     code, out, err = storeq("calibrate", str(csv), "--out", str(tmp_path / "c.yaml"))  # the quote is read back off
     assert code == 0, err
     assert "+danger" in out and "'+danger" not in out
+
+
+def test_the_docs_list_every_limit_with_its_value() -> None:
+    """The docs' "Limits" tables are generated from simulation.limits; this keeps them in step."""
+    docs = (ROOT / "docs" / "scenario-format.md").read_text() + (ROOT / "docs" / "ticket-log.md").read_text()
+    for name, lim in LIMITS.items():
+        assert f"| `{name}` | {lim.value:,} |" in docs, f"{name} = {lim.value:,} is not in the docs' Limits tables"
