@@ -37,17 +37,6 @@ N_INTERVALS = load_scenario(FLAGSHIP).n_intervals
 PAGES = ("storeq/app/whatif.py", "storeq/app/compare.py", "storeq/app/roster.py", "storeq/app/scenario.py", "storeq/app/calibration.py")
 
 
-def _engine() -> bool:
-    try:
-        from simulation import compare, run  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_engine = pytest.mark.skipif(not _engine(), reason="simulation.run / compare not available yet (engine issue 2)")
-
-
 @pytest.fixture(autouse=True)
 def _few_replications(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STOREQ_APP_REPLICATIONS", "20")
@@ -107,7 +96,7 @@ def test_invalid_edit_shows_the_problem_and_keeps_the_input() -> None:
     assert at.number_input(key="k_vip").value == STAFFED + 2
     at.number_input(key="k_vip").set_value(1).run()
     assert not at.error
-    assert not at.button(key="run_btn").disabled or not _engine()
+    assert not at.button(key="run_btn").disabled
 
 
 def test_hours_that_do_not_fit_the_interval_grid_are_explained() -> None:
@@ -263,7 +252,6 @@ def test_problem_sections() -> None:
     assert section_of("name") == "general"
 
 
-@needs_engine
 def test_paired_change_is_zero_for_the_same_plan_and_tight_for_one_more_counter() -> None:
     from simulation import run, with_updates
 
@@ -321,7 +309,6 @@ def test_staff_phrase() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@needs_engine
 def test_one_more_counter_shortens_the_wait() -> None:
     at = _app()
     base_wait, delta = _metric(at, "Mean wait")
@@ -338,7 +325,6 @@ def test_one_more_counter_shortens_the_wait() -> None:
     assert sentence.startswith("Your plan cuts the") and f"for {load_scenario(FLAGSHIP).store.duration_min / 60:g} more staff hours" in sentence
 
 
-@needs_engine
 @pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_every_bundled_store_loads_edits_and_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from storeq.app.common import bundled_scenarios
@@ -361,7 +347,6 @@ def test_every_bundled_store_loads_edits_and_runs(monkeypatch: pytest.MonkeyPatc
         assert delta and not delta.startswith("+"), (name, wait, delta)  # one more counter never lengthens the wait
 
 
-@needs_engine
 def test_compare_page_gives_a_verdict_for_a_variant() -> None:
     at = _app()
     at.switch_page("storeq/app/compare.py").run()
@@ -374,7 +359,6 @@ def test_compare_page_gives_a_verdict_for_a_variant() -> None:
     assert "Plan B cuts the" in verdicts and "more staff hours" in verdicts
 
 
-@needs_engine
 def test_scenario_page_yaml_runs_with_the_cli(tmp_path: Path) -> None:
     at = _app()
     at.number_input(key="k_all_day").set_value(STAFFED + 1).run()
@@ -392,16 +376,6 @@ def test_scenario_page_yaml_runs_with_the_cli(tmp_path: Path) -> None:
     assert json.loads(out.stdout)["replications"] == 2
 
 
-def _optimizer() -> bool:
-    try:
-        from optimizer import optimize_day  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@needs_engine
-@pytest.mark.skipif(not _optimizer(), reason="optimizer.optimize_day not available yet (optimizer issue 3)")
 @pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_roster_page_builds_a_verified_roster() -> None:
     at = _app()
@@ -435,23 +409,11 @@ def test_roster_page_builds_a_verified_roster() -> None:
     assert str(at.selectbox(key="k_source").value).startswith("optimized roster")
 
 
-@needs_engine
-@pytest.mark.skipif(not _optimizer(), reason="optimizer not available yet (optimizer issue 3)")
 def test_what_if_shows_the_required_counters() -> None:
     at = _app()
     assert any("Erlang A" in c.value for c in at.caption)
 
 
-def _calibration() -> bool:
-    try:
-        from calibration import calibrate, fit_report  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@needs_engine
-@pytest.mark.skipif(not _calibration(), reason="calibration.fit_report not available yet (calibration issue 5)")
 @pytest.mark.slow  # end to end through every store / the optimizer / the calibration
 def test_calibration_page_fits_the_example_log_and_hands_it_to_what_if() -> None:
     at = _app()
@@ -469,8 +431,6 @@ def test_calibration_page_fits_the_example_log_and_hands_it_to_what_if() -> None
 
 
 def test_calibration_page_asks_for_a_file_before_calibrating_an_upload() -> None:
-    if not _calibration():
-        pytest.skip("calibration not available yet (calibration issue 5)")
     at = _app()
     at.switch_page("storeq/app/calibration.py").run()
     at.radio(key="k_cal_src").set_value("upload").run()
@@ -492,17 +452,3 @@ def test_day_picker_applies_the_files_day_factors() -> None:
     assert any(f"×{moved.day_factor():.2f}" in c.value for c in at.caption)
     at.switch_page("storeq/app/scenario.py").run()
     assert "date: '2026-11-30'" in at.code[0].value
-
-
-def test_pages_say_plainly_when_the_optimizer_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from storeq.app.common import _required_cached
-
-    _required_cached.clear()
-    monkeypatch.setitem(sys.modules, "optimizer", None)  # `import optimizer` now raises ImportError
-    at = _app()
-    if _engine():
-        assert any("optimizer, which is not available" in c.value for c in at.caption)
-    at.switch_page("storeq/app/roster.py").run()
-    assert not at.exception, at.exception
-    assert any("not available in this build" in i.value for i in at.info)
-    _required_cached.clear()
