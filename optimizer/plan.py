@@ -143,6 +143,10 @@ def verify(
         ab_lo = svc["abandonment_rate_ci_low"].to_numpy(float)
         miss |= ~np.isnan(ab) & (ab > target.max_abandon)
         clear |= ~np.isnan(ab_lo) & (ab_lo > target.max_abandon)
+    if target.days_meeting is not None:
+        # Judged on days too: the share of simulated days the interval met the target.
+        miss |= svc["days_meeting_mean"].to_numpy(float) < target.days_meeting - 1e-12
+        clear |= svc["days_meeting_ci_high"].to_numpy(float) < target.days_meeting
     svc["meets"] = ~miss
     kpis = {
         k: {c: _f0(res.kpis.loc[k, c]) for c in ("mean", "ci_low", "ci_high")} for k in _DAY_KPIS if k in res.kpis.index
@@ -231,6 +235,7 @@ class DayPlan:
                 "service_level_ci_low": v["service_level_ci_low"],
                 "service_level_ci_high": v["service_level_ci_high"],
                 "abandonment_rate_mean": v["abandonment_rate_mean"],
+                "share_of_days_meeting": v["days_meeting_mean"],
                 "meets_target": v["meets"],
             }
         )
@@ -290,6 +295,7 @@ class DayPlan:
                         "ci_high": _f(row.service_level_ci_high),
                     },
                     "abandonment_rate": _f(row.abandonment_rate_mean),
+                    "share_of_days_meeting": _f(row.share_of_days_meeting),
                     "meets_target": bool(row.meets_target),
                 }
             )
@@ -299,6 +305,7 @@ class DayPlan:
                 "service_level": self.target.service_level,
                 "target_wait_min": self.target.wait_for(self.scenario),
                 "max_abandon": self.target.max_abandon,
+                "days_meeting": self.target.days_meeting,
             },
             "status": r.status,
             "objective": r.objective,
@@ -955,6 +962,77 @@ def week_scenarios(scenario: Scenario) -> list[tuple[str, int, Scenario]]:
     return out
 
 
+def _week_days_in(scenario: Scenario | Sequence[Scenario]) -> list[tuple[str, int, Scenario]]:
+    """(label, weekday, scenario) per day, checked to share one grid."""
+    if isinstance(scenario, Scenario):
+        days_in = week_scenarios(scenario)
+    else:
+        days_in = [
+            (
+                s.store.date.isoformat() if s.store.date else WEEKDAYS[d % 7],
+                (s.store.date.weekday() if s.store.date else d % 7),
+                s,
+            )
+            for d, s in enumerate(scenario)
+        ]
+    first = days_in[0][2]
+    for label, _wd, s in days_in:
+        if (s.store.open, s.store.close, s.store.interval_min) != (
+            first.store.open,
+            first.store.close,
+            first.store.interval_min,
+        ):
+            raise ValueError(f"day {label}: opening hours/interval differ from the first day's; a week needs one grid")
+    return days_in
+
+
+def _verify_week(
+    days_in: Sequence[tuple[str, int, Scenario]],
+    roster: WeekRoster,
+    inputs: Sequence[RosterInput],
+    reqs: Sequence[tuple[Requirement, Requirement | None]],
+    rules: ShiftRules,
+    target: ServiceTarget,
+    replications: int,
+    seed: int,
+    workers: int,
+) -> tuple[list[WeekDay], list[str]]:
+    """Each day's roster and pitch windows written into its scenario and simulated."""
+    wait = target.wait_for(days_in[0][2])
+    days: list[WeekDay] = []
+    notes: list[str] = []
+    for d, (label, wd, s) in enumerate(days_in):
+        plan_scn, day_notes = _plan_scenario(s, roster.staffed[d], roster.pitch[d], inputs[d].grid, rules, wait)
+        notes += [f"{label}: {n}" for n in day_notes]
+        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        days.append(
+            WeekDay(label, wd, plan_scn, reqs[d][0], reqs[d][1], v, pitch_rule_text(roster.pitch[d], inputs[d].grid))
+        )
+    return days, notes
+
+
+def _week_repairs(
+    days: Sequence[WeekDay], roster: WeekRoster, inputs: Sequence[RosterInput]
+) -> tuple[list[RosterInput], list[str]]:
+    """One more counter asked where a day's verification misses and the hall has room (as for a day)."""
+    out: list[RosterInput] = []
+    asked: list[str] = []
+    for d, (day, data) in enumerate(zip(days, inputs, strict=True)):
+        miss = ~day.verification.intervals["meets"].to_numpy(bool)
+        staffed_now = np.asarray(roster.staffed[d])
+        fix = [int(i) for i in np.flatnonzero(miss & (staffed_now < data.physical))]
+        need_np, need_p = list(data.need_no_pitch), list(data.need_pitch)
+        for i in fix:
+            if roster.pitch[d][i]:
+                need_p[i] = max(need_p[i], int(staffed_now[i]) + 1)
+            else:
+                need_np[i] = max(need_np[i], int(staffed_now[i]) + 1)
+                need_p[i] = max(need_p[i], need_np[i])
+            asked.append(f"{day.label.split(' ')[0]} {_label(day.scenario, i)}")
+        out.append(replace(data, need_no_pitch=tuple(need_np), need_pitch=tuple(need_p)))
+    return out, asked
+
+
 def optimize_week(
     scenario: Scenario | Sequence[Scenario],
     staff: StaffRules,
@@ -969,38 +1047,23 @@ def optimize_week(
     time_limit_s: float = 60.0,
     workers: int = 1,
     solver_workers: int = 2,
+    repair_rounds: int = 1,
     notes: Sequence[str] = (),
     progress: Progress = None,
 ) -> WeekPlan:
     """The named-staff week: requirement per day, one CP-SAT roster for the week, every day verified.
 
     ``scenario`` is one scenario (the week is built with :func:`week_scenarios`) or seven day
-    scenarios (Monday first) sharing opening hours and interval.
+    scenarios (Monday first) sharing opening hours and interval. Like a day plan, the week is
+    repaired by its verification: where a day's simulated mean misses the target and the hall has
+    room, one more counter is asked for and the week re-rostered (``repair_rounds`` times) with the
+    pitch windows kept and the previous roster as the hint; the explanation names what was asked.
     """
     target = target or ServiceTarget()
-    if isinstance(scenario, Scenario):
-        days_in = week_scenarios(scenario)
-    else:
-        scns = list(scenario)
-        days_in = [
-            (
-                s.store.date.isoformat() if s.store.date else WEEKDAYS[d % 7],
-                (s.store.date.weekday() if s.store.date else d % 7),
-                s,
-            )
-            for d, s in enumerate(scns)
-        ]
+    days_in = _week_days_in(scenario)
     first = days_in[0][2]
-    for label, _wd, s in days_in:
-        if (s.store.open, s.store.close, s.store.interval_min) != (
-            first.store.open,
-            first.store.close,
-            first.store.interval_min,
-        ):
-            raise ValueError(f"day {label}: opening hours/interval differ from the first day's; a week needs one grid")
     rules = _rules_for(first, rules)
     seed = first.simulation.seed if seed is None else seed
-    wait = target.wait_for(first)
     total = 2 * len(days_in) + 1
     tick = progress or (lambda done, total_: None)
     reqs = []
@@ -1010,35 +1073,50 @@ def optimize_week(
         reqs.append((req_np, req_p))
         inputs.append(_roster_input(s, rules, req_np, req_p, pitch))
         tick(d + 1, total)
-    roster = solve_week_roster(
-        inputs,
-        staff,
-        day_labels=[lab for lab, _wd, _s in days_in],
-        weekdays=[wd for _lab, wd, _s in days_in],
-        close_rel=first.store.duration_min,
-        time_limit_s=time_limit_s,
-        workers=solver_workers,
-        seed=seed,
-    )
+    solve = {
+        "day_labels": [lab for lab, _wd, _s in days_in],
+        "weekdays": [wd for _lab, wd, _s in days_in],
+        "close_rel": first.store.duration_min,
+        "workers": solver_workers,
+        "seed": seed,
+    }
+    roster = solve_week_roster(inputs, staff, time_limit_s=time_limit_s, **solve)  # type: ignore[arg-type]
     tick(len(days_in) + 1, total)
-    explanation = [*notes, *roster.explanation]
+    days, day_notes = _verify_week(days_in, roster, inputs, reqs, rules, target, replications, seed, workers)
+    repairs: list[str] = []
+    for _round in range(repair_rounds):
+        repaired, asked = _week_repairs(days, roster, inputs)
+        if not asked:
+            break
+        again = solve_week_roster(
+            repaired,
+            staff,
+            time_limit_s=max(5.0, time_limit_s / 2),
+            pitch_flags=roster.pitch,
+            hint_keys=roster.solution_keys,
+            **solve,  # type: ignore[arg-type]
+        )
+        if not again.feasible:
+            repairs.append(f"after verification, re-rostering for {', '.join(asked)} found no roster ({again.status})")
+            break
+        inputs, roster = repaired, again
+        days, day_notes = _verify_week(days_in, roster, inputs, reqs, rules, target, replications, seed, workers)
+        repairs.append(
+            f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered the week "
+            f"(pitch windows kept; solver status, objective, bound and gap are the re-rostering's)"
+        )
+    explanation = [*notes, *roster.explanation, *repairs, *day_notes]
     if isinstance(scenario, Scenario) and scenario.store.date is None and scenario.demand.weekday_factors is None:
         explanation.insert(
-            0,
+            len(notes),
             "the scenario has no store.date and no demand.weekday_factors, so all seven days have the same demand "
             "(set them, or pass seven day scenarios, for a real week)",
         )
-    days: list[WeekDay] = []
-    for d, (label, wd, s) in enumerate(days_in):
-        plan_scn, notes = _plan_scenario(s, roster.staffed[d], roster.pitch[d], inputs[d].grid, rules, wait)
-        explanation += [f"{label}: {n}" for n in notes]
-        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
-        if v.missed:
+    for day in days:
+        if day.verification.missed:
             explanation.append(
-                f"{label}: simulated, {len(v.missed)} interval(s) miss the target: {', '.join(v.missed)}"
+                f"{day.label}: simulated, {len(day.verification.missed)} interval(s) miss the target: "
+                + ", ".join(day.verification.missed)
             )
-        days.append(
-            WeekDay(label, wd, plan_scn, reqs[d][0], reqs[d][1], v, pitch_rule_text(roster.pitch[d], inputs[d].grid))
-        )
-        tick(len(days_in) + 2 + d, total)
+    tick(total, total)
     return WeekPlan(roster=roster, days=tuple(days), target=target, explanation=tuple(explanation), grid=inputs[0].grid)

@@ -52,8 +52,13 @@ class ServiceTarget:
     service_level: float = 0.8
     target_wait_min: float | None = None
     max_abandon: float | None = None
+    days_meeting: float | None = None
+    """Require each interval to meet the target on this share of simulated days (not only on
+    average): with ``demand.day_cv`` > 0 busy days come often enough that the mean hides them."""
 
     def __post_init__(self) -> None:
+        if self.days_meeting is not None and not (0.0 < self.days_meeting <= 1.0):
+            raise ValueError(f"days_meeting must be in (0, 1], got {self.days_meeting!r}")
         if not (0.0 < self.service_level <= 1.0):
             raise ValueError(f"service_level must be in (0, 1], got {self.service_level!r}")
         if self.target_wait_min is not None and not (self.target_wait_min > 0 and math.isfinite(self.target_wait_min)):
@@ -68,6 +73,8 @@ class ServiceTarget:
         text = f"{self.service_level:.0%} served within {self.wait_for(scenario):g} min"
         if self.max_abandon is not None:
             text += f", abandonment at most {self.max_abandon:.0%}"
+        if self.days_meeting is not None:
+            text += f", in each interval on {self.days_meeting:.0%} of days"
         return text
 
 
@@ -219,7 +226,30 @@ def interval_service(res: object, scenario: Scenario, target: ServiceTarget) -> 
             out[f"{kpi}_{col}"] = [
                 float(sub[col].get(i, np.nan)) if i in sub.index else np.nan for i in out["interval"]
             ]
+    share, lo, hi = days_meeting_share(res, scenario, target)
+    out["days_meeting_mean"], out["days_meeting_ci_low"], out["days_meeting_ci_high"] = share, lo, hi
     return out
+
+
+def days_meeting_share(res: object, scenario: Scenario, target: ServiceTarget) -> tuple[np.ndarray, ...]:
+    """Per interval: the share of simulated days (replications) on which it met the target, with a
+    95% Wilson interval (a proportion of days: it stays inside [0, 1]). A day with no customers in
+    the interval counts as meeting."""
+    reps: pd.DataFrame = res.interval_reps  # type: ignore[attr-defined]
+    n_int = scenario.n_intervals
+    sl = reps.pivot(index="replication", columns="interval", values="service_level").reindex(columns=range(n_int))
+    ok = sl.isna() | (sl >= target.service_level)
+    if target.max_abandon is not None:
+        ab = reps.pivot(index="replication", columns="interval", values="abandonment_rate").reindex(
+            columns=range(n_int)
+        )
+        ok &= ab.isna() | (ab <= target.max_abandon)
+    n = max(len(ok), 1)
+    p = ok.to_numpy(bool).mean(axis=0) if len(ok) else np.ones(n_int)
+    z = 1.959963984540054
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return p, np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def _misses(svc: pd.DataFrame, target: ServiceTarget) -> np.ndarray:
@@ -228,6 +258,8 @@ def _misses(svc: pd.DataFrame, target: ServiceTarget) -> np.ndarray:
     if target.max_abandon is not None:
         ab = svc["abandonment_rate_mean"].to_numpy()
         miss |= ~np.isnan(ab) & (ab > target.max_abandon)
+    if target.days_meeting is not None:
+        miss |= svc["days_meeting_mean"].to_numpy(float) < target.days_meeting - 1e-12
     return miss
 
 
@@ -237,6 +269,8 @@ def _room(svc: pd.DataFrame, target: ServiceTarget, slack: float) -> np.ndarray:
     if target.max_abandon is not None:
         ab = svc["abandonment_rate_mean"].to_numpy()
         room &= np.isnan(ab) | (ab <= target.max_abandon * 0.5)
+    if target.days_meeting is not None:
+        room &= svc["days_meeting_mean"].to_numpy(float) >= min(1.0, target.days_meeting + slack)
     return room
 
 
@@ -263,6 +297,8 @@ class _Judged:
         if target.max_abandon is not None:
             hi = self.svc["abandonment_rate_ci_high"].to_numpy(float)
             ok &= np.isnan(hi) | (hi <= target.max_abandon)
+        if target.days_meeting is not None:
+            ok &= self.svc["days_meeting_ci_low"].to_numpy(float) >= target.days_meeting
         return ok
 
     def ci_miss(self, target: ServiceTarget) -> np.ndarray:
@@ -272,6 +308,8 @@ class _Judged:
         if target.max_abandon is not None:
             lo = self.svc["abandonment_rate_ci_low"].to_numpy(float)
             miss |= ~np.isnan(lo) & (lo > target.max_abandon)
+        if target.days_meeting is not None:
+            miss |= self.svc["days_meeting_ci_high"].to_numpy(float) < target.days_meeting
         return miss
 
     @property

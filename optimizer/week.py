@@ -364,18 +364,44 @@ def add_symmetry_breaking(wm: _WeekModel) -> None:
     explore every permutation. Requiring non-increasing paid minutes along each class keeps one
     representative of each (hours are a permutation-invariant of a week, so an optimum survives).
     """
-    classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    for p, person in enumerate(wm.people):
-        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days, person.group)
-        classes[key].append(p)
     nd = len(wm.days)
-    for members in classes.values():
+    for members in interchangeable(wm.people):
         minutes = [
             sum(wm.base[j][1] * wm.y[(p, d, j)] for d in range(nd) for j in range(len(wm.base)) if (p, d, j) in wm.y)
             for p in members
         ]
         for a, b in pairwise(minutes):
             wm.model.add(a >= b)
+
+
+def interchangeable(people: Sequence[StaffMember]) -> list[list[int]]:
+    """Classes of people with identical rules (availability, contract, days, closing, group)."""
+    classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for p, person in enumerate(people):
+        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days, person.group)
+        classes[key].append(p)
+    return [m for m in classes.values() if len(m) > 1]
+
+
+def symmetric_hint(
+    people: Sequence[StaffMember], base: Sequence[tuple[int, int]], hint: dict[tuple[int, int, int], int]
+) -> dict[tuple[int, int, int], int]:
+    """The hint with each class's weeks handed out longest first, so it obeys the symmetry ordering.
+
+    Interchangeable people can swap whole weeks, so the permuted hint is as feasible as the original;
+    a hint that broke the ordering would be useless to CP-SAT as a starting solution.
+    """
+    out = dict(hint)
+    for members in interchangeable(people):
+        weeks = {p: [(d, j) for (q, d, j), v in hint.items() if q == p and v] for p in members}
+        ordered = sorted(members, key=lambda p: -sum(base[j][1] for _d, j in weeks[p]))
+        for p in members:
+            for d, j in weeks[p]:
+                out.pop((p, d, j), None)
+        for target, source in zip(members, ordered, strict=True):
+            for d, j in weeks[source]:
+                out[(target, d, j)] = 1
+    return out
 
 
 def build_week_model(
@@ -615,6 +641,7 @@ def solve_week_roster(
     greedy_cost = sum(wm.base[j][1] / 60 * days[0].cost_per_hour for (_p, _d, j) in hint)
     if hint_keys is not None:
         hint = {tuple(k): 1 for k in hint_keys}  # type: ignore[misc]
+    hint = symmetric_hint(wm.people, wm.base, hint)
     for ykey, v in wm.y.items():
         wm.model.add_hint(v, hint.get(ykey, 0))
     solver = cp_model.CpSolver()

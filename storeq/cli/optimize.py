@@ -66,6 +66,8 @@ def _print_day(plan: Any) -> None:
     target = f"{t['service_level']:.0%} within {t['target_wait_min']:g} min" + (
         f", abandonment ≤ {t['max_abandon']:.0%}" if t["max_abandon"] is not None else ""
     )
+    if t.get("days_meeting") is not None:
+        target += f", on {t['days_meeting']:.0%} of days"
     _header(console, data, f"{data['scenario']} — target {target}")
     console.print(f"Pitch rule: [bold]{data['pitch_rule']}[/bold]")
     shifts = Table(title="Shifts", title_justify="left")
@@ -78,7 +80,7 @@ def _print_day(plan: Any) -> None:
         title=f"Plan per interval (simulated, {plan.verification.replications} replications, 95% CI)",
         title_justify="left",
     )
-    for col in ("start", "required", "staffed", "pitch", "service level", "95% CI", "meets"):
+    for col in ("start", "required", "staffed", "pitch", "service level", "95% CI", "days meeting", "meets"):
         iv.add_column(col, justify="right")
     for row in data["intervals"]:
         sl = row["service_level"]
@@ -89,6 +91,7 @@ def _print_day(plan: Any) -> None:
             "yes" if row["pitch"] else "no",
             _pct(sl["mean"]),
             f"{_pct(sl['ci_low'])}-{_pct(sl['ci_high'])}",
+            _pct(row.get("share_of_days_meeting")),
             "yes" if row["meets_target"] else "[bold]MISS[/bold]",
         )
     console.print(iv)
@@ -174,6 +177,12 @@ def _print_week(plan: Any) -> None:
     help="Cap on the abandonment rate (e.g. 0.05).",
 )
 @click.option(
+    "--days-meeting",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="Require each interval to meet the target on this share of simulated days (e.g. 0.9), not only on average.",
+)
+@click.option(
     "--staff",
     "staff_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -251,6 +260,7 @@ def optimize(
     target_wait: float | None,
     service_level: float,
     max_abandon: float | None,
+    days_meeting: float | None,
     staff_file: Path | None,
     rules_file: Path | None,
     method: str,
@@ -294,7 +304,9 @@ def optimize(
     inputs = [p for p in (*scenarios, staff_file, rules_file) if p is not None]
     check_target(out_dir, inputs)  # before the solve, not after it
     try:
-        target = ServiceTarget(service_level=service_level, target_wait_min=target_wait, max_abandon=max_abandon)
+        target = ServiceTarget(
+            service_level=service_level, target_wait_min=target_wait, max_abandon=max_abandon, days_meeting=days_meeting
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
     rules = load_shift_rules(rules_file, scen) if rules_file is not None else None
