@@ -251,11 +251,10 @@ def kpi_rows(result: Any, scenario: str) -> pd.DataFrame:
     k = result.kpis.reset_index()
     k = k.rename(columns={k.columns[0]: "kpi"})
     parts.append(k.assign(level="day", key=""))
-    iv = getattr(result, "intervals", None)
-    if isinstance(iv, pd.DataFrame) and not iv.empty:
+    iv, seg = result.intervals, result.by_segment  # every RunResult has both frames (maybe empty)
+    if not iv.empty:
         parts.append(iv.assign(level="interval", key=iv["start"].astype(str)))
-    seg = getattr(result, "by_segment", None)
-    if isinstance(seg, pd.DataFrame) and not seg.empty:
+    if not seg.empty:
         parts.append(seg.assign(level="segment", key=seg["segment"].astype(str)))
     cols = ["level", "key", "kpi", "mean", "ci_low", "ci_high"]
     out = pd.concat([p[cols] for p in parts], ignore_index=True)
