@@ -157,7 +157,7 @@ def run_cached(yaml_text: str, seed: int, replications: int, label: str = "Simul
     return result
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Reading the waits of the first simulated days…", max_entries=16)
 def customers_cached(yaml_text: str, seed: int, replications: int) -> pd.DataFrame:
     """Per-customer records of the first few replications (the wait-time distribution needs them).
 
@@ -268,7 +268,7 @@ def money_specs(kpis: pd.DataFrame) -> list[KpiSpec]:
 
 def currency_of(scenario: Scenario) -> str:
     """The scenario's currency (``costs.currency``), CNY when the file does not say."""
-    return str(getattr(scenario.costs, "currency", None) or "CNY")
+    return scenario.costs.currency
 
 
 def fmt_change(mean: float, low: float, high: float, unit: str, currency: str = "CNY") -> str:

@@ -370,7 +370,7 @@ def recommendation(plan: Any) -> tuple[str, dict[str, Any] | None]:
     The optimizer compares its pitch windows with queue-threshold rules on the same roster; the
     winner is the one that earns more margin without missing more intervals.
     """
-    pol = getattr(plan, "policies", None)
+    pol = plan.policies
     windows_words = plan.pitch_rule
     if pol is None or len(pol[pol["stage"] == "final"]) < 2:
         return f"**{windows_words[0].upper() + windows_words[1:]}.**", None

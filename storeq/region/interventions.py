@@ -63,7 +63,7 @@ def _window_text(scenario: Scenario, a: int, b: int) -> str:
 
 
 def _counter_groups(scenario: Scenario) -> bool:
-    return bool(getattr(scenario.counters, "groups", None))
+    return bool(scenario.counters.groups)
 
 
 Edit = Callable[[dict[str, Any], Scenario, Intervention], "NotApplicable | None"]

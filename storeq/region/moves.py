@@ -61,7 +61,7 @@ def travel_minutes(region: Region, a: Store, b: Store) -> float | None:
 
 def _shift(scenario: Scenario, a: int, b: int, change: int) -> Scenario | None:
     """``change`` counters in intervals [a, b); None when the hall cannot (too few staffed, no spare counter)."""
-    if getattr(scenario.counters, "groups", None):
+    if scenario.counters.groups:
         return None
     staffed = [int(v) for v in scenario.staffed_schedule()]
     new = [v + (change if a <= i < b else 0) for i, v in enumerate(staffed)]
