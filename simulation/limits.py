@@ -40,6 +40,7 @@ LIMITS: dict[str, Limit] = {
     "customers_per_day": Limit(100_000, "customers arriving in one simulated day (rate x hours x scale x day factors)", "each customer is a SimPy process; 100,000 a day is a stadium, not a store"),
     "counters": Limit(1_000, "staffed or physical counters, and kiosks", "the engine keeps per-counter state"),
     "replications": Limit(100_000, "replications (simulated days) in one run", "beyond this the confidence intervals stop narrowing usefully"),
+    "customer_records": Limit(5_000_000, "customer records kept for run --out (replications x customers a day)", "each record is a row of customers.csv/parquet held in memory until written"),
     "service_minutes": Limit(24 * 60, "mean counter, kiosk or pitch time in minutes", "one transaction longer than a day is a unit mistake (seconds for minutes)"),
     "seed": Limit(2**63 - 1, "the random seed", "seeds are 64-bit integers everywhere they are stored"),
     # ---- ticket logs (calibration) ----

@@ -583,6 +583,11 @@ def _check_kiosks(s: Scenario) -> list[tuple[str, str]]:
     return []
 
 
+def expected_customers_per_day(s: Scenario) -> float:
+    """Expected walk-ins on the busiest simulated day (what the ``customers_per_day`` limit bounds)."""
+    return _day_customers(s)
+
+
 def _day_customers(s: Scenario) -> float:
     """Expected walk-ins on the busiest simulated day: rate × hours × scale × the largest day factors.
 

@@ -95,6 +95,20 @@ def check_target(out_dir: str | Path | None, inputs: Iterable[str | Path] = (), 
             )
 
 
+def check_customer_records(scenario: Any, replications: int) -> None:
+    """Refuse a ``run --out`` whose per-customer records would not fit: they are held until written."""
+    from simulation.limits import limit
+    from simulation.scenario import expected_customers_per_day
+
+    records = expected_customers_per_day(scenario) * replications
+    if records > limit("customer_records"):
+        most = max(1, int(limit("customer_records") // max(expected_customers_per_day(scenario), 1)))
+        raise OutputError(
+            f"--out keeps one record per customer: about {records:,.0f} for {replications:,} replications; "
+            f"the limit is {limit('customer_records'):,} (use --replications {most:,} or fewer with --out, or run without --out)"
+        )
+
+
 @contextlib.contextmanager
 def output_set(out_dir: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out") -> Iterator[Path]:
     """Yield a fresh folder to write a result set into; swap it in as ``out_dir`` on success.
@@ -109,7 +123,10 @@ def output_set(out_dir: str | Path, inputs: Iterable[str | Path] = (), option: s
     parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.{_STAGING}-{os.getpid()}-"))
     try:
-        yield stage
+        try:
+            yield stage
+        except OSError as exc:  # a full disk, a read-only folder: the failure is the machine's, the old set stands
+            raise OSError(exc.errno, f"could not write the output set ({exc.strerror or exc}); {target} is unchanged") from None
         _fsync_tree(stage)
         with _lock(target):
             _clean_leftovers(target)

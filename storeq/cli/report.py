@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
+from simulation.limits import limit
 from storeq import kpis as catalogue
 from storeq.cli.common import InputError
 from storeq.present import csv_unit, fmt_delta, fmt_delta_ci, fmt_value, kpi_unit, report_order
@@ -77,13 +78,13 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--replications",
             "-n",
-            type=click.IntRange(min=1),
+            type=click.IntRange(min=1, max=limit("replications")),  # simulation/limits.py
             default=None,
             help="Simulated days (default: the scenario's simulation.replications).",
         ),
         click.option(
             "--seed",
-            type=click.IntRange(min=0),
+            type=click.IntRange(min=0, max=limit("seed")),
             default=None,
             help="Random seed (default: the scenario's simulation.seed). Same seed, same results.",
         ),

@@ -36,7 +36,7 @@ from storeq.cli.report import (
     run_options,
     title,
 )
-from storeq.outputs import check_target, output_set
+from storeq.outputs import check_customer_records, check_target, output_set
 from storeq.present import day_rows, missing
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ def run_cmd(
     check_out_dir(out_dir)
     check_target(out_dir, [scenario])  # never replace a folder holding the input
     reps = replications or scen.simulation.replications
+    if out_dir is not None:
+        check_customer_records(scen, reps)  # --out keeps every customer in memory until written
     with (
         open_executor(executor, scheduler, workers) as ex,
         progress(reps, f"Simulating {reps} days", enabled=fmt != "json") as callback,
