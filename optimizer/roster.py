@@ -166,7 +166,11 @@ def shortfall_unit_costs(data: RosterInput, penalty: int) -> list[list[int]]:
 
 
 def add_coverage(
-    model: cp_model.CpModel, data: RosterInput, on_floor: Sequence[cp_model.IntVar], penalty: int
+    model: cp_model.CpModel,
+    data: RosterInput,
+    on_floor: Sequence[cp_model.IntVar],
+    penalty: int,
+    harm: bool = True,
 ) -> tuple[list[cp_model.IntVar], list[cp_model.IntVar], Terms]:
     """Per interval: staffed + shortfall >= need, where need depends on the pitch decision.
 
@@ -175,6 +179,8 @@ def add_coverage(
     an interval left short (pitching there lengthens every visit of a hall already behind).
     The shortfall is priced by :func:`shortfall_unit_costs`: one Boolean per missing counter, the
     k-th dearer than the (k−1)-th, so the cheapest way to be ``s`` short takes the first ``s``.
+    ``harm=False`` prices every missing counter-interval at ``penalty`` (the named-staff week: there a
+    shortfall comes from who is available, and the convex terms slowed its search far too much).
     """
     g = data.grid
     terms: Terms = []
@@ -191,6 +197,12 @@ def add_coverage(
         for s in range(i * g.per_interval, (i + 1) * g.per_interval):
             model.add(on_floor[s] + sh >= lo + (hi - lo) * p)
         model.add(sh == 0).only_enforce_if(p)
+        if not harm:
+            terms.append((penalty, sh))
+            terms.append((-_cents(data.pitch_value[i]), p))
+            short.append(sh)
+            pitch.append(p)
+            continue
         units = [model.new_bool_var(f"short[{label}]#{k + 1}") for k in range(hi)]
         if units:
             model.add(sh == sum(units))

@@ -178,7 +178,7 @@ def aggregate_bound(
             v = model.new_int_var(0, data.physical, f"agg_floor[{d},{s}]")
             model.add(v == sum(x[int(k)] for k in np.flatnonzero(cov[:, s])))
             on_floor.append(v)
-        _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty)
+        _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty, harm=False)
         _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
         terms += cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
         for k, t in enumerate(templates):
@@ -327,7 +327,7 @@ def add_day_coverage(wm: _WeekModel) -> None:
             )
             wm.model.add(v == sum(x_k[k] for k in np.flatnonzero(cov[:, s])))
             on_floor.append(v)
-        _short, pitch, cov_terms = add_coverage(wm.model, data, on_floor, wm.penalty)
+        _short, pitch, cov_terms = add_coverage(wm.model, data, on_floor, wm.penalty, harm=False)
         _lack, duty_terms = add_min_on_duty(wm.model, data, on_floor, wm.penalty)
         wm.terms += cov_terms + duty_terms + add_pitch_windows(wm.model, data, pitch)
         wm.day_x.append(x_k)
