@@ -164,15 +164,18 @@ for k, (metric, title) in enumerate(titles.items()):
     df["mid"] = df["time"] + pd.Timedelta(minutes=req["interval"] / 2)  # a log value belongs to the whole interval
     x = alt.X("time:T", axis=alt.Axis(format="%H:%M", title="Time of day (interval start)", labelAngle=0))
     fmt = "%" if metric in ("over_target_share", "abandonment_rate") else ""
-    band = alt.Chart(df).mark_area(opacity=0.2, color=PALETTE[0], interpolate="step-after").encode(x=x, y=alt.Y("sim_pi_low:Q", title=title, axis=alt.Axis(format=fmt) if fmt else alt.Axis()), y2="sim_pi_high:Q")
-    line = alt.Chart(df).mark_line(color=PALETTE[0], interpolate="step-after").encode(x=x, y="sim_mean:Q")
+    number = ".1%" if fmt else ".1f"
+    tip = [alt.Tooltip("start:N", title="Interval"), alt.Tooltip("observed:Q", title="Log", format=number),
+           alt.Tooltip("sim_mean:Q", title="Simulated mean", format=number), alt.Tooltip("sim_pi_low:Q", title="95% band from", format=number),
+           alt.Tooltip("sim_pi_high:Q", title="95% band to", format=number)]
+    band = alt.Chart(df).mark_area(opacity=0.2, color=PALETTE[0], interpolate="step-after").encode(
+        x=x, y=alt.Y("sim_pi_low:Q", title=title, axis=alt.Axis(format=fmt) if fmt else alt.Axis()), y2="sim_pi_high:Q", tooltip=tip)
+    line = alt.Chart(df).mark_line(color=PALETTE[0], interpolate="step-after").encode(x=x, y="sim_mean:Q", tooltip=tip)
     pts = alt.Chart(df).mark_point(filled=True, size=45).encode(
         x="mid:T", y="observed:Q",
         color=alt.Color("fits:N", scale=alt.Scale(domain=[True, False], range=["#222222", "#C0392B"]),
                         legend=alt.Legend(title=None, orient="top", labelExpr="datum.value ? 'log: inside the band' : 'log: outside the band'")),
-        tooltip=[alt.Tooltip("start:N", title="Interval"), alt.Tooltip("observed:Q", title="Log", format=".3g"),
-                 alt.Tooltip("sim_mean:Q", title="Simulated mean", format=".3g"), alt.Tooltip("sim_pi_low:Q", title="95% band low", format=".3g"),
-                 alt.Tooltip("sim_pi_high:Q", title="95% band high", format=".3g")],
+        tooltip=tip,
     )
     with cols[k % 2]:
         st.markdown(f"**{title}**: log (dots) vs simulated (line; band: 95% prediction interval of a day)")

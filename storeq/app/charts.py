@@ -50,7 +50,8 @@ def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, va
         alt.Tooltip("ci_low:Q", title="95% CI low", format=value_format),
         alt.Tooltip("ci_high:Q", title="95% CI high", format=value_format),
     ]
-    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="ci_low:Q", y2="ci_high:Q", color=colour.legend(None))
+    # every mark carries the same readable tooltip (a mark without one would show raw field names)
+    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="ci_low:Q", y2="ci_high:Q", color=colour.legend(None), tooltip=tooltip)
     line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
         y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format="%") if value_format.endswith("%") else alt.Axis()), color=colour, tooltip=tooltip
     )
@@ -89,7 +90,9 @@ def staffing_chart(df: pd.DataFrame, names: Sequence[str], close: str | None = N
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
     series = list(dict.fromkeys(data["series"]))
     colours = [PALETTE[names.index(s)] if s in names else "#222222" for s in series]
-    dashes = [[1, 0] if s in names else [6, 4] for s in series]
+    # plans that share a level for a while stay visible where they overlap: each plan its own dash
+    plan_dashes = ([1, 0], [10, 4], [3, 3], [14, 4, 3, 4])
+    dashes = [plan_dashes[names.index(s) % 4] if s in names else [6, 4] for s in series]
     return (
         alt.Chart(data)
         .mark_line(interpolate="step-after", strokeWidth=2.5)
@@ -98,7 +101,7 @@ def staffing_chart(df: pd.DataFrame, names: Sequence[str], close: str | None = N
             y=alt.Y("counters:Q", title="Counters", scale=alt.Scale(domain=[0, float(data["counters"].max()) + 1]), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("series:N", scale=alt.Scale(domain=series, range=colours), legend=alt.Legend(title=None, orient="top")),
             strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=series, range=dashes), legend=None),
-            tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("counters:Q", title="Counters", format=".1f")],
+            tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("counters:Q", title="Counters", format=".0f")],
         )
         .properties(height=HEIGHT)
     )
@@ -173,13 +176,10 @@ def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str 
     scale = alt.Scale(domain=shown, range=[PALETTE[list(names).index(n)] for n in shown])
     colour = alt.Color("scenario:N", scale=scale, legend=alt.Legend(title=None, orient="top"))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))
-    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="diff_ci_low:Q", y2="diff_ci_high:Q", color=colour.legend(None))
-    line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-        y=alt.Y("diff_mean:Q", title=y_title),
-        color=colour,
-        tooltip=[alt.Tooltip("scenario:N", title="Plan"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("diff_mean:Q", title="Change", format="+.2f"),
-                 alt.Tooltip("diff_ci_low:Q", title="95% CI low", format="+.2f"), alt.Tooltip("diff_ci_high:Q", title="95% CI high", format="+.2f")],
-    )
+    tip = [alt.Tooltip("scenario:N", title="Plan"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("diff_mean:Q", title=y_title, format="+.1f"),
+           alt.Tooltip("diff_ci_low:Q", title="95% CI low", format="+.1f"), alt.Tooltip("diff_ci_high:Q", title="95% CI high", format="+.1f")]
+    band = base.mark_area(opacity=0.18, interpolate="step-after").encode(y="diff_ci_low:Q", y2="diff_ci_high:Q", color=colour.legend(None), tooltip=tip)
+    line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(y=alt.Y("diff_mean:Q", title=y_title), color=colour, tooltip=tip)
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555555").encode(y="y:Q")
     return (band + line + zero).resolve_legend(color="independent").properties(height=HEIGHT)
 

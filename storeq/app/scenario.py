@@ -10,7 +10,7 @@ import re
 
 import streamlit as st
 
-from simulation import ScenarioError, scenario_from_yaml
+from simulation import ScenarioError, scenario_from_yaml, scenario_to_yaml
 from storeq.app import state
 from storeq.app.common import scenario_from_key, show_problems
 from storeq.app.editing import describe_edits
@@ -26,6 +26,12 @@ st.caption(
     "with `storeq run FILE`; it loads back on the What-if page with *upload*. Your file's comments are kept; only what the "
     "plan changes is written in."
 )
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plan_yaml_cached(raw: str | None, original_yaml: str, plan_yaml_text: str, name: str) -> tuple[str, bool]:
+    """:func:`plan_yaml` once per (file, plan, name): the round trip reruns only when one of them changes."""
+    return plan_yaml(raw, scenario_from_key(original_yaml), scenario_from_key(plan_yaml_text), name)
+
 
 EDITED_CHOICE = "Your edited plan (What-if page)"
 choices: dict[str, str | None] = {EDITED_CHOICE: None, f"The file as loaded ({ss['base_name']})": ss["base_yaml"]}
@@ -64,7 +70,7 @@ if plan is not None:
             original = scenario_from_yaml(raw, original_label)
         except ScenarioError:
             raw = None
-    out, kept = plan_yaml(raw, original or plan, plan, name.strip() or plan.name)
+    out, kept = _plan_yaml_cached(raw, scenario_to_yaml(original or plan), scenario_to_yaml(plan), name.strip() or plan.name)
     if not kept:
         st.caption("Written in the standard layout (the store's own text is not available for this plan, so there are no comments to keep).")
     slug = re.sub(r"[^a-z0-9]+", "_", (name or pick).lower()).strip("_")[:40] or "scenario"

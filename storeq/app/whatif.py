@@ -500,15 +500,15 @@ with st.expander("The numbers behind the charts (your plan, means over the simul
     wide = res_edit.intervals.pivot_table(index="start", columns="kpi", values="mean", sort=False)
     wide = wide[[c for c in INTERVAL_COLUMNS if c in wide.columns]].rename(columns=INTERVAL_COLUMNS)
     wide.index.name = "Interval start"
+    # one format per unit, as on the cards: whole counters and customers, minutes to 0.1, shares in percent
+    shares = [c for c in ("Served within target", "Gave up waiting", "Counter utilization") if c in wide.columns]
+    wide[shares] = wide[shares] * 100
+    formats = {"Customers arriving": "%.0f", "Counters staffed": "%d", "Mean wait (min)": "%.1f min",
+               "90% waited less than (min)": "%.1f min", "People waiting": "%.1f", **{c: "%.1f%%" for c in shares}}
     st.dataframe(
         wide,
         width="stretch",
-        column_config={
-            **{c: st.column_config.NumberColumn(format="%.1f") for c in wide.columns},
-            "Served within target": st.column_config.NumberColumn(format="percent"),
-            "Gave up waiting": st.column_config.NumberColumn(format="percent"),
-            "Counter utilization": st.column_config.NumberColumn(format="percent"),
-        },
+        column_config={c: st.column_config.NumberColumn(format=f) for c, f in formats.items() if c in wide.columns},
     )
     e1, e2 = st.columns(2)
     e1.download_button("Download interval results (CSV)", res_edit.intervals.to_csv(index=False).encode(), file_name="storeq_intervals.csv", mime="text/csv", icon=":material/download:")
