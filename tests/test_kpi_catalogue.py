@@ -67,10 +67,10 @@ def test_a_new_kpi_shows_in_the_cli_table_json_and_csv() -> None:
     (line,) = [ln for ln in table.splitlines() if "Dummy doubled wait (min)" in ln]
     assert present.fmt_value(data["kpis"][DUMMY.name]["mean"], "min", style="table") in line  # minutes, as a wait
 
-    cmp = json.loads(_storeq("compare", str(SMALL), "--set", "counters.staffed=6", "--format", "json"))
+    cmp = json.loads(_storeq("compare", str(SMALL), "--set", "counters.groups.tellers.staffed=3", "--format", "json"))
     (variant,) = cmp["differences"].values()
     assert variant[DUMMY.name]["diff_mean"] == pytest.approx(2 * variant["mean_wait_min"]["diff_mean"])
-    assert "Dummy doubled wait (min)" in _storeq("compare", str(SMALL), "--set", "counters.staffed=6")
+    assert "Dummy doubled wait (min)" in _storeq("compare", str(SMALL), "--set", "counters.groups.tellers.staffed=3")
 
 
 @pytest.mark.usefixtures("dummy_kpi")
