@@ -22,6 +22,7 @@ PAGES = (
     ("scenario.py", "Scenario", ":material/description:"),
     ("calibration.py", "Calibration", ":material/query_stats:"),
     ("region.py", "Region", ":material/map:"),
+    ("results.py", "Results", ":material/history:"),
 )
 
 
