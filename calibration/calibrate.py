@@ -13,7 +13,7 @@ Each fit is a small pure function over the ticket table (vectorised: a million t
 - :func:`fit_staffing` — counters on duty per interval from when each counter was active.
 
 :func:`calibrate` ties them together: the fitted scenario is built as data, validated by the scenario
-model and written by the one scenario YAML writer (:func:`simulation.scenario_to_yaml`), with a
+model and written by the one scenario YAML writer (:mod:`simulation.yamlwriter`), with a
 comment on every number saying where it came from. No date of the run goes in: same log, same bytes.
 """
 
@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation import Scenario, format_clock, scenario_from_dict, scenario_to_yaml
+from simulation import Scenario, format_clock, scenario_from_dict
+from simulation.yamlwriter import emit
 
 from .fitting import MIN_TIME_MIN, DistFit, PatienceFit, ServiceFit, fit_patience, fit_service
 from .logformat import CleanLog, LogError
@@ -381,7 +382,8 @@ def _waiting_minutes(t: pd.DataFrame, day0: pd.Timestamp) -> Callable[[np.ndarra
 
 
 def fit_staffing(
-    t: pd.DataFrame, open_min: int, interval_min: int, n: int, counters: Collection[str] | None = None, force_last: bool = True
+    t: pd.DataFrame, open_min: int, interval_min: int, n: int, counters: Collection[str] | None = None, force_last: bool = True,
+    waiting: pd.Series | None = None,
 ) -> StaffingFit:
     """Counters on duty per interval from counter activity.
 
@@ -397,8 +399,9 @@ def fit_staffing(
     counter counted. The typical day is the median over days. A counter idle for over two hours is
     taken as closed, so at very low load this can still undercount.
 
-    ``counters`` limits the count to those counters (one counter group); whether customers waited
-    is still read from every ticket. ``force_last``: staff the last interval with at least one
+    ``counters`` limits the count to those counters (one counter group) and ``waiting`` (a mask over
+    the tickets) to the customers they could have served when asking whether anyone waited: an
+    adviser idle while only cash customers queue is still on duty. ``force_last``: staff the last interval with at least one
     counter (someone must serve whoever is inside at closing; a group whose customers another group
     also serves need not).
     """
@@ -422,7 +425,7 @@ def fit_staffing(
     close_min = open_min + n * interval_min
     day0 = days.min()
     off = np.asarray((pd.DatetimeIndex(day_a) - day0).days, float) * 1440.0
-    waited = _waiting_minutes(t, day0)
+    waited = _waiting_minutes(t if waiting is None else t[waiting.to_numpy(bool)], day0)
 
     def quiet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (b - a < IDLE_BRIDGE_LONG_MIN) & (waited(np.nan_to_num(a) + off, np.nan_to_num(b) + off) <= 1.0)
@@ -1021,7 +1024,12 @@ def _group_staffing(
         for p in parts:
             # the general counters (or, without them, every group) keep someone on duty at closing
             force = p.name == "general" or not general
-            st = fit_staffing(t, open_min, interval_min, n, counters=p.counters, force_last=force)
+            own = pd.Series(True, index=t.index)
+            if p.transactions is not None:
+                own &= t["transaction"].astype(str).isin(p.transactions)
+            if p.segments is not None and p.then != "any":
+                own &= t["segment"].astype(str).isin(p.segments)
+            st = fit_staffing(t, open_min, interval_min, n, counters=p.counters, force_last=force, waiting=own)
             out.append(dataclasses.replace(p, staffed=tuple(int(x) for x in st.staffed)))
     return out
 
@@ -1074,8 +1082,10 @@ def calibrate(clean: CleanLog, interval_min: int = 30, name: str | None = None) 
     written = _scenario_data(
         clean, name, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits, patience, priorities, staffing, kiosk_count, vip, vip_evidence, notes, pitch, groups
     )
+    # the data is validated by the scenario model, then written as it stands (only the keys the fit
+    # decided, each with its comment) by the one scenario writer; the test reads it back to this scenario
     scenario = scenario_from_dict(written.data, "calibrated scenario")
-    yaml_text = scenario_to_yaml(scenario, written.above, written.trailing, written.header)
+    yaml_text = emit(written.data, written.above, written.trailing, written.header)
     return Calibration(
         scenario, yaml_text, clean, open_min, close_min, interval_min, arrivals, shares, counter_fits, kiosk_fits,
         patience, pooled, priorities, staffing, kiosk_count, vip, by_interval, tuple(notes), pitch, groups,
@@ -1135,7 +1145,7 @@ def _scenario_data(
     """The fitted scenario as plain data for the scenario model, with a comment on every number.
 
     Nothing here formats YAML: :func:`calibrate` validates the data with the scenario model and
-    writes it with the one YAML writer (:func:`simulation.scenario_to_yaml`). No clock or date of the
+    writes it with the one YAML writer (:func:`simulation.yamlwriter.emit`). No clock or date of the
     run goes in, so the same log gives the same bytes.
     """
     t = clean.tickets
@@ -1172,11 +1182,7 @@ def _demand_data(w: _Written, arr: ArrivalFit, interval_min: int) -> dict[str, A
     days = pd.DatetimeIndex(arr.counts.index)
     demand: dict[str, Any] = {"arrivals_per_hour": [round(float(x), 1) for x in arr.base_per_hour], "scale": 1.0, "online_diversion": 0.0}
     demand["day_cv"] = round(arr.day_cv, 3)
-    # day_cv 0 is the default and is left out of the file, so its comment then sits on scale
-    w.note(
-        "demand.day_cv" if demand["day_cv"] > 0 else "demand.scale",
-        f"day_cv: each day's demand x a gamma factor (mean 1) with this cv: {arr.day_cv_evidence()}.",
-    )
+    w.note("demand.day_cv", f"Each day's demand x a gamma factor (mean 1) with this cv: {arr.day_cv_evidence()}.")
     w.note(
         "demand.arrivals_per_hour",
         f"Tickets issued per hour per {interval_min}-min interval on a typical day (weekday factors average 1,\n"

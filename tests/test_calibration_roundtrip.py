@@ -307,7 +307,7 @@ def test_calibrated_file_is_validated_data_with_comments_and_reproducible(truth)
     assert dt.date.today().isoformat() not in cal.yaml_text
     text = cal.yaml_text
     assert text.startswith("# Calibrated by `storeq calibrate` from log.csv:")
-    assert "  # Tickets issued per hour" in text and "target_wait_min: 10.0   # not in a log" in text
+    assert "  # Tickets issued per hour" in text and "target_wait_min: 10   # not in a log" in text
     assert "- {name: top_up, share: " in text and "# counter: n=" in text
 
 
@@ -377,3 +377,22 @@ def test_counter_groups_round_trip_and_the_report_checks_their_waits():
     share = rep.by_group[rep.by_group["metric"] == "served_share"].set_index("group")
     assert share["observed"].sum() == pytest.approx(1.0) and share["fits"].all()
     assert any(v.startswith("By counter group") for v in rep.verdict)
+
+
+def test_bank_branch_tellers_and_advisers_come_back_as_groups():
+    """The bundled bank branch runs tellers (cash, deposits, transfers, servicing) and advisers
+    (advice, new accounts) as groups beside a private-banking desk that serves anyone: a week of its
+    log gives those groups, each staffed within one counter of its schedule (the desk serving
+    everyone reads as a general counter). An adviser idle while only cash customers queue is on
+    duty: each group's idle spells are judged by whether its own customers waited."""
+    s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "bank_branch.yaml")
+    truth = {g.name: g for g in s.counter_groups()}
+    log = synth_log(s, 7, dt.date(2026, 11, 2), seed=4)
+    cal = calibrate(clean(log, interval_min=15), 15)
+    got = {frozenset(g.transactions or ()): g for g in cal.groups}
+    tellers, advisers = truth["tellers"], truth["advisers"]
+    assert set(got) == {frozenset(), frozenset(tellers.transactions), frozenset(advisers.transactions)}
+    for want in (tellers, advisers):
+        fit = got[frozenset(want.transactions)]
+        assert np.abs(np.array(fit.staffed) - np.array(want.staffed)).max() <= 1
+    assert got[frozenset()].counters == ("C01",)  # the private-banking desk
