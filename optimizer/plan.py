@@ -213,6 +213,8 @@ class DayPlan:
     grid: Grid = field(repr=False)
     alternative: EqualHoursAlternative | None = None
     """For a partial plan (some interval short): the simplest equal-hours roster, simulated alike."""
+    groups: tuple[GroupPlan, ...] = ()
+    """With ``counters.groups``: each group's requirement, roster and verification."""
 
     @property
     def status(self) -> str:
@@ -241,6 +243,7 @@ class DayPlan:
         )
 
     def shifts_frame(self) -> pd.DataFrame:
+        cols = ["start", "end", "hours", "break_start", "count"] + (["group"] if self.groups else [])
         return pd.DataFrame(
             [
                 {
@@ -249,10 +252,11 @@ class DayPlan:
                     "hours": s.length_hours,
                     "break_start": s.break_start or "",
                     "count": s.count,
+                    "group": s.group or "",
                 }
                 for s in self.roster.shifts
             ],
-            columns=["start", "end", "hours", "break_start", "count"],
+            columns=cols,
         )
 
     def verification_frame(self) -> pd.DataFrame:
@@ -270,6 +274,8 @@ class DayPlan:
     def frames(self) -> dict[str, pd.DataFrame]:
         """Tables for ``--out``: roster (one row per shift), per-interval plan, verification, policies."""
         out = {"roster": self.shifts_frame(), "plan": self.intervals_frame(), "verification": self.verification_frame()}
+        if self.groups:
+            out["groups"] = pd.concat([g.frame() for g in self.groups], ignore_index=True)
         if self.policies is not None:
             out["policies"] = self.policies
         return out
@@ -332,10 +338,12 @@ class DayPlan:
                     "hours": s.length_hours,
                     "break_start": s.break_start,
                     "count": s.count,
+                    **({"group": s.group} if s.group is not None else {}),
                 }
                 for s in r.shifts
             ],
             "intervals": intervals,
+            **({"groups": [g.to_json() for g in self.groups]} if self.groups else {}),
             "verification": self.verification.to_json(),
             "policies": None if self.policies is None else self.policies.to_dict(orient="records"),
             "equal_hours_alternative": None if self.alternative is None else self.alternative.to_json(),
@@ -515,6 +523,65 @@ def policy_verdict(policies: pd.DataFrame | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class GroupPlan:
+    """One counter group of a plan: its requirement, its own roster and its customers' service."""
+
+    name: str
+    requirement: Requirement
+    roster: DayRoster
+    service: pd.DataFrame
+    """Per interval: service level (mean, 95% CI) and abandonment of the group's own customers."""
+    target: float
+
+    @property
+    def missed(self) -> tuple[str, ...]:
+        sl = self.service["service_level_mean"].to_numpy(float)
+        return tuple(str(self.service["start"].iloc[i]) for i in np.flatnonzero(~np.isnan(sl) & (sl < self.target)))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "group": self.name,
+                "interval": self.service["interval"],
+                "start": self.service["start"],
+                "required": list(self.requirement.needed),
+                "staffed": list(self.roster.staffed),
+                "shortfall": list(self.roster.shortfall),
+                "service_level_mean": self.service["service_level_mean"],
+                "service_level_ci_low": self.service["service_level_ci_low"],
+                "service_level_ci_high": self.service["service_level_ci_high"],
+            }
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.roster
+        return {
+            "name": self.name,
+            "status": r.status,
+            "objective": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+            "staff_hours": r.staff_hours,
+            "staff_cost": r.staff_cost,
+            "missed_intervals": list(self.missed),
+            "intervals": [
+                {
+                    "start": row.start,
+                    "required": _i(row.required),
+                    "staffed": _i(row.staffed),
+                    "shortfall": _i(row.shortfall),
+                    "service_level": {
+                        "mean": _f(row.service_level_mean),
+                        "ci_low": _f(row.service_level_ci_low),
+                        "ci_high": _f(row.service_level_ci_high),
+                    },
+                }
+                for row in self.frame().itertuples(index=False)
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class EqualHoursAlternative:
     """The simplest roster the shift rules allow with the plan's hours, simulated on the same seed.
 
@@ -654,6 +721,171 @@ def staffing_to_replace(scenario: Scenario, updates: dict[str, Any]) -> tuple[di
     return {**updates, "counters.staffed": capped}, [note]
 
 
+def _hall_shares(needs: Sequence[Sequence[int]], physical: int) -> list[int]:
+    """Counters of the hall each group may staff at once: its largest need, trimmed (largest first)
+    until they fit the hall, never below one for a group with customers."""
+    caps = [max(1, max(n, default=0)) if max(n, default=0) > 0 else 0 for n in needs]
+    while sum(caps) > physical and max(caps) > 1:
+        caps[caps.index(max(caps))] -= 1
+    return caps
+
+
+def _group_rosters(
+    scenario: Scenario,
+    reqs: Sequence[Requirement],
+    demand: Sequence[Any],
+    grid: Grid,
+    templates: tuple[Any, ...],
+    caps: Sequence[int],
+    rules: ShiftRules,
+    busiest: int,
+    time_limit_s: float,
+    solver_workers: int,
+    seed: int,
+) -> list[DayRoster]:
+    """One CP-SAT roster per group (its own staff pool), each within its share of the hall."""
+    out = []
+    for g, req in enumerate(reqs):
+        data = RosterInput(
+            grid=grid,
+            templates=templates,
+            need_no_pitch=req.needed,
+            need_pitch=req.needed,
+            pitch_value=(0.0,) * grid.n_intervals,
+            physical=caps[g],
+            min_on_duty=rules.min_on_duty if g == busiest else 0,
+            cost_per_hour=scenario.costs.staff_hour,
+            allow_pitch=False,
+            customers=demand[g].customers,
+        )
+        out.append(solve_day_roster(data, time_limit_s=time_limit_s / len(reqs), workers=solver_workers, seed=seed))
+    return out
+
+
+def _combine_rosters(rosters: Sequence[DayRoster], names: Sequence[str]) -> DayRoster:
+    """The store's roster from its groups' rosters: sums per interval, shifts tagged by group."""
+    order = ["OPTIMAL", "FEASIBLE", "UNKNOWN", "INFEASIBLE", "MODEL_INVALID"]
+    status = max((r.status for r in rosters), key=lambda x: order.index(x) if x in order else len(order))
+    n = len(rosters[0].staffed)
+    feasible = all(r.objective is not None and r.bound is not None for r in rosters)
+    objective = sum(r.objective or 0.0 for r in rosters) if feasible else None
+    bound = sum(r.bound or 0.0 for r in rosters) if feasible else None
+    return DayRoster(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=None if objective is None or bound is None else abs(objective - bound) / max(abs(objective), 1.0),
+        shifts=tuple(replace(sc, group=name) for r, name in zip(rosters, names, strict=True) for sc in r.shifts),
+        staffed=tuple(sum(r.staffed[i] for r in rosters) for i in range(n)),
+        pitch=(False,) * n,
+        required=tuple(sum(r.required[i] for r in rosters) for i in range(n)),
+        shortfall=tuple(sum(r.shortfall[i] for r in rosters) for i in range(n)),
+        staff_hours=sum(r.staff_hours for r in rosters),
+        staff_cost=sum(r.staff_cost for r in rosters),
+        pitch_value=0.0,
+        solve_time_s=sum(r.solve_time_s for r in rosters),
+        explanation=tuple(f"{name}: {e}" for r, name in zip(rosters, names, strict=True) for e in r.explanation),
+        greedy_cost=sum(r.greedy_cost or 0.0 for r in rosters),
+    )
+
+
+def _optimize_groups(
+    scenario: Scenario,
+    target: ServiceTarget,
+    rules: ShiftRules,
+    method: RequirementMethod,
+    pitch: PitchMode,
+    search_replications: int,
+    replications: int,
+    seed: int,
+    time_limit_s: float,
+    workers: int,
+    solver_workers: int,
+    notes: Sequence[str],
+) -> DayPlan:
+    """A day plan for a hall with counter groups: requirement per group (refined on the whole store),
+    a roster per group (one staff pool each, the hall's counters shared out), verification per group.
+
+    Pitching is not decided per interval here: the plan keeps pitching off (or on with
+    ``pitch="always"``), because one window rule for the hall would have to be priced against every
+    group's staffing at once — a joint model this version does not build.
+    """
+    from simulation import run
+
+    from .groups import group_demand, group_service, groups_scenario, refine_group_requirements
+
+    wait = target.wait_for(scenario)
+    names = [g.name for g in scenario.counter_groups()]
+    reqs = refine_group_requirements(
+        scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation"
+    )
+    demand = group_demand(scenario)
+    grid = build_grid(scenario, rules)
+    templates = tuple(build_templates(scenario, rules))
+    physical = scenario.physical_counters
+    busiest = int(np.argmax([sum(d.customers) for d in demand]))
+    # Each group may staff up to its own largest need; only if the groups' rosters then overlap
+    # beyond the hall somewhere are the shares trimmed (largest first) and the groups re-rostered.
+    caps = [max(1, max(r.needed)) if max(r.needed) > 0 else 0 for r in reqs]
+    rosters = _group_rosters(
+        scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
+    )
+    if max(sum(r.staffed[i] for r in rosters) for i in range(grid.n_intervals)) > physical:
+        caps = _hall_shares([r.needed for r in reqs], physical)
+        rosters = _group_rosters(
+            scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
+        )
+    roster = _combine_rosters(rosters, names)
+    staffed = [
+        [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed] for g, r in enumerate(rosters)
+    ]
+    policy = {"mode": "always"} if pitch == "always" else {"mode": "never"}
+    plan_scn = groups_scenario(
+        scenario,
+        staffed,
+        **{
+            "cross_sell.policy": policy,
+            "store.target_wait_min": wait,
+            "shifts": rules.model_dump(by_alias=True, exclude_none=True),
+        },
+    )
+    verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+    res = run(plan_scn, replications=replications, seed=seed, workers=workers, keep_customers=True)
+    service = group_service(res, plan_scn, target)
+    groups = tuple(
+        GroupPlan(name, req, r, svc, target.service_level)
+        for name, req, r, svc in zip(names, reqs, rosters, service, strict=True)
+    )
+    explanation = [*notes, f"counter groups planned one by one ({', '.join(names)}): pitching kept {policy['mode']}"]
+    explanation += list(roster.explanation)
+    for gp in groups:
+        if gp.missed:
+            explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")
+    total_req = Requirement(
+        method=reqs[0].method,
+        pitching=False,
+        needed=tuple(sum(r.needed[i] for r in reqs) for i in range(grid.n_intervals)),
+        physical=scenario.physical_counters,
+        labels=tuple(scenario.interval_labels),
+        converged=all(r.converged for r in reqs),
+        iterations=reqs[0].iterations,
+    )
+    return DayPlan(
+        scenario=plan_scn,
+        target=target,
+        requirement_no_pitch=total_req,
+        requirement_pitch=None,
+        roster=roster,
+        verification=verification,
+        pitch_windows=(),
+        pitch_rule="pitch all day" if pitch == "always" else "no pitches all day",
+        policies=None,
+        explanation=tuple(explanation),
+        grid=grid,
+        groups=groups,
+    )
+
+
 def _rules_for(scenario: Scenario, rules: ShiftRules | None) -> ShiftRules:
     return rules if rules is not None else (scenario.shifts or ShiftRules())
 
@@ -707,6 +939,11 @@ def optimize_day(
     rules = _rules_for(scenario, rules)
     seed = scenario.simulation.seed if seed is None else seed
     wait = target.wait_for(scenario)
+    if scenario.counters.groups is not None:
+        return _optimize_groups(
+            scenario, target, rules, method, pitch, search_replications, replications, seed, time_limit_s,
+            workers, solver_workers, notes,
+        )  # fmt: skip
     stages = 4 + int(tune_threshold)
     tick = progress or (lambda done, total: None)
     tick(0, stages)

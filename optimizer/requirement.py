@@ -107,6 +107,8 @@ class Requirement:
     history: tuple[RefinementStep, ...] = field(default=(), repr=False)
     service_level: tuple[float, ...] | None = None
     """Simulated service level per interval of the final staffing (refinement only)."""
+    group: str | None = None
+    """The counter group this requirement is for (``counters.groups``); None: the whole store."""
 
     @property
     def over_capacity(self) -> tuple[int, ...]:

@@ -60,6 +60,8 @@ class ShiftCount:
     break_start: str | None
     count: int
     template: ShiftTemplate = field(repr=False)
+    group: str | None = None
+    """The counter group these people staff (``counters.groups``); None: the store's one pool."""
 
 
 @dataclass(frozen=True)

@@ -417,3 +417,48 @@ def test_days_meeting_needs_more_staff_than_the_mean_when_days_vary() -> None:
     svc = interval_service(run(trial, replications=20, seed=5), trial, ServiceTarget(0.8, days_meeting=0.9))
     assert (svc["days_meeting_mean"] >= 0.9).all()
     assert {"service_level_mean", "days_meeting_ci_low", "days_meeting_ci_high"} <= set(svc.columns)
+
+
+TWO_GROUPS = {
+    "name": "Two independent groups",
+    "store": {"open": "09:00", "close": "12:00", "interval_min": 60, "target_wait_min": 5},
+    "demand": {"arrivals_per_hour": 60},
+    "segments": [{"name": "all", "share": 1.0, "priority": 1}],
+    "transactions": [
+        {"name": "pay", "share": 0.5, "counter_time": {"dist": "deterministic", "value": 1}},
+        {"name": "other", "share": 0.5, "counter_time": {"dist": "exponential", "mean": 6}},
+    ],
+    "counters": {
+        "groups": [
+            {"name": "payments", "staffed": 1, "transactions": ["pay"]},
+            {"name": "general", "staffed": 4, "transactions": ["other"]},
+        ],
+        "physical": 8,
+    },
+    "costs": {"staff_hour": 40},
+    "shifts": {"lengths_hours": [1, 2, 3], "start_step_min": 60, "min_on_duty": 1},
+    "simulation": {"replications": 20, "seed": 7},
+}
+
+
+def test_two_groups_staffed_as_worked_by_hand() -> None:
+    # Two groups that never help each other: each is its own queue.
+    # payments: 30/h, 1 minute each, load 0.5 — one counter (M/D/1 at 50%: waits past 5 min are rare).
+    # general: 30/h, 6 minutes exponential, load 3 Erlangs; target 70% within 5 min. Erlang C:
+    #   c = 3 is unstable (load = servers); c = 4: P(wait) = 0.51, P(W > 5) = 0.51 · e^(−(4−3)·5/6) = 0.22
+    #   → 78% ≥ 70%; so 4 counters in steady state (hours 2 and 3). The first hour starts from an
+    #   empty hall, so 3 may already do there. Every shift is 1-3 h on the hour, so the cheapest
+    #   roster staffs exactly that: 1 payments person 09-12 and 4 (or 3 + 1) general.
+    s = scenario_from_dict(TWO_GROUPS, "two")
+    plan = optimize_day(s, ServiceTarget(0.7), search_replications=20, replications=30, tune_threshold=False)
+    by_name = {g.name: g for g in plan.groups}
+    assert by_name["payments"].requirement.needed == (1, 1, 1)
+    assert by_name["general"].requirement.needed[1:] == (4, 4)
+    assert by_name["general"].requirement.needed[0] in (3, 4)
+    assert by_name["payments"].roster.staffed == (1, 1, 1)
+    assert by_name["general"].roster.staffed[1:] == (4, 4)
+    assert plan.roster.staff_hours == pytest.approx(3 + sum(by_name["general"].requirement.needed))
+    assert not by_name["payments"].missed and not by_name["general"].missed
+    data = plan.to_json()
+    assert [g["name"] for g in data["groups"]] == ["payments", "general"]
+    assert {sh["group"] for sh in data["shifts"]} == {"payments", "general"}
