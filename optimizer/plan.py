@@ -1154,6 +1154,7 @@ class WeekPlan:
                     "break_start": a.break_start,
                     "hours": a.hours,
                     "closing": a.closing,
+                    **({"group": a.group} if a.group is not None else {}),
                 }
                 for a in r.assignments
             ],
@@ -1301,6 +1302,11 @@ def optimize_week(
     first = days_in[0][2]
     rules = _rules_for(first, rules)
     seed = first.simulation.seed if seed is None else seed
+    if first.counters.groups is not None:
+        return _optimize_week_groups(
+            days_in, staff, target, rules, method, search_replications, replications, seed, time_limit_s,
+            workers, solver_workers, notes,
+        )  # fmt: skip
     total = 2 * len(days_in) + 1
     tick = progress or (lambda done, total_: None)
     reqs = []
@@ -1357,3 +1363,150 @@ def optimize_week(
             )
     tick(total, total)
     return WeekPlan(roster=roster, days=tuple(days), target=target, explanation=tuple(explanation), grid=inputs[0].grid)
+
+
+# ---------------------------------------------------------------------------------------------
+# the named-staff week with counter groups: one staff pool per group
+# ---------------------------------------------------------------------------------------------
+
+
+def _combine_weeks(rosters: Sequence[WeekRoster], names: Sequence[str]) -> WeekRoster:
+    """The store's week from its groups' weeks: sums per day and interval, assignments tagged by group."""
+    order = ["OPTIMAL", "FEASIBLE", "UNKNOWN", "INFEASIBLE", "MODEL_INVALID"]
+    status = max((r.status for r in rosters), key=lambda x: order.index(x) if x in order else len(order))
+    nd, n = len(rosters[0].staffed), len(rosters[0].staffed[0])
+
+    def total(field_: str) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(sum(getattr(r, field_)[d][i] for r in rosters) for i in range(n)) for d in range(nd))
+
+    feasible = all(r.objective is not None and r.bound is not None for r in rosters)
+    objective = sum(r.objective or 0.0 for r in rosters) if feasible else None
+    bound = sum(r.bound or 0.0 for r in rosters) if feasible else None
+    cost = sum(r.staff_cost for r in rosters)
+    return WeekRoster(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=None if objective is None or bound is None else abs(objective - bound) / max(abs(objective), 1.0),
+        gap_labour=None if objective is None or bound is None else abs(objective - bound) / max(cost, 1.0),
+        solve_time_s=sum(r.solve_time_s for r in rosters),
+        assignments=tuple(
+            replace(a, group=name) for r, name in zip(rosters, names, strict=True) for a in r.assignments
+        ),
+        staffed=total("staffed"),
+        required=total("required"),
+        pitch=tuple((False,) * n for _ in range(nd)),
+        shortfall=total("shortfall"),
+        hours_by_person={k: v for r in rosters for k, v in r.hours_by_person.items()},
+        closings_by_person={k: v for r in rosters for k, v in r.closings_by_person.items()},
+        staff_hours=sum(r.staff_hours for r in rosters),
+        staff_cost=cost,
+        pitch_value=0.0,
+        explanation=tuple(f"{name}: {e}" for r, name in zip(rosters, names, strict=True) for e in r.explanation),
+        greedy_cost=sum(r.greedy_cost or 0.0 for r in rosters),
+    )
+
+
+def _optimize_week_groups(
+    days_in: Sequence[tuple[str, int, Scenario]],
+    staff: StaffRules,
+    target: ServiceTarget,
+    rules: ShiftRules,
+    method: RequirementMethod,
+    search_replications: int,
+    replications: int,
+    seed: int,
+    time_limit_s: float,
+    workers: int,
+    solver_workers: int,
+    notes: Sequence[str],
+) -> WeekPlan:
+    """A named-staff week for a hall with counter groups: each person works the group named by their
+    ``group:``; each group's week is rostered from its own people (requirement per group and day,
+    refined on the whole store), and every day is verified with all groups staffed. Pitching off.
+    """
+    from .groups import group_demand, groups_scenario, refine_group_requirements
+
+    first = days_in[0][2]
+    names = [g.name for g in first.counter_groups()]
+    explanation = [*notes]
+    stray = [p.name for p in staff.staff if p.group not in names]
+    if stray:
+        explanation.append(
+            f"{', '.join(stray)}: no `group:` naming one of this store's counter groups ({', '.join(names)}); not rostered"
+        )
+    grid = build_grid(first, rules)
+    templates = tuple(build_templates(first, rules))
+    reqs = [
+        refine_group_requirements(
+            s, target, search_replications, seed, workers=workers, simulate=method == "simulation"
+        )
+        for _label, _wd, s in days_in
+    ]
+    demands = [group_demand(s) for _label, _wd, s in days_in]
+    caps = _hall_shares(
+        [[v for day in reqs for v in day[g].needed] for g in range(len(names))], first.physical_counters
+    )
+    busiest = int(np.argmax([sum(sum(dm[g].customers) for dm in demands) for g in range(len(names))]))
+    rosters = []
+    for g, name in enumerate(names):
+        inputs = [
+            RosterInput(
+                grid=grid,
+                templates=templates,
+                need_no_pitch=reqs[d][g].needed,
+                need_pitch=reqs[d][g].needed,
+                pitch_value=(0.0,) * grid.n_intervals,
+                physical=caps[g],
+                min_on_duty=rules.min_on_duty if g == busiest else 0,
+                cost_per_hour=first.costs.staff_hour,
+                allow_pitch=False,
+                customers=demands[d][g].customers,
+            )
+            for d in range(len(days_in))
+        ]
+        pool = StaffRules(
+            tuple(p for p in staff.staff if p.group == name), staff.min_rest_hours, staff.fair_closing_weight
+        )
+        if not pool.staff:
+            explanation.append(f"{name}: nobody in the staff file works this group (add `group: {name}`)")
+            pool = StaffRules((), staff.min_rest_hours, staff.fair_closing_weight)
+        rosters.append(
+            solve_week_roster(
+                inputs,
+                pool,
+                day_labels=[lab for lab, _wd, _s in days_in],
+                weekdays=[wd for _lab, wd, _s in days_in],
+                close_rel=first.store.duration_min,
+                time_limit_s=time_limit_s / len(names),
+                workers=solver_workers,
+                seed=seed,
+            )
+        )
+    roster = _combine_weeks(rosters, names)
+    explanation += list(roster.explanation)
+    wait = target.wait_for(first)
+    days: list[WeekDay] = []
+    for d, (label, wd, s) in enumerate(days_in):
+        staffed = [
+            [max(int(v), 1 if sum(demands[d][g].customers) > 0 else 0) for v in rosters[g].staffed[d]]
+            for g in range(len(names))
+        ]
+        plan_scn = groups_scenario(
+            s,
+            staffed,
+            **{
+                "cross_sell.policy": {"mode": "never"},
+                "store.target_wait_min": wait,
+                "shifts": rules.model_dump(by_alias=True, exclude_none=True),
+            },
+        )
+        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        total = tuple(sum(reqs[d][g].needed[i] for g in range(len(names))) for i in range(grid.n_intervals))
+        req = replace(reqs[d][0], needed=total, group=None)
+        days.append(WeekDay(label, wd, plan_scn, req, None, v, "no pitches all day"))
+        if v.missed:
+            explanation.append(
+                f"{label}: simulated, {len(v.missed)} interval(s) miss the target: {', '.join(v.missed)}"
+            )
+    return WeekPlan(roster=roster, days=tuple(days), target=target, explanation=tuple(explanation), grid=grid)

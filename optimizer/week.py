@@ -48,6 +48,8 @@ class Assignment:
     break_start: str | None
     hours: float
     closing: bool
+    group: str | None = None
+    """The counter group worked (``counters.groups``); None: the store's one pool."""
 
 
 @dataclass(frozen=True)

@@ -197,3 +197,30 @@ def test_week_is_repaired_by_its_verification() -> None:
     n_asked = asked.split(" at ", 1)[1].split(" and re-rostered")[0].count(",") + 1
     assert sum(len(d.verification.missed) for d in w.days) < n_asked
     assert w.roster.feasible and w.roster.gap is not None
+
+
+def test_week_with_counter_groups_rosters_each_person_in_their_group() -> None:
+    """Two independent groups (payments 1 counter, general 4 — see test_optimizer_plan's hand-worked
+    instance), seven equal days, 3 payment staff and 10 general staff: each person works only their
+    own group, and each group's staffing meets its own need every day."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_optimizer_plan import TWO_GROUPS
+
+    from optimizer import optimize_week
+
+    text = "staff:\n" + "".join(f"  - {{name: Pay{i}, max_hours: 15, group: payments}}\n" for i in range(3))
+    text += "".join(f"  - {{name: Gen{i}, max_hours: 15, group: general}}\n" for i in range(10))
+    text += "  - {name: Stray, max_hours: 15}\n"
+    staff = staff_from_text(text, "s.yaml")
+    days = [scenario_from_dict(TWO_GROUPS, "two")] * 7
+    w = optimize_week(days, staff, ServiceTarget(0.7), method="erlang_a", replications=10, time_limit_s=10)
+    assert w.roster.feasible
+    groups = {a.name: a.group for a in w.roster.assignments}
+    assert all(g == ("payments" if n.startswith("Pay") else "general") for n, g in groups.items())
+    assert "Stray" not in groups and any("Stray" in e for e in w.explanation)
+    # Erlang A (here Erlang C: nobody abandons): payments 1, general 4 in every interval of every day.
+    assert all(day == (5, 5, 5) for day in w.roster.staffed)
+    assert all(sum(d) == 0 for d in w.roster.shortfall)
+    assert {s.get("group") for s in w.to_json()["shifts"]} == {"payments", "general"}
