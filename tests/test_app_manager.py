@@ -350,3 +350,14 @@ def test_a_staff_list_with_a_problem_is_shown_next_to_it() -> None:
     at.run()
     errors = "\n".join(e.value for e in at.error)
     assert "staff table has problems" in errors and "Ana" in errors
+
+
+def test_a_greeter_for_the_afternoon_only() -> None:
+    from storeq.app.editing import apply_knobs, describe_edits, knobs_from_scenario
+
+    plan = apply_knobs(FLAG, knobs_from_scenario(FLAG) | {"greeter": True, "greeter_windows": "14:00-18:00"})
+    assert plan.kiosks.greeter == ("14:00-18:00",)
+    assert "greeter at the door 14:00-18:00" in describe_edits(FLAG, plan)
+    assert apply_knobs(plan, knobs_from_scenario(plan)) is plan  # the knobs reproduce the windows exactly
+    all_day = apply_knobs(FLAG, knobs_from_scenario(FLAG) | {"greeter": True})
+    assert all_day.kiosks.greeter is True

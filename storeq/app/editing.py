@@ -54,6 +54,8 @@ def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
         "vip": int(s.counters.vip),
         "kiosks": int(s.kiosks.count),
         "greeter": bool(s.kiosks.greeter),
+        # the greeter's hours: empty = all day, else windows "HH:MM-HH:MM, ..."
+        "greeter_windows": ", ".join(s.kiosks.greeter) if isinstance(s.kiosks.greeter, tuple) else "",
         "diversion": float(s.demand.online_diversion),
         "policy": policy.mode,
         "suspend": ", ".join(policy.suspend) if policy.suspend else _default_window(s),
@@ -165,8 +167,9 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
         up["counters.vip"] = int(k["vip"])
     if int(k["kiosks"]) != base.kiosks.count:
         up["kiosks.count"] = int(k["kiosks"])
-    if bool(k["greeter"]) != base.kiosks.greeter:
-        up["kiosks.greeter"] = bool(k["greeter"])
+    greeter = _greeter(k)
+    if greeter != _greeter(knobs_from_scenario(base)):
+        up["kiosks.greeter"] = greeter
     if float(k["diversion"]) != float(base.demand.online_diversion):
         up["demand.online_diversion"] = float(k["diversion"])
     policy = _policy(k)
@@ -178,6 +181,14 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
             if seg.patience is not None:
                 up[f"segments.{i}.patience"] = _scaled_dist(seg.patience.spec(), factor)
     return up
+
+
+def _greeter(k: Mapping[str, Any]) -> bool | list[str]:
+    """``kiosks.greeter``: off, all day, or the windows typed (a greeter for the afternoon only)."""
+    if not k.get("greeter"):
+        return False
+    windows = _windows(k.get("greeter_windows") or "")
+    return windows or True
 
 
 def _windows(text: Any) -> list[str]:
@@ -259,7 +270,8 @@ def describe_edits(base: Scenario, edited: Scenario) -> list[str]:
     if edited.kiosks.count != base.kiosks.count:
         out.append(f"{edited.kiosks.count} kiosks")
     if edited.kiosks.greeter != base.kiosks.greeter:
-        out.append("greeter at the door" if edited.kiosks.greeter else "no greeter")
+        g = edited.kiosks.greeter
+        out.append(f"greeter at the door {', '.join(g)}" if isinstance(g, tuple) else "greeter at the door all day" if g else "no greeter")
     if edited.demand.online_diversion != base.demand.online_diversion:
         out.append(f"{edited.demand.online_diversion:.0%} of kiosk-able demand online")
     if edited.cross_sell.policy != base.cross_sell.policy:

@@ -37,7 +37,7 @@ from .common import (
 )
 from .editing import apply_knobs, knobs_from_scenario
 
-KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "diversion", "policy", "suspend", "threshold", "both", "patience", "date")
+KNOB_KEYS = ("open", "close", "scale", "vip", "kiosks", "greeter", "greeter_windows", "diversion", "policy", "suspend", "threshold", "both", "patience", "date")
 PERSISTENT_PREFIX = "k_"
 
 

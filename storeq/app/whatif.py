@@ -229,6 +229,9 @@ with col_c, st.container(border=True):
     st.markdown("**Kiosks, door and cross-selling**")
     st.number_input("Kiosks", min_value=0, max_value=50, step=1, key="k_kiosks")
     st.toggle("Greeter at the door", key="k_greeter", help="A greeter guides kiosk-able customers to the kiosks.")
+    if ss.get("k_greeter"):
+        st.text_input("Greeter's hours (empty: all day)", key="k_greeter_windows", placeholder="e.g. 14:00-18:00",
+                      help="HH:MM-HH:MM, comma-separated: a greeter for the busy hours only costs less.")
     st.slider("Moved online (share of kiosk-able demand)", 0.0, 0.8, step=0.05, key="k_diversion", format="%.2f",
               help="SMS reminders and the app move this share of top-ups and bill payments out of the store.")
     show_problems(by_section.get("kiosks", []))
