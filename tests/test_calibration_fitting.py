@@ -301,3 +301,30 @@ def test_counters_that_serve_only_some_customers_become_groups():
 def test_a_log_of_interchangeable_counters_keeps_the_v1_form():
     cal = calibrate(clean(make_log(days=5, seed=9), source="t"))
     assert cal.groups == () and cal.scenario.counters.groups is None and "groups" not in cal.yaml_text
+
+
+def test_the_scenario_writer_places_comments_and_keeps_them_comments():
+    """simulation.yamlwriter: comments by key path, above or at the end of a line; a line break or
+    control code in a comment (a file name or counter id from a log) cannot end it early and inject
+    YAML; a comment on a key the data lacks is refused; the text reads back to the same scenario."""
+    from simulation import load_scenario, scenario_from_yaml, scenario_to_yaml
+    from simulation.yamlwriter import emit
+
+    s = load_scenario("scenarios/telecom_month_end.yaml")
+    text = scenario_to_yaml(
+        s,
+        above={"counters.staffed": "line one\nline two", "segments[1]": "the VIPs"},
+        trailing={"store.open": "evil\ncounters: {staffed: 1}", "kiosks": "tab\there \x1b[31m"},
+        header=["made by a test"],
+    )
+    assert scenario_from_yaml(text, "again") == s
+    lines = text.splitlines()
+    assert lines[0] == "# made by a test"
+    assert "  # line one" in lines and "  # line two" in lines
+    i = lines.index("  # line one")
+    assert lines[i + 2].startswith("  staffed: ")
+    assert "  # the VIPs" in lines and lines[lines.index("  # the VIPs") + 1].startswith("  - {name: vip")
+    assert "  open: '09:00'   # evil counters: {staffed: 1}" in lines  # one line, still a comment
+    assert any(x.startswith("kiosks: {count: 3") and x.endswith("   # tab\there ?[31m") for x in lines)
+    with pytest.raises(ValueError, match=r"demand\.nope"):
+        emit(s.to_dict(), above={"demand.nope": "x"})
