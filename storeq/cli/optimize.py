@@ -71,10 +71,12 @@ def _print_day(plan: Any) -> None:
     _header(console, data, f"{data['scenario']} — target {target}")
     console.print(f"Pitch rule: [bold]{data['pitch_rule']}[/bold]")
     shifts = Table(title="Shifts", title_justify="left")
-    for col in ("start", "end", "hours", "break", "people"):
+    grouped = any("group" in s for s in data["shifts"])
+    for col in ("group",) * grouped + ("start", "end", "hours", "break", "people"):
         shifts.add_column(col, justify="right")
     for s in data["shifts"]:
-        shifts.add_row(s["start"], s["end"], f"{s['hours']:g}", s["break_start"] or "-", str(s["count"]))
+        cells = (s["start"], s["end"], f"{s['hours']:g}", s["break_start"] or "-", str(s["count"]))
+        shifts.add_row(*((s.get("group", ""),) * grouped + cells))
     console.print(shifts)
     iv = Table(
         title=f"Plan per interval (simulated, {plan.verification.replications} replications, 95% CI)",
@@ -96,6 +98,13 @@ def _print_day(plan: Any) -> None:
         )
     console.print(iv)
     _print_verification(console, data["verification"])
+    for g in data.get("groups", []):
+        missed = ", ".join(g["missed_intervals"]) or "none"
+        gap = "-" if g["gap"] is None else f"{g['gap']:.2%}"
+        console.print(
+            f"Group {g['name']}: {g['staff_hours']:g} staff hours, solver {g['status']} (gap {gap}); "
+            f"its customers miss the target at: {missed}"
+        )
     if plan.policies is not None:
         pol = Table(title="Pitch policies on this roster (same seed)", title_justify="left")
         for col in ("policy", "replications", "service level", "missed intervals", "pitch margin"):
