@@ -160,3 +160,19 @@ def test_example_region_loads() -> None:
     assert all(s.has_coordinates for s in reg.stores)
     table = load_region(root / "stores.csv", fit_replications=5)
     assert {s.name for s in table.stores} == {s.name for s in reg.stores}
+
+
+def test_results_store_keeps_the_region_tables(region_file: Path, tmp_path: Path) -> None:
+    from storeq.results_store import get_run, list_runs, read_table
+
+    db = tmp_path / "runs.duckdb"
+    for _ in range(2):  # a second run appends to the same tables
+        res = _cli("region", "rank", region_file, "-n", 3, "-w", 1, "--format", "json", "--results", db)
+        assert res.exit_code == 0, res.stderr
+    runs = list_runs(db)
+    assert len(runs) == 2 and set(runs["kind"]) == {"region rank"}
+    rid = str(runs["run_id"].iloc[0])
+    ranking = read_table(db, rid, "region_ranking")
+    assert list(ranking["store"]) == ["North", "South"] and set(ranking["region"]) == {"Test region"}
+    assert len(read_table(db, rid, "region_interventions")) == 12
+    assert json.loads(get_run(db, rid)["output_json"])["region"] == "Test region"

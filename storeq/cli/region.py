@@ -28,6 +28,7 @@ from storeq.cli.common import (
     handle_errors,
     open_executor,
     progress,
+    results_option,
     write_frames,
     write_text,
 )
@@ -61,7 +62,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return executor_options(func)
+    return results_option(executor_options(func))
 
 
 @click.group("region")
@@ -121,6 +122,35 @@ def _write(out_dir: Path, inputs: list[Path], frames: dict[str, pd.DataFrame], p
         click.echo(f"storeq: wrote {len(written) + 1} files to {out_dir}", err=True)
 
 
+def _numeric(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns of numbers and None as floats, so a results-store table keeps one type across runs."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            vals = [v for v in out[c] if v is not None]
+            if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+                out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    return out
+
+
+def _record(results_db: Path | None, kind: str, reg: Any, payload: dict[str, Any], tables: dict[str, pd.DataFrame],
+            replications: int, seed: int, executor: str, workers: int) -> None:
+    """Append the run to the results store (``--results``): the runs row, the region tables, the printed JSON."""
+    if results_db is None:
+        return
+    import sys
+
+    from storeq.results_store import finish_run, record_table, start_run
+
+    rid = start_run(results_db, kind=kind, command=["storeq", *sys.argv[1:]], seed=seed, replications=replications,
+                    executor=executor, workers=workers)
+    for name, frame in tables.items():
+        if not frame.empty:
+            record_table(results_db, rid, name, _numeric(frame).assign(region=reg.name))
+    finish_run(results_db, rid, output=payload)
+    click.echo(f"storeq: recorded as run {rid} in {results_db}", err=True)
+
+
 def _inputs(region: Path) -> list[Path]:
     """The files a region reads (its folder holds the scenarios and the table): never an --out target."""
     return [region.parent] if region.suffix.lower() in (".yaml", ".yml") else [region]
@@ -157,7 +187,7 @@ def _ci(t: dict[str, Any] | None, fmt: str = "{:+,.1f}") -> str:
 @_common
 @handle_errors
 def rank_cmd(region: Path, replications: int | None, seed: int | None, workers: int, fit_replications: int, fmt: str,
-             out_dir: Path | None, executor: str, scheduler: str | None) -> None:
+             out_dir: Path | None, executor: str, scheduler: str | None, results_db: Path | None) -> None:
     """Simulate every store, class it very_busy / busy / normal, busiest first, and value every fix."""
     from storeq.region.rank import rank_region
 
@@ -168,6 +198,8 @@ def rank_cmd(region: Path, replications: int | None, seed: int | None, workers: 
             progress(1, f"Simulating {len(reg.stores)} stores × variants", enabled=fmt != "json") as cb:
         res = rank_region(reg, replications=replications, seed=seed, workers=workers, executor=ex, progress=cb)
     payload = res.to_json()
+    _record(results_db, "region rank", reg, payload, {"region_ranking": res.frame(), "region_interventions": res.interventions_frame()},
+            res.replications, res.seed, executor, workers)
     if out_dir is not None:
         _write(out_dir, _inputs(region), {"ranking": res.frame(), "interventions": res.interventions_frame(), "fits": _fits_frame(reg),
                          "skipped": _skipped_frame(reg)}, payload, fmt)
@@ -235,7 +267,7 @@ def _print_rank(res: Any) -> None:
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="CP-SAT time limit, seconds.")
 @handle_errors
 def plan_cmd(region: Path, replications: int | None, seed: int | None, workers: int, fit_replications: int, fmt: str,
-             out_dir: Path | None, executor: str, scheduler: str | None, budget_money: float | None,
+             out_dir: Path | None, executor: str, scheduler: str | None, results_db: Path | None, budget_money: float | None,
              budget_staff_hours: float | None, budget_kiosks: int | None, budget_greeters: int | None, objective: str,
              max_per_store: int | None, verify_replications: int | None, time_limit: float) -> None:
     """Choose fixes per store within a budget (CP-SAT), each combination valued by simulation, then verify."""
@@ -255,6 +287,8 @@ def plan_cmd(region: Path, replications: int | None, seed: int | None, workers: 
                           max_per_store=max_per_store, time_limit_s=time_limit, progress=cb)
     payload = res.to_json()
     chosen = pd.DataFrame(res.chosen(), columns=["store", "intervention", "cost_per_day"])
+    _record(results_db, "region plan", reg, payload, {"region_plan": chosen, "region_plan_verification": _verification_frame(payload)},
+            res.replications, res.seed, executor, workers)
     if out_dir is not None:
         _write(out_dir, _inputs(region), {"chosen": chosen, "verification": _verification_frame(payload), "fits": _fits_frame(reg),
                          "skipped": _skipped_frame(reg)}, payload, fmt)
@@ -329,7 +363,7 @@ def _print_plan(p: dict[str, Any], budgets: str) -> None:
 @click.option("--verify-replications", type=click.IntRange(min=2), default=None, help="Replications of the verification run.")
 @handle_errors
 def moves_cmd(region: Path, replications: int | None, seed: int | None, workers: int, fit_replications: int, fmt: str,
-              out_dir: Path | None, executor: str, scheduler: str | None, date_: _dt.datetime,
+              out_dir: Path | None, executor: str, scheduler: str | None, results_db: Path | None, date_: _dt.datetime,
               donors_keep_target: bool | None, max_moves: int | None, verify_replications: int | None) -> None:
     """Staff moves between halls of the same district on one day, chosen by CP-SAT and verified by simulation."""
     from storeq.region.moves import moves_region
@@ -345,6 +379,8 @@ def moves_cmd(region: Path, replications: int | None, seed: int | None, workers:
     payload = res.to_json()
     moves = pd.DataFrame([{k: (v["mean"] if isinstance(v, dict) else v) for k, v in m.items()} for m in payload["moves"]],
                          columns=["district", "from", "to", "block", "travel_min", "arrives", "gain", "loss", "value"])
+    _record(results_db, "region moves", reg, payload, {"region_moves": moves.assign(date=payload["date"])},
+            res.replications, res.seed, executor, workers)
     if out_dir is not None:
         _write(out_dir, _inputs(region), {"moves": moves, "fits": _fits_frame(reg), "skipped": _skipped_frame(reg)}, payload, fmt)
     if fmt == "json":
