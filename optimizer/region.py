@@ -88,7 +88,12 @@ def _down(x: float, scale: int) -> int:
     return math.floor(round(x * scale, 6))
 
 
-RESOURCES = (("money", "cost", 100), ("staff_hours", "staff_hours", 60), ("kiosks", "kiosks", 1), ("greeters", "greeters", 1))
+RESOURCES = (
+    ("money", "cost", 100),
+    ("staff_hours", "staff_hours", 60),
+    ("kiosks", "kiosks", 1),
+    ("greeters", "greeters", 1),
+)
 """(budget name, option field, integer scale): money in cents, staff time in minutes."""
 
 
@@ -106,8 +111,10 @@ def _explain_allocation(data: AllocationInput, chosen: Sequence[Option]) -> list
         need = [getattr(o, attr) for o in paid if getattr(o, attr) > 0]
         if need and min(need) > budget:
             cheapest = min((o for o in paid if getattr(o, attr) > 0), key=lambda o: getattr(o, attr))
-            out.append(f"the {name.replace('_', ' ')} budget ({budget:g}) is below the cheapest option that needs it "
-                       f"({cheapest.label} at {cheapest.store}: {getattr(cheapest, attr):g})")
+            out.append(
+                f"the {name.replace('_', ' ')} budget ({budget:g}) is below the cheapest option that needs it "
+                f"({cheapest.label} at {cheapest.store}: {getattr(cheapest, attr):g})"
+            )
     if not bought:
         helpful = [o for o in paid if o.value > 0]
         if not helpful:
@@ -187,8 +194,13 @@ class MovePlan:
     solve_time_s: float
 
 
-def solve_moves(options: Sequence[MoveOption], max_moves: int | None = None, time_limit_s: float = 10.0,
-                workers: int = 2, seed: int = 1) -> MovePlan:
+def solve_moves(
+    options: Sequence[MoveOption],
+    max_moves: int | None = None,
+    time_limit_s: float = 10.0,
+    workers: int = 2,
+    seed: int = 1,
+) -> MovePlan:
     """Choose moves maximising total (gain − loss): per hall and block, give or receive at most one, never both."""
     started = time.perf_counter()
     model = cp_model.CpModel()
@@ -216,5 +228,11 @@ def solve_moves(options: Sequence[MoveOption], max_moves: int | None = None, tim
         why.append("no candidate move: no district has two halls open in the same block within reach")
     elif not chosen:
         why.append("no move gains more at the receiver than it costs the donor (by simulation)")
-    return MovePlan(status, solver.objective_value / VALUE_SCALE, solver.best_objective_bound / VALUE_SCALE, chosen,
-                    tuple(why), elapsed)
+    return MovePlan(
+        status,
+        solver.objective_value / VALUE_SCALE,
+        solver.best_objective_bound / VALUE_SCALE,
+        chosen,
+        tuple(why),
+        elapsed,
+    )
