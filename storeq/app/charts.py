@@ -28,6 +28,11 @@ def with_closing_row(df: pd.DataFrame, close: str | None, group: str) -> pd.Data
     return pd.concat([df, last], ignore_index=True)
 
 
+def top_legend(n: int) -> alt.Legend:
+    """A legend above the chart; more than two entries go in two columns so long plan names never run off a narrow chart."""
+    return alt.Legend(title=None, orient="top", columns=2 if n > 2 else n or 1, labelLimit=260)
+
+
 def scenario_colours(names: Sequence[str]) -> alt.Scale:
     """A fixed colour per scenario, in order, so every chart on a page agrees."""
     return alt.Scale(domain=list(names), range=list(PALETTE[: len(names)]))
@@ -41,7 +46,7 @@ def interval_band_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, va
     """
     data = with_closing_row(df, close, "scenario")
     data["time"] = clock_to_datetime(data["start"]).to_numpy()
-    colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
+    colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=top_legend(len(names)))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))
     tooltip = [
         alt.Tooltip("scenario:N", title="Plan"),
@@ -99,7 +104,7 @@ def staffing_chart(df: pd.DataFrame, names: Sequence[str], close: str | None = N
         .encode(
             x=alt.X("time:T", axis=_TIME_AXIS),
             y=alt.Y("counters:Q", title="Counters", scale=alt.Scale(domain=[0, float(data["counters"].max()) + 1]), axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color("series:N", scale=alt.Scale(domain=series, range=colours), legend=alt.Legend(title=None, orient="top")),
+            color=alt.Color("series:N", scale=alt.Scale(domain=series, range=colours), legend=top_legend(len(series))),
             strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=series, range=dashes), legend=None),
             tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("counters:Q", title="Counters", format=".0f")],
         )
@@ -123,7 +128,7 @@ def wait_histogram(df: pd.DataFrame, names: Sequence[str], target_min: float) ->
     grid = pd.MultiIndex.from_product([list(dict.fromkeys(data["scenario"])), [i * step for i in range(int(cap // step) + 2)]], names=["scenario", "bin"])
     counts = counts.set_index(["scenario", "bin"]).reindex(grid, fill_value=0).reset_index()
     counts["share"] = counts["n"] / counts.groupby("scenario")["n"].transform("sum")
-    colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=alt.Legend(title=None, orient="top"))
+    colour = alt.Color("scenario:N", scale=scenario_colours(names), legend=top_legend(len(names)))
     bars = (
         alt.Chart(counts)
         .mark_area(interpolate="step-after", opacity=0.25, line={"strokeWidth": 2})
@@ -174,7 +179,7 @@ def diff_chart(df: pd.DataFrame, names: Sequence[str], y_title: str, close: str 
     # the reference plan has no line here, but every other plan keeps its colour from the other charts
     shown = [n for n in names if n in set(data["scenario"])]
     scale = alt.Scale(domain=shown, range=[PALETTE[list(names).index(n)] for n in shown])
-    colour = alt.Color("scenario:N", scale=scale, legend=alt.Legend(title=None, orient="top"))
+    colour = alt.Color("scenario:N", scale=scale, legend=top_legend(len(shown)))
     base = alt.Chart(data).encode(x=alt.X("time:T", axis=_TIME_AXIS))
     tip = [alt.Tooltip("scenario:N", title="Plan"), alt.Tooltip("start:N", title="Interval start"), alt.Tooltip("diff_mean:Q", title=y_title, format="+.1f"),
            alt.Tooltip("diff_ci_low:Q", title="95% CI low", format="+.1f"), alt.Tooltip("diff_ci_high:Q", title="95% CI high", format="+.1f")]
