@@ -94,6 +94,19 @@ def test_a_wheel_installs_four_packages_and_ships_the_examples(tmp_path: Path) -
     )
     assert check.returncode == 0 and ": OK: " in check.stdout, check.stderr
 
+    # what `storeq app` runs, from the installed copy: the store picker lists the shipped examples
+    app = (
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(site / 'storeq' / 'app' / 'streamlit_app.py')!r}, default_timeout=300)\n"
+        "at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(*at.selectbox(key='k_source').options, sep='\\n')\n"
+    )
+    env |= {"STOREQ_APP_REPLICATIONS": "2", "STOREQ_APP_WORKERS": "1"}
+    shown = subprocess.run([sys.executable, "-c", app], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "telecom_month_end.yaml" in shown.stdout.split()
+
 
 def test_the_checkout_reads_the_examples_from_scenarios() -> None:
     from storeq.examples import scenarios_dir
