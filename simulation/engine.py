@@ -293,7 +293,7 @@ def day_demand_factor(scenario: Scenario, streams: dict[str, np.random.Generator
     cv = scenario.demand.day_cv
     if cv <= 0:
         return 1.0
-    return float(Gamma(mean=1.0, cv=cv).ppf(streams["day"].random(1))[0])
+    return float(Gamma(mean_=1.0, cv_=cv).ppf(streams["day"].random(1))[0])
 
 
 def _by_group(items: Any, group: np.ndarray, u: np.ndarray, attr: str, missing: float) -> np.ndarray:
