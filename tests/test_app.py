@@ -384,13 +384,13 @@ def test_roster_page_builds_a_verified_roster() -> None:
     next(b for b in at.button if b.label == "Build roster").click().run()
     assert not at.exception, at.exception
     text = " ".join(m.value for m in at.markdown)
-    status = re.search(r"Solver status: \*\*(optimal|feasible)[^*]*\*\*(, optimality gap ([\d.]+)%)?", text)
+    status = re.search(r"Solver status: \*\*(optimal|feasible)[^*]*\*\*(, optimality gap (under 0\.1|[\d.]+)%)?", text)
     assert status, text
     # an optimal roster has nothing left to prove; a feasible one says how far from proven it may be
     if status.group(1) == "optimal":
-        assert status.group(3) is None or float(status.group(3)) == 0.0
+        assert status.group(3) is None or status.group(3) == "0.0"
     else:
-        assert status.group(3) is not None and float(status.group(3)) > 0.0
+        assert status.group(3) is not None
     assert any(s.value.startswith("Recommended pitch rule:") for s in at.success)
     # the verification box agrees with the share of intervals meeting the target
     share = next(m for m in at.metric if m.label == "Intervals meeting the target").value

@@ -70,7 +70,7 @@ def _clear_problems() -> None:
 c1, c2 = st.columns([3, 2])
 with c1, st.container(border=True):
     src = st.radio("Ticket log", ["example", "upload"], key="k_cal_src", horizontal=True, on_change=_clear_problems,
-                   format_func={"example": "The bundled example log (a telecom hall, two weeks)", "upload": "Upload my log"}.__getitem__)
+                   format_func={"example": "The bundled example log (four weeks of a telecom hall)", "upload": "Upload my log"}.__getitem__)
     log_file = mapping_file = None
     if src == "upload":
         log_file = st.file_uploader(f"Ticket log (.csv, .xlsx, .parquet; up to {MAX_LOG_MB} MB)", type=["csv", "txt", "tsv", "xlsx", "parquet"],

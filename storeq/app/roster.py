@@ -364,6 +364,11 @@ def _expected_waits(scenario: Any, replications: int, seed: int) -> pd.DataFrame
     return out
 
 
+def gap_text(gap: float) -> str:
+    """The optimality gap as a manager reads it: "1.2%", and "under 0.1%" rather than a misleading "0.0%"."""
+    return "under 0.1%" if 0 < gap < 0.0005 else f"{gap:.1%}"
+
+
 def recommendation(plan: Any) -> tuple[str, dict[str, Any] | None]:
     """The pitch rule to follow, in words, and the policy to apply when it is not the plan's own.
 
@@ -450,7 +455,7 @@ def _day_headline(plan: Any, req: dict[str, Any], scenario: Any) -> Any:
     status_word = {"OPTIMAL": "optimal", "FEASIBLE": "feasible (time limit reached before proving optimality)"}.get(roster.status, roster.status)
     head = f"Solver status: **{status_word}**"
     if roster.gap is not None:
-        head += f", optimality gap {roster.gap:.1%}"
+        head += f", optimality gap {gap_text(roster.gap)}"
     st.markdown(head)
     text, policy = recommendation(plan)
     chosen = plan.scenario if policy is None else with_updates(plan.scenario, {"cross_sell.policy": policy})
@@ -603,7 +608,7 @@ def show_week() -> None:
     status_word = {"OPTIMAL": "optimal", "FEASIBLE": "feasible (stopped at the time or gap limit)"}.get(r.status, r.status)
     head = f"Solver status: **{status_word}**"
     if r.gap is not None:
-        head += f", optimality gap {r.gap:.1%}"
+        head += f", optimality gap {gap_text(r.gap)}"
     st.markdown(head)
     if not r.feasible:
         st.error("No roster satisfies the staff rules (availability, contract hours, rest). " + " ".join(r.explanation[:3]), icon=":material/error:")
@@ -617,7 +622,7 @@ def show_week() -> None:
 
     st.markdown("**Per person** (each day's shift; hours and closings in the week)")
     table = week_people_table(week)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4)  # every person, no inner scroll
 
     st.markdown("**Per day: the simulated check**")
     check = []
