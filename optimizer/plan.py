@@ -802,6 +802,7 @@ def _optimize_groups(
     workers: int,
     solver_workers: int,
     notes: Sequence[str],
+    repair_rounds: int = 2,
 ) -> DayPlan:
     """A day plan for a hall with counter groups: requirement per group (refined on the whole store),
     a roster per group (one staff pool each, the hall's counters shared out), verification per group.
@@ -835,28 +836,51 @@ def _optimize_groups(
         rosters = _group_rosters(
             scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
         )
-    roster = _combine_rosters(rosters, names)
-    staffed = [
-        [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed] for g, r in enumerate(rosters)
-    ]
     policy = {"mode": "always"} if pitch == "always" else {"mode": "never"}
-    plan_scn = groups_scenario(
-        scenario,
-        staffed,
-        **{
-            "cross_sell.policy": policy,
-            "store.target_wait_min": wait,
-            "shifts": rules.model_dump(by_alias=True, exclude_none=True),
-        },
-    )
-    verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
-    res = run(plan_scn, replications=replications, seed=seed, workers=workers, keep_customers=True)
-    service = group_service(res, plan_scn, target)
+    explanation = [*notes, f"counter groups planned one by one ({', '.join(names)}): pitching kept {policy['mode']}"]
+
+    def simulate(rosters: Sequence[DayRoster]) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
+        staffed = [
+            [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed] for g, r in enumerate(rosters)
+        ]
+        shifts = rules.model_dump(by_alias=True, exclude_none=True)
+        scn = groups_scenario(
+            scenario, staffed, **{"cross_sell.policy": policy, "store.target_wait_min": wait, "shifts": shifts}
+        )
+        verification = verify(scn, target, replications=replications, seed=seed, workers=workers)
+        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True)
+        return scn, verification, group_service(res, scn, target)
+
+    plan_scn, verification, service = simulate(rosters)
+    # Repair, as for a one-pool day: where a group's own customers miss on the verification's mean
+    # and the group has room in its share of the hall, one more counter there, and that group re-rostered.
+    for _round in range(repair_rounds):
+        asked = []
+        for g, svc in enumerate(service):
+            sl = svc["service_level_mean"].to_numpy(float)
+            fix = [
+                int(i)
+                for i in np.flatnonzero(~np.isnan(sl) & (sl < target.service_level))
+                if rosters[g].staffed[i] < caps[g]
+            ]
+            if fix:
+                need = list(reqs[g].needed)
+                for i in fix:
+                    need[i] = max(need[i], rosters[g].staffed[i] + 1)
+                reqs[g] = replace(reqs[g], needed=tuple(need))
+                asked += [f"{names[g]} {_label(scenario, i)}" for i in fix]
+        if not asked:
+            break
+        rosters = _group_rosters(
+            scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
+        )
+        plan_scn, verification, service = simulate(rosters)
+        explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
+    roster = _combine_rosters(rosters, names)
     groups = tuple(
         GroupPlan(name, req, r, svc, target.service_level)
         for name, req, r, svc in zip(names, reqs, rosters, service, strict=True)
     )
-    explanation = [*notes, f"counter groups planned one by one ({', '.join(names)}): pitching kept {policy['mode']}"]
     explanation += list(roster.explanation)
     for gp in groups:
         if gp.missed:
@@ -942,7 +966,7 @@ def optimize_day(
     if scenario.counters.groups is not None:
         return _optimize_groups(
             scenario, target, rules, method, pitch, search_replications, replications, seed, time_limit_s,
-            workers, solver_workers, notes,
+            workers, solver_workers, notes, repair_rounds,
         )  # fmt: skip
     stages = 4 + int(tune_threshold)
     tick = progress or (lambda done, total: None)
