@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .clock import parse_window
+from .limits import limit
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -240,10 +241,16 @@ def _group_shape_checks(s: Scenario, span: str) -> list[tuple[str, str]]:
     if dup:
         out.append(("counters.groups", f"group names must be unique, repeated: {', '.join(dup)}"))
     known = {"transactions": [t.name for t in s.transactions], "segments": [g.name for g in s.segments]}
+    cap = limit("counters")
     for i, g in enumerate(groups):
         key = f"counters.groups[{i}]({g.name})"
         if isinstance(g.staffed, tuple) and len(g.staffed) != n:
             out.append((f"{key}.staffed", f"needs one value per interval: {n} for {span}, got {len(g.staffed)} (or give one number)"))
+        most = max(g.staffed) if isinstance(g.staffed, tuple) and g.staffed else g.staffed
+        if isinstance(most, int) and most > cap:  # the engine keeps per-counter state: bounded before it allocates
+            out.append((f"{key}.staffed", f"{most:,} is more than the limit of {cap:,}"))
+    if len(groups) > cap:
+        out.append(("counters.groups", f"{len(groups):,} groups is more than the limit of {cap:,}"))
         for field, allowed in known.items():
             if getattr(g, field) == ():
                 out.append((f"{key}.{field}", f"an empty list serves nobody; leave {field} out to serve all"))

@@ -302,6 +302,7 @@ def test_v1_files_keep_their_dict_and_new_keys_round_trip() -> None:
         ({"groups": [{"name": "a", "staffed": 1, "transactions": []}]}, "counters.groups[0](a).transactions", "empty list serves nobody"),
         ({"staffed": 1, "vip": 1, "vip_serves": "only"}, "counters.vip_serves", "no staffed counter group serves top_up × regular"),
         ({"groups": [{"name": "a", "staffed": 1, "then": "sometimes"}]}, "counters.groups[0](a).then", "'any' or 'none'"),
+        ({"groups": [{"name": "a", "staffed": [5_000_000]}]}, "counters.groups[0](a).staffed", "5,000,000 is more than the limit of 1,000"),
         ({"groups": [{"name": "a", "staffed": 1, "colour": "red"}]}, "counters.groups[0](a).colour", "unknown key; allowed here: name, staffed, transactions, segments, then"),
     ],
 )
