@@ -11,6 +11,7 @@ Runs get into the store with ``--results DB`` (or ``STOREQ_RESULTS``) on run, co
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,8 @@ def list_cmd(db: Path, limit: int | None, fmt: str) -> None:
             str(r["run_id"]), str(r["kind"]), str(r["started"])[:19], "" if wall != wall or wall is None else f"{wall:.1f}",
             str(r["status"]), str(r["scenario"] or ""), str(r["replications"] or ""), str(r["executor"]), str(r["workers"] or ""),
         )
-    Console(highlight=False, soft_wrap=False, width=None).print(t)
+    # piped into a file or `less`: wide enough that run ids and dates are not cut
+    Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(t)
     click.echo(f"{len(runs)} run(s) in {db}", err=True)
 
 

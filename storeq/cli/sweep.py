@@ -294,11 +294,13 @@ def _table_row(v: Any) -> dict[str, Any]:
 
 
 def _print_table(base: Any, grid: Mapping[str, Sequence[Any]], rows: list[dict[str, Any]], reps: int, seed: int) -> None:
+    from rich.console import Console
     from rich.table import Table
 
     from storeq.present import header
 
-    console = rich_console()
+    # one column pair per KPI: wider than run's table when piped into a file or `less`
+    console = rich_console() if sys.stdout.isatty() else Console(width=170, highlight=False, soft_wrap=False)
     console.print(
         f"[bold]Sweep[/bold] of {base.name}: {plural(len(rows), 'variant')} on common random numbers, "
         f"{plural(reps, 'replication')} each, seed {seed}; Δ = variant − variant 0"
