@@ -354,3 +354,11 @@ def test_wait_objective_values_wait_hours_saved() -> None:
     assert cand.value == pytest.approx(-(cand.delta["wait_hours"]["mean"] or 0)) and cand.value > 0
     assert res.to_json()["chosen"] == [{"store": "A", "intervention": "counter", "cost_per_day": 60.0}]  # 1.5 h × 40
     assert res.total["wait_hours"]["mean"] < 0  # verified: fewer wait-hours
+
+
+def test_peak_utilization_rule_when_set() -> None:
+    region = region_of([(small_store("S", rate=45, staffed=2), "X")],
+                       classes={"very_busy": {"peak_utilization_above": 0.5}, "busy": {}})
+    res = rank_region(region, replications=5, interventions=NO_FIXES)
+    assert res.stores[0].klass == "very_busy"
+    assert any("busiest interval (> 50%)" in r for r in res.stores[0].reasons)

@@ -46,12 +46,15 @@ class ClassRule(_Frozen):
 
     ``peak_service_level_below``: the busiest interval serves fewer than this share within target;
     ``abandonment_above``: more than this share of the day's counter queue gives up;
-    ``utilization_above``: counters are busier than this over the day.
+    ``utilization_above``: counters are busier than this over the day;
+    ``peak_utilization_above``: counters are busier than this in the busiest interval (off by default:
+    with flat staffing nearly every hall's worst half hour is close to 100%).
     """
 
     peak_service_level_below: Share | None = None
     abandonment_above: Share | None = None
     utilization_above: Share | None = None
+    peak_utilization_above: Share | None = None
 
 
 class Classes(_Frozen):

@@ -2,7 +2,7 @@
 
 Classes (thresholds in the region file, :class:`~storeq.region.model.Classes`): a store is
 ``very_busy`` when any ``very_busy`` condition holds (busiest-interval service level below, day
-abandonment above, day utilisation above), else ``busy`` by the ``busy`` conditions,
+abandonment above, day or busiest-interval utilisation above), else ``busy`` by the ``busy`` conditions,
 else ``normal``. Within a class, stores are ordered by busiest-interval service level (lowest first),
 then abandonment, then utilisation (highest first): a store given more demand never ranks lower.
 
@@ -69,7 +69,7 @@ class StoreRank:
         )
 
 
-def _check(rule: ClassRule, peak_sl: float, abandon: float, util: float) -> list[str]:
+def _check(rule: ClassRule, peak_sl: float, abandon: float, util: float, peak_util: float) -> list[str]:
     out = []
     if rule.peak_service_level_below is not None and not math.isnan(peak_sl) and peak_sl < rule.peak_service_level_below:
         out.append(f"busiest interval serves {peak_sl:.0%} within target (< {rule.peak_service_level_below:.0%})")
@@ -77,6 +77,9 @@ def _check(rule: ClassRule, peak_sl: float, abandon: float, util: float) -> list
         out.append(f"{abandon:.1%} give up (> {rule.abandonment_above:.0%})")
     if rule.utilization_above is not None and not math.isnan(util) and util > rule.utilization_above:
         out.append(f"counters {util:.0%} busy over the day (> {rule.utilization_above:.0%})")
+    limit = rule.peak_utilization_above
+    if limit is not None and not math.isnan(peak_util) and peak_util > limit:
+        out.append(f"counters {peak_util:.0%} busy in the busiest interval (> {limit:.0%})")
     return out
 
 
@@ -86,9 +89,10 @@ def classify(m: Measured, classes: Classes) -> tuple[str, tuple[str, ...]]:
         v = (m.peak.get(key) or {}).get("mean") if m.peak.get("start") else None
         return math.nan if v is None else float(v)
 
-    peak_sl, util, abandon = g("service_level"), m.mean("utilization"), m.mean("abandonment_rate")
+    peak_sl, peak_util = g("service_level"), g("utilization")
+    util, abandon = m.mean("utilization"), m.mean("abandonment_rate")
     for name, rule in (("very_busy", classes.very_busy), ("busy", classes.busy)):
-        why = _check(rule, peak_sl, abandon, util)
+        why = _check(rule, peak_sl, abandon, util, peak_util)
         if why:
             return name, tuple(why)
     return "normal", ()
