@@ -242,6 +242,8 @@ def _group_shape_checks(s: Scenario, span: str) -> list[tuple[str, str]]:
         out.append(("counters.groups", f"group names must be unique, repeated: {', '.join(dup)}"))
     known = {"transactions": [t.name for t in s.transactions], "segments": [g.name for g in s.segments]}
     cap = limit("counters")
+    if len(groups) > cap:
+        out.append(("counters.groups", f"{len(groups):,} groups is more than the limit of {cap:,}"))
     for i, g in enumerate(groups):
         key = f"counters.groups[{i}]({g.name})"
         if isinstance(g.staffed, tuple) and len(g.staffed) != n:
@@ -249,8 +251,6 @@ def _group_shape_checks(s: Scenario, span: str) -> list[tuple[str, str]]:
         most = max(g.staffed) if isinstance(g.staffed, tuple) and g.staffed else g.staffed
         if isinstance(most, int) and most > cap:  # the engine keeps per-counter state: bounded before it allocates
             out.append((f"{key}.staffed", f"{most:,} is more than the limit of {cap:,}"))
-    if len(groups) > cap:
-        out.append(("counters.groups", f"{len(groups):,} groups is more than the limit of {cap:,}"))
         for field, allowed in known.items():
             if getattr(g, field) == ():
                 out.append((f"{key}.{field}", f"an empty list serves nobody; leave {field} out to serve all"))
