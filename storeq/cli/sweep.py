@@ -21,7 +21,6 @@ sweep prints nothing.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from storeq.cli.common import (
     write_text,
 )
 from storeq.cli.report import cell, check_out_dir, command_line, delta_cell, plural, rich_console, run_options
+from storeq.outputs import check_target, output_set
 
 # The columns a person reads in the table (every KPI is in json, csv and parquet).
 TABLE_KPIS = ("mean_wait_min", "service_level", "abandonment_rate", "utilization", "staff_cost")
@@ -91,6 +91,7 @@ def sweep_cmd(
     grid = parse_grid(grids)
     n_variants = check_variants(base, grid)  # every variant valid before any is simulated
     check_out_dir(out_dir)
+    check_target(out_dir, [scenario])  # never replace a folder holding the input
     reps = replications or base.simulation.replications
     s = base.simulation.seed if seed is None else seed
     columns = _grid_columns(grid)
@@ -141,10 +142,11 @@ def sweep_cmd(
         rec.finish(output=head, workers=ex.workers)
 
         if out_dir is not None:
-            written = rows_out.move_to(out_dir)
-            write_text(out_dir / "scenario.yaml", scenario_to_yaml(base))
-            full = prov | {"source": str(scenario), "overrides": list(sets), "command": command_line()}
-            write_text(out_dir / "provenance.json", json.dumps(full, indent=2, default=str) + "\n")
+            with output_set(out_dir, [scenario]) as stage:  # one atomic set: the old one or this one, never a mix
+                written = rows_out.move_to(stage)
+                write_text(stage / "scenario.yaml", scenario_to_yaml(base))
+                full = prov | {"source": str(scenario), "overrides": list(sets), "command": command_line()}
+                write_text(stage / "provenance.json", json.dumps(full, indent=2, default=str) + "\n")
             if fmt != "json":
                 click.echo(f"storeq: wrote {len(written) + 2} files to {out_dir}", err=True)
         if rec.active and fmt != "json":
@@ -264,15 +266,13 @@ class _RowSink:
             self._writer.close()
 
     def move_to(self, out_dir: Path) -> list[Path]:
-        """Move the finished files into ``out_dir`` (atomic renames where the filesystem allows)."""
+        """Copy the finished files into ``out_dir`` (a staging folder of :func:`output_set`)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for src in (self.csv_path, self.parquet_path):
             if src is None or not src.exists():
                 continue
-            tmp = out_dir / f".{src.name}.tmp"
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, out_dir / src.name)
+            shutil.copyfile(src, out_dir / src.name)
             written.append(out_dir / src.name)
         return written
 
