@@ -26,7 +26,9 @@ def _read(path: str | Path) -> str:
     if p.is_dir():
         raise IsADirectoryError(f"{p}: is a folder, expected a file")
     # the one safe reader: bytes counted while reading (a FIFO or /dev/zero cannot hang or fill memory)
-    return decode_text(read_bytes_limited(p, what="staff or shift-rules file"), str(p), what="staff or shift-rules file")
+    return decode_text(
+        read_bytes_limited(p, what="staff or shift-rules file"), str(p), what="staff or shift-rules file"
+    )
 
 
 def shift_rules_from_data(data: Any, scenario: Scenario, source: str = "shift rules") -> ShiftRules:
@@ -56,11 +58,14 @@ def staff_from_text(text: str, source: str, csv_format: bool | None = None) -> S
     is_csv = csv_format if csv_format is not None else source.lower().endswith(".csv")
     if is_csv:
         reader = csv.DictReader(_io.StringIO(text))
-        if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
-            raise ScenarioError(
-                source, [("", f"a staff CSV needs a header with at least `name`; got {reader.fieldnames!r}")]
-            )
-        rows = [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
+        try:
+            if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
+                raise ScenarioError(
+                    source, [("", f"a staff CSV needs a header with at least `name`; got {reader.fieldnames!r}")]
+                )
+            rows = [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
+        except csv.Error as exc:  # a NUL byte, a field over 128 KB, a broken quote: bad input, not a crash
+            raise ScenarioError(source, [("", f"not a readable staff CSV: line {reader.line_num}: {exc}")]) from None
         return staff_from_data(staff_rows_to_data(rows), source)
     return staff_from_data(parse_yaml_text(text, source), source)
 

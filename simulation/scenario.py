@@ -329,7 +329,7 @@ class BreakRule(_Frozen):
 class ShiftRules(_Frozen):
     """Rules the roster optimizer must respect (optional; sensible defaults)."""
 
-    lengths_hours: tuple[Pos, ...] = (4.0, 6.0, 8.0)
+    lengths_hours: Annotated[tuple[Pos, ...], Field(min_length=1, max_length=48)] = (4.0, 6.0, 8.0)
     earliest_start: str | None = None
     latest_end: str | None = None
     start_step_min: Annotated[int, Field(gt=0), BeforeValidator(_no_bool_int)] | None = None

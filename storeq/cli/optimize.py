@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from storeq.cli.common import InputError, emit_json, handle_errors, progress, write_frames, write_text
+from storeq.cli.common import InputError, emit_json, handle_errors, plain, progress, write_frames, write_text
 
 FORMATS = ("table", "json", "csv")
 
@@ -68,7 +68,7 @@ def _print_day(plan: Any) -> None:
     )
     if t.get("days_meeting") is not None:
         target += f", on {t['days_meeting']:.0%} of days"
-    _header(console, data, f"{data['scenario']} — target {target}")
+    _header(console, data, f"{plain(data['scenario'])} — target {target}")
     console.print(f"Pitch rule: [bold]{data['pitch_rule']}[/bold]")
     shifts = Table(title="Shifts", title_justify="left")
     grouped = any("group" in s for s in data["shifts"])
@@ -119,7 +119,7 @@ def _print_day(plan: Any) -> None:
             )
         console.print(pol)
     for line in data["explanation"]:
-        console.print(f"• {line}")
+        console.print(f"• {plain(line)}")
 
 
 def _print_verification(console: Any, v: dict[str, Any], label: str = "") -> None:
@@ -151,7 +151,7 @@ def _print_week(plan: Any) -> None:
         cell[(a["name"], a["day"])] = f"{a['start']}-{a['end']}"
     for person in data["people"]:
         ros.add_row(
-            person["name"],
+            plain(person["name"]),  # a name from a staff file is shown literally, never as markup
             *[cell.get((person["name"], d), "") for d in days],
             f"{person['hours']:g}",
             str(person["closings"]),
@@ -161,7 +161,7 @@ def _print_week(plan: Any) -> None:
         console.print(f"{d.label}: pitch rule — {d.pitch_rule}")
         _print_verification(console, d.verification.to_json(), f" {d.label}")
     for line in data["explanation"]:
-        console.print(f"• {line}")
+        console.print(f"• {plain(line)}")
 
 
 @click.command("optimize")
