@@ -362,3 +362,13 @@ def test_peak_utilization_rule_when_set() -> None:
     res = rank_region(region, replications=5, interventions=NO_FIXES)
     assert res.stores[0].klass == "very_busy"
     assert any("busiest interval (> 50%)" in r for r in res.stores[0].reasons)
+
+
+def test_rates_not_given_come_from_the_stores_costs() -> None:
+    data = small_store("S")
+    data["costs"] = {"staff_hour": 40, "greeter_hour": 22, "kiosk_day": 35}
+    sc = scenario_from_dict(data)
+    assert usage(sc, Intervention(name="g", kind="greeter")).cost_per_day == pytest.approx(3 * 22)  # all day: 3 h
+    assert usage(sc, Intervention(name="k", kind="kiosk", size=2)).cost_per_day == pytest.approx(70)
+    assert usage(sc, Intervention(name="k", kind="kiosk", cost_per_day=10)).cost_per_day == pytest.approx(10)
+    assert usage(sc, Intervention(name="c", kind="counter", hours=1)).cost_per_day == pytest.approx(40)

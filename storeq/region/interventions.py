@@ -181,12 +181,17 @@ def apply(scenario: Scenario, interventions: Sequence[Intervention]) -> Scenario
 
 
 def usage(scenario: Scenario, iv: Intervention) -> Usage:
-    """Cost per day and budget resources of one intervention in this store."""
+    """Cost per day and budget resources of one intervention in this store.
+
+    Hourly and daily rates not given in the intervention come from the store's own ``costs``
+    (``staff_hour`` for a counter, ``greeter_hour`` for a greeter, ``kiosk_day`` for a kiosk).
+    """
     fixed = iv.cost_per_day or 0.0
+    costs = scenario.costs
     if iv.kind == "counter":
         a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
         hours = iv.n * (b - a) * scenario.store.interval_min / 60
-        rate = iv.cost_per_hour if iv.cost_per_hour is not None else scenario.costs.staff_hour
+        rate = iv.cost_per_hour if iv.cost_per_hour is not None else costs.staff_hour
         return Usage(cost_per_day=hours * rate + fixed, staff_hours=hours)
     if iv.kind == "greeter":
         if iv.hours is None:
@@ -194,9 +199,11 @@ def usage(scenario: Scenario, iv: Intervention) -> Usage:
         else:
             a, b = peak_window(scenario, iv.hours)
             hours = (b - a) * scenario.store.interval_min / 60
-        return Usage(cost_per_day=hours * (iv.cost_per_hour or 0.0) + fixed, staff_hours=hours, greeters=1)
+        rate = iv.cost_per_hour if iv.cost_per_hour is not None else float(getattr(costs, "greeter_hour", 0.0))
+        return Usage(cost_per_day=hours * rate + fixed, staff_hours=hours, greeters=1)
     if iv.kind == "kiosk":
-        return Usage(cost_per_day=iv.n * fixed, kiosks=iv.n)
+        per_kiosk = iv.cost_per_day if iv.cost_per_day is not None else float(getattr(costs, "kiosk_day", 0.0))
+        return Usage(cost_per_day=iv.n * per_kiosk, kiosks=iv.n)
     return Usage(cost_per_day=fixed)
 
 

@@ -94,7 +94,8 @@ class Intervention(_Frozen):
     ========================  ==========================================================================
 
     Cost per day: ``cost_per_day`` (per kiosk for ``kiosk``) plus, for ``counter`` and ``greeter``,
-    hours × ``cost_per_hour`` (a counter's default hourly cost is the store's ``costs.staff_hour``).
+    hours × ``cost_per_hour``. Rates not given come from the store's ``costs``: ``staff_hour`` for a
+    counter, ``greeter_hour`` for a greeter, ``kiosk_day`` for a kiosk.
     """
 
     name: str = Field(min_length=1)
