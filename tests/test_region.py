@@ -372,3 +372,13 @@ def test_rates_not_given_come_from_the_stores_costs() -> None:
     assert usage(sc, Intervention(name="k", kind="kiosk", size=2)).cost_per_day == pytest.approx(70)
     assert usage(sc, Intervention(name="k", kind="kiosk", cost_per_day=10)).cost_per_day == pytest.approx(10)
     assert usage(sc, Intervention(name="c", kind="counter", hours=1)).cost_per_day == pytest.approx(40)
+
+
+def test_an_uploaded_region_may_name_only_files_under_its_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from storeq.region.io import region_from_bytes
+
+    text = b"name: R\nstores:\n  - {name: a, scenario: ../../../etc/passwd}\n"
+    with pytest.raises(ScenarioError, match=r"stores\[0\]\(a\)\.scenario: '../../../etc/passwd' is outside"):
+        region_from_bytes(text, "up.yaml", base_dir=tmp_path, confine=True)
+    with pytest.raises(ScenarioError, match="table: '/etc/hosts' is outside"):
+        region_from_bytes(b"name: R\ntable: /etc/hosts\n", "up.yaml", base_dir=tmp_path, confine=True)

@@ -108,7 +108,8 @@ def _load(data: bytes) -> Any:
 
         holder, cb = _bar("Reading the region (fitting table rows to their volumes)")
         try:
-            region = region_from_bytes(data, name, base_dir=base_dir, workers=workers(),
+            # uploads may name only files under scenarios/ (the server's own files stay private)
+            region = region_from_bytes(data, name, base_dir=base_dir, workers=workers(), confine=base_dir is None,
                                        fit_replications=min(10, reps), replications=reps, seed=seed, progress=cb)
         except ScenarioError as err:
             holder.empty()

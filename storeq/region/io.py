@@ -147,15 +147,27 @@ def _table_stores(
     return stores, [SkippedRow(row=line, name=n, reason=why) for line, n, why in bad]
 
 
+def _confined(base_dir: Path, rel: str, key: str, source: str, confine: bool) -> Path:
+    """``rel`` resolved against ``base_dir``; with ``confine`` (uploads) it must stay inside ``base_dir``."""
+    path = (base_dir / rel).resolve()
+    if confine and not path.is_relative_to(base_dir.resolve()):
+        raise ScenarioError(source, [(key, f"{rel!r} is outside {base_dir}; an uploaded region may only name files there")])
+    return path
+
+
 def region_from_spec(
     spec: RegionSpec, base_dir: Path, source: str, *, workers: int = 1, fit_replications: int = 20,
-    progress: Progress | None = None,
+    progress: Progress | None = None, confine: bool = False,
 ) -> Region:
-    """Read the files a validated region spec names (relative to ``base_dir``) into a Region."""
+    """Read the files a validated region spec names (relative to ``base_dir``) into a Region.
+
+    ``confine`` (the app's uploads): every named file must be inside ``base_dir``, so an uploaded
+    region cannot make the server read files elsewhere.
+    """
     stores: list[Store] = []
     problems: list[tuple[str, str]] = []
     for i, entry in enumerate(spec.stores):
-        path = (base_dir / entry.scenario).resolve()
+        path = _confined(base_dir, entry.scenario, f"stores[{i}]({entry.name}).scenario", source, confine)
         try:
             scen = load_scenario(path)
             if entry.set:
@@ -171,8 +183,8 @@ def region_from_spec(
         raise ScenarioError(source, problems)
     skipped: list[SkippedRow] = []
     if spec.table is not None:
-        tpath = (base_dir / spec.table).resolve()
-        profiles_dir = (base_dir / spec.profiles).resolve() if spec.profiles else None
+        tpath = _confined(base_dir, spec.table, "table", source, confine)
+        profiles_dir = _confined(base_dir, spec.profiles, "profiles", source, confine) if spec.profiles else None
         if profiles_dir is not None and not profiles_dir.is_dir():
             raise ScenarioError(source, [("profiles", f"{spec.profiles!r} is not a folder next to the region file")])
         tstores, skipped = _table_stores(_read_bytes(tpath, MAX_TABLE_BYTES), str(tpath), spec, profiles_dir, workers,
@@ -216,8 +228,12 @@ def region_from_bytes(
     seed: int | None = None,
     progress: Progress | None = None,
     source: str | None = None,
+    confine: bool = False,
 ) -> Region:
-    """A Region from a region file's or a table's bytes (an upload); ``base_dir`` resolves relative paths."""
+    """A Region from a region file's or a table's bytes (an upload); ``base_dir`` resolves relative paths.
+
+    ``confine``: files the region names must be inside ``base_dir`` (set it for uploads).
+    """
     src = source or name
     base = base_dir if base_dir is not None else scenarios_dir()
     sim: dict[str, int] = {}
@@ -236,4 +252,5 @@ def region_from_bytes(
     if isinstance(raw, dict) and sim:
         raw = {**raw, "simulation": {**(raw.get("simulation") or {}), **sim}}
     spec = region_spec_from_dict(raw, src)
-    return region_from_spec(spec, base, src, workers=workers, fit_replications=fit_replications, progress=progress)
+    return region_from_spec(spec, base, src, workers=workers, fit_replications=fit_replications, progress=progress,
+                            confine=confine)
