@@ -147,7 +147,7 @@ class TableRow(_Frozen):
     staffed: Annotated[int, Field(ge=1, le=200)] | None = None
     vip_counters: Annotated[int, Field(ge=0)] = 0
     kiosks: Annotated[int, Field(ge=0, le=200)] = 0
-    served_per_day: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
+    served_per_day: Annotated[float, Field(gt=0, le=20_000, allow_inf_nan=False)]  # the biggest halls serve a few thousand
     avg_wait_min: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]
     avg_transaction_min: Annotated[float, Field(gt=0, le=240, allow_inf_nan=False)]
     open: str
