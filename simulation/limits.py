@@ -42,6 +42,7 @@ LIMITS: dict[str, Limit] = {
     "replications": Limit(100_000, "replications (simulated days) in one run", "beyond this the confidence intervals stop narrowing usefully"),
     "customer_records": Limit(5_000_000, "customer records kept for run --out (replications x customers a day)", "each record is a row of customers.csv/parquet held in memory until written"),
     "service_minutes": Limit(24 * 60, "mean counter, kiosk or pitch time in minutes", "one transaction longer than a day is a unit mistake (seconds for minutes)"),
+    "money": Limit(1_000_000_000, "any money amount per unit (margin per sale, cost per hour or per kiosk-day)", "larger amounts overflow the day's totals over many replications"),
     "seed": Limit(2**63 - 1, "the random seed", "seeds are 64-bit integers everywhere they are stored"),
     # ---- ticket logs (calibration) ----
     "log_bytes": Limit(500_000_000, "bytes in a CSV or Parquet ticket log (Parquet: its uncompressed size)", "a year of a busy hall is about 60 MB of CSV"),

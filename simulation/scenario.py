@@ -623,6 +623,11 @@ def _check_limits(s: Scenario) -> list[tuple[str, str]]:
     for key, value in (("counters.staffed", most), ("counters.physical", s.counters.physical), ("kiosks.count", s.kiosks.count)):
         if isinstance(value, int) and value > counters:
             out.append((key, f"{value:,} is more than the limit of {counters:,}"))
+    money = limit("money")
+    amounts = [("cross_sell.margin", s.cross_sell.margin)] + [
+        (f"costs.{k}", v) for k, v in s.costs.model_dump().items() if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    out += [(key, f"{v:g} is more than the limit of {money:,} per unit") for key, v in amounts if v > money]
     minutes = limit("service_minutes")
     dists: list[tuple[str, Distribution | None]] = [("cross_sell.pitch_time", s.cross_sell.pitch_time)]
     for i, t in enumerate(s.transactions):
