@@ -410,3 +410,16 @@ def test_the_docs_list_every_limit_with_its_value() -> None:
     docs = (ROOT / "docs" / "scenario-format.md").read_text() + (ROOT / "docs" / "ticket-log.md").read_text()
     for name, lim in LIMITS.items():
         assert f"| `{name}` | {lim.value:,} |" in docs, f"{name} = {lim.value:,} is not in the docs' Limits tables"
+
+
+def test_synth_log_that_would_exceed_a_log_is_refused_before_simulating(tmp_path: Path) -> None:
+    code, _, err = storeq("synth-log", str(BASE), "--days", "3000", "--out", str(tmp_path / "log.csv"))
+    _refused(code, err, f"{limit('log_rows'):,} rows", "--days")
+    assert not (tmp_path / "log.csv").exists()
+
+
+def test_run_out_that_would_keep_too_many_customers_is_refused_before_simulating(tmp_path: Path) -> None:
+    code, _, err = storeq("run", str(BASE), "-n", str(limit("replications")), "--out", str(tmp_path / "o"))
+    _refused(code, err, "keeps one record per customer", f"{limit('customer_records'):,}")
+    code, _, err = storeq("run", str(BASE), "-n", str(limit("replications") + 1))
+    assert code == 2 and "--replications" in err

@@ -23,6 +23,8 @@ from calibration import calibrate as fit_calibration
 from calibration import io as cal_io
 from calibration.synth import synth_log as make_synth_log
 from simulation import ScenarioError, format_clock, load_scenario, scenario_from_yaml
+from simulation.limits import limit
+from simulation.scenario import expected_customers_per_day
 from storeq.cli.common import InputError, emit_json, handle_errors, progress, terminal_safe, write_text
 from storeq.outputs import _same_or_inside, check_not_input, check_target, output_set, write_json
 
@@ -219,6 +221,12 @@ def synth_log(scenario: str, n_days: int, out_path: str, start_date: str, seed: 
         raise InputError(f"--start-date {start_date!r}: expected a date like 2026-11-01") from None
     check_not_input(out_path, [scenario])
     s = load_scenario(scenario, list(overrides) or None)
+    expected = expected_customers_per_day(s) * n_days  # every ticket is held until the log is written
+    if expected > limit("log_rows"):
+        raise InputError(
+            f"--days {n_days}: about {expected:,.0f} tickets, more than a ticket log may hold ({limit('log_rows'):,} rows, "
+            f"which calibrate would refuse too); use --days {max(1, int(limit('log_rows') // max(expected / n_days, 1))):,} or fewer"
+        )
     with progress(n_days, "simulating days") as cb:
         log = make_synth_log(s, n_days, first, seed=seed, progress=cb)
     cal_io.write_log(log, out_path)
