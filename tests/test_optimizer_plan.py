@@ -462,3 +462,23 @@ def test_two_groups_staffed_as_worked_by_hand() -> None:
     data = plan.to_json()
     assert [g["name"] for g in data["groups"]] == ["payments", "general"]
     assert {sh["group"] for sh in data["shifts"]} == {"payments", "general"}
+
+
+def test_cli_days_meeting_reported_beside_the_mean(tmp_path: Path) -> None:
+    from simulation import scenario_to_yaml
+
+    path = tmp_path / "small.yaml"
+    path.write_text(scenario_to_yaml(small(**{"demand.day_cv": 0.2})))
+    args = [str(path), "--method", "erlang_a", "--replications", "10", "--days-meeting", "0.9", "--format", "json"]
+    res = CliRunner().invoke(optimize, args)
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["target"]["days_meeting"] == 0.9
+    for row in data["intervals"]:
+        share = row["share_of_days_meeting"]
+        assert 0.0 <= share <= 1.0
+        # An interval meets only when both hold: the mean service level and the share of days.
+        if row["meets_target"]:
+            assert share >= 0.9 and row["service_level"]["mean"] >= 0.8
+    bad = CliRunner().invoke(optimize, [str(path), "--days-meeting", "1.5"])
+    assert bad.exit_code == 2
