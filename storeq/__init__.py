@@ -8,6 +8,10 @@ The public API a notebook user imports, re-exported from the cores::
 
 Names are resolved on first use, so ``import storeq`` stays cheap (no OR-Tools or calibration stack
 until they are asked for) and the cores can import ``storeq`` submodules without an import cycle.
+
+Inside: ``storeq.kpis`` (the KPI catalogue), ``storeq.present`` (number formats), ``storeq.outputs``
+(``--out`` folders), ``storeq.results_store``, ``storeq.region``, ``storeq.cli`` (one module per
+command), ``storeq.app`` (the Streamlit pages); docs/architecture.md maps every concept to its module.
 """
 
 from __future__ import annotations
