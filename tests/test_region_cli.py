@@ -176,3 +176,12 @@ def test_results_store_keeps_the_region_tables(region_file: Path, tmp_path: Path
     assert list(ranking["store"]) == ["North", "South"] and set(ranking["region"]) == {"Test region"}
     assert len(read_table(db, rid, "region_interventions")) == 12
     assert json.loads(get_run(db, rid)["output_json"])["region"] == "Test region"
+
+
+def test_rank_on_a_date_applies_the_month_end_factor(region_file: Path) -> None:
+    # the small halls' day-of-month factor is 1.3 on the 30th: more customers walk in (same seed)
+    plain = json.loads(_cli("region", "rank", region_file, "-n", 3, "-w", 1, "--format", "json").stdout)
+    month_end = json.loads(_cli("region", "rank", region_file, "-n", 3, "-w", 1, "--format", "json",
+                                "--date", "2026-11-30").stdout)
+    for a, b in zip(plain["stores"], month_end["stores"], strict=True):
+        assert b["kpis"]["arrivals"]["mean"] > a["kpis"]["arrivals"]["mean"]

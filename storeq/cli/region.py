@@ -91,6 +91,14 @@ def _load(path: Path, fmt: str, workers: int, fit_replications: int, replication
     return reg
 
 
+def _on_date(reg: Any, date: _dt.datetime | None) -> Any:
+    if date is None:
+        return reg
+    from storeq.region.moves import region_on
+
+    return region_on(reg, date.date())
+
+
 def _fits_frame(reg: Any) -> pd.DataFrame:
     rows = []
     for st in reg.stores:
@@ -185,15 +193,18 @@ def _ci(t: dict[str, Any] | None, fmt: str = "{:+,.1f}") -> str:
 
 @region.command("rank")
 @_common
+@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Simulate this day (YYYY-MM-DD): weekday and day-of-month demand factors apply. Default: an ordinary day.")
 @handle_errors
 def rank_cmd(region: Path, replications: int | None, seed: int | None, workers: int, fit_replications: int, fmt: str,
-             out_dir: Path | None, executor: str, scheduler: str | None, results_db: Path | None) -> None:
+             out_dir: Path | None, executor: str, scheduler: str | None, results_db: Path | None,
+             date_: _dt.datetime | None) -> None:
     """Simulate every store, class it very_busy / busy / normal, busiest first, and value every fix."""
     from storeq.region.rank import rank_region
 
     check_out_dir(out_dir)
     check_target(out_dir, _inputs(region))
-    reg = _load(region, fmt, workers, fit_replications, replications, seed)
+    reg = _on_date(_load(region, fmt, workers, fit_replications, replications, seed), date_)
     with open_executor(executor, scheduler, workers) as ex, \
             progress(1, f"Simulating {len(reg.stores)} stores × variants", enabled=fmt != "json") as cb:
         res = rank_region(reg, replications=replications, seed=seed, workers=workers, executor=ex, progress=cb)
@@ -265,17 +276,20 @@ def _print_rank(res: Any) -> None:
 @click.option("--max-per-store", type=click.IntRange(1, 4), default=None, help="Most fixes per store (default: the region file's, 2).")
 @click.option("--verify-replications", type=click.IntRange(min=2), default=None, help="Replications of the verification run (default: --replications).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="CP-SAT time limit, seconds.")
+@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Simulate this day (YYYY-MM-DD): weekday and day-of-month demand factors apply. Default: an ordinary day.")
 @handle_errors
 def plan_cmd(region: Path, replications: int | None, seed: int | None, workers: int, fit_replications: int, fmt: str,
              out_dir: Path | None, executor: str, scheduler: str | None, results_db: Path | None, budget_money: float | None,
              budget_staff_hours: float | None, budget_kiosks: int | None, budget_greeters: int | None, objective: str,
-             max_per_store: int | None, verify_replications: int | None, time_limit: float) -> None:
+             max_per_store: int | None, verify_replications: int | None, time_limit: float,
+             date_: _dt.datetime | None) -> None:
     """Choose fixes per store within a budget (CP-SAT), each combination valued by simulation, then verify."""
     from storeq.region.plan import budgets_from, describe_budgets, plan_region
 
     check_out_dir(out_dir)
     check_target(out_dir, _inputs(region))
-    reg = _load(region, fmt, workers, fit_replications, replications, seed)
+    reg = _on_date(_load(region, fmt, workers, fit_replications, replications, seed), date_)
     budgets = budgets_from(reg, budget_money, budget_staff_hours, budget_kiosks, budget_greeters)
     if budgets.money is None and budgets.staff_hours is None and budgets.kiosks is None and budgets.greeters is None:
         raise InputError(f"{region}: no budget given: use --budget-money (and optionally --budget-staff-hours, "

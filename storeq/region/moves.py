@@ -38,6 +38,14 @@ def dated(scenario: Scenario, date: _dt.date) -> Scenario:
     return with_updates(scenario, {"store.date": date.isoformat()}, source=f"{scenario.name} on {date.isoformat()}")
 
 
+def region_on(region: Region, date: _dt.date) -> Region:
+    """The region on ``date``: every hall's weekday and day-of-month factors apply (rank and plan a given day)."""
+    import dataclasses
+
+    stores = tuple(dataclasses.replace(st, scenario=dated(st.scenario, date)) for st in region.stores)
+    return dataclasses.replace(region, stores=stores)
+
+
 def block_intervals(scenario: Scenario, block: str) -> tuple[int, int] | None:
     """The store's intervals [a, b) inside a "HH:MM-HH:MM" block, or None when it has none."""
     lo, hi = parse_window(block)
