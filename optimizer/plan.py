@@ -1366,12 +1366,15 @@ def optimize_week(
         if not again.feasible:
             repairs.append(f"after verification, re-rostering for {', '.join(asked)} found no roster ({again.status})")
             break
-        inputs, roster = repaired, again
-        days, day_notes = _verify_week(days_in, roster, inputs, reqs, rules, target, replications, seed, workers)
+        first_gap = "-" if roster.gap is None else f"{roster.gap:.2%}"
         repairs.append(
             f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered the week "
-            f"(pitch windows kept; solver status, objective, bound and gap are the re-rostering's)"
+            f"(pitch windows kept; solver status, objective, bound and gap are the re-rostering's; the roster "
+            f"before the repair: {roster.status}, objective {roster.objective or 0:,.2f}, bound "
+            f"{roster.bound or 0:,.2f}, gap {first_gap})"
         )
+        inputs, roster = repaired, again
+        days, day_notes = _verify_week(days_in, roster, inputs, reqs, rules, target, replications, seed, workers)
     explanation = [*notes, *roster.explanation, *repairs, *day_notes]
     if isinstance(scenario, Scenario) and scenario.store.date is None and scenario.demand.weekday_factors is None:
         explanation.insert(
