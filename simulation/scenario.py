@@ -199,7 +199,6 @@ class Transaction(_Frozen):
 
 
 # Counters (the staffed/vip shorthand, counter groups, the calling order) live in simulation/routing.py.
-__all_counters__ = (Counters, CounterGroup)
 
 
 class Kiosks(_Frozen):
