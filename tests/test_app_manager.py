@@ -361,3 +361,31 @@ def test_a_greeter_for_the_afternoon_only() -> None:
     assert apply_knobs(plan, knobs_from_scenario(plan)) is plan  # the knobs reproduce the windows exactly
     all_day = apply_knobs(FLAG, knobs_from_scenario(FLAG) | {"greeter": True})
     assert all_day.kiosks.greeter is True
+
+
+def test_the_example_logs_label_says_how_long_it_is() -> None:
+    # the page once said "14 days" of a 28-day log: the label is checked against the file
+    log = pd.read_csv(ROOT / "scenarios" / "example_ticket_log.csv", usecols=["issued_at"])
+    days = pd.to_datetime(log["issued_at"]).dt.date.nunique()
+    page = (ROOT / "storeq" / "app" / "calibration.py").read_text()
+    assert days == 28 and "four weeks of a telecom hall" in page
+
+
+def test_calibration_errors_go_when_the_input_changes() -> None:
+    at = _app()
+    at.switch_page("storeq/app/calibration.py").run()
+    at.radio(key="k_cal_src").set_value("upload").run()
+    at.button(key="cal_btn").click().run()
+    assert any("choose a ticket log file" in e.value for e in at.error)
+    at.radio(key="k_cal_src").set_value("example").run()  # another source: the old message is stale
+    assert not at.error
+
+
+def test_a_variant_downloads_with_its_files_comments() -> None:
+    at = _app()
+    at.switch_page("storeq/app/compare.py").run()
+    _add_variant(at, 1, "one more late")
+    at.switch_page("storeq/app/scenario.py").run()
+    at.radio(key="k_scenario_pick").set_value("Saved plan: one more late").run()
+    code = at.code[0].value
+    assert code.startswith("# Telecom business hall") and "name: one more late" in code

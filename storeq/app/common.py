@@ -357,12 +357,16 @@ def _required_cached(yaml_text: str) -> tuple[np.ndarray, str]:
     scenario = scenario_from_key(yaml_text)
     flags, words = pitching_per_interval(scenario)
     target = ServiceTarget(service_level=0.8)
-    no_pitch = np.asarray(analytic_requirement(scenario, target, "erlang_a_lagged", pitching=False).needed, dtype=float)
-    if any(flags):
-        pitch = np.asarray(analytic_requirement(scenario, target, "erlang_a_lagged", pitching=True).needed, dtype=float)
-        needed = np.where(np.asarray(flags), pitch, no_pitch)
+    # each requirement takes seconds on a busy day: work out only the one(s) the plan's pitching needs
+    def need(pitching: bool) -> np.ndarray:
+        return np.asarray(analytic_requirement(scenario, target, "erlang_a_lagged", pitching=pitching).needed, dtype=float)
+
+    if all(flags):
+        needed = need(True)
+    elif not any(flags):
+        needed = need(False)
     else:
-        needed = no_pitch
+        needed = np.where(np.asarray(flags), need(True), need(False))
     how = (
         f"counters needed for 80% served within {scenario.store.target_wait_min:g} min, from the optimizer's "
         f"Erlang A formula (customers who give up included, demand lagged by one service time), {words}."

@@ -51,6 +51,17 @@ def _short_label(label: str, width: int = 26) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+def _file_of(label: str) -> str:
+    """Which store file a plan label comes from (its text, comments included, is what the Scenario page writes into)."""
+    if label.startswith("File: "):
+        return label.removeprefix("File: ")
+    if label.startswith("Upload: "):
+        return label.removeprefix("Upload: ")
+    if label.startswith("Saved: "):
+        return str(ss.get("saved_plan_base", {}).get(label.removeprefix("Saved: "), ""))
+    return str(ss["base_name"])  # the store as loaded, or the What-if edit of it
+
+
 def _same_plan_key(scenario: Scenario) -> str:
     """What makes two plans the same day (a staffing row of one number equals that number all day)."""
     data = scenario.to_dict()
@@ -106,6 +117,7 @@ def _make_variant() -> None:
         return
     ss["var_problems"] = []
     ss["saved_plans"][name] = scenario_to_yaml(variant)
+    ss.setdefault("saved_plan_base", {})[name] = _file_of(ss["k_var_from"])  # for a download that keeps the file's comments
     picked = list(ss.get("k_cmp_pick", []))
     if len(picked) < 4:
         ss["k_cmp_pick"] = [*picked, f"Saved: {name}"]
