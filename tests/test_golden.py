@@ -1,4 +1,5 @@
-"""Golden outputs: `storeq run` / `compare` / `optimize` JSON on the bundled stores, byte for byte.
+"""Golden outputs: `storeq run` / `compare` / `optimize` JSON (and run/compare tables and CSV) on the
+bundled stores, byte for byte.
 
 A structural change (a refactor, a faster engine) must not move a single figure. When an output is
 meant to change (a bug fixed on purpose, a new KPI), regenerate with ``python tests/golden/regenerate.py``
@@ -21,7 +22,7 @@ _spec.loader.exec_module(golden)
 
 @pytest.mark.parametrize("name", sorted(golden.CASES))
 def test_output_matches_golden_file(name: str) -> None:
-    expected = (HERE / f"{name}.json").read_text()
+    expected = golden.path(name).read_text()
     assert golden.produce(golden.CASES[name]) == expected, (
         f"{name}: output changed; if intended, run `python tests/golden/regenerate.py` and say why in the commit"
     )
