@@ -101,8 +101,13 @@ def _bar(label: str) -> tuple[Any, Any]:
     return holder, callback
 
 
+FIT_REPLICATIONS = min(10, _replications())
+"""Replications per fit step for table rows: fixed per session, so changing the run's replications
+does not refit the table (the fit only sets each hall's demand level)."""
+
+
 def _load(data: bytes) -> Any:
-    key = ("region", digest, reps, seed)
+    key = ("region", digest, seed)
     if ss.get("region_key") != key:
         from storeq.region.io import region_from_bytes
 
@@ -110,7 +115,7 @@ def _load(data: bytes) -> Any:
         try:
             # uploads may name only files under scenarios/ (the server's own files stay private)
             region = region_from_bytes(data, name, base_dir=base_dir, workers=workers(), confine=base_dir is None,
-                                       fit_replications=min(10, reps), replications=reps, seed=seed, progress=cb)
+                                       fit_replications=FIT_REPLICATIONS, seed=seed, progress=cb)
         except ScenarioError as err:
             holder.empty()
             ss["region_key"], ss["region_obj"], ss["region_problems"] = key, None, err.problems
@@ -176,6 +181,8 @@ with tab_rank:
                            "avg_transaction_min": "avg transaction (min)", "service_level": "within target",
                            "peak_service_level": "within target at peak", "abandonment_rate": "gave up"},
         )
+        st.caption(f"Busiest first; {res.replications} simulated days per hall and variant, seed {res.seed}. "
+                   "Class reasons are in the last column.")
         ivs = res.interventions_frame()
         ivs = ivs[ivs["not_applicable"] == ""].copy()
         if not ivs.empty:
