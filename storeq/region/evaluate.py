@@ -28,7 +28,7 @@ import pandas as pd
 
 from simulation import Scenario, run
 from simulation.clock import format_clock
-from simulation.results import INTERVAL_KPI_NAMES, KPI_NAMES, mean_ci
+from simulation.results import diff_ci, kpi_ci
 
 Progress = Callable[[int, int], None]
 
@@ -42,13 +42,20 @@ KPI_REPORT = ("served_within_target", "served", "arrivals", "service_level", "me
 """Day KPIs reported per store in a ranking."""
 
 
-def triple(values: np.ndarray) -> dict[str, float | None]:
-    """Mean and 95% Student t CI over replications, NaN as None (JSON-ready)."""
-    m, lo, hi = mean_ci(np.asarray(values, float)[:, None])
+def triple(values: np.ndarray, kpi: str = "", diff: bool = False) -> dict[str, float | None]:
+    """Mean and 95% CI over replications by the project's one CI rule, NaN as None (JSON-ready).
+
+    ``kpi`` names the figure so its bounds hold (a share's CI inside [0, 1], a count's not below 0;
+    :func:`simulation.results.kpi_ci`); ``diff`` for a paired difference (a share's inside [-1, 1]).
+    """
+    v = np.asarray(values, float)[:, None]
+    m, lo, hi = (diff_ci if diff else kpi_ci)(v, [kpi])
+    if not diff and kpi in REGION_KPIS:  # counts and hours: never below zero
+        lo = np.maximum(lo, 0.0)
 
     def f(x: Any) -> float | None:
-        v = float(np.asarray(x).ravel()[0])
-        return None if not math.isfinite(v) else v
+        out = float(np.asarray(x).ravel()[0])
+        return None if not math.isfinite(out) else out
 
     return {"mean": f(m), "ci_low": f(lo), "ci_high": f(hi)}
 
@@ -70,7 +77,7 @@ class Measured:
         return float(np.nanmean(v)) if np.any(~np.isnan(v)) else math.nan
 
     def kpi(self, kpi: str) -> dict[str, float | None]:
-        return triple(self.reps[kpi])
+        return triple(self.reps[kpi], kpi)
 
     def kpis(self, names: Sequence[str] = KPI_REPORT) -> dict[str, dict[str, float | None]]:
         return {k: self.kpi(k) for k in names}
@@ -102,9 +109,12 @@ def _per_replication(customers: pd.DataFrame, reps: int, target: float, warmup: 
     return swt, wh
 
 
-def busiest_interval(scenario: Scenario, interval_values: np.ndarray) -> dict[str, Any]:
-    """The interval with the lowest mean service level (ties: the longest mean wait), with its figures."""
-    ci = {k: i for i, k in enumerate(INTERVAL_KPI_NAMES)}
+def busiest_interval(scenario: Scenario, interval_values: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
+    """The interval with the lowest mean service level (ties: the longest mean wait), with its figures.
+
+    ``names`` are the interval KPIs along the last axis of ``interval_values`` (the result's own).
+    """
+    ci = {k: i for i, k in enumerate(names)}
     with np.errstate(all="ignore"):
         sl = np.nanmean(interval_values[:, :, ci["service_level"]], axis=0)
         wait = np.nanmean(interval_values[:, :, ci["mean_wait_min"]], axis=0)
@@ -115,13 +125,13 @@ def busiest_interval(scenario: Scenario, interval_values: np.ndarray) -> dict[st
     o, step = scenario.store.open_min, scenario.store.interval_min
     out: dict[str, Any] = {"start": format_clock(o + i * step), "end": format_clock(o + (i + 1) * step), "interval": i}
     for k in ("service_level", "mean_wait_min", "utilization", "mean_queue_len", "abandonment_rate", "arrivals", "staffed"):
-        out[k] = triple(interval_values[:, i, ci[k]])
+        out[k] = triple(interval_values[:, i, ci[k]], k)
     return out
 
 
 def _reduce(scenario: Scenario, seed: int, replications: int, res: Any) -> Measured:
     """A run's result reduced to what the planner keeps."""
-    reps = {k: res.day_values[:, j].astype(float) for j, k in enumerate(KPI_NAMES)}
+    reps = {k: res.day_values[:, j].astype(float) for j, k in enumerate(res.kpi_names("day"))}
     customers = res.customers if res.customers is not None else pd.DataFrame()
     if len(customers):
         swt, wh = _per_replication(customers, replications, float(scenario.store.target_wait_min),
@@ -132,9 +142,10 @@ def _reduce(scenario: Scenario, seed: int, replications: int, res: Any) -> Measu
     # target, or a reminder campaign would look like it loses the customers it serves elsewhere
     reps["served_within_target"] = swt + np.nan_to_num(reps.get("diverted", np.zeros(replications)))
     reps["wait_hours"] = wh
-    sl = res.interval_values[:, :, INTERVAL_KPI_NAMES.index("service_level")].astype(float)
+    iv_names = res.kpi_names("interval")
+    sl = res.interval_values[:, :, iv_names.index("service_level")].astype(float)
     return Measured(scenario=scenario, seed=seed, reps=reps, interval_sl=sl,
-                    peak=busiest_interval(scenario, res.interval_values))
+                    peak=busiest_interval(scenario, res.interval_values, iv_names))
 
 
 def measure_many(
@@ -181,7 +192,7 @@ def measure(
 
 def delta(after: Measured, before: Measured, names: Sequence[str] = DELTA_KPIS) -> dict[str, dict[str, float | None]]:
     """Paired differences after − before (replication r with r) with 95% CIs."""
-    return {k: triple(after.reps[k] - before.reps[k]) for k in names}
+    return {k: triple(after.reps[k] - before.reps[k], k, diff=True) for k in names}
 
 
 def total_delta(pairs: Sequence[tuple[Measured, Measured]], kpi: str) -> dict[str, float | None]:
@@ -196,7 +207,7 @@ def total_delta(pairs: Sequence[tuple[Measured, Measured]], kpi: str) -> dict[st
     total = np.zeros(n)
     for after, before in pairs:
         total += after.reps[kpi][:n] - before.reps[kpi][:n]
-    return triple(total)
+    return triple(total, kpi, diff=True)
 
 
 def operator_measures(m: Measured) -> dict[str, Any]:

@@ -199,10 +199,10 @@ def usage(scenario: Scenario, iv: Intervention) -> Usage:
         else:
             a, b = peak_window(scenario, iv.hours)
             hours = (b - a) * scenario.store.interval_min / 60
-        rate = iv.cost_per_hour if iv.cost_per_hour is not None else float(getattr(costs, "greeter_hour", 0.0))
+        rate = iv.cost_per_hour if iv.cost_per_hour is not None else costs.greeter_hour
         return Usage(cost_per_day=hours * rate + fixed, staff_hours=hours, greeters=1)
     if iv.kind == "kiosk":
-        per_kiosk = iv.cost_per_day if iv.cost_per_day is not None else float(getattr(costs, "kiosk_day", 0.0))
+        per_kiosk = iv.cost_per_day if iv.cost_per_day is not None else costs.kiosk_day
         return Usage(cost_per_day=iv.n * per_kiosk, kiosks=iv.n)
     return Usage(cost_per_day=fixed)
 
