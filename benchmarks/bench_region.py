@@ -91,9 +91,10 @@ def main() -> None:
     variants = sum(1 + sum(iv.delta is not None for iv in sr.interventions) for sr in res.stores)
     days = variants * args.replications
     me, kids = _peak_mb()
+    full = wall * (200 / args.stores) * (100 / args.replications)  # the size: 200 halls × 100 replications
     print(f"rank: {wall:,.1f} s = {wall / args.stores:.2f} s per store, {1000 * wall / days:.2f} ms per simulated day "
-          f"({variants} variants, {days:,} days)  target < 600 s for 200 stores: "
-          f"{'OK' if wall * 200 / args.stores < 600 else 'MISSED'} (scaled to 200: {wall * 200 / args.stores:,.0f} s)")
+          f"({variants} variants, {days:,} days)  target < 600 s for 200 halls × 100 replications: "
+          f"{'OK' if full < 600 else 'MISSED'} (scaled: {full:,.0f} s)")
     print(f"peak memory: main process {me:,.0f} MB, largest worker {kids:,.0f} MB  (target < 2,048 MB)")
     classes = {k: sum(sr.klass == k for sr in res.stores) for k in ("very_busy", "busy", "normal")}
     print(f"classes: {classes}")
