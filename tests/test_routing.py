@@ -198,6 +198,27 @@ def test_group_schedules_close_and_finish_per_group() -> None:
     np.testing.assert_array_equal(log.group, [0, 1, 1])
 
 
+def test_shorthand_keeps_the_store_level_no_overlap_rule_groups_apply_it_per_group() -> None:
+    # Two 30-minute intervals; staffed [2, 1] with one VIP counter (VIPs first, then anyone), i.e. regular
+    # counters [1, 0]. r0 at 25 takes the regular counter 1 for 10 minutes (25-35). At 30 the regular
+    # counter goes off duty but finishes r0. r1 (regular) at 31: the VIP counter is idle, but under the
+    # v1 shorthand the store has 1 staffed and 1 in service, so r1 waits until r0 leaves (35-40, counter 0).
+    # Written as explicit groups the rule is per group: the VIP group has its counter free, r1 starts at 31.
+    store = {"open": "09:00", "close": "10:00", "interval_min": 30, "target_wait_min": 5}
+    rows = [{"arrival_min": 25, "counter_time": 10}, {"arrival_min": 31}]
+    shorthand = make(store=store, counters={"staffed": [2, 1], "vip": 1})
+    log = play(shorthand, rows)
+    np.testing.assert_array_equal(log.service_start, [25, 35])
+    np.testing.assert_array_equal(log.counter_id, [1, 0])
+    groups = make(store=store, counters={"groups": [
+        {"name": "vip", "staffed": 1, "segments": ["vip"], "then": "any"},
+        {"name": "regular", "staffed": [1, 0]},
+    ]})  # fmt: skip
+    log = play(groups, rows)
+    np.testing.assert_array_equal(log.service_start, [25, 31])
+    np.testing.assert_array_equal(log.counter_id, [1, 0])
+
+
 def test_most_specialised_idle_group_is_taken_first() -> None:
     # general (counter 0) and payments (counter 1) both idle: a top-up goes to payments, the most
     # specialised group that serves it, leaving the general counter for whoever payments cannot serve.
