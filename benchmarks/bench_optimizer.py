@@ -261,6 +261,9 @@ def named_rows(week_base: Scenario, target: ServiceTarget, reps: int, seed: int,
                 f"solve {r.solve_time_s:.1f} s  staff {r.staff_hours:.0f} h  short counter-intervals {short}  "
                 f"intervals missing (simulated) {missed}  [total {time.perf_counter() - t0:.1f} s]"
             )
+            for line in wp.explanation:
+                if "before the repair" in line:  # the joint solve's own figures (the repair fixes the windows)
+                    print("      " + line[line.index("the roster before the repair") :].rstrip(")"))
 
 
 if __name__ == "__main__":
