@@ -18,7 +18,11 @@ Figures, each next to its target:
    block size worth sending (a block should take ≫ this).
 4. **Client peak memory vs variant count**: the sweep streamed into a DuckDB results store, in a fresh
    process per count (``ru_maxrss``): flat means the client holds O(1) variants.
-5. The inputs for the 1,000-hall projection in docs/scale-out.md (seconds per replication per core,
+5. **CPU accounting**: client and worker CPU seconds of one sweep on each executor. Wall time on a
+   machine shared with other work measures the neighbours; CPU time measures storeq: the Dask CPU
+   overhead, and the Amdahl bound on the 1 → 2 speed-up from the client's (serial) share.
+   ``--cpu-only`` runs just this.
+6. The inputs for the 1,000-hall projection in docs/scale-out.md (seconds per replication per core,
    per-task overhead).
 """
 
@@ -66,6 +70,66 @@ def sweep_time(base: object, grid: dict[str, list[object]], reps: int, executor:
     t0 = time.perf_counter()
     rows = [v.to_json() for v in sweep(base, grid, replications=reps, seed=1, workers=workers, executor=executor)]  # type: ignore[arg-type]
     return time.perf_counter() - t0, rows
+
+
+def _cpu_now() -> float:
+    return time.process_time()
+
+
+def cpu_split(base: object, grid: dict[str, list[object]], reps: int, executor: object, workers: int = 2) -> tuple[float, float]:
+    """CPU seconds of the client and of the workers for one sweep: load-independent, unlike wall time.
+
+    On a machine shared with other work, wall time measures the neighbours; CPU time measures storeq.
+    The client's share is the serial part (assembling blocks, CIs): with S client and W worker CPU
+    seconds, N workers can at best finish in S + W / N (Amdahl), so the speed-up 1 → 2 is at most
+    (S + W) / (S + W / 2), and the executor's overhead is its extra CPU over the processes run.
+    """
+    from simulation.executors import DaskExecutor
+
+    c0 = _cpu_now()
+    if isinstance(executor, DaskExecutor):
+        w0 = sum(executor.client.run(_cpu_now).values())
+        sweep_time(base, grid, reps, executor)
+        w1 = sum(executor.client.run(_cpu_now).values())
+        return _cpu_now() - c0, w1 - w0
+    ch0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sweep_time(base, grid, reps, executor, workers=workers)  # the pool is joined at the end: its CPU is counted
+    ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return _cpu_now() - c0, (ch1.ru_utime + ch1.ru_stime) - (ch0.ru_utime + ch0.ru_stime)
+
+
+def cpu_report(base: object, grid: dict[str, list[object]], reps: int) -> dict[str, float]:
+    from simulation.executors import DaskExecutor
+
+    s_p, w_p = cpu_split(base, grid, reps, "processes", workers=2)
+    with DaskExecutor(workers=2) as ex:
+        warm(ex)
+        s_d, w_d = cpu_split(base, grid, reps, ex)
+    out = {
+        "client_cpu_processes_s": s_p, "worker_cpu_processes_s": w_p,
+        "client_cpu_dask_s": s_d, "worker_cpu_dask_s": w_d,
+        "speedup_bound_processes": (s_p + w_p) / (s_p + w_p / 2),
+        "speedup_bound_dask": (s_d + w_d) / (s_d + w_d / 2),
+        "dask_cpu_overhead_pct": 100 * ((s_d + w_d) / (s_p + w_p) - 1),
+    }
+    print(f"CPU accounting ({reps} replications per variant): processes client {s_p:.1f} s + workers {w_p:.1f} s; "
+          f"Dask client {s_d:.1f} s + workers {w_d:.1f} s")
+    print(f"  → Dask CPU overhead {out['dask_cpu_overhead_pct']:+.1f}% (target ≤ 15%); Amdahl bound on the 1→2 "
+          f"speed-up: processes {out['speedup_bound_processes']:.2f}×, Dask {out['speedup_bound_dask']:.2f}× (target ≥ 1.7×)")
+    return out
+
+
+def _import_engine() -> bool:
+    import importlib
+
+    for name in ("simulation.runner", "simulation.sweep"):  # what a worker imports on its first block
+        importlib.import_module(name)
+    return True
+
+
+def warm(ex: object) -> None:
+    """Import the engine on every worker before timing: that is cluster start-up, reported apart."""
+    ex.client.run(_import_engine)  # type: ignore[attr-defined]
 
 
 def _noop(shared: object, block: int) -> int:
@@ -116,6 +180,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--quick", action="store_true", help="40 variants × 20 replications")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    ap.add_argument("--cpu-only", action="store_true",
+                    help="only the CPU accounting (client vs workers): meaningful on a loaded machine")
     args = ap.parse_args()
     if args.quick:
         args.variants, args.reps = 40, 20
@@ -131,6 +197,11 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     figures: dict[str, object] = {"variants": n, "replications": args.reps, "cpus": os.cpu_count(),
                                   "load_average": os.getloadavg()[0]}
+    if args.cpu_only:
+        figures.update(cpu_report(base, grid, args.reps))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        return
 
     # 1. processes, 2 workers (the baseline), then 1 worker
     t_p2, rows_p = sweep_time(base, grid, args.reps, "processes", workers=2)
@@ -141,7 +212,7 @@ def main() -> None:
     # 2. LocalCluster, 2 workers, then 1 worker (cluster start-up timed apart)
     t0 = time.perf_counter()
     with DaskExecutor(workers=2) as ex2:
-        _ = ex2.workers
+        warm(ex2)
         start2 = time.perf_counter() - t0
         t_d2, rows_d = sweep_time(base, grid, args.reps, ex2)
         over2 = task_overhead(ex2)
@@ -149,7 +220,7 @@ def main() -> None:
     print(f"LocalCluster, 2 workers: {t_d2:8.1f} s   (+{start2:.1f} s cluster start-up); "
           f"Dask overhead vs processes: {100 * (t_d2 / t_p2 - 1):+.1f}% (target ≤ 15%); identical results: {same}")
     with DaskExecutor(workers=1) as ex1:
-        _ = ex1.workers
+        warm(ex1)
         t_d1, _ = sweep_time(base, grid, args.reps, ex1)
     print(f"LocalCluster, 1 worker : {t_d1:8.1f} s   speed-up 1→2: {t_d1 / t_d2:.2f}× (target ≥ 1.7×)")
 
@@ -166,6 +237,8 @@ def main() -> None:
         mem[int(m["variants"])] = round(m["maxrss_mb"], 1)
     print("client peak memory (MB) by variants, streamed into DuckDB: "
           + ", ".join(f"{k}: {v}" for k, v in mem.items()))
+
+    figures.update(cpu_report(base, grid, max(5, args.reps // 5)))
 
     per_rep = t_p1 / (n * args.reps)
     print(f"one replication of the flagship: {1000 * per_rep:.2f} ms on one core (from the 1-worker run)")
