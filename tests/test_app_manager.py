@@ -389,3 +389,28 @@ def test_a_variant_downloads_with_its_files_comments() -> None:
     at.radio(key="k_scenario_pick").set_value("Saved plan: one more late").run()
     code = at.code[0].value
     assert code.startswith("# Telecom business hall") and "name: one more late" in code
+
+
+def test_a_store_with_counter_groups_is_staffed_group_by_group() -> None:
+    bank = load_scenario(ROOT / "scenarios" / "bank_branch.yaml")
+    if not bank.counters.groups:
+        pytest.skip("the bank branch has no counter groups in this build")
+    at = _app()
+    at.selectbox(key="k_source").set_value("bank_branch.yaml").run()
+    groups = [g.name for g in bank.counters.groups]
+    assert at.selectbox(key="k_group").options == groups and not at.error
+    second = groups[1]
+    at.selectbox(key="k_group").set_value(second).run()
+    n = int(max(at.session_state["staff_row"]))
+    at.number_input(key="k_all_day").set_value(n + 1).run()
+    # the hall is full at its peak: the limit is explained next to the staffing, in words
+    assert any("counters.physical" in e.value for e in at.error)
+    n -= 1
+    at.number_input(key="k_all_day").set_value(n + 1).run()
+    assert not at.error, [e.value for e in at.error]
+    at.selectbox(key="k_group").set_value(groups[0]).run()  # the other group's edit is kept
+    at.switch_page("storeq/app/scenario.py").run()
+    plan = scenario_from_yaml(at.code[0].value, "plan")
+    got = {g.name: list(g.staffed_schedule(plan.n_intervals)) for g in plan.counters.groups or ()}
+    assert got[second] == [n + 1] * plan.n_intervals
+    assert got[groups[0]] == list(bank.counters.groups[0].staffed_schedule(bank.n_intervals))

@@ -44,11 +44,14 @@ def clock_options(step_min: int = 15) -> list[str]:
 def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
     """The knob values that reproduce a scenario exactly (the starting point of every edit)."""
     policy = s.cross_sell.policy
+    groups = group_rows(s)
     return {
         "open": s.store.open,
         "close": s.store.close,
         "scale": float(s.demand.scale),
-        "staff_row": [int(v) for v in s.staffed_schedule()],
+        "staff_row": [int(v) for v in (groups[next(iter(groups))] if groups else s.staffed_schedule())],
+        # counter groups (skills): one row per group; the row above is the first group's
+        "group_rows": groups,
         "demand_row": raw_demand(s),
         "staff_clocks": list(s.interval_labels),
         "vip": int(s.counters.vip),
@@ -65,6 +68,13 @@ def knobs_from_scenario(s: Scenario) -> dict[str, Any]:
         "patience": 1.0,
         "date": s.store.date,
     }
+
+
+def group_rows(s: Scenario) -> dict[str, list[int]] | None:
+    """Staffed counters per interval of each counter group, or None for a store without groups."""
+    if not s.counters.groups:
+        return None
+    return {g.name: [int(v) for v in g.staffed_schedule(s.n_intervals)] for g in s.counters.groups}
 
 
 def raw_demand(s: Scenario) -> list[float]:
@@ -160,9 +170,7 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
         up["store.date"] = k["date"].isoformat() if k.get("date") is not None else None
     if float(k["scale"]) != float(base.demand.scale):
         up["demand.scale"] = float(k["scale"])
-    staff = [int(v) for v in k["staff_row"]]
-    if staff != [int(v) for v in base.staffed_schedule()]:
-        up["counters.staffed"] = staff[0] if staff and len(set(staff)) == 1 else staff
+    up.update(_staffing_updates(base, k))
     if int(k["vip"]) != base.counters.vip:
         up["counters.vip"] = int(k["vip"])
     if int(k["kiosks"]) != base.kiosks.count:
@@ -180,6 +188,23 @@ def build_updates(base: Scenario, knobs: Mapping[str, Any]) -> dict[str, Any]:
         for i, seg in enumerate(base.segments):
             if seg.patience is not None:
                 up[f"segments.{i}.patience"] = _scaled_dist(seg.patience.spec(), factor)
+    return up
+
+
+def _staffing_updates(base: Scenario, k: Mapping[str, Any]) -> dict[str, Any]:
+    """The staffing rows' updates: ``counters.staffed``, or one per counter group whose row changed."""
+    up: dict[str, Any] = {}
+    if base.counters.groups:
+        # one row per group: only a group whose row changed is written
+        rows = dict(k.get("group_rows") or {})
+        for i, g in enumerate(base.counters.groups):
+            row = [int(v) for v in rows.get(g.name, g.staffed_schedule(base.n_intervals))]
+            if row != [int(v) for v in g.staffed_schedule(base.n_intervals)]:
+                up[f"counters.groups.{i}.staffed"] = row[0] if row and len(set(row)) == 1 else row
+    else:
+        staff = [int(v) for v in k["staff_row"]]
+        if staff != [int(v) for v in base.staffed_schedule()]:
+            up["counters.staffed"] = staff[0] if staff and len(set(staff)) == 1 else staff
     return up
 
 

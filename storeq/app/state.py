@@ -74,6 +74,9 @@ def set_base(name: str, yaml_text: str) -> None:
     knobs = knobs_from_scenario(scenario)
     for key in KNOB_KEYS:
         ss[PERSISTENT_PREFIX + key] = knobs[key]
+    ss["group_rows"] = knobs["group_rows"]
+    ss["k_group"] = next(iter(knobs["group_rows"])) if knobs["group_rows"] else None
+    ss["group_current"] = ss["k_group"]
     set_staff_row(knobs["staff_row"], knobs["staff_clocks"])
     set_demand_row(knobs["demand_row"])
     ss.pop("last_run", None)
@@ -87,6 +90,16 @@ def set_staff_row(row: list[int], clocks: list[str]) -> None:
     # the "set every interval" box shows the row's value when the row is one number, else its most common value
     ss["k_all_day"] = int(max(set(row), key=list(row).count)) if row else 0
     ss["staff_ver"] = ss.get("staff_ver", 0) + 1
+
+
+def switch_group(name: str) -> None:
+    """Show group ``name``'s staffing row, keeping the edits of the group shown before."""
+    ss = st.session_state
+    rows = dict(ss.get("group_rows") or {})
+    if ss.get("group_current") in rows:
+        rows[ss["group_current"]] = list(ss["staff_row"])
+    ss["group_rows"], ss["group_current"] = rows, name
+    set_staff_row(rows[name], ss["staff_clocks"])
 
 
 def set_demand_row(row: list[float]) -> None:
@@ -114,6 +127,9 @@ def knobs() -> dict[str, Any]:
     ss = st.session_state
     out = {key: ss.get(PERSISTENT_PREFIX + key) for key in KNOB_KEYS}
     out["staff_row"] = list(ss["staff_row"])
+    if ss.get("group_rows"):
+        # the row on show is the current group's; the other groups keep theirs
+        out["group_rows"] = {**ss["group_rows"], ss["group_current"]: list(ss["staff_row"])}
     out["staff_clocks"] = list(ss["staff_clocks"])
     out["demand_row"] = list(ss["demand_row"])
     return out

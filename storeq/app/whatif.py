@@ -93,6 +93,8 @@ def _hours_changed() -> None:
         from storeq.app.editing import remap_by_clock
 
         state.set_demand_row(remap_by_clock(ss["demand_row"], ss["staff_clocks"], new))
+        if ss.get("group_rows"):  # every group's row follows the hours by clock too
+            ss["group_rows"] = {g: [int(v) for v in remap_by_clock(r, ss["staff_clocks"], new)] for g, r in ss["group_rows"].items()}
         state.set_staff_row([int(v) for v in remap_by_clock(ss["staff_row"], ss["staff_clocks"], new)], new)
 
 
@@ -205,10 +207,14 @@ with col_a, st.container(border=True):
     show_problems(by_section.get("patience", []))
 with col_b, st.container(border=True):
     st.markdown("**Counters**")
+    if ss.get("group_rows"):
+        st.selectbox("Counter group to staff", list(ss["group_rows"]), key="k_group", on_change=lambda: state.switch_group(ss["k_group"]),
+                     help="This store has counter groups (skills): the row below and the controls here staff the group chosen; the others keep theirs.")
     st.number_input("Set every interval to (counters)", min_value=0, max_value=60, step=1, key="k_all_day", on_change=_all_day_changed,
                     help="Sets every interval of the row below to this number.")
     st.caption(f"Staffed now: **{schedule_text(ss['staff_row'], ss['staff_clocks'], ss['k_close'])}**")
-    st.number_input("VIP counters (serve VIPs first, then anyone)", min_value=0, max_value=60, step=1, key="k_vip")
+    if not ss.get("group_rows"):  # with counter groups, VIP desks are a group of their own
+        st.number_input("VIP counters (serve VIPs first, then anyone)", min_value=0, max_value=60, step=1, key="k_vip")
     show_problems(by_section.get("vip", []))
     ss.setdefault("k_add_n", 1)
     st.number_input("Add counters (negative: remove) in a time window", min_value=-20, max_value=20, step=1, key="k_add_n")
