@@ -99,8 +99,17 @@ def _make_variant() -> None:
         return
     base = scenario_from_key(src)
     a, b, n = ss["k_var_start"], ss["k_var_end"], int(ss["k_var_n"])
-    row = [int(v) + (n if a <= c < b else 0) for v, c in zip(base.staffed_schedule(), base.interval_labels, strict=True)]
-    updates: dict[str, object] = {"counters.staffed": row[0] if len(set(row)) == 1 else row}
+    updates: dict[str, object] = {}
+    groups = base.counters.groups
+    if groups:
+        # a store with counter groups: the counters go to its biggest group (the general desks)
+        k = max(range(len(groups)), key=lambda i: int(groups[i].staffed_schedule(base.n_intervals).sum()))
+        current = groups[k].staffed_schedule(base.n_intervals)
+        key = f"counters.groups.{k}.staffed"
+    else:
+        current, key = base.staffed_schedule(), "counters.staffed"
+    row = [int(v) + (n if a <= c < b else 0) for v, c in zip(current, base.interval_labels, strict=True)]
+    updates[key] = row[0] if len(set(row)) == 1 else row
     if ss["k_var_policy"] != "(unchanged)":
         mode = ss["k_var_policy"]
         policy: dict[str, object] = {"mode": mode}
@@ -109,7 +118,7 @@ def _make_variant() -> None:
         if mode == "queue_threshold":
             policy["threshold"] = 8
         updates["cross_sell.policy"] = policy
-    name = (ss.get("k_var_name") or "").strip() or f"+{n} counters {a}-{b}"
+    name = (ss.get("k_var_name") or "").strip() or f"{n:+d} counter{'s' if abs(n) != 1 else ''} {a}-{b}"
     try:
         variant = with_updates(base, updates, source=f"variant “{name}”")
     except ScenarioError as err:
@@ -225,7 +234,10 @@ for i in range(1, len(results)):
         continue
     text = verdict(short_words[i], mine, w0, wi, scenarios[0].store.interval_min, hours, day,  # type: ignore[arg-type]
                    first=short_words[0], weights=served0, day_means=(w_a, w_b))
-    show_verdict(text, verdict_direction(mine), bold=i == 1)
+    how = verdict_direction(mine)
+    if how == "same":  # no interval stands out, but the day as a whole may
+        how = direction("lower", day[1], day[2])
+    show_verdict(text, how, bold=i == 1)
 
 # --- the tables: values, then changes (two narrow tables: no sideways scrolling with four plans) ---
 specs = [*KPIS, *[m for m in money_specs(results[0].kpis) if m.name not in {k.name for k in KPIS}]]

@@ -22,6 +22,7 @@ from storeq.app.common import (
     combined_pitch_rule_supported,
     currency_of,
     customers_cached,
+    direction,
     fmt_ci,
     fmt_delta,
     fmt_delta_ci,
@@ -386,7 +387,10 @@ if not same:
         day_means = (kpi_row(res_base.kpis, "mean_wait_min")[0], kpi_row(res_edit.kpis, "mean_wait_min")[0])
         sentence = verdict("Your plan", iwait, waits[0], waits[1], res_base.scenario.store.interval_min, hours,
                            day_change, first="the store as loaded", weights=served, day_means=day_means)  # type: ignore[arg-type]
-        show_verdict(sentence, verdict_direction(iwait))
+        how = verdict_direction(iwait)
+        if how == "same":  # no interval stands out, but the day as a whole may
+            how = direction("lower", day_change[1], day_change[2])
+        show_verdict(sentence, how)
 # three per row: at laptop widths with the sidebar open, five cards cut their values short
 money = [m for m in money_specs(res_edit.kpis) if m.name != "staff_cost"]
 with st.container(key="kpi_cards"):  # the key gives narrow screens two cards a row (entry.NARROW_CSS)
