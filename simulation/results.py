@@ -611,6 +611,16 @@ def _share_bounds(names: Sequence[str], lo: float, hi: float) -> tuple[np.ndarra
     return np.where(share, lo, -np.inf), np.where(share, hi, np.inf)
 
 
+def _kpi_bounds(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-KPI range of possible values: [0, 1] for shares, [0, ∞) for every KPI the catalogue does not
+    mark ``signed`` (waits, counts, costs, hours can't be negative), unbounded otherwise."""
+    floor, ceil = _share_bounds(names, 0.0, 1.0)
+    nonneg = np.array(
+        [name in catalogue.CATALOGUE and not catalogue.CATALOGUE[name].signed for name in names], dtype=bool
+    )
+    return np.where(nonneg, np.maximum(floor, 0.0), floor), ceil
+
+
 def kpi_ci(values: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% CI over replications (axis 0) of KPI columns ``names`` (the last axis).
 
@@ -623,10 +633,12 @@ def kpi_ci(values: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.nda
     customers of one day are not independent trials (one long queue delays everyone behind it), so
     the day, not the customer, is the unit of replication, and a binomial interval (Wilson on the
     pooled count) would be far too narrow. Clipping only removes impossible values: where the t
-    interval lies inside [0, 1] nothing changes.
+    interval lies inside [0, 1] nothing changes. By the same rule every KPI that cannot be negative
+    (waits, counts, costs; all but those the catalogue marks ``signed``) has its lower bound clipped
+    at 0: a few days with no abandonment give "0.0 … 2.7", not "-0.8 … 2.7".
     """
     mean, lo, hi = mean_ci(values)
-    floor, ceil = _share_bounds(names, 0.0, 1.0)
+    floor, ceil = _kpi_bounds(names)
     return mean, np.clip(lo, floor, ceil), np.clip(hi, floor, ceil)
 
 

@@ -53,6 +53,9 @@ class Kpi:
     headline: bool = True
     compare: bool = True
     counts: str = ""
+    signed: bool = False
+    """True for a figure that can be negative (net margin); every other KPI is at least 0, so its
+    confidence interval is clipped at 0 (a share's also at 1): the bounds never claim the impossible."""
 
 
 _ALL: tuple[Kpi, ...] = (
@@ -98,14 +101,13 @@ _ALL: tuple[Kpi, ...] = (
     Kpi("staff_cost", "money", "Staff cost", "Staff cost", "lower",
         "Counter staff hours times the hourly staff cost.", ("day", "interval")),
     Kpi("greeter_cost", "money", "Greeter cost", "Greeter cost", "lower",
-        "Hours the greeter is at the door times the greeter's hourly cost.", ("day", "interval"), headline=False),
+        "Hours the greeter is at the door times the greeter's hourly cost.", ("day", "interval")),
     Kpi("kiosk_cost", "money", "Kiosk cost", "Kiosk cost", "lower",
-        "Kiosks times the daily cost of a kiosk (per interval: its share of the day).", ("day", "interval"),
-        headline=False),
+        "Kiosks times the daily cost of a kiosk (per interval: its share of the day).", ("day", "interval")),
     Kpi("total_cost", "money", "Total cost", "Total cost", "lower",
         "Staff, greeter and kiosk costs of the day.", ("day", "interval")),
     Kpi("net_margin", "money", "Net margin", "Margin after costs", "higher",
-        "Cross-sell margin minus the total cost.", ("day", "interval")),
+        "Cross-sell margin minus the total cost.", ("day", "interval"), signed=True),
     Kpi("last_departure_min", "clock", "Last customer leaves", "Last customer leaves", "lower",
         "When the last customer leaves the store.", ("day",)),
     Kpi("busy_counter_min", "min", "Busy counter-minutes", "Counter time serving", "",

@@ -66,15 +66,16 @@ def _counted(k: Kpi) -> str:
     return k.counts or "customers"
 
 
-def header(name: str) -> str:
-    """A table row or column name with its unit: ``Mean wait (min)``, ``Service level (%)``.
+def header(name: str, currency: str = DEFAULT_CURRENCY) -> str:
+    """A table row or column name with its unit: ``Mean wait (min)``, ``Service level (%)``,
+    ``Staff cost (CNY)``.
 
-    Money and clock figures name no unit here (the cell shows it, or the clock speaks for itself).
+    Table cells are bare numbers, so money names its currency here; a clock speaks for itself.
     """
     k = CATALOGUE.get(name)
     if k is None:
         return name
-    unit = {"share": "%", "min": "min", "hours": "h", "counters": "counters"}.get(k.unit)
+    unit = {"share": "%", "min": "min", "hours": "h", "counters": "counters", "money": currency}.get(k.unit)
     if k.unit in ("count", "people"):
         unit = _counted(k)
     return f"{k.label} ({unit})" if unit else k.label
@@ -279,7 +280,7 @@ def day_rows(
         mean, low, high = (kpis.at[name, c] for c in ("mean", "ci_low", "ci_high"))
         k = CATALOGUE.get(name)
         unit = k.unit if k is not None else ""
-        label = header(name) if style == "table" else (k.manager_label if k is not None else name)
+        label = header(name, currency) if style == "table" else (k.manager_label if k is not None else name)
         rows.append({
             "kpi": name,
             "label": label,

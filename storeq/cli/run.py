@@ -106,10 +106,13 @@ def _write_run(out_dir: Path, result: RunResult, source: str, sets: Sequence[str
     frames: dict[str, pd.DataFrame] = {
         "kpis": kpi_frame(result),
         "by_segment": result.by_segment,
+        "by_group": result.by_group,
         "intervals": result.intervals,
+        "group_intervals": result.group_intervals,
         "days": result.days,
         "interval_reps": result.interval_reps,
         "segment_reps": result.segment_reps,
+        "group_reps": result.group_reps,
     }
     if result.customers is not None:  # kept only when asked for (run keeps them with --out)
         frames["customers"] = result.customers
