@@ -117,6 +117,8 @@ def output_set(out_dir: str | Path, inputs: Iterable[str | Path] = (), option: s
     ...     (stage / "kpis.csv").write_text("...")
     """
     target = Path(out_dir).absolute()
+    if target.is_symlink():  # a link to the real results folder: the set goes there, the link stays
+        target = target.resolve()
     inputs = list(inputs)
     check_target(out_dir, inputs, option)
     parent = target.parent

@@ -88,6 +88,17 @@ def test_leftovers_of_a_killed_writer_are_cleaned_by_the_next(tmp_path: Path) ->
     assert not stale.exists() and _tags(out) == {"new"}
 
 
+def test_a_symlinked_out_folder_is_followed(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    with output_set(real) as stage:
+        _write(stage, "old")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with output_set(link) as stage:
+        _write(stage, "new")
+    assert link.is_symlink() and _tags(real) == {"new"}
+
+
 def _writer(out: str, tag: str, rounds: int) -> None:
     for _ in range(rounds):
         with output_set(out) as stage:
