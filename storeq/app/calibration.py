@@ -76,7 +76,7 @@ with c1, st.container(border=True):
         log_file = st.file_uploader(f"Ticket log (.csv, .xlsx, .parquet; up to {MAX_LOG_MB} MB)", type=["csv", "txt", "tsv", "xlsx", "parquet"],
                                     key="cal_log", on_change=_clear_problems)
         mapping_file = st.file_uploader("Column mapping (optional YAML, for exports with other column names; see docs/ticket-log.md)",
-                                        type=["yaml", "yml"], key="cal_map", on_change=_clear_problems)
+                                        type=["yaml", "yml"], key="cal_map", on_change=_clear_problems, max_upload_size=1)
 with c2, st.container(border=True):
     ss.setdefault("k_cal_interval", 30)
     ss.setdefault("k_cal_reps", 10)

@@ -259,7 +259,7 @@ with st.expander("Named staff for the week (availability, contract hours, days o
         _staff_example()
     s1, s2 = st.columns([2, 1])
     s1.file_uploader("Upload a staff list (YAML or CSV, as scenarios/staff_week.yaml; see docs/optimizer.md)", type=["yaml", "yml", "csv"],
-                     key="staff_file", on_change=_staff_uploaded)
+                     key="staff_file", on_change=_staff_uploaded, max_upload_size=1)
     s2.button("Use the example staff (15 people)", on_click=_staff_example, icon=":material/group:")
     show_problems(ss.get("staff_problems", []), f"**{ss.get('staff_problems_source', 'The staff list')}** was not loaded; the list below is unchanged:")
     st.caption(f"From **{ss.get('staff_source', STAFF_EXAMPLE)}**. Edit any cell, add or delete rows. Weekday cells: "

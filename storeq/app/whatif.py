@@ -178,7 +178,7 @@ with st.container(border=True):
     c1.selectbox("Store scenario", options, key="k_source", on_change=_source_changed, help="Bundled stores from scenarios/, and files you uploaded in this session.")
     c1.button("Reset all knobs to this scenario", on_click=_reset_knobs, icon=":material/restart_alt:")
     c2.file_uploader(
-        "Or upload a scenario file (YAML, at most 1 MB)", type=["yaml", "yml"], key="upload_file", on_change=_file_uploaded
+        "Or upload a scenario file (YAML, at most 1 MB)", type=["yaml", "yml"], key="upload_file", on_change=_file_uploaded, max_upload_size=1
     )
     with c2.expander("…or paste a scenario (YAML)"):
         st.text_area("Scenario YAML", key="paste_text", height=160, placeholder="name: My hall\nstore: {open: '09:00', close: '18:00'}\n...")
@@ -227,9 +227,9 @@ with col_b, st.container(border=True):
         ss["k_add_to"] = day_clocks[-1]
     a2.selectbox("from", day_clocks, key="k_add_from")
     a3.selectbox("to", day_clocks, key="k_add_to")
-    u1, u2 = st.columns([3, 2])
-    u1.button("Add to the row below", on_click=_add_counters, icon=":material/add:")
-    u2.button("Undo", on_click=_undo_add, icon=":material/undo:", disabled=not ss.get("add_undo"), key="undo_add")
+    st.button("Add to the row below", on_click=_add_counters, icon=":material/add:")
+    if ss.get("add_undo"):  # its own line: beside "Add" both labels were cut at laptop widths
+        st.button("Undo the last add", on_click=_undo_add, icon=":material/undo:", key="undo_add")
     if ss.get("add_log"):
         st.caption("Done so far: " + "; ".join(ss["add_log"][-4:]))
 with col_c, st.container(border=True):
