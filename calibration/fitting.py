@@ -98,11 +98,15 @@ def fit_service(times: np.ndarray) -> ServiceFit:
     s = math.log(xbar) - slx / n
     if s > 1e-12:
         k0 = (3 - s + math.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)  # Minka's start, within 1.5% of the root
-        k = float(optimize.newton(lambda k: math.log(k) - special.digamma(k) - s, k0, fprime=lambda k: 1 / k - special.polygamma(1, k), maxiter=50))
-        theta = xbar / k
-        ll = float((k - 1) * slx - n * xbar / theta - n * k * math.log(theta) - n * special.gammaln(k))
-        cdf = special.gammainc(k, xs / theta)
-        out.append(DistFit("gamma", xbar, 1 / math.sqrt(k), ll, 4 - 2 * ll, _ks(xs, cdf)))
+        try:
+            k = float(optimize.newton(lambda k: math.log(k) - special.digamma(k) - s, k0, fprime=lambda k: 1 / k - special.polygamma(1, k), maxiter=50))
+        except (RuntimeError, OverflowError, ZeroDivisionError):
+            k = math.nan  # near-constant durations: no finite gamma shape; the lognormal and exponential remain
+        if math.isfinite(k) and k > 0:
+            theta = xbar / k
+            ll = float((k - 1) * slx - n * xbar / theta - n * k * math.log(theta) - n * special.gammaln(k))
+            cdf = special.gammainc(k, xs / theta)
+            out.append(DistFit("gamma", xbar, 1 / math.sqrt(k), ll, 4 - 2 * ll, _ks(xs, cdf)))
     # exponential
     ll = float(-n * math.log(xbar) - n)
     out.append(DistFit("exponential", xbar, 1.0, ll, 2 - 2 * ll, _ks(xs, -np.expm1(-xs / xbar))))

@@ -156,3 +156,14 @@ def test_mutated_logs_calibrate_or_give_a_log_error(cells: list[tuple[int, str, 
         scenario_from_yaml(cal.yaml_text, "calibrated.yaml")
     except (LogError, ScenarioError) as exc:
         assert str(exc).strip()
+
+
+def test_near_constant_durations_fit_without_a_solver_failure() -> None:
+    """Found by the log mutations: two durations 5 and 5.0000226 min made the gamma's Newton solve fail
+    (RuntimeError, so exit 1); the gamma candidate is now left out and the others remain."""
+    import numpy as np
+
+    from calibration.fitting import fit_service
+
+    fit = fit_service(np.array([5.0, 5.0 * (1 + 4.52e-6)]))
+    assert [c.dist for c in fit.candidates] == ["lognormal", "exponential"]
