@@ -73,7 +73,7 @@ def _day_section(sheet: DaySheet) -> str:
             "Time": iv["start"],
             "Counters": iv["counters"].map(lambda v: f"{int(v)}"),
             "Expected wait": iv["mean_wait"].map(lambda v: "–" if pd.isna(v) else f"{v:.1f} min"),
-            f"Served within {sheet.target}": iv["service_level"].map(lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}%"),
+            "Served within the target wait": iv["service_level"].map(lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}%"),
         }
     )
     miss = ["miss" if not m else "" for m in iv["meets"]]

@@ -668,7 +668,7 @@ def show_week() -> None:
             waits["meets"] = list(d.verification.intervals["meets"])
             day_people = frame[frame["day"] == d.label].sort_values(["start", "end"])
             ppl = pd.DataFrame({"Who": day_people["name"], "From": day_people["start"], "To": day_people["end"],
-                                "Break": [b or "–" for b in day_people["break_start"]]})
+                                "Break": [f"{b}-{format_clock(parse_clock(b) + brk_len_min)}" if b else "–" for b in day_people["break_start"]]})
             sheets.append(DaySheet(
                 title=f"{d.label}: {scenario.name}", store=scenario.name, hours=f"{scenario.store.open}-{scenario.store.close}",
                 pitch_rule=describe_policy(d.scenario.cross_sell.policy), greeter=greeter_text(d.scenario.kiosks.greeter, f"{scenario.store.open}-{scenario.store.close}"),
