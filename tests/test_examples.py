@@ -85,7 +85,7 @@ def test_example_renders_in_every_cli_format(path: Path) -> None:
 
     from click.testing import CliRunner
 
-    from storeq.cli import commands as cli
+    from storeq import cli
 
     runner = CliRunner()
     name = load_scenario(path).name
