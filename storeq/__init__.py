@@ -33,6 +33,11 @@ _API: dict[str, str] = {
     "optimize_day": "optimizer",
     "optimize_week": "optimizer",
     "calibrate": "calibration",
+    "sweep": "simulation.sweep",
+    "load_region": "storeq.region.io",
+    "rank_region": "storeq.region.rank",
+    "plan_region": "storeq.region.plan",
+    "moves_region": "storeq.region.moves",
 }
 
 __all__ = sorted(_API)
