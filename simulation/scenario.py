@@ -544,27 +544,35 @@ def _check_windows(s: Scenario) -> list[tuple[str, str]]:
 
 
 def _check_shifts(s: Scenario) -> list[tuple[str, str]]:
+    return [] if s.shifts is None else shift_rule_problems(s, s.shifts)
+
+
+def shift_rule_problems(s: Scenario, rules: ShiftRules, key: str = "shifts") -> list[tuple[str, str]]:
+    """Problems of shift rules on this store's day: clocks outside opening hours, or no shift that fits.
+
+    Used for a scenario's own ``shifts:`` block and by ``storeq optimize`` for the rules it will use
+    (a ``--rules`` file, or the defaults when the file has none), so a day too short for any allowed
+    shift is a message, not an empty roster model.
+    """
     out: list[tuple[str, str]] = []
-    if s.shifts is None:
-        return out
     o, c = s.store.open_min, s.store.close_min
-    for key in ("earliest_start", "latest_end"):
-        v = getattr(s.shifts, key)
+    for name in ("earliest_start", "latest_end"):
+        v = getattr(rules, name)
         if v is not None and not o <= parse_clock(v) <= c:
-            out.append((f"shifts.{key}", f"{v} is outside opening hours {s.store.open}-{s.store.close}"))
+            out.append((f"{key}.{name}", f"{v} is outside opening hours {s.store.open}-{s.store.close}"))
     if out:
         return out
     # The roster optimizer builds every shift that starts at or after earliest_start and ends by
     # latest_end; if even the shortest allowed length does not fit, it has nothing to choose from.
-    first = parse_clock(s.shifts.earliest_start) if s.shifts.earliest_start else o
-    last = parse_clock(s.shifts.latest_end) if s.shifts.latest_end else c
-    shortest = min(s.shifts.lengths_hours)
+    first = parse_clock(rules.earliest_start) if rules.earliest_start else o
+    last = parse_clock(rules.latest_end) if rules.latest_end else c
+    shortest = min(rules.lengths_hours)
     if round(shortest * 60) > last - first:
         out.append((
-            "shifts.lengths_hours",
+            f"{key}.lengths_hours",
             f"no shift fits the day: the shortest allowed shift is {shortest:g} h but shifts must start at or after "
             f"{format_clock(first)} and end by {format_clock(last)} ({(last - first) / 60:g} h); "
-            "allow a shorter length, or widen shifts.earliest_start / shifts.latest_end",
+            f"allow a shorter length, or widen {key}.earliest_start / {key}.latest_end",
         ))
     return out
 

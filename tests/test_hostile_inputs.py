@@ -423,3 +423,9 @@ def test_run_out_that_would_keep_too_many_customers_is_refused_before_simulating
     _refused(code, err, "keeps one record per customer", f"{limit('customer_records'):,}")
     code, _, err = storeq("run", str(BASE), "-n", str(limit("replications") + 1))
     assert code == 2 and "--replications" in err
+
+
+def test_optimize_on_a_day_too_short_for_the_default_shifts_is_refused_before_solving(tmp_path: Path) -> None:
+    code, _, err = storeq("optimize", str(BASE), "--set", "store.close=10:00", "--set", "demand.arrivals_per_hour=40",
+                          "--set", "counters.staffed=3", "--time-limit", "2")
+    _refused(code, err, str(BASE), "no shift fits the day", "default shift rules")

@@ -57,6 +57,20 @@ def _header(console: Any, data: dict[str, Any], title: str) -> None:
     )
 
 
+def _check_rules_fit(days: list[Any], files: list[Path], rules: Any, rules_file: Path | None) -> None:
+    """Refuse, before any solve, shift rules (given, the file's, or the defaults) that fit no shift in a day."""
+    from simulation import ScenarioError
+    from simulation.scenario import ShiftRules, shift_rule_problems
+
+    for day, file in zip(days, files, strict=True):
+        used = rules or day.shifts
+        problems = shift_rule_problems(day, used or ShiftRules())
+        if problems and used is None:  # the optimizer's defaults: say so, and what to add
+            problems = [(k, m + " (these are the optimizer's default shift rules: add a shifts: block or --rules)") for k, m in problems]
+        if problems:
+            raise ScenarioError(str(rules_file) if rules is not None else str(file), problems)
+
+
 def _print_day(plan: Any) -> None:
     from rich.table import Table
 
@@ -319,6 +333,7 @@ def optimize(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     rules = load_shift_rules(rules_file, scen) if rules_file is not None else None
+    _check_rules_fit(days, list(scenarios), rules, rules_file)
     staff = load_staff(staff_file) if staff_file is not None else None
     common: dict[str, Any] = {
         "rules": rules,
