@@ -428,19 +428,11 @@ def clean(
             + "; set datetime_format in the mapping file (e.g. \"%Y/%m/%d %H:%M:%S\")",
         )
     day = issued.dt.normalize()
-    first, last = days
-    ok_days = day[skip == 0]
-    out_range = np.zeros(n, dtype=bool)
-    if first is None and last is None and len(ok_days) >= 20:
-        # The log's own period: its 0.1%-99.9% dates widened by a month, so a 1970 or 2099 clock on
-        # a few rows stands out while a three-year export is kept whole.
-        lo_q, hi_q = ok_days.quantile(0.001), ok_days.quantile(0.999)
-        out_range |= np.asarray((day < lo_q - pd.Timedelta(days=31)) | (day > hi_q + pd.Timedelta(days=31)), dtype=bool)
-    if first is not None:
-        out_range |= np.asarray(day < first, dtype=bool)
-    if last is not None:
-        out_range |= np.asarray(day > last, dtype=bool)
-    mark("date_out_of_range", out_range & ~np.asarray(day.isna()), skip)
+    mark("date_out_of_range", _out_of_range(day, day[skip == 0], days) & ~np.asarray(day.isna()), skip)
+    if (skip == 0).sum() == 0:
+        ok_days = day[~np.asarray(day.isna())]
+        asked = " " + " to ".join(str(d.date()) if d is not None else "..." for d in days) if days != (None, None) else ""
+        raise LogError(source, f"no ticket is issued within the days asked for{asked}; the log's readable dates run {ok_days.min().date()} to {ok_days.max().date()}")
 
     issued_min = np.asarray((issued - day).dt.total_seconds() / 60.0, dtype=float)
     if hours is None:
@@ -520,6 +512,23 @@ def clean(
     if len(tickets) == 0:
         raise LogError(source, "no usable ticket left after cleaning: " + "; ".join(CleanLog(tickets, issues, n, source).summary_lines()))
     return CleanLog(tickets=tickets, issues=issues, rows_read=n, source=source)
+
+
+def _out_of_range(day: pd.Series, ok_days: pd.Series, days: tuple[pd.Timestamp | None, pd.Timestamp | None]) -> np.ndarray:
+    """Rows whose issue day is outside ``days`` (--days), or, without it, far outside the log's own period."""
+    first, last = days
+    out_range = np.zeros(len(day), dtype=bool)
+    if first is None and last is None and len(ok_days) >= 20:
+        # The log's own period: its 0.1%-99.9% dates widened by a month, so a 1970 or 2099 clock on
+        # a few rows stands out while a three-year export is kept whole.
+        lo_q, hi_q = ok_days.quantile(0.001), ok_days.quantile(0.999)
+        month = pd.Timedelta(days=31)
+        out_range |= np.asarray((day < lo_q - month) | (day > hi_q + month), dtype=np.bool_)  # type: ignore[operator]
+    if first is not None:
+        out_range |= np.asarray(day < first, dtype=bool)
+    if last is not None:
+        out_range |= np.asarray(day > last, dtype=bool)
+    return out_range
 
 
 def _issue_times(issued_raw: pd.Series, date_col: pd.Series | None, mapping: LogMapping, source: str) -> tuple[pd.Series, bool | None]:

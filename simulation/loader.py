@@ -320,6 +320,11 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     interrupted run leaves the old file (or none) and no temporary file. Every writer in storeq
     (CLI results, calibration logs and reports) goes through here.
     """
+    if path.is_symlink():
+        path = path.resolve()  # write where the link points; the link stays
+    if path.exists() and not path.is_file():
+        # A rename would replace a device (/dev/full), a pipe or a socket with a plain file.
+        raise ScenarioError(str(path), [("", "is not a regular file (a device, a pipe or a folder); give a file name to write to")])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

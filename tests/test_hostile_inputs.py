@@ -429,3 +429,20 @@ def test_optimize_on_a_day_too_short_for_the_default_shifts_is_refused_before_so
     code, _, err = storeq("optimize", str(BASE), "--set", "store.close=10:00", "--set", "demand.arrivals_per_hour=40",
                           "--set", "counters.staffed=3", "--time-limit", "2")
     _refused(code, err, str(BASE), "no shift fits the day", "default shift rules")
+
+
+def test_calibrate_and_synth_log_argument_edges_are_exit_2(tmp_path: Path, log_csv: Path) -> None:
+    code, _, err = storeq("calibrate", str(log_csv), "--out", str(tmp_path / "s.yaml"), "--days", "2027-01-01:2027-02-01")
+    _refused(code, err, "no ticket is issued within the days asked for", "2026-11-01 to 2026-11-14")
+    code, _, err = storeq("synth-log", str(BASE), "--days", "2", "--out", str(tmp_path / "l.csv"), "--start-date", "9999-12-31")
+    _refused(code, err, "past the last date")
+    code, _, err = storeq("synth-log", str(BASE), "--days", "1", "--out", str(tmp_path / "l.pdf"))
+    _refused(code, err, ".csv, .parquet or .xlsx")
+
+
+def test_outputs_never_replace_a_device_or_a_pipe(tmp_path: Path, log_csv: Path) -> None:
+    fifo = tmp_path / "out.yaml"
+    os.mkfifo(fifo)
+    code, _, err = storeq("calibrate", str(log_csv), "--out", str(fifo))
+    _refused(code, err, "is not a regular file")
+    assert fifo.is_fifo()  # a rename would have replaced it (as root: even /dev/full) with a plain file

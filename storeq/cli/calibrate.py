@@ -142,7 +142,6 @@ def calibrate(
     if fmt == "text":
         for line in cleaned.summary_lines():
             click.echo(f"storeq: skipped/partial: {line}", err=True)
-        click.echo(terminal_safe("\n".join(_text_summary(cal))))  # names from the log are shown, never obeyed
     if report_dir is not None:
         n_days = min(len(cal.days), 31)
         if other is not None and (other.store.open_min, other.store.interval_min, other.n_intervals) != (cal.open_min, cal.interval_min, cal.scenario.n_intervals):
@@ -163,14 +162,17 @@ def calibrate(
             write_json(stage / "provenance.json", _provenance(log, map_path, against, cal, replications, seed))
         written = [Path(report_dir) / p.relative_to(stage) for p in staged] + [Path(report_dir) / "provenance.json"]
         result["report"] = {"folder": report_dir, "files": [str(p) for p in written], "verdict": list(rep.verdict), "day": rep.day.to_dict("records")}
-        if fmt == "text":
-            click.echo("Fit report verdict:")
-            for v in rep.verdict:
-                click.echo(f"  - {v}")
-            click.echo(f"Wrote the fit report to {report_dir}/report.html")
+    # Everything is written before anything is printed: a reader that stops early (| head) cannot
+    # leave the report without its scenario.
     write_text(Path(out_path), cal.yaml_text)
     if fmt == "text":
+        click.echo(terminal_safe("\n".join(_text_summary(cal))))  # names from the log are shown, never obeyed
         click.echo(f"Wrote {out_path} (hours {format_clock(cal.open_min)}-{format_clock(cal.close_min)}, {cal.scenario.n_intervals} intervals).")
+        if report_dir is not None:
+            click.echo("Fit report verdict:")
+            for v in result["report"]["verdict"]:
+                click.echo(f"  - {v}")
+            click.echo(f"Wrote the fit report to {report_dir}/report.html")
     if fmt == "json":
         emit_json(result)
 
@@ -217,8 +219,13 @@ def synth_log(scenario: str, n_days: int, out_path: str, start_date: str, seed: 
     """Write a realistic ticket log simulated from a scenario (same schema calibrate reads)."""
     try:
         first = _dt.date.fromisoformat(start_date)
+        _ = first + _dt.timedelta(days=n_days)  # the last day must be a date too (not past 9999-12-31)
     except ValueError:
         raise InputError(f"--start-date {start_date!r}: expected a date like 2026-11-01") from None
+    except OverflowError:
+        raise InputError(f"--start-date {start_date}: {n_days} days from it run past the last date a calendar holds (9999-12-31)") from None
+    if Path(out_path).suffix.lower() not in cal_io.LOG_SUFFIXES:
+        raise InputError(f"--out {out_path}: a ticket log is written as .csv, .parquet or .xlsx (by the file's suffix)")
     check_not_input(out_path, [scenario])
     s = load_scenario(scenario, list(overrides) or None)
     expected = expected_customers_per_day(s) * n_days  # every ticket is held until the log is written

@@ -13,6 +13,7 @@ each command file stays about its own job:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -59,6 +60,12 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("storeq: interrupted; nothing half-written was left behind.", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader stopped early (storeq calibrate ... | head): no message, and the exit code
+            # click gives a closed pipe met after the command (1), so both moments look the same.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except MemoryError:
             click.echo("storeq: failed: out of memory (the input is within storeq's limits but this machine ran out)", err=True)
             sys.exit(1)
