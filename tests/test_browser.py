@@ -150,7 +150,7 @@ def _select(page: Any, label: str, option: str) -> None:
 
 def _shot(page: Any, name: str, width: int) -> None:
     # the app scrolls inside its own frame, so a tall viewport is what captures the whole page
-    page.set_viewport_size({"width": width, "height": 4200})
+    page.set_viewport_size({"width": width, "height": 4200 if width >= 1200 else 7600})  # narrow pages stack: taller
     page.wait_for_timeout(1200)  # charts redraw for the new width
     page.screenshot(path=str(ARTIFACTS / f"{name}_{width}.png"), full_page=True)
 

@@ -161,7 +161,7 @@ def outcomes_chart(df: pd.DataFrame, names: Sequence[str]) -> alt.Chart:
         .encode(
             y=alt.Y("scenario:N", title=None, sort=list(names), axis=alt.Axis(labelLimit=220)),
             x=alt.X("customers:Q", title="Customers per day (average over replications)", stack="zero"),
-            color=alt.Color("outcome:N", scale=alt.Scale(domain=outcomes, range=colours), legend=alt.Legend(title=None, orient="top", columns=3, labelLimit=260)),
+            color=alt.Color("outcome:N", scale=alt.Scale(domain=outcomes, range=colours), legend=alt.Legend(title=None, orient="top", columns=2, labelLimit=260)),
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("scenario:N", title="Plan"), alt.Tooltip("outcome:N", title="Outcome"), alt.Tooltip("customers:Q", title="Customers per day", format=".1f")],
         )
