@@ -51,20 +51,21 @@ def workload(scenario: Scenario) -> Workload:
     """Counter workload of ``scenario`` (kiosk diversion and failures, online diversion, pitching)."""
     walk_ins = scenario.arrival_rates_per_hour() / 60.0
     k = scenario.kiosks
-    use_kiosk = (k.greeter_adoption if k.greeter else k.adoption) if k.count > 0 else 0.0
-    diversion = scenario.demand.online_diversion
-    # Per unit of pre-diversion demand: counter customers and their counter minutes.
-    counter_share = 0.0
-    counter_minutes = 0.0
-    for t in scenario.transactions:
-        if t.kiosk_time is not None:
-            walks_in = t.share * (1.0 - diversion)
-            to_counter = walks_in * (1.0 - use_kiosk + use_kiosk * k.failure)
-        else:
-            walks_in = t.share
-            to_counter = walks_in
-        counter_share += to_counter
-        counter_minutes += to_counter * t.counter_time.mean
+    # Share of each interval with a greeter at the door (greeter windows: the greeter's adoption there).
+    greeter = np.asarray(scenario.greeter_schedule().values, dtype=float) if k.count > 0 else np.zeros(len(walk_ins))
+    share_a, minutes_a = _counter_mix(scenario, k.adoption if k.count > 0 else 0.0)
+    share_g, minutes_g = _counter_mix(scenario, k.greeter_adoption if k.count > 0 else 0.0)
+    counter_share_iv = greeter * share_g + (1.0 - greeter) * share_a
+    counter_minutes_iv = greeter * minutes_g + (1.0 - greeter) * minutes_a
+    if len(greeter) == 0 or np.all(greeter == greeter[0]):
+        # with or without a greeter all day: one mix (exactly the figures before greeter windows existed)
+        counter_share = float(counter_share_iv[0]) if len(greeter) else share_a
+        counter_minutes = float(counter_minutes_iv[0]) if len(greeter) else minutes_a
+    else:
+        # greeter windows: the day's mix weighted by each interval's walk-ins
+        weight = max(float(walk_ins.sum()), 1e-12)
+        counter_share = float(np.dot(walk_ins, counter_share_iv)) / weight
+        counter_minutes = float(np.dot(walk_ins, counter_minutes_iv)) / weight
     handle = counter_minutes / counter_share if counter_share > 0 else 1.0
     pitch_share = sum(s.share for s in scenario.segments if s.pitch)
     cs = scenario.cross_sell
@@ -75,10 +76,28 @@ def workload(scenario: Scenario) -> Workload:
             theta += s.share / s.patience.mean
     patience = 1.0 / theta if theta > 0 else math.inf
     return Workload(
-        counter_rate_per_min=np.asarray(walk_ins * counter_share, dtype=float),
+        counter_rate_per_min=np.asarray(walk_ins * counter_share_iv, dtype=float),
         handle_min_no_pitch=float(handle),
         handle_min_pitch=float(handle_pitch),
         pitch_share=float(pitch_share),
         mean_patience_min=float(patience),
         pitch_margin_per_customer=float(pitch_share * cs.acceptance * cs.margin),
     )
+
+
+def _counter_mix(scenario: Scenario, use_kiosk: float) -> tuple[float, float]:
+    """Per unit of pre-diversion demand: the share reaching the counters and their counter minutes,
+    when kiosk-eligible customers use a kiosk with probability ``use_kiosk``."""
+    k = scenario.kiosks
+    diversion = scenario.demand.online_diversion
+    counter_share = 0.0
+    counter_minutes = 0.0
+    for t in scenario.transactions:
+        if t.kiosk_time is not None:
+            walks_in = t.share * (1.0 - diversion)
+            to_counter = walks_in * (1.0 - use_kiosk + use_kiosk * k.failure)
+        else:
+            to_counter = t.share
+        counter_share += to_counter
+        counter_minutes += to_counter * t.counter_time.mean
+    return counter_share, counter_minutes

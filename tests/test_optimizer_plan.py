@@ -482,3 +482,17 @@ def test_cli_days_meeting_reported_beside_the_mean(tmp_path: Path) -> None:
             assert share >= 0.9 and row["service_level"]["mean"] >= 0.8
     bad = CliRunner().invoke(optimize, [str(path), "--days-meeting", "1.5"])
     assert bad.exit_code == 2
+
+
+def test_workload_follows_greeter_windows() -> None:
+    """A greeter at the door 14:00-18:00 sends more top-ups to the kiosks only then: the counter load
+    equals the no-greeter store's before 14:00 and the all-day greeter's from 14:00 on."""
+    hall = load_scenario(REPO / "scenarios" / "telecom_month_end.yaml")
+    without = workload(with_updates(hall, {"kiosks.greeter": False})).counter_rate_per_min
+    all_day = workload(with_updates(hall, {"kiosks.greeter": True})).counter_rate_per_min
+    windows = workload(with_updates(hall, {"kiosks.greeter": ["14:00-18:00"]})).counter_rate_per_min
+    labels = list(hall.interval_labels)
+    i = labels.index("14:00")
+    assert all_day[0] < without[0]  # the greeter does move customers off the counters
+    assert list(windows[:i]) == list(without[:i])
+    assert list(windows[i:]) == list(all_day[i:])
