@@ -241,7 +241,8 @@ def fmt_ci(
     suffix = {"min": " min", "hours": " h", "h": " h", "share": "%", "%": "%", "money": f" {currency}"}.get(unit, "")
     if suffix and a.endswith(suffix):
         a = a[: -len(suffix)]
-    return f"{a}–{b}"
+    # "-2,442–-2,346" reads as a typo; with a negative end the range is spelled out
+    return f"{a} to {b}" if lo < 0 or hi < 0 else f"{a}–{b}"
 
 
 def fmt_with_ci(

@@ -39,6 +39,7 @@ def test_money_carries_the_scenario_currency() -> None:
     assert present.fmt_value(1003, "money", currency="EUR") == "1,003 EUR"
     assert present.fmt_delta(-250, "money", "EUR") == "-250 EUR"
     assert present.fmt_ci(900, 1100, "money", currency="EUR") == "900–1,100 EUR"
+    assert present.fmt_ci(-2442, -2346, "money") == "-2,442 to -2,346 CNY"  # not "-2,442–-2,346"
 
 
 @pytest.mark.parametrize("missing", [math.nan, None, math.inf, np.float64("nan"), "x"])
