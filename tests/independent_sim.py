@@ -4,8 +4,10 @@ Written from docs/model.md's rules alone, with plain Python and :mod:`heapq` (no
 code in the simulation itself): one FCFS counter queue served by a pool of identical counters whose
 number follows a per-interval schedule, customers with patience (who leave at join + patience), doors
 closing at the end of the last interval while the last interval's counters serve everyone inside and
-patience keeps running. No kiosks, segments, cross-sell or balking: an M/M/c+M store with a
-time-varying arrival rate when fed exponential draws.
+patience keeps running; optionally non-preemptive priorities (segments) and balking. No kiosks or
+cross-sell: an M/M/c+M store with a time-varying arrival rate when fed exponential draws, and the
+flagship without its kiosks and cross-sell (:func:`counters_only_version`: its VIP shorthand with
+``vip_serves: first`` and ``order: priority`` is one priority queue under a store-level cap).
 
 It is fed the *same* customers storeq draws (:func:`storeq_inputs`: arrival times, counter times and
 patience from ``simulation.engine.draw_customers``), so any difference per customer is a difference
@@ -56,11 +58,16 @@ def simulate(
     patience: list[float],
     staffed: list[int],
     interval_min: float,
+    priority: list[int] | None = None,
+    balk_at: int | None = None,
 ) -> IndependentDay:
     """Play one day: customers in arrival order, ``staffed[i]`` counters in interval ``i``.
 
-    After the last interval the last staffing stays on until the store is empty.
+    After the last interval the last staffing stays on until the store is empty. ``priority``: the
+    calling order is (priority, ticket), lower first, non-preemptive (default: everyone equal, FCFS).
+    ``balk_at``: an arriving customer who sees that many or more waiting leaves at once ("balked").
     """
+    prio = priority if priority is not None else [0] * len(arrival)
     n = len(arrival)
     events: list[tuple[float, int, int, int]] = []  # (time, kind, sequence, customer or interval)
     seq = 0
@@ -79,8 +86,7 @@ def simulate(
     outcome = ["inside"] * n
     start = [math.nan] * n
     leave = [math.nan] * n
-    line: list[int] = []  # FCFS: customers in ticket order; abandoned ones are removed
-    head = 0
+    line: list[tuple[int, int, int]] = []  # heap of (priority, ticket, customer); the departed are skipped
     waiting: set[int] = set()
     capacity = staffed[0] if staffed else 0
     busy = 0
@@ -94,14 +100,12 @@ def simulate(
         push(t + service[c], _END, c)
 
     def call(t: float) -> None:
-        nonlocal head
         while busy < capacity:
-            while head < len(line) and line[head] not in waiting:
-                head += 1
-            if head >= len(line):
+            while line and line[0][2] not in waiting:
+                heapq.heappop(line)
+            if not line:
                 return
-            begin(line[head], t)
-            head += 1
+            begin(heapq.heappop(line)[2], t)
 
     while events:
         t, kind, _, arg = heapq.heappop(events)
@@ -114,10 +118,13 @@ def simulate(
             leave[arg] = t
             call(t)
         elif kind == _ARRIVE:
-            if busy < capacity:
+            if balk_at is not None and len(waiting) >= balk_at:
+                outcome[arg] = "balked"
+                leave[arg] = t
+            elif busy < capacity:
                 begin(arg, t)
             else:
-                line.append(arg)
+                heapq.heappush(line, (prio[arg], arg, arg))  # customer numbers follow ticket order
                 waiting.add(arg)
                 if math.isfinite(patience[arg]):
                     push(t + patience[arg], _ABANDON, arg)
@@ -127,7 +134,7 @@ def simulate(
             leave[arg] = t
     # A schedule ending at zero counters: the waiting are the impatient (they left at their deadline,
     # handled above) or, with infinite patience, nobody may be left; say so rather than hide it.
-    stuck = [c for c in range(n) if outcome[c] not in ("served", "abandoned")]
+    stuck = [c for c in range(n) if outcome[c] not in ("served", "abandoned", "balked")]
     if stuck:
         raise RuntimeError(f"{len(stuck)} customers never served (no counter after closing)")
     return IndependentDay(outcome, start, leave)
@@ -192,33 +199,49 @@ def mmc_version(scenario: Any) -> Any:
     return scenario_from_dict(data, "independent_sim")
 
 
+def counters_only_version(scenario: Any) -> Any:
+    """The flagship without kiosks and cross-sell: segments with priorities and lognormal patience,
+    lognormal counter times, balking, the VIP shorthand, all as in the file."""
+    from simulation import with_updates
+
+    return with_updates(scenario, {"kiosks.count": 0, "cross_sell.policy": {"mode": "never"}}, "independent_sim")
+
+
+def replay(sc: Any, replication: int) -> tuple[Any, IndependentDay, Any]:
+    """storeq's draws for ``replication`` played by both simulators: (customers, independent day, storeq log)."""
+    from simulation.engine import simulate_replication
+
+    cust, arr, svc, pat = storeq_inputs(sc, replication)
+    prio = [sc.segments[k].priority for k in cust.segment.tolist()]
+    staffed = [int(x) for x in sc.staffed_schedule()]
+    day = simulate(arr, svc, pat, staffed, float(sc.store.interval_min), prio, sc.balking.queue_at_least)
+    return cust, day, simulate_replication(sc, replication, customers=cust)
+
+
 def _measure(days: int) -> None:  # pragma: no cover - a measuring script, run by hand
     from simulation import load_scenario
     from simulation.engine import ABANDONED, SERVED, simulate_replication
 
     flagship = load_scenario("scenarios/telecom_month_end.yaml")
-    sc = mmc_version(flagship)
-    target = float(sc.store.target_wait_min)
-    interval = float(sc.store.interval_min)
-    staffed = [int(x) for x in sc.staffed_schedule()]
-    mismatched = total = 0
-    ours: list[tuple[list[float], list[float], list[str]]] = []
-    theirs: list[tuple[list[float], list[float], list[str]]] = []
-    for r in range(days):
-        cust, arr, svc, pat = storeq_inputs(sc, r)
-        day = simulate(arr, svc, pat, staffed, interval)
-        log = simulate_replication(sc, r, customers=cust)
-        mismatched += len(compare_days(sc, log, day))
-        total += len(arr)
-        theirs.append((arr, day.start, day.outcome))
-        names = ["served" if o == SERVED else "abandoned" if o == ABANDONED else "other" for o in log.outcome.tolist()]
-        ours.append((log.queue_join.tolist(), log.service_start.tolist(), names))
-    m_ind, p_ind = service_levels(theirs, target)
-    m_sq, p_sq = service_levels(ours, target)
-    print(f"M/M/c+M flagship profile, {days} days, {total} customers: {mismatched} customers differ")
-    print(f"  storeq      mean of daily ratios {100 * m_sq:.3f}%  pooled {100 * p_sq:.3f}%")
-    print(f"  independent mean of daily ratios {100 * m_ind:.3f}%  pooled {100 * p_ind:.3f}%")
-    print(f"  mean of daily - pooled: {100 * (m_sq - p_sq):+.3f} points")
+    for label, sc in (("M/M/c+M on the flagship's profile", mmc_version(flagship)),
+                      ("flagship without kiosks and cross-sell", counters_only_version(flagship))):
+        target = float(sc.store.target_wait_min)
+        mismatched = total = 0
+        ours: list[tuple[list[float], list[float], list[str]]] = []
+        theirs: list[tuple[list[float], list[float], list[str]]] = []
+        for r in range(days):
+            cust, day, log = replay(sc, r)
+            mismatched += len(compare_days(sc, log, day))
+            total += len(day.outcome)
+            theirs.append((cust.arrival_min.tolist(), day.start, day.outcome))
+            names = ["served" if o == SERVED else "abandoned" if o == ABANDONED else "other" for o in log.outcome.tolist()]
+            ours.append((log.queue_join.tolist(), log.service_start.tolist(), names))
+        m_ind, p_ind = service_levels(theirs, target)
+        m_sq, p_sq = service_levels(ours, target)
+        print(f"{label}, {days} days, {total} customers: {mismatched} customers differ")
+        print(f"  storeq      mean of daily ratios {100 * m_sq:.3f}%  pooled {100 * p_sq:.3f}%")
+        print(f"  independent mean of daily ratios {100 * m_ind:.3f}%  pooled {100 * p_ind:.3f}%")
+        print(f"  mean of daily - pooled: {100 * (m_sq - p_sq):+.3f} points")
 
     # The flagship itself (kiosks, VIPs, cross-sell, balking): the estimator gap and the tie counts
     # from storeq's own customer records.

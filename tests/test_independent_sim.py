@@ -13,7 +13,15 @@ from typing import Any, cast
 
 import numpy as np
 import pytest
-from independent_sim import compare_days, mmc_version, service_levels, simulate, storeq_inputs
+from independent_sim import (
+    compare_days,
+    counters_only_version,
+    mmc_version,
+    replay,
+    service_levels,
+    simulate,
+    storeq_inputs,
+)
 
 from simulation import load_scenario, run, scenario_from_dict
 from simulation.engine import customers_from_rows, simulate_day, simulate_replication
@@ -83,6 +91,18 @@ def test_random_mmc_days_agree_customer_by_customer() -> None:
         assert compare_days(sc, log, day) == []
         abandoned += day.outcome.count("abandoned")
     assert abandoned > 10  # the comparison did exercise abandonment
+
+
+def test_flagship_without_kiosks_and_cross_sell_agrees_customer_by_customer() -> None:
+    # Priorities (VIPs first), lognormal patience and service, balking at 40 waiting and the VIP
+    # shorthand's store-level cap, on storeq's draws for 2 fixed days of the flagship.
+    sc = counters_only_version(load_scenario("scenarios/telecom_month_end.yaml"))
+    outcomes: list[str] = []
+    for r in range(2):
+        _, day, log = replay(sc, r)
+        assert compare_days(sc, log, day) == []
+        outcomes += day.outcome
+    assert outcomes.count("abandoned") > 20  # abandonment was exercised (about 8% of customers)
 
 
 def test_storeq_reports_the_mean_of_daily_ratios_not_the_pooled_ratio() -> None:
