@@ -51,7 +51,8 @@ def _app() -> AppTest:
 
 
 def _errors(at: AppTest) -> str:
-    return "\n".join(e.value for e in at.error)
+    """The error boxes as the user reads them (names and values in them are Markdown-escaped, see test_app_safe)."""
+    return re.sub(r"\\(.)", r"\1", "\n".join(e.value for e in at.error))
 
 
 def _metric(at: AppTest, label: str) -> tuple[float, str | None]:

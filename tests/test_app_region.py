@@ -6,6 +6,7 @@ one test renders the bundled 16-hall example without simulating more than the ta
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -86,4 +87,4 @@ def test_bad_upload_text_is_explained_next_to_the_input() -> None:
     at.radio(key="k_region_source").set_value("Paste a store table").run()
     at.text_area(key="k_region_paste").set_value("name,counters\nA,3\n").run()
     assert not at.exception, at.exception
-    assert any("missing column(s)" in e.value for e in at.error)
+    assert any("missing column(s)" in re.sub(r"\\(.)", r"\1", e.value) for e in at.error)  # as read: messages are Markdown-escaped

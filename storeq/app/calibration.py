@@ -8,6 +8,7 @@ compares interval by interval. This page shows both and hands the scenario to th
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -16,7 +17,7 @@ import streamlit as st
 
 from simulation import ScenarioError
 from storeq.app import entry, state
-from storeq.app.common import PALETTE, clock_to_datetime, not_a_log, plain_error, show_problems, workers
+from storeq.app.common import PALETTE, clock_to_datetime, literal, not_a_log, plain_error, show_problems, workers
 from storeq.examples import scenarios_dir
 
 ss = st.session_state
@@ -35,17 +36,26 @@ st.caption(
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def calibrate_cached(_data: bytes, digest: str, name: str, mapping: bytes | None, interval_min: int, replications: int, seed: int) -> tuple[Any, Any]:
+def calibrate_cached(_data: bytes, digest: str, name: str, mapping: bytes | None, interval_min: int, replications: int,
+                     seed: int) -> tuple[Any, Any, list[str]]:
     """Read, clean, calibrate and fit-report a log (cached by its digest and the settings, not by hashing its bytes again).
 
+    Returns the calibration, its fit report and the reader's notes on how it read the file (the
+    encoding it had to guess, e.g. GB18030 for a GBK export): a guess the user should be able to check.
     Progress is shown stage by stage: reading a month of tickets takes seconds, the fit check longer.
     """
     from calibration import calibrate, clean, fit_report, mapping_from_yaml_text, read_log_bytes
+    from calibration.io import LOG_SUFFIXES
 
     holder = st.empty()
-    bar = holder.progress(0.02, text=f"Reading {name} ({len(_data) / 1e6:,.1f} MB)")
+    bar = holder.progress(0.02, text=f"Reading {literal(name)} ({len(_data) / 1e6:,.1f} MB)")
     mapping_obj = mapping_from_yaml_text(mapping, "the column mapping") if mapping is not None else None
     raw = read_log_bytes(_data, name, mapping_obj)
+    notes = [str(n) for n in raw.attrs.get("notes", [])]
+    if not notes and LOG_SUFFIXES.get(Path(name).suffix.lower()) == "csv":
+        # the reader notes only a guess other than UTF-8; say what a text log was read as either way
+        enc = mapping_obj.encoding if mapping_obj is not None and mapping_obj.encoding else None
+        notes = [f"{name} was read as {enc} text (the column mapping's encoding)" if enc else f"{name} was read as UTF-8 text"]
     bar.progress(0.2, text=f"Cleaning {len(raw):,} rows (the longest step for a big log: about a minute per million rows)")
     cleaned = clean(raw, mapping_obj, source=name, interval_min=interval_min)
     del raw
@@ -58,7 +68,7 @@ def calibrate_cached(_data: bytes, digest: str, name: str, mapping: bytes | None
     bar.progress(0.45, text="Simulating the log's days to check the fit")
     report = fit_report(cal, replications=replications, seed=seed, workers=workers(), progress=tick)
     holder.empty()
-    return cal, report
+    return cal, report, notes
 
 
 def _clear_problems() -> None:
@@ -117,41 +127,45 @@ if "cal_request" not in ss:
 
 req = ss["cal_request"]
 try:
-    cal, report = calibrate_cached(ss["cal_data"], req["digest"], req["name"], req["mapping"], req["interval"], req["reps"], req["seed"])
+    cal, report, read_notes = calibrate_cached(ss["cal_data"], req["digest"], req["name"], req["mapping"], req["interval"], req["reps"], req["seed"])
 except ScenarioError as err:
     with c1:
-        show_problems([(p, plain_error(m, req["name"])) for p, m in err.problems], f"**{req['name']}** gave a scenario that does not validate:")
+        show_problems([(p, plain_error(m, req["name"])) for p, m in err.problems], f"**{literal(req['name'])}** gave a scenario that does not validate:")
     st.stop()
 except ValueError as err:  # LogError and the calibration's own checks: a message in words
     with c1:
-        show_problems([("", plain_error(str(err), req["name"]))], f"**{req['name']}** could not be calibrated:")
+        show_problems([("", plain_error(str(err), req["name"]))], f"**{literal(req['name'])}** could not be calibrated:")
     st.stop()
 
+if read_notes:  # how the file was read when storeq had to guess (the encoding): next to the upload, to be checked
+    with c1:
+        for note in read_notes:
+            st.info(literal(note), icon=":material/info:")
 st.divider()
 clean_log = cal.clean
 n_days = int(clean_log.tickets["day"].nunique()) if "day" in clean_log.tickets else len(report.days_simulated)
 checked = len(report.days_simulated)
-st.markdown(f"**{req['name']}**: {len(clean_log.tickets):,} tickets used of {clean_log.rows_read:,} rows read, over {n_days} days; "
+st.markdown(f"**{literal(req['name'])}**: {len(clean_log.tickets):,} tickets used of {clean_log.rows_read:,} rows read, over {n_days} days; "
             + (f"all {checked} days checked" if checked == n_days else f"{checked} of them checked (the fit check simulates at most {checked} days)")
             + f" ({report.replications} simulated replications each).")
 lines = clean_log.summary_lines()
 if lines:
     with st.expander(f"What the cleaning did ({clean_log.rows_skipped:,} rows skipped)"):
-        for line in lines:
-            st.markdown(f"- {line}")
+        for line in lines:  # they quote the log's own values (segment and transaction names)
+            st.markdown(f"- {literal(line)}")
 
 # About 1 in 20 interval values falls outside a 95% band by chance alone: 90% inside is a good fit
 # (green), 75% a fair one (orange), less a poor one (red) — the same thresholds as the verdict's words.
 have = report.intervals["observed"].notna() & report.intervals["sim_mean"].notna()
 share_fit = float(report.intervals.loc[have, "fits"].mean()) if have.any() else 1.0
 if share_fit >= 0.9:
-    st.success(report.verdict[0], icon=":material/fact_check:")
+    st.success(literal(report.verdict[0]), icon=":material/fact_check:")
 elif share_fit >= 0.75:
-    st.warning(report.verdict[0], icon=":material/warning:")
+    st.warning(literal(report.verdict[0]), icon=":material/warning:")
 else:
-    st.error(report.verdict[0], icon=":material/error:")
+    st.error(literal(report.verdict[0]), icon=":material/error:")
 for line in report.verdict[1:]:
-    st.markdown(f"- {line}")
+    st.markdown(f"- {literal(line)}")
 
 titles = {"arrivals_per_hour": "Arrivals per hour", "mean_wait_min": "Mean wait (minutes)",
           "over_target_share": f"Share waiting over {report.target_wait_min:g} min", "abandonment_rate": "Share who gave up"}

@@ -115,9 +115,38 @@ def scenario_from_key(yaml_text: str) -> Scenario:
     return scenario_from_yaml(yaml_text, "scenario")
 
 
+# Every ASCII punctuation character CommonMark lets a backslash escape that Markdown, GFM autolinks,
+# Streamlit's directives (:red[...], :material/x:), LaTeX ($...$) or raw HTML could act on.
+_MARKDOWN_SIGNIFICANT = re.compile(r"([\\`*_\[\](){}#+\-.!~>|$<&:@=^\"])")
+
+
+def literal(text: object) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it exactly as typed, on one line.
+
+    Store, segment, plan, staff, hall and file names come from users' files: a name such as
+    ``[click](http://x)``, ``![x](y.png)``, ``$x^2$``, ``**bold**`` or ``<b>hi</b>`` must read as
+    those characters, never as a link, an image, formula, formatting or HTML. Every character
+    Markdown (or GFM's autolinks, Streamlit's ``:directives:``, LaTeX, HTML) could act on gets a
+    backslash, which CommonMark defines as "this character, literally" for any ASCII punctuation;
+    line breaks become spaces (a newline could start a list or heading). Use it for user text put
+    into st.markdown/caption/success/info/warning/error/toast/subheader, metric values and widget
+    labels; plain-text APIs (st.text, st.code, dataframe cells, Altair) need nothing.
+    """
+    one_line = " ".join(str(text).splitlines())
+    return _MARKDOWN_SIGNIFICANT.sub(r"\\\1", one_line)
+
+
+def _key_path(path: str) -> str:
+    """A problem's key path in code style, or escaped text when it could break out of a code span."""
+    return f"`{path}`" if "`" not in path and "\n" not in path else literal(path)
+
+
 def problems_text(problems: Sequence[tuple[str, str]]) -> str:
-    """ScenarioError problems as a Markdown bullet list, key paths in code style."""
-    return "\n".join(f"- `{p}`: {m}" if p else f"- {m}" for p, m in problems)
+    """ScenarioError problems as a Markdown bullet list, key paths in code style.
+
+    The messages quote the user's values (names, file names), so they are shown literally.
+    """
+    return "\n".join(f"- {_key_path(p)}: {literal(m)}" if p else f"- {literal(m)}" for p, m in problems)
 
 
 def show_problems(problems: Sequence[tuple[str, str]], intro: str = "") -> None:

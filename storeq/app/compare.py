@@ -22,6 +22,7 @@ from storeq.app.common import (
     fmt_value,
     fmt_with_ci,
     kpi_row,
+    literal,
     money_specs,
     read_bundled,
     scenario_from_key,
@@ -130,9 +131,9 @@ def _make_variant() -> None:
     picked = list(ss.get("k_cmp_pick", []))
     if len(picked) < 4:
         ss["k_cmp_pick"] = [*picked, f"Saved: {name}"]
-        ss["var_note"] = f"Made “{name}” and added it to the plans compared."
+        ss["var_note"] = f"Made “{literal(name)}” and added it to the plans compared."
     else:
-        ss["var_note"] = (f"Made “{name}” (kept as “Saved: {name}”), but it is not in the comparison: at most 4 plans "
+        ss["var_note"] = (f"Made “{literal(name)}” (kept as “Saved: {literal(name)}”), but it is not in the comparison: at most 4 plans "
                           "are compared at once. Remove one from the list above, then pick it.")
 
 
@@ -204,9 +205,9 @@ first_of = {k: i for i, k in reversed(list(enumerate(keys)))}
 duplicate = {i: first_of[k] for i, k in enumerate(keys) if first_of[k] != i}
 
 st.divider()
-st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. " + " · ".join(names))
+st.caption(f"{run['reps']} simulated days per plan, seed {run['seed']}. " + " · ".join(literal(n) for n in names))
 if any(other_store):
-    stores = ", ".join(dict.fromkeys(f"“{s.name}”" for s in scenarios))
+    stores = ", ".join(dict.fromkeys(f"“{literal(s.name)}”" for s in scenarios))
     st.info(f"These are different stores ({stores}), not plans of one store: the differences below compare the stores "
             "with their own demand and staffing, not the effect of a change.", icon=":material/storefront:")
 for i, j in duplicate.items():

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from storeq.app import state
-from storeq.app.common import workers
+from storeq.app.common import literal, workers
 
 PAGES = (
     ("whatif.py", "What-if", ":material/tune:"),
@@ -62,7 +62,7 @@ def main(page_dir: str | Path) -> None:
     nav = st.navigation(pages)
 
     with st.sidebar:
-        st.caption(f"Store: **{state.base_scenario().name}**  \nfrom `{st.session_state['base_name']}`")
+        st.caption(f"Store: **{literal(state.base_scenario().name)}**  \nfrom {literal(st.session_state['base_name'])}")
         st.number_input(
             "Replications per run",
             min_value=2,

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from simulation import ScenarioError
-from storeq.app.common import show_problems, workers
+from storeq.app.common import literal, show_problems, workers
 from storeq.examples import scenarios_dir
 
 ss = st.session_state
@@ -69,7 +69,7 @@ elif source.startswith("Upload"):
     if up is not None:
         data, name = up.getvalue(), up.name
         if len(data) > MAX_UPLOAD_BYTES:
-            st.error(f"{name} is {len(data):,} bytes; region files and tables are at most {MAX_UPLOAD_BYTES:,}.")
+            st.error(f"{literal(name)} is {len(data):,} bytes; region files and tables are at most {MAX_UPLOAD_BYTES:,}.")
             data = None
 else:
     ss.setdefault("k_region_paste", PASTE_EXAMPLE)
@@ -131,12 +131,12 @@ def _load(data: bytes) -> Any:
 
 region = _load(data)
 if region is None:
-    show_problems(ss.get("region_problems", []), f"{name} could not be used:")
+    show_problems(ss.get("region_problems", []), f"{literal(name)} could not be used:")
     st.stop()
 
-st.write(f"**{region.name}**: {len(region.stores)} halls in {len({s.district for s in region.stores})} districts.")
+st.write(f"**{literal(region.name)}**: {len(region.stores)} halls in {len({s.district for s in region.stores})} districts.")
 if region.skipped:
-    st.warning("Rows left out of the table:\n" + "\n".join(f"- row {s.row} ({s.name}): {s.reason}" for s in region.skipped))
+    st.warning("Rows left out of the table:\n" + "\n".join(f"- row {s.row} ({literal(s.name)}): {literal(s.reason)}" for s in region.skipped))
 fits = [(s.name, s.reported) for s in region.stores if s.reported is not None]
 if fits:
     with st.expander(f"Table fit: {len(fits)} halls fitted to their reported volume", expanded=any(r.note for _, r in fits)):
@@ -211,7 +211,7 @@ with tab_rank:
                 st.altair_chart(bars, width="stretch")
             free = ivs[ivs["cost_per_day"] <= 0]
             if not free.empty:
-                st.caption("Free fixes (no cost per day): " + ", ".join(sorted(set(free["intervention"]))) +
+                st.caption("Free fixes (no cost per day): " + ", ".join(literal(x) for x in sorted(set(free["intervention"]))) +
                            "; their value is in the chart above.")
         located = [s for s in region.stores if s.has_coordinates]
         if located:
@@ -266,7 +266,7 @@ with tab_plan:
         m3.metric("Money used per day", f"{js['used'].get('money', 0):,.0f}")
         chosen = pd.DataFrame(js["chosen"], columns=["store", "intervention", "cost_per_day"])
         if chosen.empty:
-            st.info("Nothing bought. " + " ".join(js["explanation"]))
+            st.info("Nothing bought. " + " ".join(literal(x) for x in js["explanation"]))
         else:
             st.dataframe(chosen, hide_index=True, width="stretch", key="region_plan_table")
         rows = []
@@ -279,8 +279,8 @@ with tab_plan:
             st.dataframe(pd.DataFrame(rows).style.format({"before": "{:,.0f}", "after": "{:,.0f}", "Δ": "{:+,.1f}",
                                                           "95% CI low": "{:+,.1f}", "95% CI high": "{:+,.1f}"}, na_rep="—"),
                          hide_index=True, width="stretch")
-        for line in js["explanation"]:
-            st.caption(line)
+        for line in js["explanation"]:  # they name the halls (user text)
+            st.caption(literal(line))
 
 # ---------------------------------------------------------------------------------------------
 # moves
@@ -307,10 +307,10 @@ with tab_moves:
                                         "gain": m["gain"]["mean"], "donor's loss": m["loss"]["mean"]} for m in js["moves"]]),
                          hide_index=True, width="stretch", key="region_moves_table")
         else:
-            st.info("No move. " + " ".join(js["explanation"]))
+            st.info("No move. " + " ".join(literal(x) for x in js["explanation"]))
         tot = js["verification"]["total"]
         if js["moves"] and tot["mean"] is not None:
             st.metric("Verified together: Δ customers served within target that day", f"{tot['mean']:+,.1f}",
                       help=f"95% CI {tot['ci_low']:+,.1f} to {tot['ci_high']:+,.1f}")
-        for line in js["explanation"]:
-            st.caption(line)
+        for line in js["explanation"]:  # they name the halls (user text)
+            st.caption(literal(line))

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from storeq import results_store as rs
+from storeq.app.common import literal
 from storeq.present import fmt_value, header, kpi_unit
 
 ss = st.session_state
@@ -91,7 +92,7 @@ def _day_table(kpis: pd.DataFrame, open_min: int) -> pd.DataFrame:
 
 
 def _show_run(db: str, run: dict[str, Any]) -> None:
-    st.subheader(f"{run['kind']} · {run['scenario'] or ''}")
+    st.subheader(f"{run['kind']} · {literal(run['scenario'] or '')}")  # the store's name, shown literally
     st.markdown(
         f"Run `{run['run_id']}`, {run['status']}, started {str(run['started'])[:19]} UTC"
         + (f", {run['wall_s']:.1f} s" if run["wall_s"] is not None and pd.notna(run["wall_s"]) else "")

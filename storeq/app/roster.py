@@ -23,6 +23,7 @@ from storeq.app.common import (
     currency_of,
     fmt_value,
     fmt_with_ci,
+    literal,
     run_cached,
     scenario_from_key,
     show_problems,
@@ -223,9 +224,10 @@ def current_staff() -> tuple[str | None, list[tuple[str, str]]]:
 base, _err = state.edited_scenario()
 source = "your edited plan (What-if page)"
 if base is None:
-    base, source = state.base_scenario(), f"the store as loaded ({ss['base_name']}), because your edited plan has problems"
+    base, source = state.base_scenario(), f"the store as loaded ({literal(ss['base_name'])}), because your edited plan has problems"
 currency = currency_of(base)
-st.caption(f"Optimizing **{base.name}**, {source}: demand, service times, kiosks and patience come from it; the optimizer chooses the counters and the pitching.")
+md_currency = literal(currency)  # for Markdown (captions, boxes, metric values): a currency like "[x](y)" stays text
+st.caption(f"Optimizing **{literal(base.name)}**, {source}: demand, service times, kiosks and patience come from it; the optimizer chooses the counters and the pitching.")
 
 rules0 = base.shifts
 brk0 = rules0.break_ if rules0 else None
@@ -261,8 +263,8 @@ with st.expander("Named staff for the week (availability, contract hours, days o
     s1.file_uploader("Upload a staff list (YAML or CSV, as scenarios/staff_week.yaml; see docs/optimizer.md)", type=["yaml", "yml", "csv"],
                      key="staff_file", on_change=_staff_uploaded, max_upload_size=1)
     s2.button("Use the example staff (15 people)", on_click=_staff_example, icon=":material/group:")
-    show_problems(ss.get("staff_problems", []), f"**{ss.get('staff_problems_source', 'The staff list')}** was not loaded; the list below is unchanged:")
-    st.caption(f"From **{ss.get('staff_source', STAFF_EXAMPLE)}**. Edit any cell, add or delete rows. Weekday cells: "
+    show_problems(ss.get("staff_problems", []), f"**{literal(ss.get('staff_problems_source', 'The staff list'))}** was not loaded; the list below is unchanged:")
+    st.caption(f"From **{literal(ss.get('staff_source', STAFF_EXAMPLE))}**. Edit any cell, add or delete rows. Weekday cells: "
                "`all` (any time the store is open), `off`, or windows like `09:00-14:00` (several: `09:00-12:00;14:00-18:00`).")
     staff_key = f"stafflist_editor_{ss.get('stafflist_ver', 0)}"
     st.data_editor(
@@ -376,6 +378,7 @@ def recommendation(plan: Any) -> tuple[str, dict[str, Any] | None]:
     winner is the one that earns more margin without missing more intervals.
     """
     pol = plan.policies
+    currency = md_currency  # the text is Markdown: the file's currency shown literally
     windows_words = plan.pitch_rule
     if pol is None or len(pol[pol["stage"] == "final"]) < 2:
         return f"**{windows_words[0].upper() + windows_words[1:]}.**", None
@@ -411,6 +414,7 @@ def why_more_staff(plan: Any, scenario: Any) -> str | None:
     pitched = iv["pitch"].to_numpy(bool) & (extra > 0)
     if not pitched.any() or iv["pitch"].all():
         return None
+    currency = md_currency  # shown in an st.info (Markdown): the file's currency literally
     wl = workload(scenario)
     minutes = scenario.store.interval_min
     margin = wl.counter_rate_per_min * minutes * wl.pitch_margin_per_customer
@@ -462,7 +466,7 @@ def _day_headline(plan: Any, req: dict[str, Any], scenario: Any) -> Any:
     st.success("Recommended pitch rule: " + text, icon=":material/recommend:")
     m = st.columns(4)
     m[0].metric("Staff hours", f"{roster.staff_hours:.1f} h", border=True)
-    m[1].metric("Staff cost", fmt_value(roster.staff_cost, "money", currency=currency), border=True)
+    m[1].metric("Staff cost", fmt_value(roster.staff_cost, "money", currency=md_currency), border=True)
     sl_kpi = plan.verification.kpis.get("service_level", {})
     m[2].metric(f"Served within {req['target'][1]:g} min", f"{100 * sl_kpi.get('mean', float('nan')):.1f}%",
                 help="Simulated check of the roster with the pitch windows.", border=True)
@@ -482,7 +486,7 @@ def _day_headline(plan: Any, req: dict[str, Any], scenario: Any) -> Any:
     with st.expander("How the optimizer got there"):
         for line in plan.explanation:
             if not line.startswith("simulated with"):  # the missed intervals are in the box above
-                st.markdown(f"- {line}")
+                st.markdown(f"- {literal(line)}")
     return chosen
 
 
@@ -611,11 +615,12 @@ def show_week() -> None:
         head += f", optimality gap {gap_text(r.gap)}"
     st.markdown(head)
     if not r.feasible:
-        st.error("No roster satisfies the staff rules (availability, contract hours, rest). " + " ".join(r.explanation[:3]), icon=":material/error:")
+        st.error("No roster satisfies the staff rules (availability, contract hours, rest). " + " ".join(literal(x) for x in r.explanation[:3]),
+                 icon=":material/error:")
         return
     m = st.columns(4)
     m[0].metric("Staff hours in the week", f"{r.staff_hours:.0f} h", border=True)
-    m[1].metric("Staff cost in the week", fmt_value(r.staff_cost, "money", currency=currency), border=True)
+    m[1].metric("Staff cost in the week", fmt_value(r.staff_cost, "money", currency=md_currency), border=True)
     m[2].metric("People rostered", f"{len(set(week.roster_frame()['name']))} of {len(week.people_frame())}", border=True)
     meeting = np.mean([d.verification.share_meeting for d in week.days])
     m[3].metric("Intervals meeting the target", f"{meeting:.0%}", border=True, help="Over the week's seven simulated days.")
@@ -653,10 +658,10 @@ def show_week() -> None:
         g["start"] = clock_to_datetime(g["start"]).to_numpy()
         g["end"] = clock_to_datetime(g["end"]).to_numpy()
         st.altair_chart(charts.gantt_chart(g, tuple(clock_to_datetime([scenario.store.open, scenario.store.close]))), width="stretch")
-    st.caption(f"{day_label}: pitch rule “{day.pitch_rule}”; {len(mine)} people on duty.")
+    st.caption(f"{literal(day_label)}: pitch rule “{literal(day.pitch_rule)}”; {len(mine)} people on duty.")
     with st.expander("How the optimizer got there"):
-        for line in week.explanation:
-            st.markdown(f"- {line}")
+        for line in week.explanation:  # they name the staff (user text)
+            st.markdown(f"- {literal(line)}")
 
     w1, w2 = st.columns(2)
     w1.download_button("Download the week (CSV, one row per person-day)", frame.to_csv(index=False).encode(), "storeq_week_roster.csv", "text/csv",

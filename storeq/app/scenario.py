@@ -12,7 +12,7 @@ import streamlit as st
 
 from simulation import ScenarioError, scenario_from_yaml, scenario_to_yaml
 from storeq.app import state
-from storeq.app.common import scenario_from_key, show_problems
+from storeq.app.common import literal, scenario_from_key, show_problems
 from storeq.app.editing import describe_edits
 from storeq.app.yamlio import plan_yaml
 
@@ -38,7 +38,8 @@ choices: dict[str, str | None] = {EDITED_CHOICE: None, f"The file as loaded ({ss
 choices.update({f"Saved plan: {name}": text for name, text in ss["saved_plans"].items()})
 if ss.get("k_scenario_pick") not in choices:  # the store changed since the last visit
     ss["k_scenario_pick"] = next(iter(choices))
-pick = st.radio("Which plan", list(choices), key="k_scenario_pick", horizontal=True)
+# radio options are Markdown: the file and plan names in them are shown literally
+pick = st.radio("Which plan", list(choices), key="k_scenario_pick", horizontal=True, format_func=literal)
 
 text: str | None = choices[pick]
 original_label = ss["base_name"]

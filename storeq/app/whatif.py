@@ -28,6 +28,7 @@ from storeq.app.common import (
     fmt_delta_ci,
     fmt_value,
     kpi_row,
+    literal,
     money_specs,
     paired_change,
     paired_differences_frame,
@@ -155,7 +156,7 @@ def _save_plan() -> None:
     if edited is not None:
         ss["saved_plans"][name] = scenario_to_yaml(edited)
         ss.setdefault("saved_plan_base", {})[name] = ss["base_name"]  # its file, for a download that keeps the comments
-        ss["plan_saved_msg"] = f"Saved “{name}”: pick it on the Compare page."
+        ss["plan_saved_msg"] = f"Saved “{literal(name)}”: pick it on the Compare page."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ edited, err = state.edited_scenario()
 by_section: dict[str, list[tuple[str, str]]] = problems_by_section(err) if err is not None else {}
 
 st.title("What-if")
-st.caption(f"**{base.name}** · open {base.store.open}-{base.store.close} · {base.store.interval_min}-minute intervals · target wait {base.store.target_wait_min:g} min")
+st.caption(f"**{literal(base.name)}** · open {base.store.open}-{base.store.close} · {base.store.interval_min}-minute intervals · target wait {base.store.target_wait_min:g} min")
 
 # --- where the scenario comes from ---
 with st.container(border=True):
@@ -185,7 +186,7 @@ with st.container(border=True):
         st.button("Use the pasted scenario", on_click=_paste_submitted)
     if ss.get("upload_problems"):
         with c2:
-            show_problems(ss["upload_problems"], f"**{ss.get('upload_problems_source', 'The file')}** was not loaded; the store above is unchanged:")
+            show_problems(ss["upload_problems"], f"**{literal(ss.get('upload_problems_source', 'The file'))}** was not loaded; the store above is unchanged:")
 
 # --- the knobs ---
 st.subheader("Your plan")
@@ -334,7 +335,7 @@ except ScenarioError as err:
     show_problems(err.problems, "The simulation refused this plan:")
     st.stop()
 except (ValueError, RuntimeError) as err:  # the engine's own checks (e.g. conservation): say it, keep the page
-    st.error(f"The simulation failed on this plan: {err}. Your inputs are unchanged; please report the scenario (Scenario page) if it looks valid.")
+    st.error(f"The simulation failed on this plan: {literal(err)}. Your inputs are unchanged; please report the scenario (Scenario page) if it looks valid.")
     st.stop()
 if "clicked" in run:
     ss["last_click_to_result_s"] = time.perf_counter() - run.pop("clicked")
@@ -350,9 +351,11 @@ if stale:
 
 open_min = res_edit.scenario.store.open_min
 currency = currency_of(res_edit.scenario)
+md_currency = literal(currency)
 
 
 def _card(col: Any, spec: Any) -> None:
+    currency = md_currency  # the card's value, change and caption are Markdown: the file's currency shown literally
     mean, lo, hi = kpi_row(res_edit.kpis, spec.name)
     label = spec.label if spec.name != "service_level" else f"Served within {res_edit.scenario.store.target_wait_min:g} min"
     delta, delta_colour, change = None, "off", ""
@@ -399,7 +402,7 @@ with st.container(key="kpi_cards"):  # the key gives narrow screens two cards a 
         for col, spec in zip(cards, KPIS[row_start : row_start + 3], strict=False):
             _card(col, spec)
     if money:
-        st.markdown(f"**Costs and net margin** ({currency} per day)")
+        st.markdown(f"**Costs and net margin** ({literal(currency)} per day)")
         for row_start in range(0, len(money), 3):
             cards = st.columns(3)
             for col, spec in zip(cards, money[row_start : row_start + 3], strict=False):
