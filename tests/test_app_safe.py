@@ -137,6 +137,12 @@ def test_a_hostile_store_name_shows_literally_on_every_page() -> None:
 
     at.switch_page("storeq/app/compare.py").run()
     _check(at, "compare")
+    # against another store: the caption lists the plans and a box names both stores
+    picks = at.multiselect(key="k_cmp_pick")
+    picks.set_value([picks.options[0], "File: telecom_mid_month.yaml"]).run()
+    at.button(key="cmp_btn").click().run()
+    bodies = _check(at, "compare, run")
+    assert any("different stores" in b and literal(HOSTILE) in b for b in bodies), [str(i.value) for i in at.info]
 
     # an invalid file: the message quoting the segment's name is shown literally, next to the input
     at.switch_page("storeq/app/whatif.py").run()
@@ -144,3 +150,25 @@ def test_a_hostile_store_name_shows_literally_on_every_page() -> None:
     errors = [str(e.value) for e in at.error]
     assert any(literal(SEGMENT) in e for e in errors), errors
     _check(at, "what-if, invalid paste")
+
+
+def test_calibration_says_how_the_log_was_read_and_shows_its_file_name_literally() -> None:
+    """A GBK export (no mapping) is read as GB18030 and the page says so next to the upload.
+
+    The upload widget cannot be driven by AppTest, so the request the Calibrate button stores is set
+    directly (the same keys the page writes); a week of the example log keeps the fit check short.
+    """
+    lines = (ROOT / "scenarios" / "example_ticket_log.csv").read_text(encoding="utf-8").splitlines()
+    week = [lines[0], *[ln for ln in lines[1:] if ln.split(",")[1] < "2026-11-10"]]
+    data = "\n".join(week).replace(",regular,", ",普通客户,").encode("gb18030")
+    name = "[gbk](http://evil.example) 日志.csv"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("storeq/app/calibration.py").run()
+    at.session_state["cal_data"] = data
+    at.session_state["cal_request"] = {"digest": "gbk-week", "name": name, "mapping": None, "interval": 30, "reps": 2, "seed": 1}
+    at.run()
+    bodies = _check(at, "calibration")
+    notes = [str(i.value) for i in at.info if "GB18030" in str(i.value)]
+    assert notes and literal(name) in notes[0], [str(i.value) for i in at.info]
+    assert any(b.startswith(f"**{literal(name)}**: ") for b in bodies)  # the tickets-used line names the file literally
