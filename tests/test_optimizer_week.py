@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from optimizer.io import load_staff, staff_from_text
 from optimizer.requirement import ServiceTarget, analytic_requirement
 from optimizer.roster import RosterInput
 from optimizer.shifts import build_grid, build_templates
-from optimizer.week import solve_week_roster
+from optimizer.week import day_bounds, solve_week_roster
 from optimizer.workload import workload
 from simulation import load_scenario, scenario_from_dict, with_updates
 
@@ -56,6 +57,22 @@ def test_fair_closings_by_hand() -> None:
     assert r.closings_by_person == {"Ana": 1, "Bo": 1}
     assert r.staffed == ((1, 1, 1, 1), (1, 1, 1, 1))
     assert {a.day for a in r.assignments} == {0, 1}
+
+
+def test_day_bounds_by_hand_and_valid_for_the_week() -> None:
+    # Each day alone: one counter needs one 4 h shift at 10/h = 40.00, two counters 80.00 (cents).
+    # The week adds the rest rule (Bo cannot work both days), so its objective is far above the sum
+    # of the day bounds, and with pitching free the reported bound is at least that sum.
+    text = "min_rest_hours: 21\nstaff:\n  - {name: Bo, max_hours: 20}\n  - {name: Cy, max_hours: 20}\n"
+    staff = staff_from_text(text, "s.yaml")
+    assert day_bounds([_day([1, 1, 1, 1]), _day([2, 2, 2, 2])], staff, [0, 1], 5, 1, 1) == [4000, 8000]
+    pitch_day = replace(_day([1, 1, 1, 1]), need_pitch=(2, 2, 2, 2), pitch_value=(30.0,) * 4, allow_pitch=True)
+    week = [pitch_day, pitch_day]
+    bounds = day_bounds(week, staff, [0, 1], 5, 1, 1)
+    r = solve_week_roster(week, staff, time_limit_s=10, workers=1, pitch_mode="joint")
+    assert r.objective is not None and r.bound is not None
+    assert all(b is not None for b in bounds)
+    assert sum(b for b in bounds if b is not None) / 100 <= r.bound + 1e-6 <= r.objective + 2e-6
 
 
 def test_rest_rule_leaves_a_day_short_and_says_so() -> None:
