@@ -25,16 +25,20 @@ import dataclasses
 import html
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from simulation import Scenario, format_clock, with_updates
+from simulation.executors import Executor, using
 
 from .calibrate import Calibration, interval_index
 from .synth import customer_tickets
+
+if TYPE_CHECKING:
+    from simulation.runner import ExecutorArg
 
 METRICS = {
     "arrivals_per_hour": "arrivals per hour",
@@ -152,13 +156,22 @@ def fit_report(
     max_days: int = MAX_REPORT_DAYS,
     scenario: Scenario | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> FitReport:
     """Simulate the calibrated scenario on the log's days and compare, interval by interval.
 
     ``scenario`` defaults to the calibrated one; pass an edited one to see whether a change fits
-    better (e.g. a VIP counter the log could not show).
+    better (e.g. a VIP counter the log could not show). ``executor``/``scheduler`` say where the
+    replications run (see :func:`simulation.run`): a name opens one executor for every log day (a
+    Dask cluster is started once), an open Executor is reused and left open. The report does not
+    depend on it.
     """
     from simulation import run
+
+    if not isinstance(executor, Executor):
+        with using(executor, scheduler, workers) as ex:
+            return fit_report(cal, replications, seed, workers, max_days, scenario, progress, executor=ex)
 
     if replications < 2:
         raise ValueError(f"replications must be at least 2 to give a spread to compare against, got {replications}")
@@ -185,7 +198,9 @@ def fit_report(
     obs_by_day = interval_sums(obs_t, obs_t["day"].to_numpy(), o, iv, n, target).drop(columns="interval").groupby("group").sum()
     for k, day in enumerate(days):
         s_d = with_updates(sc, {"store.date": day.date().isoformat()}, source="fit report")
-        res = run(s_d, replications=replications, seed=int(seeds[k]), workers=workers, keep_customers=True)
+        res = run(
+            s_d, replications=replications, seed=int(seeds[k]), workers=workers, keep_customers=True, executor=executor
+        )
         assert res.customers is not None
         st = customer_tickets(res.customers, o)
         part = interval_sums(st, st["replication"].to_numpy(), o, iv, n, target)

@@ -21,15 +21,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from simulation import Scenario, with_updates
+from simulation.executors import Executor, using
 from simulation.routing import CounterGroup
 
 from .requirement import RefinementStep, Requirement, ServiceTarget, _staff_for, pitch_policy
+
+if TYPE_CHECKING:
+    from simulation.runner import ExecutorArg
 
 __all__ = [
     "GroupDemand",
@@ -198,6 +202,8 @@ def refine_group_requirements(
     slack: float = 0.05,
     workers: int = 1,
     simulate: bool = True,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> list[Requirement]:
     """Counters needed per group and interval, refined on the whole store.
 
@@ -208,8 +214,16 @@ def refine_group_requirements(
     one counter per interval keeps its customers served (the floor). The hall's counters cap the
     sum: a (group, interval) that misses while the hall is full is recorded as over capacity
     (``needed = staffed + 1``).
+
+    ``executor``/``scheduler``: where the simulations run, as for :func:`.refine_requirement`.
     """
     from simulation import run
+
+    if not isinstance(executor, Executor):
+        with using(executor, scheduler, workers) as ex:
+            return refine_group_requirements(
+                scenario, target, replications, seed, max_iterations, slack, workers, simulate, executor=ex
+            )
 
     wait = target.wait_for(scenario)
     base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(False)})
@@ -239,7 +253,7 @@ def refine_group_requirements(
     seed = scenario.simulation.seed if seed is None else seed
     for it in range(1, (max_iterations if simulate else 0) + 1):
         trial = groups_scenario(base, staff.tolist())
-        res = run(trial, replications=replications, seed=seed, workers=workers, keep_customers=True)
+        res = run(trial, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
         frames = group_service(res, trial, target)
         new_miss = np.array([_group_misses(f, target) for f in frames])
         if pending is not None and (new_miss & ~miss).any():

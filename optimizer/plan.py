@@ -12,12 +12,13 @@ import datetime as _dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from simulation import Scenario, format_clock, with_updates
+from simulation.executors import Executor, using
 from simulation.scenario import WEEKDAYS, ShiftRules
 
 from .requirement import Requirement, ServiceTarget, analytic_requirement, interval_service, refine_requirement
@@ -26,6 +27,9 @@ from .shifts import Grid, build_grid, build_templates, coverage_matrix, interval
 from .staff import StaffRules
 from .week import WeekRoster, solve_week_roster
 from .workload import workload
+
+if TYPE_CHECKING:
+    from simulation.runner import ExecutorArg
 
 __all__ = [
     "DayPlan",
@@ -123,15 +127,24 @@ def verify(
     seed: int | None = None,
     workers: int = 1,
     progress: Progress = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> Verification:
-    """Simulate ``scenario`` and judge each interval against ``target``."""
+    """Simulate ``scenario`` and judge each interval against ``target``.
+
+    ``executor``/``scheduler``: where the replications run (see :func:`simulation.run`); an open
+    :class:`~simulation.executors.Executor` is reused and left open. Results do not depend on it.
+    """
     from simulation import run
 
     wait = target.wait_for(scenario)
     if scenario.store.target_wait_min != wait:
         scenario = with_updates(scenario, {"store.target_wait_min": wait})
     seed = scenario.simulation.seed if seed is None else seed
-    res = run(scenario, replications=replications, seed=seed, workers=workers, progress=progress)
+    res = run(
+        scenario, replications=replications, seed=seed, workers=workers, progress=progress,
+        executor=executor, scheduler=scheduler,
+    )  # fmt: skip
     svc = interval_service(res, scenario, target)
     svc.insert(2, "staffed", scenario.staffed_schedule())
     sl = svc["service_level_mean"].to_numpy(float)
@@ -371,6 +384,7 @@ def _requirements(
     search_replications: int,
     seed: int | None,
     workers: int,
+    executor: ExecutorArg = "processes",
 ) -> tuple[Requirement, Requirement | None]:
     w = workload(scenario)
     want_pitch = pitch != "never" and w.pitch_margin_per_customer > 0
@@ -379,7 +393,13 @@ def _requirements(
     def one(pitching: bool) -> Requirement:
         if method == "simulation":
             return refine_requirement(
-                scenario, target, pitching=pitching, replications=search_replications, seed=seed, workers=workers
+                scenario,
+                target,
+                pitching=pitching,
+                replications=search_replications,
+                seed=seed,
+                workers=workers,
+                executor=executor,
             )
         return analytic_requirement(scenario, target, method, pitching=pitching)
 
@@ -446,6 +466,7 @@ def _tune_threshold(
     replications: int,
     seed: int,
     workers: int,
+    executor: ExecutorArg = "processes",
 ) -> pd.DataFrame:
     """Compare the pitch-window plan with queue-threshold policies on the same roster (CRN).
 
@@ -456,9 +477,9 @@ def _tune_threshold(
     screened = []
     for n in thresholds:
         s = with_updates(plan, {"cross_sell.policy": {"mode": "queue_threshold", "threshold": int(n)}})
-        v = verify(s, target, replications=search_replications, seed=seed, workers=workers)
+        v = verify(s, target, replications=search_replications, seed=seed, workers=workers, executor=executor)
         screened.append((int(n), v))
-    base = verify(plan, target, replications=search_replications, seed=seed, workers=workers)
+    base = verify(plan, target, replications=search_replications, seed=seed, workers=workers, executor=executor)
     ok = [
         (n, v)
         for n, v in screened
@@ -479,7 +500,10 @@ def _tune_threshold(
     for name, s in final:
         rows.append(
             _policy_row(
-                name, verify(s, target, replications=replications, seed=seed, workers=workers), replications, "final"
+                name,
+                verify(s, target, replications=replications, seed=seed, workers=workers, executor=executor),
+                replications,
+                "final",
             )
         )
     return pd.DataFrame(rows)
@@ -666,6 +690,7 @@ def _check_partial_plan(
     replications: int,
     seed: int,
     workers: int,
+    executor: ExecutorArg = "processes",
 ) -> tuple[EqualHoursAlternative | None, list[str]]:
     """Customers hit by a partial plan, and the plan against the simplest equal-hours roster."""
     lines = []
@@ -684,7 +709,7 @@ def _check_partial_plan(
     # The same pitch rule as the plan, except where the alternative is short (as the plan does).
     flags = [bool(roster.pitch[i]) and staffed[i] >= roster.required[i] for i in range(len(staffed))]
     alt_scn, _ = _plan_scenario(scenario, staffed, flags, data.grid, rules, wait)
-    v = verify(alt_scn, target, replications=replications, seed=seed, workers=workers)
+    v = verify(alt_scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
     result = EqualHoursAlternative(text, hours, staffed, v)
     mine = verification.kpis["service_level"]["mean"]
     theirs = v.kpis["service_level"]["mean"]
@@ -803,6 +828,7 @@ def _optimize_groups(
     solver_workers: int,
     notes: Sequence[str],
     repair_rounds: int = 2,
+    executor: ExecutorArg = "processes",
 ) -> DayPlan:
     """A day plan for a hall with counter groups: requirement per group (refined on the whole store),
     a roster per group (one staff pool each, the hall's counters shared out), verification per group.
@@ -818,7 +844,7 @@ def _optimize_groups(
     wait = target.wait_for(scenario)
     names = [g.name for g in scenario.counter_groups()]
     reqs = refine_group_requirements(
-        scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation"
+        scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation", executor=executor
     )
     demand = group_demand(scenario)
     grid = build_grid(scenario, rules)
@@ -847,8 +873,8 @@ def _optimize_groups(
         scn = groups_scenario(
             scenario, staffed, **{"cross_sell.policy": policy, "store.target_wait_min": wait, "shifts": shifts}
         )
-        verification = verify(scn, target, replications=replications, seed=seed, workers=workers)
-        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True)
+        verification = verify(scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
+        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
         return scn, verification, group_service(res, scn, target)
 
     plan_scn, verification, service = simulate(rosters)
@@ -932,6 +958,8 @@ def optimize_day(
     repair_rounds: int = 2,
     notes: Sequence[str] = (),
     progress: Progress = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> DayPlan:
     """The cheapest verified roster for one day, with the pitch windows decided jointly.
 
@@ -947,6 +975,10 @@ def optimize_day(
         final verification (≥ 100 recommended).
     time_limit_s, solver_workers : CP-SAT limits; the seed is ``seed`` (or the scenario's).
     workers : simulation worker processes.
+    executor, scheduler : where the simulations run (see :func:`simulation.run`). A name opens ONE
+        executor for the whole plan (a Dask cluster is started once and reused by the search,
+        verification, repair and policy tuning); an open Executor is reused and left open.
+        The plan does not depend on it.
     tune_threshold : also screen queue-threshold policies and compare them with the windows.
     repair_rounds : after verification, intervals whose mean still misses (and have room) get one
         more counter and the roster is solved again, at most this many times.
@@ -959,6 +991,14 @@ def optimize_day(
     >>> plan = optimize_day(load_scenario("scenarios/telecom_month_end.yaml"))  # doctest: +SKIP
     >>> plan.pitch_rule, plan.roster.staff_cost, plan.verification.missed  # doctest: +SKIP
     """
+    if not isinstance(executor, Executor):
+        with using(executor, scheduler, workers) as ex:
+            return optimize_day(
+                scenario, target, rules=rules, method=method, pitch=pitch, search_replications=search_replications,
+                replications=replications, seed=seed, time_limit_s=time_limit_s, workers=workers,
+                solver_workers=solver_workers, tune_threshold=tune_threshold, thresholds=thresholds,
+                repair_rounds=repair_rounds, notes=notes, progress=progress, executor=ex,
+            )  # fmt: skip
     target = target or ServiceTarget()
     rules = _rules_for(scenario, rules)
     seed = scenario.simulation.seed if seed is None else seed
@@ -966,12 +1006,14 @@ def optimize_day(
     if scenario.counters.groups is not None:
         return _optimize_groups(
             scenario, target, rules, method, pitch, search_replications, replications, seed, time_limit_s,
-            workers, solver_workers, notes, repair_rounds,
+            workers, solver_workers, notes, repair_rounds, executor=executor,
         )  # fmt: skip
     stages = 4 + int(tune_threshold)
     tick = progress or (lambda done, total: None)
     tick(0, stages)
-    req_np, req_p = _requirements(scenario, target, method, pitch, search_replications, seed, workers)
+    req_np, req_p = _requirements(
+        scenario, target, method, pitch, search_replications, seed, workers, executor=executor
+    )
     tick(1, stages)
     data = _roster_input(scenario, rules, req_np, req_p, pitch)
     explanation: list[str] = list(notes)
@@ -989,7 +1031,7 @@ def optimize_day(
                 f"after {req.iterations} iterations; the last staffing is used"
             )
     plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
-    verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+    verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
     # Repair: the search judged intervals on fewer replications; where the verification's mean still
     # misses and the hall has room, ask for one more counter there and re-roster (a few rounds).
     for _round in range(repair_rounds):
@@ -1009,7 +1051,9 @@ def optimize_day(
         data = replace(data, need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
         roster = solve_day_roster(data, time_limit_s=time_limit_s, workers=solver_workers, seed=seed)
         plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
-        verification = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        verification = verify(
+            plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor
+        )
         explanation.append(
             f"after verification, asked for one more counter at {', '.join(_label(scenario, i) for i in fix)} and re-rostered"
         )
@@ -1024,12 +1068,14 @@ def optimize_day(
     alternative = None
     if any(roster.shortfall):
         alternative, lines = _check_partial_plan(
-            scenario, data, roster, verification, rules, target, replications, seed, workers
+            scenario, data, roster, verification, rules, target, replications, seed, workers, executor=executor
         )
         explanation += lines
     policies = None
     if tune_threshold and workload(scenario).pitch_margin_per_customer > 0 and pitch != "never":
-        policies = _tune_threshold(plan_scn, target, thresholds, search_replications, replications, seed, workers)
+        policies = _tune_threshold(
+            plan_scn, target, thresholds, search_replications, replications, seed, workers, executor=executor
+        )
         verdict = policy_verdict(policies)
         if verdict:
             explanation.append(verdict)
@@ -1258,6 +1304,7 @@ def _verify_week(
     replications: int,
     seed: int,
     workers: int,
+    executor: ExecutorArg = "processes",
 ) -> tuple[list[WeekDay], list[str]]:
     """Each day's roster and pitch windows written into its scenario and simulated."""
     wait = target.wait_for(days_in[0][2])
@@ -1266,7 +1313,7 @@ def _verify_week(
     for d, (label, wd, s) in enumerate(days_in):
         plan_scn, day_notes = _plan_scenario(s, roster.staffed[d], roster.pitch[d], inputs[d].grid, rules, wait)
         notes += [f"{label}: {n}" for n in day_notes]
-        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
         days.append(
             WeekDay(label, wd, plan_scn, reqs[d][0], reqs[d][1], v, pitch_rule_text(roster.pitch[d], inputs[d].grid))
         )
@@ -1312,6 +1359,8 @@ def optimize_week(
     repair_rounds: int = 1,
     notes: Sequence[str] = (),
     progress: Progress = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> WeekPlan:
     """The named-staff week: requirement per day, one CP-SAT roster for the week, every day verified.
 
@@ -1320,7 +1369,16 @@ def optimize_week(
     repaired by its verification: where a day's simulated mean misses the target and the hall has
     room, one more counter is asked for and the week re-rostered (``repair_rounds`` times) with the
     pitch windows kept and the previous roster as the hint; the explanation names what was asked.
+    ``executor``/``scheduler`` as for :func:`optimize_day` (one executor for the whole week).
     """
+    if not isinstance(executor, Executor):
+        with using(executor, scheduler, workers) as ex:
+            return optimize_week(
+                scenario, staff, target, rules=rules, method=method, pitch=pitch,
+                search_replications=search_replications, replications=replications, seed=seed,
+                time_limit_s=time_limit_s, workers=workers, solver_workers=solver_workers,
+                repair_rounds=repair_rounds, notes=notes, progress=progress, executor=ex,
+            )  # fmt: skip
     target = target or ServiceTarget()
     days_in = _week_days_in(scenario)
     first = days_in[0][2]
@@ -1329,14 +1387,14 @@ def optimize_week(
     if first.counters.groups is not None:
         return _optimize_week_groups(
             days_in, staff, target, rules, method, search_replications, replications, seed, time_limit_s,
-            workers, solver_workers, notes,
+            workers, solver_workers, notes, executor=executor,
         )  # fmt: skip
     total = 2 * len(days_in) + 1
     tick = progress or (lambda done, total_: None)
     reqs = []
     inputs = []
     for d, (_label, _wd, s) in enumerate(days_in):
-        req_np, req_p = _requirements(s, target, method, pitch, search_replications, seed, workers)
+        req_np, req_p = _requirements(s, target, method, pitch, search_replications, seed, workers, executor=executor)
         reqs.append((req_np, req_p))
         inputs.append(_roster_input(s, rules, req_np, req_p, pitch))
         tick(d + 1, total)
@@ -1349,7 +1407,9 @@ def optimize_week(
     }
     roster = solve_week_roster(inputs, staff, time_limit_s=time_limit_s, **solve)  # type: ignore[arg-type]
     tick(len(days_in) + 1, total)
-    days, day_notes = _verify_week(days_in, roster, inputs, reqs, rules, target, replications, seed, workers)
+    days, day_notes = _verify_week(
+        days_in, roster, inputs, reqs, rules, target, replications, seed, workers, executor=executor
+    )
     repairs: list[str] = []
     for _round in range(repair_rounds):
         repaired, asked = _week_repairs(days, roster, inputs)
@@ -1374,7 +1434,9 @@ def optimize_week(
             f"{roster.bound or 0:,.2f}, gap {first_gap})"
         )
         inputs, roster = repaired, again
-        days, day_notes = _verify_week(days_in, roster, inputs, reqs, rules, target, replications, seed, workers)
+        days, day_notes = _verify_week(
+            days_in, roster, inputs, reqs, rules, target, replications, seed, workers, executor=executor
+        )
     explanation = [*notes, *roster.explanation, *repairs, *day_notes]
     if isinstance(scenario, Scenario) and scenario.store.date is None and scenario.demand.weekday_factors is None:
         explanation.insert(
@@ -1447,6 +1509,7 @@ def _optimize_week_groups(
     workers: int,
     solver_workers: int,
     notes: Sequence[str],
+    executor: ExecutorArg = "processes",
 ) -> WeekPlan:
     """A named-staff week for a hall with counter groups: each person works the group named by their
     ``group:``; each group's week is rostered from its own people (requirement per group and day,
@@ -1466,7 +1529,7 @@ def _optimize_week_groups(
     templates = tuple(build_templates(first, rules))
     reqs = [
         refine_group_requirements(
-            s, target, search_replications, seed, workers=workers, simulate=method == "simulation"
+            s, target, search_replications, seed, workers=workers, simulate=method == "simulation", executor=executor
         )
         for _label, _wd, s in days_in
     ]
@@ -1528,7 +1591,7 @@ def _optimize_week_groups(
                 "shifts": rules.model_dump(by_alias=True, exclude_none=True),
             },
         )
-        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers)
+        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
         total = tuple(sum(reqs[d][g].needed[i] for g in range(len(names))) for i in range(grid.n_intervals))
         req = replace(reqs[d][0], needed=total, group=None)
         days.append(WeekDay(label, wd, plan_scn, req, None, v, "no pitches all day"))

@@ -16,12 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from simulation import Scenario, with_updates
+from simulation.executors import Executor, using
+
+if TYPE_CHECKING:
+    from simulation.runner import ExecutorArg
 
 from .erlang import erlang_a, erlang_c_service_level
 from .workload import workload
@@ -328,6 +332,7 @@ def _judge(
     max_replications: int,
     check: Sequence[int],
     workers: int,
+    executor: ExecutorArg = "processes",
 ) -> _Judged:
     """Simulate ``staff`` (same seed: common random numbers) until the CI decides each interval in
     ``check`` (meets or misses), doubling the replications, at most ``max_replications``.
@@ -340,7 +345,7 @@ def _judge(
     reps = replications
     while True:
         trial = with_updates(base, {"counters.staffed": [int(x) for x in staff]})
-        res = run(trial, replications=reps, seed=seed, workers=workers)
+        res = run(trial, replications=reps, seed=seed, workers=workers, executor=executor)
         judged = _Judged(staff.copy(), interval_service(res, trial, target), reps)
         idx = np.asarray(list(check), dtype=int)
         undecided = ~(judged.ci_ok(target)[idx] | judged.ci_miss(target)[idx]) if len(idx) else np.array([], bool)
@@ -374,6 +379,7 @@ def descend(
     max_passes: int = 8,
     keep: np.ndarray | None = None,
     judged: _Judged | None = None,
+    executor: ExecutorArg = "processes",
 ) -> tuple[np.ndarray, list[RefinementStep], _Judged]:
     """Remove counters one interval at a time while every interval still meets its target with its CI.
 
@@ -393,7 +399,7 @@ def descend(
     current = (
         judged
         if reuse and judged is not None
-        else _judge(base, staff, target, seed, replications, max_replications, range(n), workers)
+        else _judge(base, staff, target, seed, replications, max_replications, range(n), workers, executor)
     )
     for _pass in range(max_passes):
         removed_any = False
@@ -406,7 +412,7 @@ def descend(
             trial = staff.copy()
             trial[cand] -= 1
             check = sorted({j for i in cand for j in _neighbourhood(i, n)})
-            after = _judge(base, trial, target, seed, current.replications, max_replications, check, workers)
+            after = _judge(base, trial, target, seed, current.replications, max_replications, check, workers, executor)
             kept = []
             for i in cand:
                 if all(_still_fine(current, after, j, target) for j in _neighbourhood(i, n)):
@@ -419,7 +425,9 @@ def descend(
             if len(kept) == len(cand):  # the trial was exactly this staffing: its simulation stands
                 current, gave_back = after, list[int]()
             else:
-                current, gave_back = _recheck(base, staff, kept, current, target, seed, max_replications, workers)
+                current, gave_back = _recheck(
+                    base, staff, kept, current, target, seed, max_replications, workers, executor
+                )
             for i in gave_back:
                 staff[i] += 1
                 frozen[i] = True
@@ -448,13 +456,14 @@ def _recheck(
     seed: int,
     max_replications: int,
     workers: int,
+    executor: ExecutorArg = "processes",
 ) -> tuple[_Judged, list[int]]:
     """The accepted removals together: a neighbour that broke gets its nearest removal back."""
     n = len(staff)
     gave_back: list[int] = []
     trial = staff.copy()
     while True:
-        now = _judge(base, trial, target, seed, before.replications, max_replications, range(n), workers)
+        now = _judge(base, trial, target, seed, before.replications, max_replications, range(n), workers, executor)
         broke = [j for j in range(n) if not _still_fine(before, now, j, target)]
         fix = sorted(
             {max((i for i in kept if i <= j and i not in gave_back and j - i <= 2), default=-1) for j in broke} - {-1}
@@ -479,6 +488,8 @@ def refine_requirement(
     progress: Callable[[int, int], None] | None = None,
     descent: bool = True,
     max_replications: int | None = None,
+    executor: ExecutorArg = "processes",
+    scheduler: str | None = None,
 ) -> Requirement:
     """Iterative staffing by simulation under common random numbers, then a descent to a local minimum.
 
@@ -499,7 +510,17 @@ def refine_requirement(
     whether the coarse search stopped changing within ``max_iterations``. Staff never exceeds the
     hall's counters; an interval that misses at the hall's size keeps ``needed = physical + 1`` so
     the roster reports it as over capacity.
+
+    ``executor``/``scheduler`` say where the simulations run (see :func:`simulation.run`); a name
+    opens one executor for the whole search (a Dask cluster is started once, not per simulation),
+    an open :class:`~simulation.executors.Executor` is reused and left open. Results do not depend on it.
     """
+    if not isinstance(executor, Executor):
+        with using(executor, scheduler, workers) as ex:
+            return refine_requirement(
+                scenario, target, start, pitching, replications, seed, max_iterations, slack, workers,
+                progress, descent, max_replications, executor=ex,
+            )  # fmt: skip
     wait = target.wait_for(scenario)
     base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(pitching)})
     start = start or analytic_requirement(base, target, "erlang_a_lagged", pitching=pitching)
@@ -508,7 +529,7 @@ def refine_requirement(
     staff = np.clip(np.array(start.needed, dtype=int), floor, physical)
     seed = scenario.simulation.seed if seed is None else seed
     coarse = _coarse_search(
-        base, staff, target, floor, physical, replications, seed, max_iterations, slack, workers, progress
+        base, staff, target, floor, physical, replications, seed, max_iterations, slack, workers, progress, executor
     )
     staff, history = coarse.staff, list(coarse.history)
     # Over capacity: still missing with every counter of the hall staffed, in the last simulation
@@ -517,10 +538,22 @@ def refine_requirement(
     sl: tuple[float, ...] | None = coarse.service_level
     if descent and coarse.converged:
         top = max_replications or 4 * replications
-        staff, firm_steps, firm = _firm_up(base, staff, target, physical, seed, replications, top, workers)
+        staff, firm_steps, firm = _firm_up(
+            base, staff, target, physical, seed, replications, top, workers, executor=executor
+        )
         frozen_floor = np.where(over, staff, floor)
         staff, steps, judged = descend(
-            base, staff, target, floor, seed, replications, top, workers, keep=frozen_floor, judged=firm
+            base,
+            staff,
+            target,
+            floor,
+            seed,
+            replications,
+            top,
+            workers,
+            keep=frozen_floor,
+            judged=firm,
+            executor=executor,
         )
         history += [replace(st, iteration=len(history) + k + 1) for k, st in enumerate([*firm_steps, *steps])]
         over = ~judged.mean_ok(target) & (staff >= physical)
@@ -549,12 +582,13 @@ def _firm_up(
     max_replications: int,
     workers: int,
     rounds: int = 4,
+    executor: ExecutorArg = "processes",
 ) -> tuple[np.ndarray, list[RefinementStep], _Judged]:
     """Raise intervals whose mean misses once the CIs have had the replications they need."""
     staff = staff.copy()
     steps: list[RefinementStep] = []
     n = len(staff)
-    judged = _judge(base, staff, target, seed, replications, max_replications, range(n), workers)
+    judged = _judge(base, staff, target, seed, replications, max_replications, range(n), workers, executor)
     for _ in range(rounds):
         miss = ~judged.mean_ok(target) & (staff < physical)
         if not miss.any():
@@ -562,7 +596,7 @@ def _firm_up(
         staff[miss] += 1
         raised = tuple(int(i) for i in np.flatnonzero(miss))
         steps.append(RefinementStep(len(steps) + 1, tuple(int(x) for x in staff), raised, raised, ()))
-        judged = _judge(base, staff, target, seed, judged.replications, max_replications, range(n), workers)
+        judged = _judge(base, staff, target, seed, judged.replications, max_replications, range(n), workers, executor)
     return staff, steps, judged
 
 
@@ -588,6 +622,7 @@ def _coarse_search(
     slack: float,
     workers: int,
     progress: Callable[[int, int], None] | None,
+    executor: ExecutorArg = "processes",
 ) -> _Coarse:
     """Raise where the mean misses, lower in batches where there is ``slack``; see refine_requirement."""
     from simulation import run  # imported here: the optimizer's analytic parts work without the engine
@@ -603,7 +638,7 @@ def _coarse_search(
     pending_lower: np.ndarray | None = None
     for it in range(1, max_iterations + 1):
         trial = with_updates(base, {"counters.staffed": [int(x) for x in staff]})
-        res = run(trial, replications=replications, seed=seed, workers=workers)
+        res = run(trial, replications=replications, seed=seed, workers=workers, executor=executor)
         svc = interval_service(res, trial, target)
         miss = _misses(svc, target)
         sl_now = svc["service_level_mean"].to_numpy(float)

@@ -2,6 +2,7 @@
 
     storeq calibrate LOG [--map mapping.yaml] [--interval 30] --out scenario.yaml [--report DIR]
                          [--days FROM:TO] [--format text|json] [--replications N] [--seed S] [--workers N]
+                         [--executor processes|dask] [--scheduler ADDRESS]
     storeq synth-log SCENARIO --days N --out log.csv [--start-date 2026-11-01] [--seed S] [--set key=value ...]
 
 Rows the calibration cannot use are counted per category and reported on stderr (text mode) or in
@@ -25,7 +26,16 @@ from calibration.synth import synth_log as make_synth_log
 from simulation import ScenarioError, format_clock, load_scenario, scenario_from_yaml
 from simulation.limits import limit
 from simulation.scenario import expected_customers_per_day
-from storeq.cli.common import InputError, emit_json, handle_errors, progress, terminal_safe, write_text
+from storeq.cli.common import (
+    InputError,
+    emit_json,
+    executor_options,
+    handle_errors,
+    open_executor,
+    progress,
+    terminal_safe,
+    write_text,
+)
 from storeq.outputs import _same_or_inside, check_not_input, check_target, output_set, write_json
 
 
@@ -103,10 +113,12 @@ def _text_summary(cal: Any) -> list[str]:
     "--against", "against", type=click.Path(dir_okay=False),
     help="Fit report: simulate this scenario (e.g. the calibrated one after your edits) instead of the fresh fit.",
 )
+@executor_options
 @handle_errors
 def calibrate(
     log: str, map_path: str | None, interval: str, out_path: str, report_dir: str | None, days: str | None,
     name: str | None, fmt: str, replications: int, seed: int, workers: int, against: str | None,
+    executor: str, scheduler: str | None,
 ) -> None:
     """Fit a scenario to a ticket log (arrivals, shares, service times, patience, staffing).
 
@@ -115,6 +127,8 @@ def calibrate(
     """
     if against is not None and report_dir is None:
         raise InputError("--against needs --report DIR: it chooses the scenario the report simulates")
+    if report_dir is None and (executor != "processes" or scheduler is not None):
+        raise InputError("--executor/--scheduler need --report DIR: they choose where the fit report simulates")
     inputs = [p for p in (log, map_path, against) if p is not None]
     check_not_input(out_path, inputs)
     check_target(report_dir, inputs, option="--report")
@@ -149,8 +163,14 @@ def calibrate(
                 f"--against {against}: hours {other.store.open}-{other.store.close} in {other.store.interval_min}-minute intervals; "
                 f"the log gives {format_clock(cal.open_min)}-{format_clock(cal.close_min)} in {cal.interval_min}-minute intervals (use --interval)"
             )
-        with progress(n_days, "simulating the log's days", enabled=fmt == "text") as cb:
-            rep = fit_report(cal, replications=replications, seed=seed, workers=workers, scenario=other, progress=cb)
+        # one executor for every simulated day (a Dask cluster is started once, not per day)
+        with (
+            open_executor(executor, scheduler, workers) as ex,
+            progress(n_days, "simulating the log's days", enabled=fmt == "text") as cb,
+        ):
+            rep = fit_report(
+                cal, replications=replications, seed=seed, workers=workers, scenario=other, progress=cb, executor=ex
+            )
         figs = report_figures(cal, rep)
         images = [f"{k}.png" for k in figs]
         frames = {"fit_intervals": rep.intervals, "fit_day": rep.day, "fit_by_day": rep.by_day, "fit_by_segment": rep.by_segment, **({"fit_by_group": rep.by_group} if not rep.by_group.empty else {}), "profiles": cal.profiles(), "service_fits": cal.service_table(),

@@ -19,7 +19,17 @@ from typing import Any
 
 import click
 
-from storeq.cli.common import InputError, emit_json, handle_errors, plain, progress, write_frames, write_text
+from storeq.cli.common import (
+    InputError,
+    emit_json,
+    executor_options,
+    handle_errors,
+    open_executor,
+    plain,
+    progress,
+    write_frames,
+    write_text,
+)
 
 FORMATS = ("table", "json", "csv")
 
@@ -277,6 +287,7 @@ def _print_week(plan: Any) -> None:
     metavar="KEY=VALUE",
     help="Override a scenario key, e.g. --set counters.physical=12.",
 )
+@executor_options
 @handle_errors
 def optimize(
     scenarios: tuple[Path, ...],
@@ -297,6 +308,8 @@ def optimize(
     workers: int,
     solver_workers: int,
     sets: tuple[str, ...],
+    executor: str,
+    scheduler: str | None,
 ) -> None:
     """Find the cheapest roster that meets a service target, with pitch windows, verified by simulation.
 
@@ -346,7 +359,13 @@ def optimize(
         "solver_workers": solver_workers,
         "notes": notes,
     }
-    with progress(16 if staff else 5, "optimizing", enabled=fmt == "table") as tick:
+    # One executor for the whole command: the search, verification, repair and policy tuning all
+    # simulate on it (a Dask cluster is started once, not per simulation).
+    with (
+        open_executor(executor, scheduler, workers) as ex,
+        progress(16 if staff else 5, "optimizing", enabled=fmt == "table") as tick,
+    ):
+        common["executor"] = ex
         if staff is not None:
             week_in: Any = days if len(days) == 7 else scen
             plan: Any = optimize_week(week_in, staff, target, time_limit_s=time_limit or 60.0, progress=tick, **common)
