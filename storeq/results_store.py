@@ -616,13 +616,14 @@ def record_command(
     """
     if path is None:
         return None
-    import sys
+
+    from storeq.cli.report import command_line
 
     first = next(iter(results.values()))
     return record_run(
         path,
         kind=kind,
-        command=["storeq", *sys.argv[1:]],
+        command=command_line(),
         results=results,
         output=output,
         seed=first.seed,

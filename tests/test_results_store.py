@@ -72,7 +72,7 @@ def test_show_prints_exactly_what_the_run_printed(small: Path, tmp_path: Path, a
     run = rs.get_run(db, rid)
     assert run["status"] == "ok" and run["replications"] == 3 and run["executor"] == "processes"
     assert run["scenario_hash"] and "Small hall" in run["scenario_text"] and run["wall_s"] >= 0
-    assert run["command"].startswith("storeq ")  # sys.argv: pytest's own here, the real one from a shell
+    assert run["command"].startswith(f"storeq {args[0]} ")  # the arguments as given, not pytest's sys.argv
     if args[0] != "sweep":
         kpis = rs.read_table(db, rid, "kpis")
         assert set(kpis["level"]) == {"day", "interval", "segment"}

@@ -56,6 +56,13 @@ class StoreqGroup(click.Group):
         finally:
             restore_sigint()
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The arguments as given (a shell's, a script's via CliRunner, or a test's): provenance and the
+        # results store record this command line, which sys.argv does not hold when storeq is called
+        # from Python.
+        ctx.meta["storeq.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
         if cmd is None and cmd_name in REGISTRY:

@@ -32,7 +32,7 @@ from storeq.cli.common import (
     write_frames,
     write_text,
 )
-from storeq.cli.report import check_out_dir, rich_console, title
+from storeq.cli.report import check_out_dir, command_line, rich_console, title
 from storeq.outputs import check_target
 
 FORMATS = ("table", "json", "csv")
@@ -146,11 +146,10 @@ def _record(results_db: Path | None, kind: str, reg: Any, payload: dict[str, Any
     """Append the run to the results store (``--results``): the runs row, the region tables, the printed JSON."""
     if results_db is None:
         return
-    import sys
 
     from storeq.results_store import finish_run, record_table, start_run
 
-    rid = start_run(results_db, kind=kind, command=["storeq", *sys.argv[1:]], seed=seed, replications=replications,
+    rid = start_run(results_db, kind=kind, command=command_line(), seed=seed, replications=replications,
                     executor=executor, workers=workers)
     for name, frame in tables.items():
         if not frame.empty:

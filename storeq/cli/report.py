@@ -148,7 +148,11 @@ def check_out_dir(out_dir: Path | None) -> None:
 
 
 def command_line() -> list[str]:
-    return ["storeq", *sys.argv[1:]]
+    """The storeq command line being run, as typed (from the group's parsed arguments; sys.argv only
+    outside a click context)."""
+    ctx = click.get_current_context(silent=True)
+    argv = ctx.find_root().meta.get("storeq.argv") if ctx is not None else None
+    return ["storeq", *(argv if argv is not None else sys.argv[1:])]
 
 
 def provenance(result: RunResult, source: str, sets: Sequence[str]) -> dict[str, Any]:
