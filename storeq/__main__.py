@@ -1,5 +1,5 @@
 """``python -m storeq`` is the ``storeq`` command."""
 
-from storeq.cli import main
+from storeq.cli.interrupts import console_main
 
-main()
+console_main()

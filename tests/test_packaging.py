@@ -34,7 +34,7 @@ def _installed_top_level() -> set[str]:
 def test_the_installed_distribution_has_only_the_four_packages() -> None:
     assert _installed_top_level() == TOP_LEVEL
     scripts = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="console_scripts")}
-    assert scripts["storeq"] == "storeq.cli:main"
+    assert scripts["storeq"] == "storeq.cli.interrupts:console_main"
 
 
 def test_import_storeq_is_cheap_and_resolves_the_api() -> None:

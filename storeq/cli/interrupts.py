@@ -36,3 +36,15 @@ def _exit_130(signum: int, frame: Any) -> None:
 def restore_sigint() -> None:
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is _exit_130:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def console_main() -> None:
+    """The ``storeq`` console script and ``python -m storeq``: Ctrl+C handling first, then the CLI.
+
+    The handler goes in before click, the group and the command modules are imported, so an interrupt
+    at any moment after the interpreter itself has started exits 130 with nothing written.
+    """
+    exit_130_until_a_command_starts()
+    from storeq.cli.group import main
+
+    main()
