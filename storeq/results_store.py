@@ -240,9 +240,9 @@ def finish_run(
 
 def json_text(obj: Any) -> str:
     """The exact text ``--format json`` prints for ``obj`` (NaN/inf as null, two-space indent)."""
-    from storeq.cli.common import _jsonable
+    from storeq.present import jsonable
 
-    return json.dumps(_jsonable(obj), ensure_ascii=False, indent=2)
+    return json.dumps(jsonable(obj), ensure_ascii=False, indent=2)
 
 
 def kpi_rows(result: Any, scenario: str) -> pd.DataFrame:

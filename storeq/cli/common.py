@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import math
 import os
 import re
 import sys
@@ -27,11 +26,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import numpy as np
 import pandas as pd
 
 from simulation.loader import atomic_write, spreadsheet_safe
 from storeq.cli.interrupts import restore_sigint
+from storeq.present import jsonable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,23 +172,9 @@ def write_frames(out_dir: str | Path, frames: Mapping[str, pd.DataFrame], parque
     return written
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None  # JSON has no NaN/inf: an undefined KPI (e.g. no customers) is null
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    return obj
-
-
 def emit_json(obj: Any) -> None:
     """Print one JSON object to stdout (NaN and inf become null)."""
-    click.echo(json.dumps(_jsonable(obj), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(jsonable(obj), ensure_ascii=False, indent=2))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -374,13 +374,13 @@ def optimize(
     if out_dir is not None:
         import json
 
-        from storeq.cli.common import _jsonable
         from storeq.cli.report import command_line
         from storeq.outputs import output_set, write_json
+        from storeq.present import jsonable
 
         with output_set(out_dir, inputs) as stage:  # one atomic set, with provenance like run and compare
             write_frames(stage, plan.frames())
-            write_text(stage / "plan.json", json.dumps(_jsonable(plan.to_json()), indent=2, ensure_ascii=False))
+            write_text(stage / "plan.json", json.dumps(jsonable(plan.to_json()), indent=2, ensure_ascii=False))
             if staff is not None:
                 for i, d in enumerate(plan.days):
                     name = f"scenario_day{i + 1}_{d.label.replace(' ', '_')}.yaml"
