@@ -12,27 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from small_store import SMALL
 
 from storeq import results_store as rs
 from storeq.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-SMALL = """\
-name: Small hall
-store: {open: "09:00", close: "12:00", interval_min: 60, target_wait_min: 5}
-demand: {arrivals_per_hour: [30, 50, 40]}
-segments:
-  - {name: regular, share: 0.9, priority: 1, patience: {dist: exponential, mean: 15}}
-  - {name: vip, share: 0.1, priority: 0, pitch: false}
-transactions:
-  - {name: top_up, share: 0.6, counter_time: {dist: lognormal, mean: 3, cv: 0.5}, kiosk_time: {dist: lognormal, mean: 1.5, cv: 0.4}}
-  - {name: plan_change, share: 0.4, counter_time: {dist: exponential, mean: 6}}
-counters: {staffed: [3, 4, 3], vip: 1}
-kiosks: {count: 1, adoption: 0.5}
-cross_sell: {pitch_time: {dist: deterministic, value: 2}, acceptance: 0.3, margin: 10, policy: {mode: always}}
-costs: {staff_hour: 30}
-simulation: {replications: 4, seed: 3}
-"""
 
 
 @pytest.fixture

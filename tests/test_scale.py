@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from small_store import SMALL
 
 from simulation import compare, load_scenario, run, scenario_from_yaml, with_updates
 from simulation.executors import DaskExecutor, ProcessExecutor, make_executor, plan_blocks
@@ -31,22 +32,6 @@ from simulation.sweep import parse_grid, sweep
 
 REPO = Path(__file__).resolve().parent.parent
 FLAGSHIP = REPO / "scenarios" / "telecom_month_end.yaml"
-SMALL = """\
-name: Small hall
-store: {open: "09:00", close: "12:00", interval_min: 60, target_wait_min: 5}
-demand: {arrivals_per_hour: [30, 50, 40]}
-segments:
-  - {name: regular, share: 0.9, priority: 1, patience: {dist: exponential, mean: 15}}
-  - {name: vip, share: 0.1, priority: 0, pitch: false}
-transactions:
-  - {name: top_up, share: 0.6, counter_time: {dist: lognormal, mean: 3, cv: 0.5}, kiosk_time: {dist: lognormal, mean: 1.5, cv: 0.4}}
-  - {name: plan_change, share: 0.4, counter_time: {dist: exponential, mean: 6}}
-counters: {staffed: [3, 4, 3], vip: 1}
-kiosks: {count: 1, adoption: 0.5}
-cross_sell: {pitch_time: {dist: deterministic, value: 2}, acceptance: 0.3, margin: 10, policy: {mode: always}}
-costs: {staff_hour: 30}
-simulation: {replications: 4, seed: 3}
-"""
 VOLATILE = {"runtime_s", "workers", "executor", "wall_s", "started"}
 
 
