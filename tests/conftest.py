@@ -1,0 +1,42 @@
+"""Suite-wide guard: a test that hangs must never stall the run.
+
+pytest-timeout (``timeout`` in pyproject.toml) interrupts a test with SIGALRM, which gives its
+traceback in the report. A hang inside C code that never returns to Python cannot be interrupted
+that way, so a second, later deadline dumps every thread's stack and ends the worker process;
+pytest-xdist then reports the test as crashed, by name, and goes on with a fresh worker.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+HARD_EXIT_AFTER_TIMEOUT_S = 120
+
+
+def _hard_exit(nodeid: str) -> None:
+    sys.__stderr__.write(f"\n{nodeid} still running {HARD_EXIT_AFTER_TIMEOUT_S} s after its timeout; stacks:\n")
+    faulthandler.dump_traceback(file=sys.__stderr__, all_threads=True)
+    sys.__stderr__.flush()
+    os._exit(3)
+
+
+@pytest.fixture(autouse=True)
+def _hang_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("timeout")
+    timeout = float(marker.args[0]) if marker and marker.args else float(request.config.getini("timeout") or 0)
+    if timeout <= 0:
+        yield
+        return
+    timer = threading.Timer(timeout + HARD_EXIT_AFTER_TIMEOUT_S, _hard_exit, (request.node.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
