@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -20,9 +19,8 @@ HARD_EXIT_AFTER_TIMEOUT_S = 120
 
 
 def _hard_exit(nodeid: str) -> None:
-    sys.__stderr__.write(f"\n{nodeid} still running {HARD_EXIT_AFTER_TIMEOUT_S} s after its timeout; stacks:\n")
-    faulthandler.dump_traceback(file=sys.__stderr__, all_threads=True)
-    sys.__stderr__.flush()
+    os.write(2, f"\n{nodeid} still running {HARD_EXIT_AFTER_TIMEOUT_S} s after its timeout; stacks:\n".encode())
+    faulthandler.dump_traceback(file=2, all_threads=True)
     os._exit(3)
 
 
