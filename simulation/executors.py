@@ -50,6 +50,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -177,9 +178,7 @@ class ProcessExecutor(Executor):
         yield from self._pooled(fn, shared, blocks)
 
     def _pool(self, shared: Any, n: int) -> ProcessPoolExecutor:
-        # fork starts workers in milliseconds with everything imported; elsewhere the platform default.
-        ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
-        return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(shared,))
+        return ProcessPoolExecutor(max_workers=n, mp_context=_start_method(), initializer=_init_worker, initargs=(shared,))
 
     def _pooled(self, fn: Callable[[Any, B], R], shared: Any, blocks: Sequence[B]) -> Iterator[tuple[int, R]]:
         n_workers = min(self._workers, len(blocks))
@@ -220,6 +219,25 @@ class ProcessExecutor(Executor):
             raise
         else:
             pool.shutdown(wait=True)
+
+
+def _start_method() -> Any:
+    """How to start worker processes: ``fork`` where it is safe, ``forkserver`` where it is not.
+
+    fork starts a worker in milliseconds with everything already imported, but forking a process
+    that runs other threads (the app's web server, a Dask client's event loop, a test runner's
+    watchdog) copies locks those threads may hold at that instant, and a worker can then wait on
+    one forever. So fork only while this is the only thread; otherwise fork from a clean server
+    process that has ``simulation`` preloaded (started once, then about as quick). Outside Linux,
+    the platform's default. Results never depend on this: the seed tree fixes every number.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    if threading.active_count() == 1:
+        return mp.get_context("fork")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["simulation.runner"])
+    return ctx
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
