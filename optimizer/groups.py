@@ -12,36 +12,62 @@ service level measured on its own customers.
   95% CI over replications) from a run's customer records.
 - :func:`refine_group_requirements`: Erlang A per group on its own demand, then raise/lower by
   simulation under common random numbers until stable (the coarse search of
-  :func:`optimizer.requirement.refine_requirement`, on the (group, interval) grid).
+  :func:`optimizer.requirement.refine_requirement`, on the (group, interval) grid), then a firm-up and
+  a descent (:func:`descend_groups`) that removes one counter at a time where the group's own
+  customers still meet the target with their CI.
 - :func:`groups_scenario`: the scenario with each group's staffing written in.
+- :func:`solve_group_rosters`: one CP-SAT model with every group's roster, the hall's counters
+  shared per slot and one store-wide pitch flag per interval (cross-selling is a store policy).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from ortools.sat.python import cp_model
 
-from simulation import Scenario, with_updates
+from simulation import Scenario, format_clock, with_updates
 from simulation.executors import Executor, using
 from simulation.routing import CounterGroup
 
 from .requirement import RefinementStep, Requirement, ServiceTarget, _staff_for, pitch_policy
+from .roster import (
+    DayRoster,
+    RosterInput,
+    ShiftCount,
+    _cents,
+    _explain,
+    add_pitch_windows,
+    add_shift_costs,
+    add_staff_limits,
+    canonical_solution,
+    shortfall_unit_costs,
+    status_name,
+    tie_break,
+)
+from .shifts import coverage_matrix, greedy_cover, interval_staffed
 
 if TYPE_CHECKING:
     from simulation.runner import ExecutorArg
 
 __all__ = [
     "GroupDemand",
+    "GroupJudged",
+    "JointRoster",
+    "descend_groups",
     "group_demand",
     "group_service",
     "groups_scenario",
     "home_groups",
+    "judge_groups",
     "refine_group_requirements",
+    "solve_group_rosters",
 ]
 
 
@@ -71,6 +97,8 @@ class GroupDemand:
     handle_min: float
     patience_min: float
     customers: tuple[float, ...]
+    pitch_share: float = 0.0
+    """Share of the group's own customers in segments that may be pitched (``pitch: true``)."""
 
 
 def group_demand(scenario: Scenario) -> list[GroupDemand]:
@@ -83,6 +111,7 @@ def group_demand(scenario: Scenario) -> list[GroupDemand]:
     share = np.zeros(len(groups))
     minutes = np.zeros(len(groups))
     theta = np.zeros(len(groups))
+    pitchable = np.zeros(len(groups))
     for t in scenario.transactions:
         if t.kiosk_time is not None:
             to_counter = (1.0 - scenario.demand.online_diversion) * (1.0 - use_kiosk + use_kiosk * k.failure)
@@ -95,6 +124,8 @@ def group_demand(scenario: Scenario) -> list[GroupDemand]:
             w = t.share * s.share * to_counter
             share[g] += w
             minutes[g] += w * t.counter_time.mean
+            if s.pitch:
+                pitchable[g] += w
             if s.patience is not None and s.patience.mean > 0:
                 theta[g] += w / s.patience.mean
     out = []
@@ -103,7 +134,8 @@ def group_demand(scenario: Scenario) -> list[GroupDemand]:
         handle = minutes[g] / share[g] if share[g] > 0 else 1.0
         patience = share[g] / theta[g] if theta[g] > 0 else math.inf
         cust = tuple(float(x * scenario.store.interval_min) for x in rate)
-        out.append(GroupDemand(grp.name, rate, float(handle), float(patience), cust))
+        pitch_share = pitchable[g] / share[g] if share[g] > 0 else 0.0
+        out.append(GroupDemand(grp.name, rate, float(handle), float(patience), cust, float(pitch_share)))
     return out
 
 
@@ -204,16 +236,30 @@ def refine_group_requirements(
     simulate: bool = True,
     executor: ExecutorArg = "processes",
     scheduler: str | None = None,
+    pitching: bool = False,
+    descent: bool = True,
+    max_replications: int | None = None,
 ) -> list[Requirement]:
     """Counters needed per group and interval, refined on the whole store.
 
-    Start: Erlang A per group on its own customers. Then (``simulate``) every iteration simulates
-    the store with all groups' current staffing (common random numbers), raises each (group,
-    interval) whose own customers miss the target, and once nothing misses lowers those at least
-    ``slack`` above it, undoing a lowering that breaks anything (never retried). A group of at least
-    one counter per interval keeps its customers served (the floor). The hall's counters cap the
-    sum: a (group, interval) that misses while the hall is full is recorded as over capacity
-    (``needed = staffed + 1``).
+    1. Start: Erlang A per group on its own customers (with ``pitching``, their handling time
+       includes the pitch for the pitchable share).
+    2. Coarse search (``simulate``): every iteration simulates the store with all groups' current
+       staffing (common random numbers), raises each (group, interval) whose own customers miss the
+       target, and once nothing misses lowers those at least ``slack`` above it, undoing a lowering
+       that breaks anything (never retried).
+    3. Firm-up and descent (``descent``, once the coarse search converged): the staffing is judged
+       with as many replications as the CIs need (up to ``max_replications``, default 4 ×
+       ``replications``), a cell whose mean misses gets one more counter where the hall has room,
+       then :func:`descend_groups` removes one counter at a time wherever the group's own customers
+       — and every group's in the intervals after it — still meet the target with their CI. The
+       coarse search's batch lowering freezes a whole batch when one cell breaks; the descent
+       retries those cells one by one.
+
+    A group of at least one counter per interval keeps its customers served (the floor). The
+    hall's counters cap the sum per interval: a (group, interval) that misses while the hall is full
+    is recorded as over capacity (``needed = staffed + 1``). ``pitching``: every counter pitches all
+    day (the need with pitching), otherwise nobody does.
 
     ``executor``/``scheduler``: where the simulations run, as for :func:`.refine_requirement`.
     """
@@ -222,17 +268,24 @@ def refine_group_requirements(
     if not isinstance(executor, Executor):
         with using(executor, scheduler, workers) as ex:
             return refine_group_requirements(
-                scenario, target, replications, seed, max_iterations, slack, workers, simulate, executor=ex
-            )
+                scenario, target, replications, seed, max_iterations, slack, workers, simulate, executor=ex,
+                pitching=pitching, descent=descent, max_replications=max_replications,
+            )  # fmt: skip
 
     wait = target.wait_for(scenario)
-    base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(False)})
+    base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(pitching)})
     demands = group_demand(base)
+    pitch_min = scenario.cross_sell.pitch_time.mean if pitching else 0.0
     n = scenario.n_intervals
     staff = np.array(
         [
             [
-                max(1, _staff_for(float(lam), d.handle_min, d.patience_min, wait, target, True))
+                max(
+                    1,
+                    _staff_for(
+                        float(lam), d.handle_min + pitch_min * d.pitch_share, d.patience_min, wait, target, True
+                    ),
+                )
                 if d.rate_per_min.sum() > 0
                 else 0
                 for lam in d.rate_per_min
@@ -290,26 +343,273 @@ def refine_group_requirements(
     if pending is not None:
         staff[pending] += 1
     over = miss & (staff.sum(axis=0) >= physical)[None, :]
+    service_levels: list[tuple[float, ...]] | None = (
+        [tuple(float(x) for x in f["service_level_mean"]) for f in frames] if frames else None
+    )
+    if simulate and descent and converged:
+        top = max_replications or 4 * replications
+        staff, firm_steps, firm = _firm_up_groups(
+            base, staff, target, physical, seed, replications, top, workers, executor
+        )
+        keep = np.where(over, staff, floor)
+        staff, steps, judged = descend_groups(
+            base, staff, target, keep, seed, replications, top, workers, judged=firm, executor=executor
+        )
+        history += [
+            RefinementStep(len(history) + k + 1, st.staffed, st.missed, st.raised, st.lowered)
+            for k, st in enumerate([*firm_steps, *steps])
+        ]
+        over = ~judged.mean_ok(target) & (staff.sum(axis=0) >= physical)[None, :]
+        service_levels = [tuple(float(x) for x in row) for row in judged.service_level]
     labels = tuple(scenario.interval_labels)
     out = []
     for g, d in enumerate(demands):
         needed = tuple(int(staff[g, i] + 1) if over[g, i] else int(staff[g, i]) for i in range(n))
-        sl = tuple(float(x) for x in frames[g]["service_level_mean"]) if frames else None
         out.append(
             Requirement(
                 method="simulation" if simulate else "erlang_a",
-                pitching=False,
+                pitching=pitching,
                 needed=needed,
                 physical=physical,
                 labels=labels,
                 converged=converged,
                 iterations=len(history),
                 history=tuple(history),
-                service_level=sl,
+                service_level=service_levels[g] if service_levels else None,
                 group=d.name,
             )
         )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the descent on the (group, interval) grid
+# ---------------------------------------------------------------------------------------------
+# The acceptance rule mirrors optimizer.requirement's one-pool descent (``_Judged``, ``_judge``,
+# ``_still_fine``, ``descend``, ``_recheck``) on a 2-D grid, judged per group on its own customers
+# from the customer records; it is mirrored rather than imported because those helpers work on one
+# staffing vector and the store-level interval frame.
+
+
+@dataclass(frozen=True)
+class GroupJudged:
+    """One staffing of every group simulated, with the replications it took to decide the cells asked about.
+
+    ``staff`` and every array below are (groups × intervals); a cell with no customers of the group
+    has NaN means and counts as meeting (nobody to serve).
+    """
+
+    staff: np.ndarray
+    frames: list[pd.DataFrame]
+    replications: int
+
+    def _col(self, name: str) -> np.ndarray:
+        return np.array([f[name].to_numpy(float) for f in self.frames])
+
+    @property
+    def service_level(self) -> np.ndarray:
+        return self._col("service_level_mean")
+
+    def mean_ok(self, target: ServiceTarget) -> np.ndarray:
+        return ~np.array([_group_misses(f, target) for f in self.frames])
+
+    def ci_ok(self, target: ServiceTarget) -> np.ndarray:
+        """Meets the target with its CI: the 95% CI's lower end at or above the target."""
+        lo = self._col("service_level_ci_low")
+        ok = np.isnan(lo) | (lo >= target.service_level)
+        if target.max_abandon is not None:
+            hi = self._col("abandonment_rate_ci_high")
+            ok &= np.isnan(hi) | (hi <= target.max_abandon)
+        return np.asarray(ok, dtype=bool)
+
+    def ci_miss(self, target: ServiceTarget) -> np.ndarray:
+        """Misses with its CI: the whole CI below the target (or above the abandonment cap)."""
+        hi = self._col("service_level_ci_high")
+        miss = ~np.isnan(hi) & (hi < target.service_level)
+        if target.max_abandon is not None:
+            lo = self._col("abandonment_rate_ci_low")
+            miss |= ~np.isnan(lo) & (lo > target.max_abandon)
+        return np.asarray(miss, dtype=bool)
+
+
+def judge_groups(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    seed: int,
+    replications: int,
+    max_replications: int,
+    check: Sequence[tuple[int, int]] | None,
+    workers: int = 1,
+    executor: ExecutorArg = "processes",
+) -> GroupJudged:
+    """Simulate every group's ``staff`` (same seed: common random numbers) until the CI decides each
+    (group, interval) cell in ``check`` (None: all), doubling the replications, at most ``max_replications``.
+
+    A clear cell is decided on the first run; a borderline one earns more days before its verdict.
+    """
+    from simulation import run
+
+    reps = replications
+    while True:
+        trial = groups_scenario(base, staff.tolist())
+        res = run(trial, replications=reps, seed=seed, workers=workers, keep_customers=True, executor=executor)
+        judged = GroupJudged(staff.copy(), group_service(res, trial, target), reps)
+        decided = judged.ci_ok(target) | judged.ci_miss(target)
+        cells = [(g, i) for g in range(staff.shape[0]) for i in range(staff.shape[1])] if check is None else check
+        if all(decided[g, i] for g, i in cells) or reps >= max_replications:
+            return judged
+        reps = min(2 * reps, max_replications)
+
+
+def _after_reach(i: int, n: int, reach: int = 2) -> range:
+    """Intervals a change at ``i`` can affect: it and the next ``reach`` (queues carry forward)."""
+    return range(i, min(n, i + reach + 1))
+
+
+def _cell_still_fine(before: GroupJudged, after: GroupJudged, g: int, j: int, target: ServiceTarget) -> bool:
+    """Cell (g, j) after a removal: meets with its CI if it did before; otherwise no clearly worse."""
+    if before.ci_ok(target)[g, j]:
+        return bool(after.ci_ok(target)[g, j])
+    b, a = before.service_level[g, j], after.service_level[g, j]
+    return bool(np.isnan(a) or (after.mean_ok(target)[g, j] and not (a < b - 0.02)))
+
+
+def _firm_up_groups(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    physical: int,
+    seed: int,
+    replications: int,
+    max_replications: int,
+    workers: int,
+    executor: ExecutorArg = "processes",
+    rounds: int = 4,
+) -> tuple[np.ndarray, list[RefinementStep], GroupJudged]:
+    """Raise cells whose mean misses once the CIs have had the replications they need, where the
+    hall has room (the worst-served group of an interval first)."""
+    staff = staff.copy()
+    steps: list[RefinementStep] = []
+    judged = judge_groups(base, staff, target, seed, replications, max_replications, None, workers, executor)
+    for _ in range(rounds):
+        miss = ~judged.mean_ok(target)
+        raised: list[int] = []
+        for i in np.flatnonzero(miss.any(axis=0)):
+            order = sorted(np.flatnonzero(miss[:, i]), key=lambda g: judged.service_level[g, i])
+            for g in order:
+                if staff[:, i].sum() < physical:
+                    staff[g, i] += 1
+                    raised.append(int(i))
+        if not raised:
+            break
+        raised = sorted(set(raised))
+        steps.append(
+            RefinementStep(len(steps) + 1, tuple(int(x) for x in staff.sum(axis=0)), tuple(raised), tuple(raised), ())
+        )
+        judged = judge_groups(base, staff, target, seed, judged.replications, max_replications, None, workers, executor)
+    return staff, steps, judged
+
+
+def descend_groups(
+    base: Scenario,
+    staff: np.ndarray,
+    target: ServiceTarget,
+    keep: np.ndarray,
+    seed: int,
+    replications: int,
+    max_replications: int,
+    workers: int = 1,
+    max_passes: int = 8,
+    judged: GroupJudged | None = None,
+    executor: ExecutorArg = "processes",
+) -> tuple[np.ndarray, list[RefinementStep], GroupJudged]:
+    """Remove counters one (group, interval) at a time while every group's own customers still meet
+    the target with their CI.
+
+    Classes: one group at a time, its intervals interleaved by i mod 3, so one simulation tests a
+    removal in every third interval of that group. A removal at (g, i) shows in i and the two
+    intervals after it — in every group, since groups help each other (``then: any``) and share the
+    customers several groups may serve — so it is kept when all those cells are still fine (met with
+    their CI if they did before; otherwise not clearly worse), and otherwise that cell is frozen at
+    its staffing. Trying one group per simulation keeps the verdict attributable: a broken cell of
+    another group is that group's removal's doing. Each accepted batch is re-simulated as a whole and
+    any cell that broke gives its nearest removal back. Stops when a full pass removes nothing; no
+    cell goes below ``keep`` (the floor, or the staffing of an over-capacity cell). Only removals:
+    the groups' sum per interval never grows, so the hall's size holds.
+    """
+    n_groups, n = staff.shape
+    staff = staff.copy()
+    frozen = staff <= keep
+    steps: list[RefinementStep] = []
+    if judged is not None and np.array_equal(judged.staff, staff):
+        current = judged
+    else:
+        current = judge_groups(base, staff, target, seed, replications, max_replications, None, workers, executor)
+    every = [(h, j) for h in range(n_groups) for j in range(n)]
+    for _pass in range(max_passes):
+        removed_any = False
+        # A cell that does not meet its target with its CI now cannot after losing a counter.
+        frozen |= ~current.ci_ok(target)
+        for g in range(n_groups):
+            for cls in range(3):
+                frozen |= staff <= keep  # never below the floor, however many passes lowered a cell
+                cand = [i for i in range(cls, n, 3) if not frozen[g, i]]
+                if not cand:
+                    continue
+                trial = staff.copy()
+                trial[g, cand] -= 1
+                check = sorted({(h, j) for i in cand for j in _after_reach(i, n) for h in range(n_groups)})
+                after = judge_groups(
+                    base, trial, target, seed, current.replications, max_replications, check, workers, executor
+                )
+                kept = []
+                for i in cand:
+                    cells = [(h, j) for j in _after_reach(i, n) for h in range(n_groups)]
+                    if all(_cell_still_fine(current, after, h, j, target) for h, j in cells):
+                        kept.append(i)
+                    else:
+                        frozen[g, i] = True
+                if not kept:
+                    continue
+                staff[g, kept] -= 1
+                gave_back: list[int] = []
+                if len(kept) == len(cand):  # the trial was exactly this staffing: its simulation stands
+                    current = after
+                else:
+                    before = current
+                    while True:
+                        current = judge_groups(
+                            base, staff, target, seed, before.replications, max_replications, every, workers, executor
+                        )
+                        broke = [(h, j) for h, j in every if not _cell_still_fine(before, current, h, j, target)]
+                        fix = sorted(
+                            {
+                                max((i for i in kept if i <= j and i not in gave_back and j - i <= 2), default=-1)
+                                for _h, j in broke
+                            }
+                            - {-1}
+                        )
+                        if not fix:
+                            break
+                        for i in fix:
+                            staff[g, i] += 1
+                            frozen[g, i] = True
+                            gave_back.append(i)
+                lowered = sorted(set(kept) - set(gave_back))
+                removed_any = removed_any or bool(lowered)
+                steps.append(
+                    RefinementStep(
+                        len(steps) + 1,
+                        tuple(int(x) for x in staff.sum(axis=0)),
+                        tuple(int(j) for j in np.flatnonzero((~current.mean_ok(target)).any(axis=0))),
+                        tuple(sorted(gave_back)),
+                        tuple(lowered),
+                    )
+                )
+        if not removed_any:
+            break
+    return staff, steps, current
 
 
 def _fit_hall(staff: np.ndarray, floor: np.ndarray, physical: int) -> np.ndarray:
@@ -322,3 +622,247 @@ def _fit_hall(staff: np.ndarray, floor: np.ndarray, physical: int) -> np.ndarray
                 break
             staff[int(np.argmax(spare)), i] -= 1
     return staff
+
+
+# ---------------------------------------------------------------------------------------------
+# one CP-SAT model with every group's roster and a store-wide pitch rule
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JointRoster:
+    """Every group's roster from one model: per-group results share the pitch flags and the status.
+
+    ``objective``, ``bound`` and ``gap`` are the whole model's (labour − pitch margin + penalties);
+    each group's :class:`DayRoster` carries its own labour and shortfall cost as ``objective`` and
+    no bound (a bound exists only for the whole model).
+    """
+
+    rosters: tuple[DayRoster, ...]
+    pitch: tuple[bool, ...]
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    pitch_value: float
+    solve_time_s: float
+
+
+def solve_group_rosters(
+    groups: Sequence[RosterInput],
+    physical: int,
+    min_on_duty: int,
+    pitch_value: Sequence[float],
+    pitch: Literal["decide", "always", "never"] = "decide",
+    time_limit_s: float = 20.0,
+    workers: int = 2,
+    seed: int = 1,
+) -> JointRoster:
+    """The cheapest shifts for every group at once, with one pitch flag per interval for the store.
+
+    Cross-selling is a store policy (a suspend window applies to every counter), so an interval
+    pitches for all groups or for none: where it pitches, every group must cover its need *with*
+    pitching (``need_pitch``), elsewhere its need without. The flag earns the store's expected
+    margin ``pitch_value[i]`` and is chosen only where that pays for the extra staff summed over the
+    groups, and never (``decide``) where any group is left short. The hall's counters bound the
+    groups' sum per slot (one hard constraint, instead of fixed shares per group); ``min_on_duty``
+    counts everybody on the floor. Each group's shortfall is priced as in the one-pool roster
+    (:func:`.roster.shortfall_unit_costs`, convex and weighted by its customers), and the same
+    canonicalising pass makes a rerun return the same rosters.
+
+    ``groups``: one :class:`RosterInput` per group (its grid, templates, needs, customers, cost);
+    their ``physical``, ``min_on_duty`` and ``pitch_value`` are ignored (the store's are the arguments).
+    """
+    started = time.perf_counter()
+    first = groups[0]
+    g_grid = first.grid
+    n_int = g_grid.n_intervals
+    cov = coverage_matrix(first.templates, g_grid)
+    longest = max((t.length for t in first.templates), default=60)
+    penalty = max(1, _cents(longest / 60 * max(first.cost_per_hour, 1.0)) * 1000)
+    model = cp_model.CpModel()
+    datas = [replace(d, physical=physical, min_on_duty=0, allow_pitch=pitch != "never") for d in groups]
+    xs: list[list[cp_model.IntVar]] = []
+    floors: list[list[cp_model.IntVar]] = []
+    terms: list[tuple[int, cp_model.IntVar]] = []
+    for d in datas:
+        x, cost_terms = add_shift_costs(model, d)
+        xs.append(x)
+        floors.append(add_staff_limits(model, d, x, cov))
+        terms += cost_terms
+    for s in range(g_grid.n_slots):
+        model.add(sum(f[s] for f in floors) <= physical)
+    flags = []
+    for i in range(n_int):
+        p = model.new_bool_var(f"pitch[{format_clock(g_grid.open_min + i * g_grid.per_interval * g_grid.slot_min)}]")
+        if pitch == "never" or (pitch == "decide" and pitch_value[i] <= 0):
+            model.add(p == 0)
+        elif pitch == "always":
+            model.add(p == 1)
+        terms.append((-_cents(pitch_value[i]), p))
+        flags.append(p)
+    for gi, d in enumerate(datas):
+        terms += _add_group_coverage(model, d, gi, floors[gi], flags, penalty, short_blocks_pitch=pitch == "decide")
+    store = replace(datas[0], allow_pitch=pitch == "decide")
+    terms += add_pitch_windows(model, store, flags)
+    if min_on_duty > 0:
+        for s in range(g_grid.n_slots):
+            lack = model.new_int_var(
+                0, min_on_duty, f"below_min_on_duty[{format_clock(g_grid.open_min + s * g_grid.slot_min)}]"
+            )
+            model.add(sum(f[s] for f in floors) + lack >= min_on_duty)
+            terms.append((penalty, lack))
+    objective_expr = sum(c * v for c, v in terms)
+    model.minimize(objective_expr)
+    for d, x in zip(datas, xs, strict=True):
+        greedy = greedy_cover(d.templates, g_grid, d.need_no_pitch, physical, d.cost_per_hour / 60)
+        counts = (
+            np.bincount(np.asarray(greedy, dtype=int), minlength=len(d.templates))
+            if greedy
+            else np.zeros(len(d.templates), int)
+        )
+        for k, v in enumerate(x):
+            model.add_hint(v, int(counts[k]))
+    for p in flags:
+        model.add_hint(p, 0)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.random_seed = int(seed)
+    code = solver.solve(model)
+    status = status_name(code)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        elapsed = time.perf_counter() - started
+        empty = tuple(_no_roster(d, status, time_limit_s, elapsed) for d in datas)
+        return JointRoster(empty, (False,) * n_int, status, None, None, None, 0.0, elapsed)
+    bound = solver.best_objective_bound / 100
+    all_x = [v for x in xs for v in x]
+    chosen = canonical_solution(model, objective_expr, solver, [*all_x, *flags], tie_break(all_x, flags), seed)
+    pitched = tuple(bool(chosen.value(p)) for p in flags)
+    elapsed = time.perf_counter() - started
+    rosters = [
+        _read_group_roster(
+            d,
+            [chosen.value(v) for v in x],
+            [chosen.value(v) for v in floors[gi]],
+            pitched,
+            pitch_value,
+            penalty,
+            status,
+            elapsed,
+            cov,
+        )
+        for gi, (d, x) in enumerate(zip(datas, xs, strict=True))
+    ]
+    objective = chosen.value(objective_expr) / 100
+    return JointRoster(
+        rosters=tuple(rosters),
+        pitch=pitched,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=abs(objective - bound) / max(abs(objective), 1.0),
+        pitch_value=float(sum(pitch_value[i] for i in range(n_int) if pitched[i])),
+        solve_time_s=elapsed,
+    )
+
+
+def _add_group_coverage(
+    model: cp_model.CpModel,
+    d: RosterInput,
+    gi: int,
+    on_floor: Sequence[cp_model.IntVar],
+    flags: Sequence[cp_model.IntVar],
+    penalty: int,
+    short_blocks_pitch: bool,
+) -> list[tuple[int, cp_model.IntVar]]:
+    """One group's coverage under the store's pitch flags: staffed + short ≥ need (with or without
+    pitching), the shortfall priced per missing counter (convex, as :func:`.roster.add_coverage`)."""
+    g = d.grid
+    unit_costs = shortfall_unit_costs(d, penalty)
+    terms: list[tuple[int, cp_model.IntVar]] = []
+    for i in range(g.n_intervals):
+        label = f"{gi}:{format_clock(g.open_min + i * g.per_interval * g.slot_min)}"
+        lo, hi = d.need_no_pitch[i], max(d.need_pitch[i], d.need_no_pitch[i])
+        sh = model.new_int_var(0, hi, f"short[{label}]")
+        for s in range(i * g.per_interval, (i + 1) * g.per_interval):
+            model.add(on_floor[s] + sh >= lo + (hi - lo) * flags[i])
+        if short_blocks_pitch:
+            model.add(sh == 0).only_enforce_if(flags[i])  # no pitching where any group is short
+        units = [model.new_bool_var(f"short[{label}]#{k + 1}") for k in range(hi)]
+        if units:
+            model.add(sh == sum(units))
+            for k in range(1, len(units)):
+                model.add_implication(units[k], units[k - 1])  # the cheap units first
+            terms += [(unit_costs[i][k], u) for k, u in enumerate(units)]
+    return terms
+
+
+def _no_roster(d: RosterInput, status: str, time_limit_s: float, elapsed: float) -> DayRoster:
+    n = d.grid.n_intervals
+    return DayRoster(
+        status=status,
+        objective=None,
+        bound=None,
+        gap=None,
+        shifts=(),
+        staffed=(0,) * n,
+        pitch=(False,) * n,
+        required=d.need_no_pitch,
+        shortfall=d.need_no_pitch,
+        staff_hours=0.0,
+        staff_cost=0.0,
+        pitch_value=0.0,
+        solve_time_s=elapsed,
+        explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
+    )
+
+
+def _read_group_roster(
+    d: RosterInput,
+    counts_: Sequence[int],
+    slots: Sequence[int],
+    pitched: Sequence[bool],
+    pitch_value: Sequence[float],
+    penalty: int,
+    status: str,
+    elapsed: float,
+    cov: np.ndarray,
+) -> DayRoster:
+    """One group's roster from the joint solution (its labour and shortfall cost as ``objective``)."""
+    g_grid = d.grid
+    n_int = g_grid.n_intervals
+    counts = np.asarray(counts_, dtype=int)
+    staffed = [int(v) for v in interval_staffed(np.asarray(slots, dtype=int), g_grid)]
+    required = [max(d.need_pitch[i], d.need_no_pitch[i]) if pitched[i] else d.need_no_pitch[i] for i in range(n_int)]
+    shortfall = [max(0, required[i] - staffed[i]) for i in range(n_int)]
+    hours = float(sum(counts[k] * t.length for k, t in enumerate(d.templates)) / 60)
+    unit_costs = shortfall_unit_costs(d, penalty)
+    short_cost = sum(sum(unit_costs[i][: shortfall[i]]) for i in range(n_int)) / 100
+    return DayRoster(
+        status=status,
+        objective=hours * d.cost_per_hour + short_cost,
+        bound=None,
+        gap=None,
+        shifts=tuple(
+            ShiftCount(
+                start=format_clock(g_grid.open_min + t.start),
+                end=format_clock(g_grid.open_min + t.end),
+                length_hours=t.length / 60,
+                break_start=format_clock(g_grid.open_min + t.break_start) if t.break_start is not None else None,
+                count=int(counts[k]),
+                template=t,
+            )
+            for k, t in enumerate(d.templates)
+            if counts[k] > 0
+        ),
+        staffed=tuple(staffed),
+        pitch=tuple(bool(p) for p in pitched),
+        required=tuple(int(v) for v in required),
+        shortfall=tuple(shortfall),
+        staff_hours=hours,
+        staff_cost=hours * d.cost_per_hour,
+        pitch_value=float(sum(pitch_value[i] for i in range(n_int) if pitched[i])),
+        solve_time_s=elapsed,
+        explanation=tuple(_explain(d, required, staffed, status, cov)),
+    )

@@ -568,7 +568,7 @@ class GroupPlan:
                 "group": self.name,
                 "interval": self.service["interval"],
                 "start": self.service["start"],
-                "required": list(self.requirement.needed),
+                "required": list(self.roster.required),  # with pitching where the store pitches
                 "staffed": list(self.roster.staffed),
                 "shortfall": list(self.roster.shortfall),
                 "service_level_mean": self.service["service_level_mean"],
@@ -830,12 +830,13 @@ def _optimize_groups(
     repair_rounds: int = 2,
     executor: ExecutorArg = "processes",
 ) -> DayPlan:
-    """A day plan for a hall with counter groups: requirement per group (refined on the whole store),
-    a roster per group (one staff pool each, the hall's counters shared out), verification per group.
+    """A day plan for a hall with counter groups: requirement per group (refined on the whole store,
+    with the descent), a roster per group (one staff pool each), verification per group.
 
-    Pitching is not decided per interval here: the plan keeps pitching off (or on with
-    ``pitch="always"``), because one window rule for the hall would have to be priced against every
-    group's staffing at once — a joint model this version does not build.
+    With a pitch margin and ``pitch`` ``decide`` or ``always`` the pitch rule is a store-wide
+    decision: :func:`_optimize_groups_pitch` rosters every group in one model with one pitch flag per
+    interval. Otherwise (``never``, or nothing to earn) pitching stays off and each group is rostered
+    on its own, the hall's counters shared out (the plan as before pitch windows for groups).
     """
     from simulation import run
 
@@ -846,6 +847,11 @@ def _optimize_groups(
     reqs = refine_group_requirements(
         scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation", executor=executor
     )
+    if pitch != "never" and workload(scenario).pitch_margin_per_customer > 0:
+        return _optimize_groups_pitch(
+            scenario, target, rules, method, pitch, reqs, search_replications, replications, seed, time_limit_s,
+            workers, solver_workers, notes, repair_rounds, executor=executor,
+        )  # fmt: skip
     demand = group_demand(scenario)
     grid = build_grid(scenario, rules)
     templates = tuple(build_templates(scenario, rules))
@@ -862,8 +868,9 @@ def _optimize_groups(
         rosters = _group_rosters(
             scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
         )
-    policy = {"mode": "always"} if pitch == "always" else {"mode": "never"}
-    explanation = [*notes, f"counter groups planned one by one ({', '.join(names)}): pitching kept {policy['mode']}"]
+    policy = {"mode": "never"}
+    why = "--pitch never" if pitch == "never" else "pitching earns no margin in this store"
+    explanation = [*notes, f"counter groups rostered one by one ({', '.join(names)}): no pitches all day ({why})"]
 
     def simulate(rosters: Sequence[DayRoster]) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
         staffed = [
@@ -928,12 +935,221 @@ def _optimize_groups(
         roster=roster,
         verification=verification,
         pitch_windows=(),
-        pitch_rule="pitch all day" if pitch == "always" else "no pitches all day",
+        pitch_rule="no pitches all day",
         policies=None,
         explanation=tuple(explanation),
         grid=grid,
         groups=groups,
     )
+
+
+def _optimize_groups_pitch(
+    scenario: Scenario,
+    target: ServiceTarget,
+    rules: ShiftRules,
+    method: RequirementMethod,
+    pitch: PitchMode,
+    reqs_np: list[Requirement],
+    search_replications: int,
+    replications: int,
+    seed: int,
+    time_limit_s: float,
+    workers: int,
+    solver_workers: int,
+    notes: Sequence[str],
+    repair_rounds: int = 2,
+    executor: ExecutorArg = "processes",
+) -> DayPlan:
+    """The group day plan with the pitch rule decided store-wide, as :func:`optimize_day` does for one pool.
+
+    Each group's need is refined with pitching all day and without (both on the whole store); one
+    CP-SAT model rosters every group with one pitch flag per interval shared by all
+    (:func:`.groups.solve_group_rosters`): an interval pitches when the store's expected margin there
+    pays for the extra staff summed over the groups, and never where a group would be short. The
+    windows become the plan's ``cross_sell.policy`` suspend list, the plan is verified by simulation
+    with them, and where a group's own customers still miss (and the hall has room) that group's
+    need in force there is raised and the model solved again. The explanation prices the rule
+    against the same model solved with pitching off.
+    """
+    from simulation import run
+
+    from .groups import group_demand, group_service, groups_scenario, refine_group_requirements, solve_group_rosters
+
+    wait = target.wait_for(scenario)
+    names = [g.name for g in scenario.counter_groups()]
+    reqs_p = refine_group_requirements(
+        scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation",
+        executor=executor, pitching=True,
+    )  # fmt: skip
+    demand = group_demand(scenario)
+    grid = build_grid(scenario, rules)
+    templates = tuple(build_templates(scenario, rules))
+    physical = scenario.physical_counters
+    n = grid.n_intervals
+    w = workload(scenario)
+    value = tuple(
+        float(lam * scenario.store.interval_min * w.pitch_margin_per_customer) for lam in w.counter_rate_per_min
+    )
+    inputs = [
+        RosterInput(
+            grid=grid,
+            templates=templates,
+            need_no_pitch=rn.needed,
+            need_pitch=tuple(max(a, b) for a, b in zip(rp.needed, rn.needed, strict=True)),
+            pitch_value=(0.0,) * n,
+            physical=physical,
+            min_on_duty=0,
+            cost_per_hour=scenario.costs.staff_hour,
+            allow_pitch=True,
+            customers=demand[g].customers,
+        )
+        for g, (rn, rp) in enumerate(zip(reqs_np, reqs_p, strict=True))
+    ]
+    mode: Literal["decide", "always"] = "always" if pitch == "always" else "decide"
+
+    def solve(data: Sequence[RosterInput], how: Literal["decide", "always", "never"] = mode) -> Any:
+        return solve_group_rosters(
+            data, physical, rules.min_on_duty, value, how, time_limit_s=time_limit_s, workers=solver_workers, seed=seed
+        )
+
+    def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
+        staffed = [
+            [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed]
+            for g, r in enumerate(joint.rosters)
+        ]
+        updates = {
+            "cross_sell.policy": policy_for(joint.pitch, grid),
+            "store.target_wait_min": wait,
+            "shifts": rules.model_dump(by_alias=True, exclude_none=True),
+        }
+        scn = groups_scenario(scenario, staffed, **updates)
+        verification = verify(scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
+        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
+        return scn, verification, group_service(res, scn, target)
+
+    joint = solve(inputs)
+    plan_scn, verification, service = simulate(joint)
+    explanation = [*notes]
+    for _round in range(repair_rounds):
+        asked = []
+        room = [sum(r.staffed[i] for r in joint.rosters) < physical for i in range(n)]
+        for g, svc in enumerate(service):
+            sl = svc["service_level_mean"].to_numpy(float)
+            fix = [int(i) for i in np.flatnonzero(~np.isnan(sl) & (sl < target.service_level)) if room[i]]
+            if not fix:
+                continue
+            r = joint.rosters[g]
+            need_np, need_p = list(inputs[g].need_no_pitch), list(inputs[g].need_pitch)
+            for i in fix:
+                if joint.pitch[i]:
+                    need_p[i] = max(need_p[i], r.staffed[i] + 1)
+                else:
+                    need_np[i] = max(need_np[i], r.staffed[i] + 1)
+                    need_p[i] = max(need_p[i], need_np[i])
+            inputs[g] = replace(inputs[g], need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
+            asked += [f"{names[g]} {_label(scenario, i)}" for i in fix]
+        if not asked:
+            break
+        joint = solve(inputs)
+        plan_scn, verification, service = simulate(joint)
+        explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
+    explanation.insert(len(notes), _group_pitch_text(scenario, grid, inputs, joint, solve(inputs, "never"), value))
+    roster = replace(
+        _combine_rosters(joint.rosters, names),
+        status=joint.status,
+        objective=joint.objective,
+        bound=joint.bound,
+        gap=joint.gap,
+        pitch=joint.pitch,
+        pitch_value=joint.pitch_value,
+        solve_time_s=joint.solve_time_s,
+    )
+    groups = tuple(
+        GroupPlan(
+            name,
+            replace(rn, needed=data.need_no_pitch),
+            r,
+            svc,
+            target.service_level,
+        )
+        for name, rn, data, r, svc in zip(names, reqs_np, inputs, joint.rosters, service, strict=True)
+    )
+    explanation += list(roster.explanation)
+    for gp in groups:
+        if gp.missed:
+            explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")
+
+    def total(reqs: Sequence[Requirement], needs: Sequence[Sequence[int]], pitching: bool) -> Requirement:
+        return Requirement(
+            method=reqs[0].method,
+            pitching=pitching,
+            needed=tuple(sum(v[i] for v in needs) for i in range(n)),
+            physical=physical,
+            labels=tuple(scenario.interval_labels),
+            converged=all(r.converged for r in reqs),
+            iterations=reqs[0].iterations,
+        )
+
+    return DayPlan(
+        scenario=plan_scn,
+        target=target,
+        requirement_no_pitch=total(reqs_np, [d.need_no_pitch for d in inputs], False),
+        requirement_pitch=total(reqs_p, [d.need_pitch for d in inputs], True),
+        roster=roster,
+        verification=verification,
+        pitch_windows=tuple(windows_text(joint.pitch, grid, value=False)),
+        pitch_rule=pitch_rule_text(joint.pitch, grid),
+        policies=None,
+        explanation=tuple(explanation),
+        grid=grid,
+        groups=groups,
+    )
+
+
+def _group_pitch_text(
+    scenario: Scenario,
+    grid: Grid,
+    inputs: Sequence[RosterInput],
+    joint: Any,
+    no_pitch: Any,
+    value: Sequence[float],
+) -> str:
+    """What the store-wide pitch rule is and why: its margin against the staff it costs, and why
+    each suspended window is suspended (the hall too small to pitch there, or the extra staff dearer
+    than the margin)."""
+    n = grid.n_intervals
+    physical = scenario.physical_counters
+    hours = scenario.store.interval_min / 60
+    cost = scenario.costs.staff_hour
+    cur = scenario.costs.currency
+    rule = pitch_rule_text(joint.pitch, grid)
+    head = f"counter groups rostered together with one pitch rule for every counter: {rule.replace('no pitches', 'no pitching')}"
+    reasons = []
+    for window in windows_text(joint.pitch, grid, value=False):
+        a, b = window.split("-")
+        idx = [i for i in range(n) if a <= _label(scenario, i) < b]
+        extra = sum(d.need_pitch[i] - d.need_no_pitch[i] for d in inputs for i in idx)
+        margin = sum(value[i] for i in idx)
+        full = [i for i in idx if sum(d.need_pitch[i] for d in inputs) > physical]
+        if full:
+            why = f"pitching there needs more counters than the hall's {physical} at {', '.join(_label(scenario, i) for i in full)}"
+        elif extra * hours * cost >= margin:
+            why = f"pitching there needs {extra * hours:g} more counter-hours across the groups (about {extra * hours * cost:.0f} {cur}) for {margin:.0f} {cur} of margin"
+        else:
+            why = f"the extra {extra * hours:g} counter-hours for {margin:.0f} {cur} of margin do not pay once whole shifts and the cost of switching the rule are counted"
+        reasons.append(f"{window}: {why}")
+    text = head
+    if reasons:
+        text += " (" + "; ".join(reasons) + ")"
+    if joint.objective is not None and no_pitch.objective is not None and any(joint.pitch):
+        extra_cost = sum(r.staff_cost for r in joint.rosters) - sum(r.staff_cost for r in no_pitch.rosters)
+        text += (
+            f"; expected pitch margin {joint.pitch_value:.0f} {cur} a day for {extra_cost:.0f} {cur} more staff than the "
+            f"same groups rostered without pitching (net {joint.pitch_value - extra_cost:+.0f} {cur})"
+        )
+    elif not any(joint.pitch):
+        text += "; pitching pays for its extra staff in no interval"
+    return text
 
 
 def _rules_for(scenario: Scenario, rules: ShiftRules | None) -> ShiftRules:
