@@ -1,0 +1,168 @@
+"""The optimizer for halls with counter groups: the descent on the (group, interval) grid and the
+store-wide pitch windows.
+
+One small two-group hall (6 hourly intervals, a midday peak): payments-only counters beside general
+ones that never help each other, so each group is its own queue and the numbers can be read by hand.
+Few replications and fixed seeds keep every test short; tolerances are stated where they are used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer import ServiceTarget, optimize_day
+from optimizer.groups import (
+    descend_groups,
+    group_service,
+    groups_scenario,
+    judge_groups,
+    refine_group_requirements,
+)
+from optimizer.requirement import pitch_policy
+from simulation import run, scenario_from_dict, with_updates
+
+HALL = {
+    "name": "Two groups, midday peak",
+    "store": {"open": "09:00", "close": "15:00", "interval_min": 60, "target_wait_min": 5},
+    "demand": {"arrivals_per_hour": [20, 30, 80, 80, 30, 20]},
+    "segments": [{"name": "all", "share": 1.0, "priority": 1}],
+    "transactions": [
+        {"name": "pay", "share": 0.5, "counter_time": {"dist": "exponential", "mean": 2}},
+        {"name": "other", "share": 0.5, "counter_time": {"dist": "exponential", "mean": 6}},
+    ],
+    "counters": {
+        "groups": [
+            {"name": "payments", "staffed": 1, "transactions": ["pay"]},
+            {"name": "general", "staffed": 4, "transactions": ["other"]},
+        ],
+        "physical": 10,
+    },
+    # Pitching: 3 more minutes a visit, half accept, 100 margin each — at 20 customers an hour that is
+    # about 1,000 an hour of margin against 40 an hour per extra person, so it pays wherever the hall
+    # has the counters for it.
+    "cross_sell": {
+        "pitch_time": {"dist": "exponential", "mean": 3},
+        "acceptance": 0.5,
+        "margin": 100,
+        "policy": {"mode": "never"},
+    },
+    "costs": {"staff_hour": 40},
+    "shifts": {"lengths_hours": [1, 2, 3, 4, 5, 6], "start_step_min": 60, "min_on_duty": 1},
+    "simulation": {"replications": 20, "seed": 7},
+}
+TARGET = ServiceTarget(0.8)
+
+
+def hall(**updates: object) -> object:
+    s = scenario_from_dict(HALL, "two-group hall")
+    return with_updates(s, dict(updates)) if updates else s
+
+
+def test_descent_lowers_an_overstaffed_group_and_the_result_still_meets_on_another_seed() -> None:
+    # Start every cell one counter above the coarse search's staffing: there is room everywhere, so
+    # the descent must take counters away (at least back to about the coarse total), and what it
+    # keeps must still meet the target when simulated on a seed it never saw.
+    s = hall()
+    coarse = refine_group_requirements(s, TARGET, replications=20, seed=3, descent=False)
+    start = np.array([r.needed for r in coarse]) + 1
+    base = with_updates(s, {"cross_sell.policy": pitch_policy(False)})
+    keep = np.ones_like(start)
+    staff, steps, judged = descend_groups(base, start, TARGET, keep, seed=3, replications=20, max_replications=80)
+    assert staff.sum() < start.sum() and steps
+    assert (staff <= start).all() and (staff >= 1).all()
+    # Each group is lowered somewhere: the payments group (load ≤ 1.4 Erlangs) never needs 1 + its
+    # coarse staffing, and neither does general off-peak.
+    assert all((staff[g] < start[g]).any() for g in range(2))
+    # Every cell the descent left meets with its CI on the search seed...
+    assert judged.ci_ok(TARGET).all()
+    # ...and its mean meets on another seed with more days. Tolerance 0.03: a cell accepted at the
+    # CI's lower end ≥ 0.80 on 20-80 days can sit a few points lower on a fresh 100-day sample.
+    fresh = groups_scenario(base, staff.tolist())
+    res = run(fresh, replications=100, seed=2024, keep_customers=True)
+    for frame in group_service(res, fresh, TARGET):
+        sl = frame["service_level_mean"].to_numpy(float)
+        assert np.nanmin(sl) >= TARGET.service_level - 0.03, frame
+
+
+def test_refinement_with_descent_needs_no_more_than_the_coarse_search() -> None:
+    s = hall()
+    coarse = refine_group_requirements(s, TARGET, replications=20, seed=3, descent=False)
+    fine = refine_group_requirements(s, TARGET, replications=20, seed=3)
+    # The firm-up may add a counter where more days show a miss; on this seed it does not, and the
+    # descent takes one off general's first peak hour (coarse 6, 6 → 5, 6).
+    assert sum(sum(r.needed) for r in fine) <= sum(sum(r.needed) for r in coarse)
+    # Never beyond the hall: the groups' staffing summed per interval fits its 10 counters.
+    assert max(sum(r.needed[i] for r in fine) for i in range(6)) <= 10
+    # The descent re-judged the staffing: the requirement carries the CI-decided service levels.
+    assert all(r.service_level is not None and r.method == "simulation" for r in fine)
+    # The descent's judge is reproducible (common random numbers): same staffing, same verdict.
+    staff = np.array([r.needed for r in fine])
+    base = with_updates(s, {"cross_sell.policy": pitch_policy(False)})
+    a = judge_groups(base, staff, TARGET, 3, 20, 80, None)
+    b = judge_groups(base, staff, TARGET, 3, 20, 80, None)
+    assert a.replications == b.replications
+    np.testing.assert_array_equal(a.service_level, b.service_level)
+
+
+def test_profitable_pitching_gets_windows_outside_the_peak_and_none_where_staff_is_short() -> None:
+    # Erlang A needs (analytic, so the test is quick and exact):
+    #   peak 11:00-13:00, 80 walk-ins/h: payments 40/h × 2 min (1.3 Erlangs) → 2 counters, general
+    #   40/h × 6 min (4 Erlangs) → 6: 8 without pitching; pitching adds 3 minutes a visit (3.3 and
+    #   6 Erlangs) → more than the hall's 10.
+    #   off-peak: a few counters either way, and pitching earns ~1,000/h for ~40/h a person.
+    # So the store pitches off-peak and suspends pitching 11:00-13:00 for every counter.
+    plan = optimize_day(hall(), TARGET, method="erlang_a", replications=30, tune_threshold=False, seed=5)
+    peak = [2, 3]
+    assert not any(plan.roster.pitch[i] for i in peak)
+    assert all(plan.roster.pitch[i] for i in (0, 1, 4, 5))
+    assert plan.pitch_windows == ("11:00-13:00",)
+    policy = plan.scenario.cross_sell.policy
+    assert policy.mode == "windows" and tuple(policy.suspend) == ("11:00-13:00",)
+    # One rule for every group: each group's roster carries the same flags.
+    assert all(g.roster.pitch == plan.roster.pitch for g in plan.groups)
+    # No pitching where any group is short, and pitching never leaves a group below its pitch need.
+    for g in plan.groups:
+        for i, pitched in enumerate(plan.roster.pitch):
+            if pitched:
+                assert g.roster.shortfall[i] == 0
+    # The hall's size holds: the groups' staffing summed per interval never exceeds its counters.
+    assert max(plan.roster.staffed) <= 10
+    # Verified by simulation with the windows: the pitches earn margin and the plan says why.
+    assert plan.verification.kpis["cross_sell_revenue"]["mean"] > 0
+    text = " ".join(plan.explanation)
+    assert "one pitch rule for every counter" in text and "more counters than the hall's 10" in text
+    assert plan.requirement_pitch is not None
+    assert sum(plan.requirement_no_pitch.needed[i] for i in peak) == 16
+    assert all(plan.requirement_pitch.needed[i] > 10 for i in peak)
+
+
+def test_pitch_never_keeps_the_group_by_group_plan() -> None:
+    # --pitch never: no windows, pitching off in the plan's scenario, each group rostered on its own
+    # exactly as a store whose pitching earns nothing (the plan before store-wide pitch windows).
+    never = optimize_day(
+        hall(), TARGET, method="erlang_a", replications=20, tune_threshold=False, seed=5, pitch="never"
+    )
+    worthless = optimize_day(
+        hall(**{"cross_sell.margin": 0}), TARGET, method="erlang_a", replications=20, tune_threshold=False, seed=5
+    )
+    assert never.pitch_windows == () and never.pitch_rule == "no pitches all day"
+    assert never.scenario.cross_sell.policy.mode == "never"
+    assert never.requirement_pitch is None and not any(never.roster.pitch)
+    assert [g.roster.staffed for g in never.groups] == [g.roster.staffed for g in worthless.groups]
+    assert [g.roster.shifts for g in never.groups] == [g.roster.shifts for g in worthless.groups]
+    assert any("--pitch never" in e for e in never.explanation)
+    assert never.verification.kpis["cross_sell_revenue"]["mean"] == 0
+
+
+@pytest.mark.slow
+def test_simulated_group_plan_with_pitch_windows_meets_on_its_own_verification() -> None:
+    # The full path: simulation-refined needs with and without pitching (descent included), one
+    # joint roster, verification and repair. Every group's own customers meet on the verification's
+    # mean, or the interval is named in the explanation.
+    plan = optimize_day(hall(), TARGET, search_replications=20, replications=60, tune_threshold=False, seed=5)
+    assert plan.pitch_windows and not any(plan.roster.pitch[i] for i in (2, 3))
+    named = " ".join(plan.explanation)
+    for g in plan.groups:
+        for label in g.missed:
+            assert label in named
