@@ -1007,9 +1007,14 @@ def _optimize_groups_pitch(
     ]
     mode: Literal["decide", "always"] = "always" if pitch == "always" else "decide"
 
+    # Intervals where verification showed pitching hurts a group the hall cannot add to: their margin
+    # is taken out, so the model suspends pitching there.
+    allowed = [True] * n
+
     def solve(data: Sequence[RosterInput], how: Literal["decide", "always", "never"] = mode) -> Any:
+        worth = [v if allowed[i] else 0.0 for i, v in enumerate(value)]
         return solve_group_rosters(
-            data, physical, rules.min_on_duty, value, how, time_limit_s=time_limit_s, workers=solver_workers, seed=seed
+            data, physical, rules.min_on_duty, worth, how, time_limit_s=time_limit_s, workers=solver_workers, seed=seed
         )
 
     def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
@@ -1031,29 +1036,23 @@ def _optimize_groups_pitch(
     plan_scn, verification, service = simulate(joint)
     explanation = [*notes]
     for _round in range(repair_rounds):
-        asked = []
-        room = [sum(r.staffed[i] for r in joint.rosters) < physical for i in range(n)]
-        for g, svc in enumerate(service):
-            sl = svc["service_level_mean"].to_numpy(float)
-            fix = [int(i) for i in np.flatnonzero(~np.isnan(sl) & (sl < target.service_level)) if room[i]]
-            if not fix:
-                continue
-            r = joint.rosters[g]
-            need_np, need_p = list(inputs[g].need_no_pitch), list(inputs[g].need_pitch)
-            for i in fix:
-                if joint.pitch[i]:
-                    need_p[i] = max(need_p[i], r.staffed[i] + 1)
-                else:
-                    need_np[i] = max(need_np[i], r.staffed[i] + 1)
-                    need_p[i] = max(need_p[i], need_np[i])
-            inputs[g] = replace(inputs[g], need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
-            asked += [f"{names[g]} {_label(scenario, i)}" for i in fix]
-        if not asked:
+        inputs, asked, stopped = _group_repairs(
+            scenario, target, names, inputs, joint, service, allowed, mode == "decide"
+        )
+        if not asked and not stopped:
             break
         joint = solve(inputs)
         plan_scn, verification, service = simulate(joint)
-        explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
-    explanation.insert(len(notes), _group_pitch_text(scenario, grid, inputs, joint, solve(inputs, "never"), value))
+        if asked:
+            explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
+        if stopped:
+            explanation.append(
+                f"after verification, customers missed the target while pitching with the hall full at {', '.join(stopped)}: "
+                "pitching suspended there too and re-rostered"
+            )
+    explanation.insert(
+        len(notes), _group_pitch_text(scenario, grid, inputs, joint, solve(inputs, "never"), value, allowed)
+    )
     roster = replace(
         _combine_rosters(joint.rosters, names),
         status=joint.status,
@@ -1106,6 +1105,50 @@ def _optimize_groups_pitch(
     )
 
 
+def _group_repairs(
+    scenario: Scenario,
+    target: ServiceTarget,
+    names: Sequence[str],
+    inputs: Sequence[RosterInput],
+    joint: Any,
+    service: Sequence[pd.DataFrame],
+    allowed: list[bool],
+    may_stop: bool,
+) -> tuple[list[RosterInput], list[str], list[str]]:
+    """After verification of a joint group plan: where a group's own customers miss on the mean and the
+    hall has room, one more counter of that group (the need in force: with or without pitching);
+    where they miss while the store pitches and the hall is full, pitching is stopped there
+    (``allowed[i] = False``, only when ``may_stop``). Returns the new inputs and what was asked/stopped.
+    """
+    physical = scenario.physical_counters
+    n = len(allowed)
+    out = list(inputs)
+    asked: list[str] = []
+    stopped: list[str] = []
+    room = [sum(r.staffed[i] for r in joint.rosters) < physical for i in range(n)]
+    for g, svc in enumerate(service):
+        sl = svc["service_level_mean"].to_numpy(float)
+        missed = [int(i) for i in np.flatnonzero(~np.isnan(sl) & (sl < target.service_level))]
+        for i in missed:
+            if not room[i] and joint.pitch[i] and may_stop and allowed[i]:
+                allowed[i] = False
+                stopped.append(f"{names[g]} {_label(scenario, i)}")
+        fix = [i for i in missed if room[i]]
+        if not fix:
+            continue
+        r = joint.rosters[g]
+        need_np, need_p = list(out[g].need_no_pitch), list(out[g].need_pitch)
+        for i in fix:
+            if joint.pitch[i]:
+                need_p[i] = max(need_p[i], r.staffed[i] + 1)
+            else:
+                need_np[i] = max(need_np[i], r.staffed[i] + 1)
+                need_p[i] = max(need_p[i], need_np[i])
+        out[g] = replace(out[g], need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
+        asked += [f"{names[g]} {_label(scenario, i)}" for i in fix]
+    return out, asked, stopped
+
+
 def _group_pitch_text(
     scenario: Scenario,
     grid: Grid,
@@ -1113,6 +1156,7 @@ def _group_pitch_text(
     joint: Any,
     no_pitch: Any,
     value: Sequence[float],
+    allowed: Sequence[bool],
 ) -> str:
     """What the store-wide pitch rule is and why: its margin against the staff it costs, and why
     each suspended window is suspended (the hall too small to pitch there, or the extra staff dearer
@@ -1131,7 +1175,15 @@ def _group_pitch_text(
         extra = sum(d.need_pitch[i] - d.need_no_pitch[i] for d in inputs for i in idx)
         margin = sum(value[i] for i in idx)
         full = [i for i in idx if sum(d.need_pitch[i] for d in inputs) > physical]
-        if full:
+        hurt = [i for i in idx if not allowed[i]]
+        if hurt:
+            why = (
+                f"verification showed customers missing the target while pitching with the hall full at "
+                f"{', '.join(_label(scenario, i) for i in hurt)}"
+            )
+            if full:
+                why += f", and pitching needs more counters than the hall's {physical} at {', '.join(_label(scenario, i) for i in full)}"
+        elif full:
             why = f"pitching there needs more counters than the hall's {physical} at {', '.join(_label(scenario, i) for i in full)}"
         elif extra * hours * cost >= margin:
             why = f"pitching there needs {extra * hours:g} more counter-hours across the groups (about {extra * hours * cost:.0f} {cur}) for {margin:.0f} {cur} of margin"
