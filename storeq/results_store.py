@@ -608,22 +608,21 @@ def record_command(
     results: Mapping[str, Any],
     output: Any,
     executor: str = "processes",
+    command: Sequence[str] = (),
 ) -> str | None:
     """What ``run``/``compare`` call after simulating: record the run when ``--results`` was given.
 
     ``results`` maps each scenario's label to its :class:`simulation.RunResult`; ``output`` is the
-    object the command prints with ``--format json``. Returns the run_id (None without a store).
+    object the command prints with ``--format json``; ``command`` the command line as typed (the
+    CLI passes it: the store does not reach into the CLI). Returns the run_id (None without a store).
     """
     if path is None:
         return None
-
-    from storeq.cli.report import command_line
-
     first = next(iter(results.values()))
     return record_run(
         path,
         kind=kind,
-        command=command_line(),
+        command=list(command),
         results=results,
         output=output,
         seed=first.seed,

@@ -111,7 +111,8 @@ def compare_cmd(
         from storeq.results_store import record_command
 
         record_command(
-            results_db, "compare", dict(zip(labels, cmp.results, strict=True)), _compare_json(cmp, sources), ex.name
+            results_db, "compare", dict(zip(labels, cmp.results, strict=True)), _compare_json(cmp, sources), ex.name,
+            command_line(),
         )
 
     table = _compare_frame(cmp)

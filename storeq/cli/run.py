@@ -29,6 +29,7 @@ from storeq.cli.common import (
 from storeq.cli.report import (
     cell,
     check_out_dir,
+    command_line,
     kpi_frame,
     plural,
     provenance,
@@ -86,7 +87,7 @@ def run_cmd(
     if results_db is not None:  # the store keeps the JSON this run prints (storeq results show)
         from storeq.results_store import record_command
 
-        record_command(results_db, "run", {result.scenario.name: result}, result.to_json(), ex.name)
+        record_command(results_db, "run", {result.scenario.name: result}, result.to_json(), ex.name, command_line())
     if out_dir is not None:
         with output_set(out_dir, [scenario]) as stage:  # one atomic set: the old one or this one, never a mix
             written = _write_run(stage, result, str(scenario), sets)
