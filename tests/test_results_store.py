@@ -93,6 +93,17 @@ def test_export_parquet_reads_back_equal(small: Path, tmp_path: Path) -> None:
     assert len(pd.read_parquet(tmp_path / "exp" / "plans.parquet")) == 2
 
 
+def test_run_with_out_keeps_its_customer_records_beside_the_store(small: Path, tmp_path: Path) -> None:
+    db, out = tmp_path / "runs.duckdb", tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", str(small), "-n", "2", "-w", "1", "--results", str(db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rid = _only_run(db, "run")
+    kept = pd.read_parquet(rs.customers_path(db, rid))
+    written = pd.read_csv(out / "customers.csv")
+    assert len(kept) == len(written) > 0  # every customer of both days, the same ones --out wrote
+    assert list(kept["replication"].unique()) == [0, 1]
+
+
 def _write_many(db: str, tag: str, n: int) -> None:
     for i in range(n):
         rid = rs.start_run(db, kind="test", command=["storeq", tag, str(i)])

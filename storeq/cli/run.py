@@ -87,7 +87,11 @@ def run_cmd(
     if results_db is not None:  # the store keeps the JSON this run prints (storeq results show)
         from storeq.results_store import record_command
 
-        record_command(results_db, "run", {result.scenario.name: result}, result.to_json(), ex.name, command_line())
+        rid = record_command(results_db, "run", {result.scenario.name: result}, result.to_json(), ex.name, command_line())
+        if rid is not None and result.customers is not None:  # kept because of --out: the store keeps them too
+            from storeq.results_store import record_customers
+
+            record_customers(results_db, rid, result.customers)
     if out_dir is not None:
         with output_set(out_dir, [scenario]) as stage:  # one atomic set: the old one or this one, never a mix
             written = _write_run(stage, result, str(scenario), sets)
