@@ -20,7 +20,7 @@ from optimizer.groups import (
     refine_group_requirements,
 )
 from optimizer.requirement import pitch_policy
-from simulation import run, scenario_from_dict, with_updates
+from simulation import Scenario, run, scenario_from_dict, with_updates
 
 HALL = {
     "name": "Two groups, midday peak",
@@ -54,7 +54,7 @@ HALL = {
 TARGET = ServiceTarget(0.8)
 
 
-def hall(**updates: object) -> object:
+def hall(**updates: object) -> Scenario:
     s = scenario_from_dict(HALL, "two-group hall")
     return with_updates(s, dict(updates)) if updates else s
 
