@@ -134,18 +134,74 @@ def _greedy_week(
     return hint
 
 
-def aggregate_bound(
-    days: Sequence[RosterInput],
-    staff: StaffRules,
-    weekdays: Sequence[int],
-    time_limit_s: float,
-    workers: int,
-    seed: int,
-) -> float | None:
-    """A proven lower bound on the week objective from an aggregate (anonymous) relaxation (see
-    :func:`_aggregate_cents`), in money."""
-    cents = _aggregate_cents(days, staff, weekdays, time_limit_s, workers, seed, contract_minimum=True)
-    return None if cents is None else cents / 100
+def _penalty(days: Sequence[RosterInput]) -> int:
+    """Cents per uncovered counter-interval: far above the dearest shift, so coverage comes first."""
+    longest = max((t.length for t in days[0].templates), default=60)
+    return max(1, round(longest / 60 * max(days[0].cost_per_hour, 1.0) * 100) * 1000)
+
+
+def _day_alone(data: RosterInput, people: Sequence[StaffMember], weekday: int, close_rel: int) -> cp_model.CpModel:
+    """One day of the week model on its own, exactly: each person's availability, one shift and
+    contract maximum, the same labour, coverage, minimum-on-duty and pitch terms, and nothing that
+    couples days (rest, days worked, contract minimum, fairness).
+
+    People who may work the same base shifts that day are interchangeable within it, so the model
+    counts people per (kind, base shift) instead of naming them: the same optimum as the named day
+    (a count per kind is a roster, by handing the shifts out within each kind), without the
+    permutations that make the named day slow to prove.
+    """
+    grid = data.grid
+    base, groups = _base_shifts(data.templates)
+    kinds: dict[tuple[int, ...], int] = defaultdict(int)
+    for person in people:
+        if person.max_days <= 0:
+            continue
+        fits = tuple(
+            j
+            for j, (start, length) in enumerate(base)
+            if length <= round(person.max_hours * 60)
+            and (person.can_close or start + length < close_rel)
+            and person.available(weekday, grid.open_min + start, grid.open_min + start + length)
+        )
+        if fits:
+            kinds[fits] += 1
+    model = cp_model.CpModel()
+    cost_h = data.cost_per_hour
+    terms: list[tuple[int, cp_model.IntVar]] = []
+    on_shift: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for kind, (fits, n) in enumerate(sorted(kinds.items())):
+        counts = [model.new_int_var(0, n, f"kind{kind}_on[{j}]") for j in fits]
+        model.add(sum(counts) <= n)
+        for j, c in zip(fits, counts, strict=True):
+            on_shift[j].append(c)
+            terms.append((round(base[j][1] / 60 * cost_h * 100), c))
+    x = [model.new_int_var(0, len(people), f"on_template[{k}]") for k in range(len(data.templates))]
+    for j, key in enumerate(base):
+        model.add(sum(x[k] for k in groups[key]) == sum(on_shift[j]))
+    cov = coverage_matrix(data.templates, grid)
+    on_floor = []
+    for s in range(grid.n_slots):
+        v = model.new_int_var(0, data.physical, f"on_floor[{s}]")
+        model.add(v == sum(x[int(k)] for k in np.flatnonzero(cov[:, s])))
+        on_floor.append(v)
+    penalty = _penalty([data])
+    _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty, harm=False)
+    _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
+    terms += cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
+    model.minimize(sum(c * v for c, v in terms))
+    return model
+
+
+def _day_alone_bound(model: cp_model.CpModel, time_limit_s: float, workers: int, seed: int) -> float | None:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.random_seed = int(seed)
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # INFEASIBLE cannot happen (coverage is soft); UNKNOWN: no bound worth using.
+        return None
+    return float(solver.best_objective_bound)
 
 
 def day_bounds(
@@ -155,91 +211,69 @@ def day_bounds(
     time_limit_s: float,
     workers: int,
     seed: int,
+    close_rel: int | None = None,
 ) -> list[float | None]:
     """A proven lower bound (in cents) on each day's own objective terms: labour, coverage, minimum
-    on duty and pitch, with the people of that day as anonymous counts.
+    on duty and pitch, with that day's named people (:func:`_day_alone`).
 
-    Each day alone is small and solves to optimality in well under a second, and its bound keeps
-    the pitch decisions and shift lengths integral — exactly what the named week's LP relaxes. The
-    week objective is the sum of these day parts plus terms that are never negative (contract
-    minimum, fairness), so ``day part ≥ bound`` is a valid cut for the week model and the sum of the
-    bounds a valid bound for the week. The weekly contract minimum is left out: it couples days.
+    Each day alone is small and solves to optimality in about a second, and its bound keeps the
+    pitch decisions, shift counts and who-works-which-shift integral — what the named week's LP
+    relaxes. The week objective is the sum of these day parts plus terms that are never negative
+    (contract minimum, fairness), and every week roster restricted to one day is a roster of that
+    day alone, so ``day part ≥ bound`` is a valid cut for the week model and the sum of the bounds
+    a valid bound for the week. (Named people, not anonymous counts: on the 15-person week one
+    weekday's bound is 13% higher with them, because who may work when is a matching, not a count.)
     """
+    grid = days[0].grid
+    close = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
     return [
-        _aggregate_cents([data], staff, [weekdays[d]], time_limit_s, workers, seed, contract_minimum=False)
+        _day_alone_bound(_day_alone(data, staff.staff, weekdays[d], close), time_limit_s, workers, seed)
         for d, data in enumerate(days)
     ]
 
 
-def _aggregate_cents(
+def absence_bounds(
     days: Sequence[RosterInput],
     staff: StaffRules,
     weekdays: Sequence[int],
+    close_rel: int,
     time_limit_s: float,
     workers: int,
     seed: int,
-    contract_minimum: bool,
-) -> float | None:
-    """A proven lower bound on the week objective from an aggregate (anonymous) relaxation.
+    deadline: float = math.inf,
+) -> dict[tuple[int, int], float]:
+    """(day, person) → a proven lower bound (cents) on the day's own terms when that person is off.
 
-    People become counts: per day and base shift at most as many as are available for it, per day
-    at most as many as work that day, on the floor never more than the hall; weekly hours at most
-    the sum of contract maxima, and the contract-minimum penalty applied to the total shortfall
-    below the sum of minima (never more than the per-person penalties). Fairness (≥ 0) is dropped.
-    Every named roster is feasible here at no higher objective, so this model's proven bound is a
-    bound for the week. It keeps shift lengths and pitch decisions integral — exactly what the
-    named model's LP relaxes — so it is much tighter on the pitch decision.
+    Only for people the week cannot give their longest shift on every day they are available (more
+    such days than ``max_days``, or more hours than ``max_hours``): the LP spreads
+    their days thinly across the week, and these bounds tell it, in integral terms, what each day
+    loses without them (see :func:`add_absence_cuts`). Stops at ``deadline`` (``time.perf_counter``).
     """
     grid = days[0].grid
-    templates = days[0].templates
-    base, groups = _base_shifts(templates)
-    cov = coverage_matrix(templates, grid)
-    cost_h = days[0].cost_per_hour
-    longest = max((t.length for t in templates), default=60)
-    penalty = max(1, round(longest / 60 * max(cost_h, 1.0) * 100) * 1000)
-    model = cp_model.CpModel()
-    terms: list[tuple[int, cp_model.IntVar]] = []
-    hours_terms = []
-    for d, data in enumerate(days):
-        wd = weekdays[d]
-        x = [model.new_int_var(0, len(staff.staff), f"agg[{d},{t.label(grid.open_min)}]") for t in templates]
-        day_total = []
-        for start, length in base:
-            avail = sum(
-                1 for p in staff.staff if p.available(wd, grid.open_min + start, grid.open_min + start + length)
-            )
-            group = [x[k] for k in groups[(start, length)]]
-            model.add(sum(group) <= avail)
-            day_total.extend(group)
-        workers_today = sum(1 for p in staff.staff if p.availability[wd] and p.max_days > 0)
-        model.add(sum(day_total) <= workers_today)
-        on_floor = []
-        for s in range(grid.n_slots):
-            v = model.new_int_var(0, data.physical, f"agg_floor[{d},{s}]")
-            model.add(v == sum(x[int(k)] for k in np.flatnonzero(cov[:, s])))
-            on_floor.append(v)
-        _short, pitch, cov_terms = add_coverage(model, data, on_floor, penalty, harm=False)
-        _lack, duty_terms = add_min_on_duty(model, data, on_floor, penalty)
-        terms += cov_terms + duty_terms + add_pitch_windows(model, data, pitch)
-        for k, t in enumerate(templates):
-            terms.append((round(t.length / 60 * cost_h * 100), x[k]))
-            hours_terms.append(t.length * x[k])
-    total = sum(hours_terms)
-    model.add(total <= round(sum(p.max_hours for p in staff.staff) * 60))
-    min_total = round(sum(p.min_hours for p in staff.staff) * 60) if contract_minimum else 0
-    if min_total > 0:
-        under = model.new_int_var(0, min_total, "agg_under_contract")
-        model.add(total + under >= min_total)
-        terms.append((max(1, penalty // (10 * 60)), under))
-    model.minimize(sum(c * v for c, v in terms))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
-    code = solver.solve(model)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return float(solver.best_objective_bound)
+    out: dict[tuple[int, int], float] = {}
+    for p, person in enumerate(staff.staff):
+        longest_by_day = {}
+        for d in range(len(days)):
+            fits = [
+                t.length
+                for t in days[d].templates
+                if person.available(weekdays[d], grid.open_min + t.start, grid.open_min + t.start + t.length)
+                and (person.can_close or t.start + t.length < close_rel)
+            ]
+            if fits:
+                longest_by_day[d] = max(fits)
+        avail_days = sorted(longest_by_day)
+        if len(avail_days) <= person.max_days and sum(longest_by_day.values()) <= round(person.max_hours * 60):
+            continue
+        others = [q for q in staff.staff if q is not person]
+        for d in avail_days:
+            if time.perf_counter() >= deadline:
+                return out
+            left = min(time_limit_s, max(0.1, deadline - time.perf_counter()))
+            b = _day_alone_bound(_day_alone(days[d], others, weekdays[d], close_rel), left, workers, seed)
+            if b is not None:
+                out[(d, p)] = b
+    return out
 
 
 @dataclass
@@ -325,8 +359,9 @@ def add_min_rest(wm: _WeekModel, rest_hours: float) -> None:
                         wm.model.add_bool_or([wm.y[(p, d, j)].Not(), wm.y[(p, d + 1, j2)].Not()])
 
 
-def add_contract_hours(wm: _WeekModel) -> None:
-    """Contract maximum hard; contract minimum soft (per missing minute far above cost, below coverage)."""
+def add_contract_hours(wm: _WeekModel, minimum: bool = True) -> None:
+    """Contract maximum hard; contract minimum soft (per missing minute far above cost, below coverage).
+    ``minimum=False``: the maximum only (a day alone, where the weekly minimum means nothing)."""
     for p, person in enumerate(wm.people):
         expr = sum(
             wm.base[j][1] * wm.y[(p, d, j)]
@@ -335,7 +370,7 @@ def add_contract_hours(wm: _WeekModel) -> None:
             if (p, d, j) in wm.y
         )
         wm.model.add(expr <= round(person.max_hours * 60))
-        if person.min_hours > 0:
+        if minimum and person.min_hours > 0:
             under = wm.model.new_int_var(0, round(person.min_hours * 60), f"under_contract[{person.name}]")
             wm.model.add(expr + under >= round(person.min_hours * 60))
             wm.terms.append((max(1, wm.penalty // (10 * 60)), under))
@@ -413,6 +448,27 @@ def add_day_bounds(wm: _WeekModel, bounds: Sequence[float | None]) -> None:
             wm.model.add(sum(c * v for c, v in wm.day_terms[d]) >= math.ceil(lb - 1e-6))
 
 
+def add_absence_cuts(
+    wm: _WeekModel, bounds: Sequence[float | None], absences: dict[tuple[int, int], float] | None
+) -> None:
+    """Day part ≥ its bound without person p, unless p works that day (:func:`absence_bounds`).
+
+    ``day part ≥ A − (A − B) × works(p, day)`` with A the day's bound without p and B its bound with
+    everyone: valid both ways (if p is off, the day's roster is one without p; if not, B holds), and
+    it prices, in the LP, the integral loss of a day a part-timer cannot work — the weekly coupling
+    the per-day cuts alone leave to fractional people.
+    """
+    for (d, p), a in sorted((absences or {}).items()):
+        b = bounds[d] if d < len(bounds) else None
+        works = [wm.y[(p, d, j)] for j in range(len(wm.base)) if (p, d, j) in wm.y]
+        if b is None or not works or not wm.day_terms.get(d):
+            continue
+        lo, hi = math.ceil(b - 1e-6), math.ceil(a - 1e-6)
+        if hi <= lo:
+            continue
+        wm.model.add(sum(c * v for c, v in wm.day_terms[d]) + (hi - lo) * sum(works) >= hi)
+
+
 def add_symmetry_breaking(wm: _WeekModel) -> None:
     """People with identical rules are interchangeable: order their weekly hours (first ≥ second ...).
 
@@ -469,14 +525,14 @@ def build_week_model(
     close_rel: int,
     symmetry: bool = True,
     bounds: Sequence[float | None] = (),
+    absences: dict[tuple[int, int], float] | None = None,
 ) -> _WeekModel:
-    """The week model, family by family; ``bounds``: per-day lower bounds (:func:`day_bounds`)."""
-    templates = days[0].templates
-    base, groups = _base_shifts(templates)
-    longest = max((t.length for t in templates), default=60)
-    cost_h = days[0].cost_per_hour
-    penalty = max(1, round(longest / 60 * max(cost_h, 1.0) * 100) * 1000)
-    wm = _WeekModel(cp_model.CpModel(), list(days), staff.staff, labels, weekdays, close_rel, base, groups, penalty)
+    """The week model, family by family; ``bounds``: per-day lower bounds (:func:`day_bounds`);
+    ``absences``: per (day, person) bounds of the day without that person (:func:`absence_bounds`)."""
+    base, groups = _base_shifts(days[0].templates)
+    wm = _WeekModel(
+        cp_model.CpModel(), list(days), staff.staff, labels, weekdays, close_rel, base, groups, _penalty(days)
+    )
     add_person_days(wm)
     add_days_worked(wm)
     add_min_rest(wm, staff.min_rest_hours)
@@ -485,6 +541,7 @@ def build_week_model(
     add_day_coverage(wm)
     add_fair_closings(wm, staff.fair_closing_weight)
     add_day_bounds(wm, bounds)
+    add_absence_cuts(wm, bounds, absences)
     if symmetry:
         add_symmetry_breaking(wm)
     wm.model.minimize(sum(c * v for c, v in wm.terms))
@@ -564,6 +621,22 @@ def _assignments_of_day(wm: _WeekModel, solver: cp_model.CpSolver, d: int) -> li
     return out
 
 
+def _fixed_pitch_cents(days: Sequence[RosterInput], flags: Sequence[Sequence[bool]]) -> int:
+    """What the joint model's pitch terms (margin, switches) are worth for fixed windows, in cents.
+
+    A fixed-pitch model has no pitch variables, so without this constant its objective would leave
+    out the cost of switching between pitching and not (:func:`add_pitch_windows`) and look better
+    than the same plan in the joint model: it did, by 290.00 on the 15-person week.
+    """
+    total = 0
+    for data, day_flags in zip(days, flags, strict=True):
+        total -= sum(round(data.pitch_value[i] * 100) for i, on in enumerate(day_flags) if on)
+        cost = data.switch_cost if data.switch_cost is not None else 0.25 * data.cost_per_hour
+        if data.allow_pitch and cost > 0:
+            total += round(cost * 100) * sum(1 for a, b in pairwise(day_flags) if a != b)
+    return total
+
+
 def _read_week(
     wm: _WeekModel,
     solver: cp_model.CpSolver,
@@ -620,9 +693,11 @@ def _read_week(
     objective = solver.objective_value / 100
     bound = bound_cents / 100
     if fixed_pitch is not None:
-        # The pitch margin of the fixed windows is a constant the week model did not see.
-        objective -= pitch_value
-        bound -= pitch_value
+        # The fixed windows' margin and switching cost are a constant the week model did not see; in
+        # the joint model's cents, so a fixed-pitch plan and the joint bound compare like for like.
+        constant = _fixed_pitch_cents(original_days, fixed_pitch) / 100
+        objective += constant
+        bound += constant
     return WeekRoster(
         status=status,
         objective=objective,
@@ -646,6 +721,39 @@ def _read_week(
     )
 
 
+def _add_full_hint(
+    wm: _WeekModel,
+    hint: dict[tuple[int, int, int], int],
+    pitch: Sequence[Sequence[bool]] | None,
+    workers: int,
+    seed: int,
+) -> None:
+    """Hint every variable, not only who works what: CP-SAT takes a complete, feasible hint as its
+    first solution at once, while a partial one it must complete by search (often failing in a
+    minute on the 15-person week). The rest is completed by a short solve of a copy of the model
+    with those values fixed (break placements, on-floor counts, shortfalls, pitch); if that copy
+    finds nothing (a hint breaking a rule), the partial hint is kept."""
+    fixed = wm.model.clone()
+    for key, v in wm.y.items():
+        fixed.add(fixed.get_bool_var_from_proto_index(v.index) == hint.get(key, 0))
+    for d, day_pitch in enumerate(wm.day_pitch):
+        for i, pv in enumerate(day_pitch):
+            fixed.add(fixed.get_bool_var_from_proto_index(pv.index) == int(bool(pitch[d][i]) if pitch else 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.max_time_in_seconds = 2.0
+    solver.parameters.random_seed = int(seed)
+    code = solver.solve(fixed)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for i in range(len(wm.model.proto.variables)):
+            wm.model.add_hint(
+                wm.model.get_int_var_from_proto_index(i), solver.value(fixed.get_int_var_from_proto_index(i))
+            )
+        return
+    for ykey, v in wm.y.items():
+        wm.model.add_hint(v, hint.get(ykey, 0))
+
+
 def solve_week_roster(
     days: Sequence[RosterInput],
     staff: StaffRules,
@@ -659,6 +767,8 @@ def solve_week_roster(
     pitch_mode: Literal["two_phase", "joint"] = "two_phase",
     pitch_flags: Sequence[Sequence[bool]] | None = None,
     hint_keys: Sequence[tuple[int, int, int]] | None = None,
+    hint_pitch: Sequence[Sequence[bool]] | None = None,
+    cuts: tuple[Sequence[float | None], dict[tuple[int, int], float]] | None = None,
 ) -> WeekRoster:
     """Named-staff week roster.
 
@@ -678,6 +788,9 @@ def solve_week_roster(
     pitch_flags : fixed pitch flags per day (used by the two-phase steps).
     hint_keys : (person, day, base shift) triples of a previous solution, used as the solution hint
         instead of the greedy roster.
+    hint_pitch : that solution's pitch flags per day (with ``hint_keys``; default: no pitching).
+    cuts : per-day bounds and per-(day, person) absence bounds already proven for these days
+        (:func:`day_bounds`, :func:`absence_bounds`), so the two-phase path computes them once.
 
     Objective: labour cost − pitch margin + fairness weight × (max − min closings among people who
     can close) + penalties for coverage shortfall, min-on-duty shortfall and contract hours below
@@ -697,18 +810,21 @@ def solve_week_roster(
     labels = list(day_labels) if day_labels is not None else [WEEKDAYS[w] for w in weekdays]
     close_rel = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
     # Per-day bounds cut the LP where it is weakest, the fractional pitch decision (see day_bounds):
-    # a few seconds in all, spent only when pitch windows are free (a fixed-pitch week is tight).
-    bounds: list[float | None] = []
+    # spent only when pitch windows are free (a fixed-pitch week is tight).
+    bounds: Sequence[float | None] = []
+    absences: dict[tuple[int, int], float] = {}
     if fixed_pitch is None and any(d.allow_pitch for d in days):
-        bounds = day_bounds(days, staff, weekdays, min(1.5, 0.025 * time_limit_s), workers, seed)
-    wm = build_week_model(days, staff, labels, weekdays, close_rel, bounds=bounds)
+        if cuts is not None:
+            bounds, absences = cuts
+        else:
+            bounds = day_bounds(days, staff, weekdays, min(1.5, 0.025 * time_limit_s), workers, seed, close_rel)
+    wm = build_week_model(days, staff, labels, weekdays, close_rel, bounds=bounds, absences=absences)
     hint = _greedy_week(days, staff, wm.base, wm.groups, wm.allowed, close_rel)
     greedy_cost = sum(wm.base[j][1] / 60 * days[0].cost_per_hour for (_p, _d, j) in hint)
     if hint_keys is not None:
         hint = {tuple(k): 1 for k in hint_keys}  # type: ignore[misc]
     hint = symmetric_hint(wm.people, wm.base, hint)
-    for ykey, v in wm.y.items():
-        wm.model.add_hint(v, hint.get(ykey, 0))
+    _add_full_hint(wm, hint, hint_pitch if hint_keys is not None and fixed_pitch is None else None, workers, seed)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = int(workers)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
@@ -744,26 +860,35 @@ def _two_phase(
 ) -> WeekRoster:
     """Pitch windows for the week in three solves, the gap reported against the best proven bound.
 
+    0. Bounds, each a small solve: every day alone with its named people (:func:`day_bounds`), and
+       each day without each part-timer the week cannot give all their days (:func:`absence_bounds`).
+       Their sum bounds the week; as cuts they carry the integral day optima into the joint LP.
     1. Roster without pitching: a tight model, solved fast; its plan is a safe fallback and the
        starting point (hint) of the joint search, so the result is never worse than it.
-    2. The joint model (exact; its LP pitches fractionally, so it proves bounds slowly) searches
-       for pitch windows from that hint and proves a bound valid for the whole problem.
-    3. The rostering model re-solved with the joint model's windows fixed (tight again).
-    The bound is the better of the joint model's and the aggregate relaxation's (:func:`aggregate_bound`).
+    2. The joint model (exact; its LP pitches fractionally, so it proves bounds slowly) with those
+       cuts searches for pitch windows from that hint and proves a bound valid for the whole problem.
+    3. The rostering model re-solved with the joint model's windows fixed (tight again), hinted with
+       the joint roster.
     """
     started = time.perf_counter()
     n_int = len(days[0].need_no_pitch)
-    common = dict(day_labels=day_labels, weekdays=weekdays, close_rel=close_rel, workers=workers, seed=seed)
+    grid = days[0].grid
+    close = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
+    common = dict(day_labels=day_labels, weekdays=weekdays, close_rel=close, workers=workers, seed=seed)
+    bounds = day_bounds(days, staff, weekdays, min(3.0, 0.05 * time_limit_s), workers, seed, close)
+    absences = absence_bounds(
+        days, staff, weekdays, close, min(2.0, 0.03 * time_limit_s), workers, seed,
+        deadline=started + 0.25 * time_limit_s,
+    )  # fmt: skip
     no_pitch = solve_week_roster(
         days,
         staff,
-        time_limit_s=time_limit_s * 0.15,
+        time_limit_s=max(1.0, time_limit_s * 0.12),
         relative_gap=relative_gap,
         pitch_mode="joint",
         pitch_flags=[[False] * n_int for _ in days],
         **common,  # type: ignore[arg-type]
     )
-    agg = aggregate_bound(days, staff, weekdays, time_limit_s * 0.10, workers, seed)
     left = max(1.0, time_limit_s * 0.85 - (time.perf_counter() - started))
     joint = solve_week_roster(
         days,
@@ -771,7 +896,8 @@ def _two_phase(
         time_limit_s=left,
         relative_gap=relative_gap,
         pitch_mode="joint",
-        hint_keys=no_pitch.solution_keys,
+        hint_keys=no_pitch.solution_keys if no_pitch.feasible else None,
+        cuts=(bounds, absences),
         **common,  # type: ignore[arg-type]
     )
     candidates = [r for r in (no_pitch, joint) if r.feasible and r.objective is not None]
@@ -793,7 +919,8 @@ def _two_phase(
         return joint
     best = min(candidates, key=lambda r: r.objective if r.objective is not None else math.inf)
     assert best.objective is not None
-    bound = max(joint.bound if joint.bound is not None else -math.inf, agg if agg is not None else -math.inf)
+    day_sum = sum(b for b in bounds if b is not None) / 100 if all(b is not None for b in bounds) else -math.inf
+    bound = max(joint.bound if joint.bound is not None else -math.inf, day_sum)
     if not math.isfinite(bound):
         return replace(best, solve_time_s=time.perf_counter() - started)
     gap = abs(best.objective - bound) / max(abs(best.objective), 1.0)
@@ -801,7 +928,8 @@ def _two_phase(
     note = (
         f"pitch windows searched by the joint model from the no-pitch roster (objective {no_pitch.objective or 0:,.2f}), "
         f"then the named roster re-solved with the chosen windows fixed; bound {bound:,.2f}: the better of the joint "
-        f"model's ({joint.bound or 0:,.2f}) and the aggregate relaxation's ({agg or 0:,.2f})"
+        f"model's ({joint.bound or 0:,.2f}) and the sum of the days' own bounds ({day_sum:,.2f}: each day alone "
+        f"with its named people; {len(absences)} bounds of a day without a part-timer cut the joint model too)"
     )
     return replace(
         best,
