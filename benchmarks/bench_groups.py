@@ -140,6 +140,7 @@ def requirement_rows(target: ServiceTarget) -> None:
             f"minimum {h_m:6.1f} h [{t3 - t2:5.1f} s]   descent/minimum {h_b / max(h_m, 1e-9):.3f}   "
             f"saved {h_c - h_b:4.1f} h ({(h_c - h_b) / max(h_c, 1e-9):.1%})   re-sim seed 3: {resim}"
         )
+        print(f"  {name:<26} re-sim of the descent minimum, seed 3: {resimulate(base, minimum, target)}")
         step = s.store.interval_min / 60
         for g, r in enumerate(lean):
             print(
