@@ -192,7 +192,10 @@ def _day_alone(data: RosterInput, people: Sequence[StaffMember], weekday: int, c
     return model
 
 
-def _day_alone_bound(model: cp_model.CpModel, time_limit_s: float, workers: int, seed: int) -> float | None:
+def _day_alone_solve(
+    model: cp_model.CpModel, time_limit_s: float, workers: int, seed: int
+) -> tuple[float | None, list[bool] | None]:
+    """The day's proven bound (cents) and its best plan's pitch flags per interval."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = int(workers)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
@@ -200,8 +203,17 @@ def _day_alone_bound(model: cp_model.CpModel, time_limit_s: float, workers: int,
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # INFEASIBLE cannot happen (coverage is soft); UNKNOWN: no bound worth using.
-        return None
-    return float(solver.best_objective_bound)
+        return None, None
+    flags = [
+        bool(solver.value(model.get_bool_var_from_proto_index(i)))
+        for i, v in enumerate(model.proto.variables)
+        if v.name.startswith("pitch[")
+    ]
+    return float(solver.best_objective_bound), flags
+
+
+def _day_alone_bound(model: cp_model.CpModel, time_limit_s: float, workers: int, seed: int) -> float | None:
+    return _day_alone_solve(model, time_limit_s, workers, seed)[0]
 
 
 def day_bounds(
@@ -224,10 +236,23 @@ def day_bounds(
     a valid bound for the week. (Named people, not anonymous counts: on the 15-person week one
     weekday's bound is 13% higher with them, because who may work when is a matching, not a count.)
     """
+    return [b for b, _flags in _day_bounds_and_windows(days, staff, weekdays, time_limit_s, workers, seed, close_rel)]
+
+
+def _day_bounds_and_windows(
+    days: Sequence[RosterInput],
+    staff: StaffRules,
+    weekdays: Sequence[int],
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+    close_rel: int | None = None,
+) -> list[tuple[float | None, list[bool] | None]]:
+    """:func:`day_bounds` with each day's own best pitch windows (a starting point for the week)."""
     grid = days[0].grid
     close = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
     return [
-        _day_alone_bound(_day_alone(data, staff.staff, weekdays[d], close), time_limit_s, workers, seed)
+        _day_alone_solve(_day_alone(data, staff.staff, weekdays[d], close), time_limit_s, workers, seed)
         for d, data in enumerate(days)
     ]
 
@@ -245,34 +270,40 @@ def absence_bounds(
     """(day, person) → a proven lower bound (cents) on the day's own terms when that person is off.
 
     Only for people the week cannot give their longest shift on every day they are available (more
-    such days than ``max_days``, or more hours than ``max_hours``): the LP spreads
-    their days thinly across the week, and these bounds tell it, in integral terms, what each day
-    loses without them (see :func:`add_absence_cuts`). Stops at ``deadline`` (``time.perf_counter``).
+    such days than ``max_days``, or more hours than ``max_hours``): the LP spreads their days thinly
+    across the week, and these bounds tell it, in integral terms, what each day loses without them
+    (see :func:`add_absence_cuts`). Stops at ``deadline`` (``time.perf_counter``).
+
+    Tried and left out, on the 15-person week: the same for everyone (full-timers have as many
+    available days as they may work, so their cuts never bind), and bounds with a part-timer on
+    shorter shifts only (no day lost anything).
     """
     grid = days[0].grid
-    out: dict[tuple[int, int], float] = {}
+    todo: list[tuple[int, int]] = []
     for p, person in enumerate(staff.staff):
-        longest_by_day = {}
+        longest_by_day: dict[int, int] = {}
         for d in range(len(days)):
             fits = [
                 t.length
                 for t in days[d].templates
-                if person.available(weekdays[d], grid.open_min + t.start, grid.open_min + t.start + t.length)
+                if t.length <= round(person.max_hours * 60)
+                and person.available(weekdays[d], grid.open_min + t.start, grid.open_min + t.start + t.length)
                 and (person.can_close or t.start + t.length < close_rel)
             ]
             if fits:
                 longest_by_day[d] = max(fits)
-        avail_days = sorted(longest_by_day)
-        if len(avail_days) <= person.max_days and sum(longest_by_day.values()) <= round(person.max_hours * 60):
+        if len(longest_by_day) <= person.max_days and sum(longest_by_day.values()) <= round(person.max_hours * 60):
             continue
-        others = [q for q in staff.staff if q is not person]
-        for d in avail_days:
-            if time.perf_counter() >= deadline:
-                return out
-            left = min(time_limit_s, max(0.1, deadline - time.perf_counter()))
-            b = _day_alone_bound(_day_alone(days[d], others, weekdays[d], close_rel), left, workers, seed)
-            if b is not None:
-                out[(d, p)] = b
+        todo += [(d, p) for d in sorted(longest_by_day)]
+    out: dict[tuple[int, int], float] = {}
+    for d, p in todo:
+        if time.perf_counter() >= deadline:
+            break
+        others = [q for q in staff.staff if q is not staff.staff[p]]
+        left = min(time_limit_s, max(0.1, deadline - time.perf_counter()))
+        bound = _day_alone_bound(_day_alone(days[d], others, weekdays[d], close_rel), left, workers, seed)
+        if bound is not None:
+            out[(d, p)] = bound
     return out
 
 
@@ -863,8 +894,9 @@ def _two_phase(
     0. Bounds, each a small solve: every day alone with its named people (:func:`day_bounds`), and
        each day without each part-timer the week cannot give all their days (:func:`absence_bounds`).
        Their sum bounds the week; as cuts they carry the integral day optima into the joint LP.
-    1. Roster without pitching: a tight model, solved fast; its plan is a safe fallback and the
-       starting point (hint) of the joint search, so the result is never worse than it.
+    1. Each day's own best windows (from step 0) rostered with the named people, fixed (a tight
+       model, solved fast); intervals the week cannot staff stop pitching and it is re-solved. Its
+       plan is a safe fallback and the starting point (complete hint) of the joint search.
     2. The joint model (exact; its LP pitches fractionally, so it proves bounds slowly) with those
        cuts searches for pitch windows from that hint and proves a bound valid for the whole problem.
     3. The rostering model re-solved with the joint model's windows fixed (tight again), hinted with
@@ -875,18 +907,39 @@ def _two_phase(
     grid = days[0].grid
     close = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
     common = dict(day_labels=day_labels, weekdays=weekdays, close_rel=close, workers=workers, seed=seed)
-    bounds = day_bounds(days, staff, weekdays, min(3.0, 0.05 * time_limit_s), workers, seed, close)
+    per_day = _day_bounds_and_windows(days, staff, weekdays, min(3.0, 0.05 * time_limit_s), workers, seed, close)
+    bounds = [bnd for bnd, _flags in per_day]
+    # One worker each: these small models solve about as fast alone, with less overhead.
     absences = absence_bounds(
-        days, staff, weekdays, close, min(2.0, 0.03 * time_limit_s), workers, seed,
-        deadline=started + 0.25 * time_limit_s,
+        days, staff, weekdays, close, min(1.5, 0.025 * time_limit_s), 1, seed,
+        deadline=started + 0.3 * time_limit_s,
     )  # fmt: skip
-    no_pitch = solve_week_roster(
+    # Start: each day's own best windows, rostered with the named people; where the week's people
+    # cannot staff a window (weekly hours, days), that interval stops pitching and the roster is
+    # re-solved: a feasible plan close to the day optima, in a few seconds.
+    windows = [flags if flags is not None else [False] * n_int for _bnd, flags in per_day]
+    trial = solve_week_roster(
         days,
         staff,
-        time_limit_s=max(1.0, time_limit_s * 0.12),
+        time_limit_s=max(1.0, time_limit_s * 0.08),
         relative_gap=relative_gap,
         pitch_mode="joint",
-        pitch_flags=[[False] * n_int for _ in days],
+        pitch_flags=windows,
+        **common,  # type: ignore[arg-type]
+    )
+    if trial.feasible:
+        windows = [
+            [bool(on and short == 0) for on, short in zip(day_flags, day_short, strict=True)]
+            for day_flags, day_short in zip(trial.pitch, trial.shortfall, strict=True)
+        ]
+    start = solve_week_roster(
+        days,
+        staff,
+        time_limit_s=max(1.0, time_limit_s * 0.08),
+        relative_gap=relative_gap,
+        pitch_mode="joint",
+        pitch_flags=windows,
+        hint_keys=trial.solution_keys if trial.feasible else None,
         **common,  # type: ignore[arg-type]
     )
     left = max(1.0, time_limit_s * 0.85 - (time.perf_counter() - started))
@@ -896,11 +949,12 @@ def _two_phase(
         time_limit_s=left,
         relative_gap=relative_gap,
         pitch_mode="joint",
-        hint_keys=no_pitch.solution_keys if no_pitch.feasible else None,
+        hint_keys=start.solution_keys if start.feasible else None,
+        hint_pitch=start.pitch,
         cuts=(bounds, absences),
         **common,  # type: ignore[arg-type]
     )
-    candidates = [r for r in (no_pitch, joint) if r.feasible and r.objective is not None]
+    candidates = [r for r in (start, joint) if r.feasible and r.objective is not None]
     if joint.feasible:
         left = max(1.0, time_limit_s - (time.perf_counter() - started))
         fixed = solve_week_roster(
@@ -926,7 +980,8 @@ def _two_phase(
     gap = abs(best.objective - bound) / max(abs(best.objective), 1.0)
     status = "OPTIMAL" if best.objective - bound < 0.005 else "FEASIBLE"
     note = (
-        f"pitch windows searched by the joint model from the no-pitch roster (objective {no_pitch.objective or 0:,.2f}), "
+        f"pitch windows searched by the joint model from each day's own best windows rostered with the named people "
+        f"(objective {start.objective or 0:,.2f}), "
         f"then the named roster re-solved with the chosen windows fixed; bound {bound:,.2f}: the better of the joint "
         f"model's ({joint.bound or 0:,.2f}) and the sum of the days' own bounds ({day_sum:,.2f}: each day alone "
         f"with its named people; {len(absences)} bounds of a day without a part-timer cut the joint model too)"
