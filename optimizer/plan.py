@@ -1172,24 +1172,36 @@ def _group_pitch_text(
     for window in windows_text(joint.pitch, grid, value=False):
         a, b = window.split("-")
         idx = [i for i in range(n) if a <= _label(scenario, i) < b]
-        extra = sum(d.need_pitch[i] - d.need_no_pitch[i] for d in inputs for i in idx)
-        margin = sum(value[i] for i in idx)
-        full = [i for i in idx if sum(d.need_pitch[i] for d in inputs) > physical]
         hurt = [i for i in idx if not allowed[i]]
+        full = [i for i in idx if allowed[i] and sum(d.need_pitch[i] for d in inputs) > physical]
+        rest = [i for i in idx if i not in hurt and i not in full]
+        parts = []
         if hurt:
-            why = (
-                f"verification showed customers missing the target while pitching with the hall full at "
-                f"{', '.join(_label(scenario, i) for i in hurt)}"
+            parts.append(
+                "verification showed customers missing the target while pitching with the hall full at "
+                + ", ".join(_label(scenario, i) for i in hurt)
             )
-            if full:
-                why += f", and pitching needs more counters than the hall's {physical} at {', '.join(_label(scenario, i) for i in full)}"
-        elif full:
-            why = f"pitching there needs more counters than the hall's {physical} at {', '.join(_label(scenario, i) for i in full)}"
-        elif extra * hours * cost >= margin:
-            why = f"pitching there needs {extra * hours:g} more counter-hours across the groups (about {extra * hours * cost:.0f} {cur}) for {margin:.0f} {cur} of margin"
-        else:
-            why = f"the extra {extra * hours:g} counter-hours for {margin:.0f} {cur} of margin do not pay once whole shifts and the cost of switching the rule are counted"
-        reasons.append(f"{window}: {why}")
+        if full:
+            parts.append(
+                f"pitching needs more counters than the hall's {physical} at "
+                + ", ".join(_label(scenario, i) for i in full)
+            )
+        if rest:
+            extra = sum(d.need_pitch[i] - d.need_no_pitch[i] for d in inputs for i in rest) * hours
+            margin = sum(value[i] for i in rest)
+            where = ", ".join(_label(scenario, i) for i in rest) if (hurt or full) else "there"
+            if extra * cost >= margin:
+                parts.append(
+                    f"pitching {where} needs {extra:g} more counter-hours across the groups "
+                    f"(about {extra * cost:.0f} {cur}) for {margin:.0f} {cur} of margin"
+                )
+            else:
+                parts.append(
+                    f"pitching {where} needs {extra:g} more counter-hours (about {extra * cost:.0f} {cur}) for "
+                    f"{margin:.0f} {cur} of margin, which "
+                    "does not pay once whole shifts and the cost of switching the rule are counted"
+                )
+        reasons.append(f"{window}: {'; '.join(parts)}")
     text = head
     if reasons:
         text += " (" + "; ".join(reasons) + ")"
