@@ -8,8 +8,10 @@ Few replications and fixed seeds keep every test short; tolerances are stated wh
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
-import pytest
+import pandas as pd
 
 from optimizer import ServiceTarget, optimize_day
 from optimizer.groups import (
@@ -155,7 +157,6 @@ def test_pitch_never_keeps_the_group_by_group_plan() -> None:
     assert never.verification.kpis["cross_sell_revenue"]["mean"] == 0
 
 
-@pytest.mark.slow
 def test_simulated_group_plan_with_pitch_windows_meets_on_its_own_verification() -> None:
     # The full path: simulation-refined needs with and without pitching (descent included), one
     # joint roster, verification and repair. Every group's own customers meet on the verification's
@@ -166,3 +167,38 @@ def test_simulated_group_plan_with_pitch_windows_meets_on_its_own_verification()
     for g in plan.groups:
         for label in g.missed:
             assert label in named
+
+
+def test_a_group_missing_while_pitching_in_a_full_hall_stops_the_pitching_there() -> None:
+    # Verification found payments' customers at 75% in 10:00-11:00 while the store pitched and all
+    # 10 counters were staffed: no counter can be added, so the repair takes pitching away there (its
+    # margin set aside) instead; general misses at 14:00 with room in the hall: one more counter.
+    from optimizer.plan import _group_repairs
+    from optimizer.roster import RosterInput
+    from optimizer.shifts import build_grid, build_templates
+
+    s = hall()
+    grid = build_grid(s)
+    templates = tuple(build_templates(s))
+
+    def data(need: tuple[int, ...]) -> RosterInput:
+        return RosterInput(grid, templates, need, tuple(v + 1 for v in need), (0.0,) * 6, 10, 0, 40.0)
+
+    inputs = [data((1, 1, 2, 2, 1, 1)), data((2, 3, 6, 6, 3, 2))]
+    staffed = [(2, 4, 2, 2, 2, 2), (3, 6, 6, 6, 4, 3)]
+    joint = SimpleNamespace(
+        rosters=[SimpleNamespace(staffed=x) for x in staffed], pitch=(True, True, False, False, True, True)
+    )
+
+    def frame(sl: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"service_level_mean": sl})
+
+    service = [frame([0.9, 0.75, 0.9, 0.9, 0.9, 0.9]), frame([0.9, 0.9, 0.9, 0.9, 0.9, 0.7])]
+    allowed = [True] * 6
+    new, asked, stopped = _group_repairs(s, TARGET, ["payments", "general"], inputs, joint, service, allowed, True)
+    assert allowed == [True, False, True, True, True, True]
+    assert stopped == ["payments 10:00-11:00"]
+    assert asked == ["general 14:00-15:00"]
+    # general pitches at 14:00: its need with pitching rises to one above what it had
+    assert new[1].need_pitch[5] == 4 and new[1].need_no_pitch == inputs[1].need_no_pitch
+    assert new[0] == inputs[0]
