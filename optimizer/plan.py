@@ -829,6 +829,7 @@ def _optimize_groups(
     notes: Sequence[str],
     repair_rounds: int = 2,
     executor: ExecutorArg = "processes",
+    thresholds: Sequence[int] = (),
 ) -> DayPlan:
     """A day plan for a hall with counter groups: requirement per group (refined on the whole store,
     with the descent), a roster per group (one staff pool each), verification per group.
@@ -850,7 +851,7 @@ def _optimize_groups(
     if pitch != "never" and workload(scenario).pitch_margin_per_customer > 0:
         return _optimize_groups_pitch(
             scenario, target, rules, method, pitch, reqs, search_replications, replications, seed, time_limit_s,
-            workers, solver_workers, notes, repair_rounds, executor=executor,
+            workers, solver_workers, notes, repair_rounds, executor=executor, thresholds=thresholds,
         )  # fmt: skip
     demand = group_demand(scenario)
     grid = build_grid(scenario, rules)
@@ -959,6 +960,7 @@ def _optimize_groups_pitch(
     notes: Sequence[str],
     repair_rounds: int = 2,
     executor: ExecutorArg = "processes",
+    thresholds: Sequence[int] = (),
 ) -> DayPlan:
     """The group day plan with the pitch rule decided store-wide, as :func:`optimize_day` does for one pool.
 
@@ -1077,6 +1079,15 @@ def _optimize_groups_pitch(
     for gp in groups:
         if gp.missed:
             explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")
+    policies = None
+    if thresholds and mode == "decide":
+        # The same comparison as for one pool, on the whole store's service level and intervals.
+        policies = _tune_threshold(
+            plan_scn, target, thresholds, search_replications, replications, seed, workers, executor=executor
+        )
+        verdict = policy_verdict(policies)
+        if verdict:
+            explanation.append(verdict + " (store-wide figures; each group's customers are judged above)")
 
     def total(reqs: Sequence[Requirement], needs: Sequence[Sequence[int]], pitching: bool) -> Requirement:
         return Requirement(
@@ -1098,7 +1109,7 @@ def _optimize_groups_pitch(
         verification=verification,
         pitch_windows=tuple(windows_text(joint.pitch, grid, value=False)),
         pitch_rule=pitch_rule_text(joint.pitch, grid),
-        policies=None,
+        policies=policies,
         explanation=tuple(explanation),
         grid=grid,
         groups=groups,
@@ -1287,6 +1298,7 @@ def optimize_day(
         return _optimize_groups(
             scenario, target, rules, method, pitch, search_replications, replications, seed, time_limit_s,
             workers, solver_workers, notes, repair_rounds, executor=executor,
+            thresholds=thresholds if tune_threshold else (),
         )  # fmt: skip
     stages = 4 + int(tune_threshold)
     tick = progress or (lambda done, total: None)
