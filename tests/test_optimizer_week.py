@@ -12,7 +12,7 @@ from optimizer.io import load_staff, staff_from_text
 from optimizer.requirement import ServiceTarget, analytic_requirement
 from optimizer.roster import RosterInput
 from optimizer.shifts import build_grid, build_templates
-from optimizer.week import day_bounds, solve_week_roster
+from optimizer.week import absence_bounds, day_bounds, solve_week_roster
 from optimizer.workload import workload
 from simulation import load_scenario, scenario_from_dict, with_updates
 
@@ -72,6 +72,48 @@ def test_day_bounds_by_hand_and_valid_for_the_week() -> None:
     assert r.objective is not None and r.bound is not None
     assert all(b is not None for b in bounds)
     assert sum(b for b in bounds if b is not None) / 100 <= r.bound + 1e-6 <= r.objective + 2e-6
+
+
+def test_absence_bounds_by_hand_and_valid_for_the_week() -> None:
+    # Two days needing 2 counters all day; Bo may work both days, Cy only one (max_days 1). Each day
+    # alone: both work, 80.00. Without Cy: one 4 h shift (40.00) and one counter short for four
+    # hours at the week's penalty (4 h x 10/h x 100 x 1000 = 4,000,000 cents each). Cy is the only
+    # person the week cannot give every available day, so only Cy's days get absence bounds.
+    text = "staff:\n  - {name: Bo, max_hours: 20}\n  - {name: Cy, max_hours: 20, max_days: 1}\n"
+    staff = staff_from_text(text, "s.yaml")
+    days = [_day([2, 2, 2, 2]), _day([2, 2, 2, 2])]
+    assert day_bounds(days, staff, [0, 1], 5, 1, 1) == [8000, 8000]
+    short_day = 4000 + 4 * 4_000_000
+    assert absence_bounds(days, staff, [0, 1], 240, 5, 1, 1) == {(0, 1): short_day, (1, 1): short_day}
+    # The week: one day is short whichever Cy works, so the optimum is Bo's two shifts, Cy's one,
+    # four short counter-intervals and a closing spread of one (every shift closes; 1 x 10.00).
+    r = solve_week_roster(
+        days,
+        staff,
+        time_limit_s=10,
+        workers=1,
+        pitch_mode="joint",
+        cuts=(day_bounds(days, staff, [0, 1], 5, 1, 1), absence_bounds(days, staff, [0, 1], 240, 5, 1, 1)),
+    )
+    assert r.status == "OPTIMAL"
+    assert r.objective == pytest.approx((3 * 4000 + 4 * 4_000_000 + 1000) / 100)
+    assert sum(sum(d) for d in r.shortfall) == 4
+
+
+def test_fixed_pitch_objective_counts_the_switches_by_hand() -> None:
+    # One 4 h shift (40.00) staffs every interval; pitching earns 5.00 an interval; each switch
+    # between pitching and not costs a quarter staff-hour (2.50). Windows fixed at on/off/on/off:
+    # margin 10.00, three switches 7.50, so the plan is worth 40 - 10 + 7.50 = 37.50, as the joint
+    # model prices it (the fixed model has no pitch variables; the constant must carry both parts).
+    day = replace(_day([1, 1, 1, 1]), pitch_value=(5.0,) * 4, allow_pitch=True)
+    staff = staff_from_text("staff:\n  - {name: Bo, max_hours: 20}\n", "s.yaml")
+    flags = [[True, False, True, False]]
+    r = solve_week_roster([day], staff, time_limit_s=10, workers=1, pitch_flags=flags)
+    assert r.pitch == ((True, False, True, False),)
+    assert r.objective == pytest.approx(37.5)
+    joint = solve_week_roster([day], staff, time_limit_s=10, workers=1, pitch_mode="joint")
+    assert joint.objective == pytest.approx(40 - 20)  # pitching all day: no switch
+    assert joint.objective <= r.objective
 
 
 def test_rest_rule_leaves_a_day_short_and_says_so() -> None:
