@@ -10,7 +10,9 @@ Designed to solve a 15-person week to a proven small gap within a minute on 2 co
   base shift) after availability filtering; break placement is decided in aggregate per (day, base
   shift) by integers, since who takes which break slot does not change cost or coverage;
 - coverage is written on aggregate counts (people on each base shift), not per person;
-- a greedy roster is passed as a solution hint.
+- a complete solution hint (a greedy roster, or a previous solve's);
+- with pitch windows free, bounds proven on each day alone (people counted per kind of
+  availability) cut the LP, with bounds of each day without each part-timer (:func:`_two_phase`).
 """
 
 from __future__ import annotations
@@ -813,9 +815,10 @@ def solve_week_roster(
     relative_gap : stop once the gap is proven below this (the target is < 1%).
     pitch_mode : ``two_phase`` (default) or ``joint``. Pitch windows are decided jointly with the roster
         either way; ``joint`` is one solve of the exact model, whose LP relaxation pitches
-        fractionally and so proves bounds slowly. ``two_phase`` solves the no-pitch roster, searches
-        pitch windows with the joint model from it, then fixes them and re-solves the (tight)
-        rostering model, reporting the result against the best proven bound (see :func:`_two_phase`).
+        fractionally and so proves bounds slowly. ``two_phase`` proves per-day bounds, rosters each
+        day's own best windows with the named people, searches pitch windows with the joint model
+        (cut by those bounds) from that roster, then fixes them and re-solves the (tight) rostering
+        model, reporting the result against the best proven bound (see :func:`_two_phase`).
     pitch_flags : fixed pitch flags per day (used by the two-phase steps).
     hint_keys : (person, day, base shift) triples of a previous solution, used as the solution hint
         instead of the greedy roster.
