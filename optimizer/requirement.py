@@ -8,7 +8,9 @@ time t is what arrived during the preceding service time (the lagged-PSA idea).
 Neither sees queues carried over from a busy interval into the next, kiosks in front of the
 counters, priority or balking. :func:`refine_requirement` therefore simulates the day with
 ``simulation.run`` under common random numbers (the same seed every iteration), raises staff where
-an interval misses the target and lowers it where there is room, until it stops changing.
+an interval misses the target and lowers it where there is room, until it stops changing; then a
+descent removes one counter at a time wherever the intervals it touches are still shown, by their
+95% CIs, to meet the target (:func:`descend`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from simulation import Scenario, with_updates
 from simulation.executors import Executor, using
 
 if TYPE_CHECKING:
+    from simulation.results import DaySummary
     from simulation.runner import ExecutorArg
 
 from .erlang import erlang_a, erlang_c_service_level
@@ -281,8 +284,13 @@ def _room(svc: pd.DataFrame, target: ServiceTarget, slack: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# the descent: remove a counter where the interval still meets its target with its CI
+# the descent: remove a counter wherever no interval is shown to miss its target
 # ---------------------------------------------------------------------------------------------
+
+_Z95 = 1.959963984540054
+DESCENT_PRECISION = 0.012
+"""The descent stops adding days to a borderline removal once every undecided interval's 95% CI is
+narrower than ± this: the interval is at the target within 1.2 points and keeps its counter."""
 
 
 @dataclass(frozen=True)
@@ -318,40 +326,124 @@ class _Judged:
             miss |= self.svc["days_meeting_ci_high"].to_numpy(float) < target.days_meeting
         return miss
 
+    def undecided(self, target: ServiceTarget) -> np.ndarray:
+        """Neither shown to meet nor shown to miss: the CI straddles the target."""
+        return ~(self.ci_ok(target) | self.ci_miss(target))
+
+    def futile(self, target: ServiceTarget, budget: int) -> np.ndarray:
+        """Undecided, and unlikely to be shown to meet even at ``budget`` days (a futility stop, as
+        in group-sequential trials): to be shown to meet then, the mean must reach the target plus
+        the CI half-width those days would give; one standard error of today's mean short of that
+        is futile (about a one-in-six chance to make it). Judged on the service level only."""
+        mean = self.service_level
+        lo = self.svc["service_level_ci_low"].to_numpy(float)
+        hw_now = np.nan_to_num(mean - lo)
+        hw_then = hw_now * math.sqrt(self.replications / max(budget, self.replications))
+        return ~np.isnan(mean) & (mean + hw_now / _Z95 < target.service_level + hw_then)
+
+    def half_width(self, target: ServiceTarget) -> np.ndarray:
+        """The widest 95% CI half-width among the figures the target judges (0 where there are none)."""
+        kpis = ["service_level"]
+        if target.max_abandon is not None:
+            kpis.append("abandonment_rate")
+        if target.days_meeting is not None:
+            kpis.append("days_meeting")
+        widths = [
+            (self.svc[f"{k}_ci_high"].to_numpy(float) - self.svc[f"{k}_ci_low"].to_numpy(float)) / 2 for k in kpis
+        ]
+        return np.nan_to_num(np.max(widths, axis=0), nan=0.0)
+
     @property
     def service_level(self) -> np.ndarray:
         return self.svc["service_level_mean"].to_numpy(float)
 
 
-def _judge(
-    base: Scenario,
-    staff: np.ndarray,
-    target: ServiceTarget,
-    seed: int,
-    replications: int,
-    max_replications: int,
-    check: Sequence[int],
-    workers: int,
-    executor: ExecutorArg = "processes",
-) -> _Judged:
-    """Simulate ``staff`` (same seed: common random numbers) until the CI decides each interval in
-    ``check`` (meets or misses), doubling the replications, at most ``max_replications``.
+class _Days:
+    """The search's simulated days, kept per staffing, all on one seed (common random numbers).
 
-    The replication count is the stopping rule's, not a fixed one: a clear interval is decided on the
-    first run, a borderline one earns more days before its verdict.
+    Replication r of a staffing is the same simulated day whatever the count asked for (the seed tree
+    fixes it), so asking a staffing for more replications simulates only the new days: the doubling
+    of the stopping rule costs the final count, not the sum of the counts on the way, and a staffing
+    tried twice (a removal given back) is not simulated again. Results are those of
+    ``simulation.run`` with the same seed and count.
     """
-    from simulation import run
 
-    reps = replications
-    while True:
-        trial = with_updates(base, {"counters.staffed": [int(x) for x in staff]})
-        res = run(trial, replications=reps, seed=seed, workers=workers, executor=executor)
-        judged = _Judged(staff.copy(), interval_service(res, trial, target), reps)
-        idx = np.asarray(list(check), dtype=int)
-        undecided = ~(judged.ci_ok(target)[idx] | judged.ci_miss(target)[idx]) if len(idx) else np.array([], bool)
-        if not undecided.any() or reps >= max_replications:
-            return judged
-        reps = min(2 * reps, max_replications)
+    def __init__(
+        self,
+        base: Scenario,
+        target: ServiceTarget,
+        seed: int,
+        workers: int,
+        executor: ExecutorArg,
+        precision: float = DESCENT_PRECISION,
+    ) -> None:
+        self.base, self.target, self.seed, self.workers, self.executor = base, target, int(seed), workers, executor
+        self.precision = precision
+        self._days: dict[tuple[int, ...], list[DaySummary]] = {}
+        self._trials: dict[tuple[int, ...], Scenario] = {}
+
+    def judge(self, staff: np.ndarray, replications: int) -> _Judged:
+        """``staff`` judged on at least ``replications`` days (all the days simulated so far)."""
+        from simulation.results import build_result
+
+        key = tuple(int(x) for x in staff)
+        trial = self._trials.get(key)
+        if trial is None:
+            trial = self._trials[key] = with_updates(self.base, {"counters.staffed": list(key)})
+        days = self._days.setdefault(key, [])
+        if len(days) < replications:
+            days.extend(self._simulate(trial, len(days), replications))
+        res = build_result(trial, self.seed, days, {"seed": self.seed, "replications": len(days)})
+        return _Judged(np.array(key), interval_service(res, trial, self.target), len(days))
+
+    def _simulate(self, trial: Scenario, start: int, stop: int) -> list[DaySummary]:
+        """Replications ``start .. stop-1`` of ``trial``, as ``simulation.run`` would simulate them."""
+        from simulation.executors import plan_blocks
+        from simulation.runner import Job, simulate_block
+
+        with using(self.executor, None, self.workers) as ex:
+            job = Job(0, self.seed, stop)
+            blocks = [(job, start + r.start, start + r.stop) for _, r in plan_blocks([stop - start], ex.workers)]
+            got = dict(ex.map_blocks(simulate_block, (trial,), blocks))
+        return [day for i in sorted(got) for day in got[i]]
+
+    def decide(
+        self,
+        staff: np.ndarray,
+        replications: int,
+        budget: int,
+        groups: Sequence[Sequence[int]],
+        exempt: np.ndarray | None = None,
+    ) -> _Judged:
+        """Judge ``staff``, doubling the replications until the 95% CIs settle every group of
+        intervals, at most ``budget`` days.
+
+        A group (the intervals one removal can affect) is settled when one of them is shown to miss
+        the target or is futile (:meth:`_Judged.futile`): the removal fails whatever the others do;
+        or when all are shown to meet it; or when every undecided CI is narrower than ±``precision``.
+        ``exempt`` intervals (over capacity: judged on "not clearly worse") do not hold a group open.
+        The replication count is the stopping rule's, not a fixed one: a clear verdict comes on the
+        first days, a borderline one earns more days before it.
+        """
+        skip = np.zeros(len(staff), bool) if exempt is None else exempt
+        reps = replications
+        while True:
+            judged = self.judge(staff, reps)
+            ok, miss = judged.ci_ok(self.target) | skip, judged.ci_miss(self.target) & ~skip
+            miss |= judged.futile(self.target, budget) & ~skip & ~ok
+            # A group is open while none of its intervals misses and some are undecided; an
+            # undecided interval whose CI is already narrower than ±precision is at the target
+            # within that precision: more days would not make the removal worth having.
+            open_ = [j for g in groups if not any(miss[j] for j in g) for j in g if not ok[j]]
+            precise = judged.half_width(self.target) <= self.precision
+            if all(precise[j] for j in open_) or judged.replications >= budget:
+                return judged
+            reps = min(2 * judged.replications, budget)
+
+
+def _each(n: int) -> list[range]:
+    """Every interval on its own (a group each): judge the whole day."""
+    return [range(j, j + 1) for j in range(n)]
 
 
 def _neighbourhood(i: int, n: int, reach: int = 2) -> range:
@@ -359,12 +451,17 @@ def _neighbourhood(i: int, n: int, reach: int = 2) -> range:
     return range(i, min(n, i + reach + 1))
 
 
-def _still_fine(before: _Judged, after: _Judged, j: int, target: ServiceTarget) -> bool:
-    """Interval ``j`` after a removal: meets with its CI if it did before; otherwise no clearly worse."""
-    if before.ci_ok(target)[j]:
-        return bool(after.ci_ok(target)[j])
-    b, a = before.service_level[j], after.service_level[j]
-    return bool(np.isnan(a) or (after.mean_ok(target)[j] and not (a < b - 0.02)))
+def _holds(before: _Judged, after: _Judged, j: int, target: ServiceTarget) -> bool:
+    """Interval ``j`` after a removal still meets its target: the descent's acceptance rule.
+
+    It must be shown to meet (its 95% CI's lower end at or above the target), however many days that
+    took. An interval that missed on its mean before (over capacity at the hall's size) must not get
+    clearly worse instead.
+    """
+    if not before.mean_ok(target)[j]:
+        b, a = before.service_level[j], after.service_level[j]
+        return bool(np.isnan(a) or not (a < b - 0.02))
+    return bool(after.ci_ok(target)[j])
 
 
 def descend(
@@ -380,42 +477,52 @@ def descend(
     keep: np.ndarray | None = None,
     judged: _Judged | None = None,
     executor: ExecutorArg = "processes",
+    days: _Days | None = None,
 ) -> tuple[np.ndarray, list[RefinementStep], _Judged]:
-    """Remove counters one interval at a time while every interval still meets its target with its CI.
+    """Remove counters one interval at a time while every interval they touch is shown to meet its target.
 
     Intervals are tried in three interleaved classes (i mod 3), so one simulation tests a removal
     in every third interval at once: a removal at i shows in i and the two intervals after it (queues
-    carry forward), and those neighbourhoods do not overlap within a class. A removal is kept when
-    its neighbourhood still meets the target with its CI (an interval that met only on its mean must
-    not get clearly worse); otherwise the interval is frozen at its staffing, which is then a local
-    minimum (fewer counters elsewhere only raise its need). Each accepted batch is re-simulated as a
-    whole and any neighbour that broke gets its counter back. Stops when a full pass removes nothing.
+    carry forward), and those neighbourhoods do not overlap within a class. Every trial is simulated
+    on the search's seed (common random numbers), with replications doubling from ``replications``
+    until each removal is settled by the 95% CIs of its neighbourhood: shown to fail (an interval's
+    CI below the target, or futile: see :meth:`_Judged.futile`) or shown to hold (every CI above
+    it), or tied (every open CI narrower than ±``days.precision``), at most ``max_replications`` days
+    (only the new days are simulated, see :class:`_Days`). A removal stands only when it is shown
+    to hold (:func:`_holds`); one that fails, or is still undecided at the budget, leaves the
+    interval frozen at its staffing: a local minimum, as fewer counters elsewhere only raise its
+    need. Kept removals are re-simulated together and a neighbour that broke gets its counter back.
+    Stops when a full pass removes nothing.
+
+    Why the CI and not the mean: a removal accepted on its mean (or on the mean plus one standard
+    error) at the budget is a removal that leaves the interval at the target within noise, and over
+    the dozens of removals of a day some of those sit below it: re-simulated on another seed they
+    miss (docs/optimizer.md). Why many days: the CI's half-width is what the rule leaves unused
+    above the target, so the budget (:func:`refine_requirement`'s default: 32 × ``replications``,
+    spent only on borderline removals) is what brings the descent to within about 2% of a one-at-a-time minimum.
     """
     n = len(staff)
     staff = staff.copy()
+    days = days or _Days(base, target, seed, workers, executor)
     frozen = staff <= (floor if keep is None else np.maximum(keep, floor))
     steps: list[RefinementStep] = []
     reuse = judged is not None and np.array_equal(judged.staff, staff)
-    current = (
-        judged
-        if reuse and judged is not None
-        else _judge(base, staff, target, seed, replications, max_replications, range(n), workers, executor)
-    )
+    current = judged if reuse and judged is not None else days.decide(staff, replications, max_replications, _each(n))
     for _pass in range(max_passes):
         removed_any = False
-        # An interval that does not meet its target with its CI now cannot after losing a counter.
-        frozen |= ~current.ci_ok(target)
+        # An interval that misses on its mean now cannot meet after losing a counter.
+        frozen |= ~current.mean_ok(target)
         for cls in range(3):
             cand = [i for i in range(cls, n, 3) if not frozen[i]]
             if not cand:
                 continue
             trial = staff.copy()
             trial[cand] -= 1
-            check = sorted({j for i in cand for j in _neighbourhood(i, n)})
-            after = _judge(base, trial, target, seed, current.replications, max_replications, check, workers, executor)
+            exempt = ~current.mean_ok(target)
+            after = days.decide(trial, replications, max_replications, [_neighbourhood(i, n) for i in cand], exempt)
             kept = []
             for i in cand:
-                if all(_still_fine(current, after, j, target) for j in _neighbourhood(i, n)):
+                if all(_holds(current, after, j, target) for j in _neighbourhood(i, n)):
                     kept.append(i)
                 else:
                     frozen[i] = True
@@ -425,9 +532,7 @@ def descend(
             if len(kept) == len(cand):  # the trial was exactly this staffing: its simulation stands
                 current, gave_back = after, list[int]()
             else:
-                current, gave_back = _recheck(
-                    base, staff, kept, current, target, seed, max_replications, workers, executor
-                )
+                current, gave_back = _recheck(days, staff, kept, current, target, replications, max_replications)
             for i in gave_back:
                 staff[i] += 1
                 frozen[i] = True
@@ -448,23 +553,22 @@ def descend(
 
 
 def _recheck(
-    base: Scenario,
+    days: _Days,
     staff: np.ndarray,
     kept: Sequence[int],
     before: _Judged,
     target: ServiceTarget,
-    seed: int,
-    max_replications: int,
-    workers: int,
-    executor: ExecutorArg = "processes",
+    replications: int,
+    budget: int,
 ) -> tuple[_Judged, list[int]]:
     """The accepted removals together: a neighbour that broke gets its nearest removal back."""
     n = len(staff)
     gave_back: list[int] = []
     trial = staff.copy()
     while True:
-        now = _judge(base, trial, target, seed, before.replications, max_replications, range(n), workers, executor)
-        broke = [j for j in range(n) if not _still_fine(before, now, j, target)]
+        hoods = [_neighbourhood(i, n) for i in kept if i not in gave_back]
+        now = days.decide(trial, replications, budget, hoods, ~before.mean_ok(target))
+        broke = sorted({j for hood in hoods for j in hood if not _holds(before, now, j, target)})
         fix = sorted(
             {max((i for i in kept if i <= j and i not in gave_back and j - i <= 2), default=-1) for j in broke} - {-1}
         )
@@ -490,6 +594,7 @@ def refine_requirement(
     max_replications: int | None = None,
     executor: ExecutorArg = "processes",
     scheduler: str | None = None,
+    precision: float = DESCENT_PRECISION,
 ) -> Requirement:
     """Iterative staffing by simulation under common random numbers, then a descent to a local minimum.
 
@@ -499,12 +604,15 @@ def refine_requirement(
        is at least ``slack`` above the target by one, undoing a lowering that makes some interval
        miss (never retried, so the search cannot cycle).
     2. Firm-up (``descent=True``): the staffing is judged with as many replications as its CIs need
-       (up to ``max_replications``, default 4 × ``replications``); an interval whose mean misses
-       gets one more counter.
+       (doubling, up to 4 × ``replications``); an interval whose mean misses gets one more counter.
     3. Descent (:func:`descend`): one counter removed at a time wherever the interval and its
-       neighbours still meet the target with their CIs, until a full pass removes nothing. The
-       coarse search's batch lowering freezes every interval of a batch that broke; the descent
-       retries them one by one, which is where the requirement used to be 3-10% too high.
+       neighbours are then shown to meet the target by their 95% CIs (replications doubling until
+       the CIs decide, up to ``max_replications``, default 32 × ``replications``), until a full
+       pass removes nothing. The coarse
+       search's batch lowering freezes every interval of a batch that broke; the descent retries
+       them one by one, which is where the requirement used to be 3-10% too high.
+    4. Last look: the whole day on the days it has had; an interval whose mean misses (a queue
+       carried past the two intervals a removal was checked on) gets a counter back.
 
     Returns the staffing as a Requirement (method ``simulation``) with ``converged`` telling
     whether the coarse search stopped changing within ``max_iterations``. Staff never exceeds the
@@ -519,7 +627,7 @@ def refine_requirement(
         with using(executor, scheduler, workers) as ex:
             return refine_requirement(
                 scenario, target, start, pitching, replications, seed, max_iterations, slack, workers,
-                progress, descent, max_replications, executor=ex,
+                progress, descent, max_replications, executor=ex, precision=precision,
             )  # fmt: skip
     wait = target.wait_for(scenario)
     base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(pitching)})
@@ -537,25 +645,23 @@ def refine_requirement(
     over = coarse.last_miss & (staff >= physical) & (coarse.last_simulated == staff)
     sl: tuple[float, ...] | None = coarse.service_level
     if descent and coarse.converged:
-        top = max_replications or 4 * replications
-        staff, firm_steps, firm = _firm_up(
-            base, staff, target, physical, seed, replications, top, workers, executor=executor
-        )
+        top = max_replications or 32 * replications
+        days = _Days(base, target, seed, workers, executor, precision)
+        # The firm-ups judge means over the whole day: 4 x the search's days (the descent's own
+        # budget goes to the borderline removals, where it buys counters).
+        firm_top = min(top, 4 * replications)
+        staff, firm_steps, firm = _firm_up(days, staff, target, physical, replications, firm_top)
         frozen_floor = np.where(over, staff, floor)
         staff, steps, judged = descend(
-            base,
-            staff,
-            target,
-            floor,
-            seed,
-            replications,
-            top,
-            workers,
-            keep=frozen_floor,
-            judged=firm,
-            executor=executor,
-        )
-        history += [replace(st, iteration=len(history) + k + 1) for k, st in enumerate([*firm_steps, *steps])]
+            base, staff, target, floor, seed, replications, top, workers,
+            keep=frozen_floor, judged=firm, executor=executor, days=days,
+        )  # fmt: skip
+        # The descent judged each removal on its neighbourhood; a queue can carry further. The whole
+        # day, on the days it has had, decides: an interval whose mean now misses gets a counter back.
+        staff, last_steps, judged = _firm_up(days, staff, target, physical, replications, firm_top, skip=over)
+        history += [
+            replace(st, iteration=len(history) + k + 1) for k, st in enumerate([*firm_steps, *steps, *last_steps])
+        ]
         over = ~judged.mean_ok(target) & (staff >= physical)
         sl = tuple(float(x) for x in judged.service_level)
     needed = tuple(int(physical + 1) if over[i] else int(staff[i]) for i in range(len(staff)))
@@ -573,30 +679,31 @@ def refine_requirement(
 
 
 def _firm_up(
-    base: Scenario,
+    days: _Days,
     staff: np.ndarray,
     target: ServiceTarget,
     physical: int,
-    seed: int,
     replications: int,
     max_replications: int,
-    workers: int,
     rounds: int = 4,
-    executor: ExecutorArg = "processes",
+    skip: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[RefinementStep], _Judged]:
-    """Raise intervals whose mean misses once the CIs have had the replications they need."""
+    """Raise intervals whose mean misses once the CIs have had the replications they need
+    (``skip``: intervals left alone, e.g. over capacity)."""
     staff = staff.copy()
     steps: list[RefinementStep] = []
     n = len(staff)
-    judged = _judge(base, staff, target, seed, replications, max_replications, range(n), workers, executor)
+    judged = days.decide(staff, replications, max_replications, _each(n))
     for _ in range(rounds):
         miss = ~judged.mean_ok(target) & (staff < physical)
+        if skip is not None:
+            miss &= ~skip
         if not miss.any():
             break
         staff[miss] += 1
         raised = tuple(int(i) for i in np.flatnonzero(miss))
         steps.append(RefinementStep(len(steps) + 1, tuple(int(x) for x in staff), raised, raised, ()))
-        judged = _judge(base, staff, target, seed, judged.replications, max_replications, range(n), workers, executor)
+        judged = days.decide(staff, judged.replications, max_replications, _each(n))
     return staff, steps, judged
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -113,7 +114,8 @@ def test_refinement_raises_staff_where_the_engine_shows_a_miss() -> None:
     s = small()
     t = ServiceTarget(0.8)
     low = Requirement("erlang_a", False, (2, 2, 2, 2, 2, 2), 12, tuple(s.interval_labels))
-    ref = refine_requirement(s, t, start=low, replications=30, seed=5, max_iterations=15)
+    # max_replications: the descent's budget (default 32 x 30 days) is not what this test is about.
+    ref = refine_requirement(s, t, start=low, replications=30, seed=5, max_iterations=15, max_replications=120)
     first_missed = set(ref.history[0].missed)
     assert first_missed, "2 counters at 80/h must miss the target"
     for i in first_missed:
@@ -132,7 +134,9 @@ def test_refinement_raises_staff_where_the_engine_shows_a_miss() -> None:
 def test_refinement_lowers_staff_where_there_is_room() -> None:
     s = small()
     high = Requirement("erlang_a", False, (12,) * 6, 12, tuple(s.interval_labels))
-    ref = refine_requirement(s, ServiceTarget(0.8), start=high, replications=30, seed=5, max_iterations=20)
+    ref = refine_requirement(
+        s, ServiceTarget(0.8), start=high, replications=30, seed=5, max_iterations=20, max_replications=120
+    )
     assert sum(ref.needed) < 12 * 6
     assert any(step.lowered for step in ref.history)
 
@@ -389,9 +393,9 @@ def test_cli_accepts_a_hall_smaller_than_todays_staffing(tmp_path: Path) -> None
 
 def test_descent_is_leaner_and_holds_on_another_seed() -> None:
     # The descent removes counters one interval at a time (common random numbers) while the interval
-    # and its neighbours still meet the target with their CIs; it must never need more than the
+    # and its neighbours are shown to meet the target by their CIs; it must never need more than the
     # coarse search, and its staffing must still meet the target in every interval when re-simulated
-    # with a different seed (100 replications; the descent's CI rule leaves ≥ 4 points of margin here).
+    # with a different seed (100 replications; worst interval 0.83 here, 1.2 standard errors clear).
     s = small()
     t = ServiceTarget(0.8)
     coarse = refine_requirement(s, t, replications=20, seed=5, descent=False)
@@ -401,6 +405,55 @@ def test_descent_is_leaner_and_holds_on_another_seed() -> None:
     trial = with_updates(s, {"counters.staffed": list(lean.needed), "cross_sell.policy": {"mode": "never"}})
     svc = interval_service(run(trial, replications=100, seed=99), trial, t)
     assert (svc["service_level_mean"].fillna(1.0) >= 0.8).all()
+
+
+def _one_at_a_time_minimum(s: object, t: ServiceTarget, start: tuple[int, ...], reps: int, seed: int) -> list[int]:
+    """A local minimum found independently of the descent (benchmarks/bench_optimizer.py's rule): add
+    a counter wherever an interval's mean misses, then remove one counter at a time, keeping a
+    removal when every interval's mean still meets the target (``reps`` replications of ``seed``)."""
+    base = with_updates(s, {"cross_sell.policy": {"mode": "never"}, "store.target_wait_min": t.wait_for(s)})
+
+    def levels(st: list[int]) -> pd.Series:
+        trial = with_updates(base, {"counters.staffed": st})
+        return interval_service(run(trial, replications=reps, seed=seed), trial, t)["service_level_mean"].fillna(1.0)
+
+    staff = list(start)
+    sl = levels(staff)
+    while (sl < t.service_level).any():
+        staff = [x + int(v < t.service_level) for x, v in zip(staff, sl, strict=True)]
+        sl = levels(staff)
+    changed = True
+    while changed:
+        changed = False
+        for i in sorted(range(len(staff)), key=lambda k: -sl[k]):
+            trial = staff.copy()
+            trial[i] -= 1
+            if trial[i] >= 1 and ((got := levels(trial)) >= t.service_level).all():
+                staff, sl, changed = trial, got, True
+    return staff
+
+
+# The small hall on a 15-minute grid (12 intervals, about 50 counter-intervals in all), so that 2%
+# of the requirement is about one counter-interval.
+FINE = {"store.interval_min": 15, "demand.arrivals_per_hour": [30, 30, 50, 50, 80, 80, 80, 80, 50, 50, 30, 30]}
+
+
+def test_descent_is_within_two_percent_of_a_one_at_a_time_minimum() -> None:
+    # Issue 14: the refined requirement must be within about 2% of a local minimum found independently
+    # (one counter at a time, means over 200 replications of seed 6, which the search never uses)
+    # while its own plan still meets the target in every interval re-simulated on seed 7. Tolerance:
+    # 2% of the minimum, rounded up to whole counter-intervals (one here). The minimum judges on means,
+    # so it is if anything optimistic: the descent keeps a removal only where the CI shows it holds.
+    s = small(**FINE)
+    t = ServiceTarget(0.8)
+    lean = refine_requirement(s, t, replications=20, seed=5)
+    minimum = _one_at_a_time_minimum(s, t, lean.needed, reps=200, seed=6)
+    assert sum(lean.needed) <= math.ceil(1.02 * sum(minimum)), (lean.needed, minimum)
+    # 400 replications: the standard error of an interval's service level is about 0.01 here, so a
+    # plan at the target by its CI is not called a miss by the re-simulation's own noise.
+    trial = with_updates(s, {"counters.staffed": list(lean.needed), "cross_sell.policy": {"mode": "never"}})
+    svc = interval_service(run(trial, replications=400, seed=7), trial, t)
+    assert (svc["service_level_mean"].fillna(1.0) >= 0.8).all(), svc["service_level_mean"].round(3).tolist()
 
 
 def test_days_meeting_needs_more_staff_than_the_mean_when_days_vary() -> None:
