@@ -498,7 +498,7 @@ def descend(
     error) at the budget is a removal that leaves the interval at the target within noise, and over
     the dozens of removals of a day some of those sit below it: re-simulated on another seed they
     miss (docs/optimizer.md). Why many days: the CI's half-width is what the rule leaves unused
-    above the target, so the budget (:func:`refine_requirement`'s default: 32 × ``replications``,
+    above the target, so the budget (:func:`refine_requirement`'s default: 64 × ``replications``,
     spent only on borderline removals) is what brings the descent to within about 2% of a one-at-a-time minimum.
     """
     n = len(staff)
@@ -607,7 +607,7 @@ def refine_requirement(
        (doubling, up to 4 × ``replications``); an interval whose mean misses gets one more counter.
     3. Descent (:func:`descend`): one counter removed at a time wherever the interval and its
        neighbours are then shown to meet the target by their 95% CIs (replications doubling until
-       the CIs decide, up to ``max_replications``, default 32 × ``replications``), until a full
+       the CIs decide, up to ``max_replications``, default 64 × ``replications``), until a full
        pass removes nothing. The coarse
        search's batch lowering freezes every interval of a batch that broke; the descent retries
        them one by one, which is where the requirement used to be 3-10% too high.
@@ -645,7 +645,7 @@ def refine_requirement(
     over = coarse.last_miss & (staff >= physical) & (coarse.last_simulated == staff)
     sl: tuple[float, ...] | None = coarse.service_level
     if descent and coarse.converged:
-        top = max_replications or 32 * replications
+        top = max_replications or 64 * replications
         days = _Days(base, target, seed, workers, executor, precision)
         # The firm-ups judge means over the whole day: 4 x the search's days (the descent's own
         # budget goes to the borderline removals, where it buys counters).
