@@ -401,10 +401,11 @@ def refine_group_requirements(
 # ---------------------------------------------------------------------------------------------
 # the descent on the (group, interval) grid
 # ---------------------------------------------------------------------------------------------
-# The acceptance rule mirrors optimizer.requirement's one-pool descent (``_Judged``, ``_judge``,
-# ``_still_fine``, ``descend``, ``_recheck``) on a 2-D grid, judged per group on its own customers
-# from the customer records; it is mirrored rather than imported because those helpers work on one
-# staffing vector and the store-level interval frame.
+# The acceptance rule is the one-pool descent's earlier rule (keep a removal where the cell and the
+# next two still meet with their CI; batch re-check; give back the nearest removal of a cell that
+# broke) on a 2-D grid, judged per group on its own customers from the customer records. The one-pool
+# descent (optimizer.requirement.descend) has since moved to settling each removal with up to 64x
+# the replications; the groups' descent keeps the 4x budget plus a hold-out check on an unseen seed.
 
 
 @dataclass(frozen=True)
