@@ -385,6 +385,7 @@ def _requirements(
     seed: int | None,
     workers: int,
     executor: ExecutorArg = "processes",
+    search_max_replications: int | None = None,
 ) -> tuple[Requirement, Requirement | None]:
     w = workload(scenario)
     want_pitch = pitch != "never" and w.pitch_margin_per_customer > 0
@@ -400,6 +401,7 @@ def _requirements(
                 seed=seed,
                 workers=workers,
                 executor=executor,
+                max_replications=search_max_replications,
             )
         return analytic_requirement(scenario, target, method, pitching=pitching)
 
@@ -1251,6 +1253,7 @@ def optimize_day(
     progress: Progress = None,
     executor: ExecutorArg = "processes",
     scheduler: str | None = None,
+    search_max_replications: int | None = None,
 ) -> DayPlan:
     """The cheapest verified roster for one day, with the pitch windows decided jointly.
 
@@ -1264,6 +1267,10 @@ def optimize_day(
     pitch : ``decide`` (per interval, priced by margin against staff), ``always`` or ``never``.
     search_replications, replications : replications during the refinement search / for the
         final verification (≥ 100 recommended).
+    search_max_replications : the most replications the requirement's descent may spend to settle
+        a borderline removal (default 64 × ``search_replications``: leanest; an interactive caller
+        such as the app passes 4 × for a plan in seconds that may keep a counter a longer search
+        would remove).
     time_limit_s, solver_workers : CP-SAT limits; the seed is ``seed`` (or the scenario's).
     workers : simulation worker processes.
     executor, scheduler : where the simulations run (see :func:`simulation.run`). A name opens ONE
@@ -1289,6 +1296,7 @@ def optimize_day(
                 replications=replications, seed=seed, time_limit_s=time_limit_s, workers=workers,
                 solver_workers=solver_workers, tune_threshold=tune_threshold, thresholds=thresholds,
                 repair_rounds=repair_rounds, notes=notes, progress=progress, executor=ex,
+                search_max_replications=search_max_replications,
             )  # fmt: skip
     target = target or ServiceTarget()
     rules = _rules_for(scenario, rules)
@@ -1304,7 +1312,8 @@ def optimize_day(
     tick = progress or (lambda done, total: None)
     tick(0, stages)
     req_np, req_p = _requirements(
-        scenario, target, method, pitch, search_replications, seed, workers, executor=executor
+        scenario, target, method, pitch, search_replications, seed, workers, executor=executor,
+        search_max_replications=search_max_replications,
     )
     tick(1, stages)
     data = _roster_input(scenario, rules, req_np, req_p, pitch)
@@ -1653,6 +1662,7 @@ def optimize_week(
     progress: Progress = None,
     executor: ExecutorArg = "processes",
     scheduler: str | None = None,
+    search_max_replications: int | None = None,
 ) -> WeekPlan:
     """The named-staff week: requirement per day, one CP-SAT roster for the week, every day verified.
 
@@ -1661,7 +1671,8 @@ def optimize_week(
     repaired by its verification: where a day's simulated mean misses the target and the hall has
     room, one more counter is asked for and the week re-rostered (``repair_rounds`` times) with the
     pitch windows kept and the previous roster as the hint; the explanation names what was asked.
-    ``executor``/``scheduler`` as for :func:`optimize_day` (one executor for the whole week).
+    ``executor``/``scheduler`` and ``search_max_replications`` as for :func:`optimize_day` (one
+    executor for the whole week).
     """
     if not isinstance(executor, Executor):
         with using(executor, scheduler, workers) as ex:
@@ -1670,6 +1681,7 @@ def optimize_week(
                 search_replications=search_replications, replications=replications, seed=seed,
                 time_limit_s=time_limit_s, workers=workers, solver_workers=solver_workers,
                 repair_rounds=repair_rounds, notes=notes, progress=progress, executor=ex,
+                search_max_replications=search_max_replications,
             )  # fmt: skip
     target = target or ServiceTarget()
     days_in = _week_days_in(scenario)
@@ -1686,7 +1698,10 @@ def optimize_week(
     reqs = []
     inputs = []
     for d, (_label, _wd, s) in enumerate(days_in):
-        req_np, req_p = _requirements(s, target, method, pitch, search_replications, seed, workers, executor=executor)
+        req_np, req_p = _requirements(
+            s, target, method, pitch, search_replications, seed, workers, executor=executor,
+            search_max_replications=search_max_replications,
+        )
         reqs.append((req_np, req_p))
         inputs.append(_roster_input(s, rules, req_np, req_p, pitch))
         tick(d + 1, total)
