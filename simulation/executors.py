@@ -54,7 +54,7 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, TypeVar
@@ -68,6 +68,8 @@ EXECUTORS = ("processes", "dask")
 POOL_RESTARTS = 3
 # Retries of a Dask task whose code raised (a dead worker is rescheduled by Dask itself, not counted).
 DASK_RETRIES = 1
+# A block Dask dropped because its scattered scenarios died with a worker is resubmitted at most this often.
+LOST_BLOCK_RESUBMITS = 3
 # Seconds to wait for a Dask scheduler to answer / for the first worker to join it.
 CONNECT_TIMEOUT_S = 5.0
 WORKER_WAIT_S = 30.0
@@ -245,12 +247,18 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     # ProcessPoolExecutor has no public "kill" before Python 3.14 (terminate_workers); its process
     # table is the documented-by-use way to reach the workers.
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     for p in procs:
         if p.is_alive():
             p.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         p.join(timeout=1)
+    # Let the pool's manager thread see its dead workers and close its wake-up pipe now: on Python
+    # 3.11, should that close race the interpreter's exit-time wake-up of the same pipe, a
+    # "Bad file descriptor" traceback is printed after storeq's own "interrupted" line.
+    if manager is not None and manager.is_alive():
+        manager.join(timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,11 +365,31 @@ class DaskExecutor(Executor):
                 ac.add(f)
                 nxt += 1
 
+        lost: dict[int, int] = {}  # block → times resubmitted after Dask dropped it
+        scattered: list[Any] = []  # earlier copies of the scenarios, lost with a worker
         try:
             top_up()
             for f in ac:
                 i, _ = running[f.key]
-                result = f.result()  # a block that raised (after retries) re-raises here
+                try:
+                    result = f.result()  # a block that raised (after retries) re-raises here
+                except CancelledError:
+                    # Not cancelled by us (that is the except below): the scheduler dropped the block
+                    # because the scenarios it needs were lost with a dead worker (Dask keeps one copy
+                    # of scattered data once it sees no use for more). Ship them again, resubmit.
+                    lost[i] = lost.get(i, 0) + 1
+                    if lost[i] > LOST_BLOCK_RESUBMITS:
+                        raise ExecutorError(f"Dask dropped block {i} {lost[i]} times (workers dying?); giving up") from None
+                    del running[f.key]
+                    if any(x.status != "finished" for x in _futures(shared_f)):  # once per loss, not per block
+                        scattered.append(shared_f)
+                        shared_f = client.scatter(shared, broadcast=True, hash=False)
+                    g = client.submit(
+                        fn, shared_f, blocks[i], key=f"storeq-block-{tag}-{i}-r{lost[i]}", pure=False, retries=DASK_RETRIES
+                    )
+                    running[g.key] = (i, g)
+                    ac.add(g)
+                    continue
                 del running[f.key]
                 f.release()
                 top_up()
@@ -372,7 +400,7 @@ class DaskExecutor(Executor):
                 client.cancel([f for _, f in running.values()], force=True)
             raise
         finally:
-            client.cancel([shared_f], force=True)
+            client.cancel([x for sf in (*scattered, shared_f) for x in _futures(sf)], force=True)
 
     def abort(self) -> None:
         """After Ctrl+C: kill the local cluster's workers mid-block instead of waiting for their blocks.
@@ -401,6 +429,15 @@ class DaskExecutor(Executor):
 # ---------------------------------------------------------------------------------------------
 # choosing one
 # ---------------------------------------------------------------------------------------------
+
+
+def _futures(scattered: Any) -> list[Any]:
+    """The futures of what ``client.scatter`` returned (one future, or one per item of a list/tuple/dict)."""
+    if isinstance(scattered, dict):
+        return list(scattered.values())
+    if isinstance(scattered, list | tuple):
+        return list(scattered)
+    return [scattered]
 
 
 def make_executor(executor: str | Executor = "processes", scheduler: str | None = None, workers: int | None = 1) -> Executor:

@@ -265,6 +265,29 @@ def test_killed_dask_worker_changes_nothing(remote_scheduler: str) -> None:
     assert same_bytes(got.to_json(), ref.to_json())
 
 
+@pytest.mark.slow  # ~15 s: both workers die at once, and the nanny restarts them
+def test_every_dask_worker_killed_at_once_changes_nothing(remote_scheduler: str) -> None:
+    """Both workers die mid-run: the scattered scenarios die with them, so Dask drops every block in
+    flight (not a retry: the data they need is gone). storeq ships the scenarios again and resubmits
+    the dropped blocks; the numbers do not change."""
+    sc = load_scenario(FLAGSHIP)
+    ref = run(sc, replications=60, seed=9, workers=2)
+    with DaskExecutor(scheduler=remote_scheduler) as ex:
+        pids = list(ex.client.run(os.getpid).values())
+        killed: list[int] = []
+
+        def cb(done: int, total: int) -> None:
+            if done >= 10 and not killed:
+                for pid in pids:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+
+        got = run(sc, replications=60, seed=9, executor=ex, progress=cb)
+        assert sorted(killed) == sorted(pids)
+        ex.client.wait_for_workers(2, timeout=60)  # the next test gets its cluster back
+    assert same_bytes(got.to_json(), ref.to_json())
+
+
 @pytest.mark.slow  # ~5 s
 def test_killed_worker_process_changes_nothing() -> None:
     import multiprocessing as mp
