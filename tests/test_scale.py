@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 from small_store import SMALL
 
 from simulation import compare, load_scenario, run, scenario_from_yaml, with_updates
-from simulation.executors import DaskExecutor, ProcessExecutor, make_executor, plan_blocks
+from simulation.executors import DaskExecutor, make_executor, plan_blocks
 from simulation.sweep import parse_grid, sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -300,22 +299,45 @@ def test_killed_worker_process_changes_nothing() -> None:
     assert same_bytes(got.to_json(), ref.to_json())
 
 
-def test_interrupt_stops_process_workers_at_once(small_scenario: Any) -> None:
-    """Ctrl+C: KeyboardInterrupt comes out while blocks are still queued, and no worker is left."""
-    import multiprocessing as mp
+_INTERRUPTED_API_RUN = """
+import multiprocessing as mp, sys, time
+from simulation import run, scenario_from_yaml
+from simulation.executors import ProcessExecutor
+sys.path.insert(0, sys.argv[1])
+from small_store import SMALL
 
-    # a real SIGINT, as a terminal sends it (interrupt_main would not wake a blocked wait)
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
-    before = {p.pid for p in mp.active_children()}  # a module fixture's cluster may have some
-    timer.start()
-    t0 = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        # thousands of replications: minutes of work, unless the interrupt stops it
-        run(small_scenario, replications=200_000, seed=1, executor=ProcessExecutor(2))
-    stopped_after = time.monotonic() - t0
-    timer.cancel()
-    assert stopped_after < 30  # before this fix the pool finished every queued block first
-    assert not [p for p in mp.active_children() if p.is_alive() and p.pid not in before]
+sc = scenario_from_yaml(SMALL)
+print("started", flush=True)
+t0 = time.monotonic()
+try:
+    # thousands of replications: minutes of work, unless the interrupt stops it
+    run(sc, replications=200_000, seed=1, executor=ProcessExecutor(2))
+    print("finished")
+except KeyboardInterrupt:
+    left = [p for p in mp.active_children() if p.is_alive()]
+    print(f"interrupted after {time.monotonic() - t0:.1f} s; workers left {len(left)}")
+"""
+
+
+def test_interrupt_stops_process_workers_at_once() -> None:
+    """Ctrl+C in a script using the API: KeyboardInterrupt comes out while blocks are still queued,
+    and no worker process is left. A real SIGINT, as a terminal sends it, to a Python of its own
+    (signalling the test runner's own process would interrupt whatever it runs at that instant)."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED_API_RUN, str(Path(__file__).resolve().parent)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, text=True,
+    )
+    try:
+        assert p.stdout is not None and p.stdout.readline().strip() == "started"
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)  # a hang guard: before the fix every queued block ran first
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert "workers left 0" in out, out + err
+    assert float(out.split("after ")[1].split(" s")[0]) < 30, out
 
 
 @pytest.mark.slow  # ~8 s: starts a local cluster in a subprocess
