@@ -8,6 +8,7 @@ pytest-xdist then reports the test as crashed, by name, and goes on with a fresh
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import threading
@@ -21,6 +22,13 @@ HARD_EXIT_AFTER_TIMEOUT_S = 120
 def _hard_exit(nodeid: str) -> None:
     os.write(2, f"\n{nodeid} still running {HARD_EXIT_AFTER_TIMEOUT_S} s after its timeout; stacks:\n".encode())
     faulthandler.dump_traceback(file=2, all_threads=True)
+    # Take this worker's own children along (worker pools, a cluster a fixture started): an orphan
+    # would keep running and could hold a pipe the test runner waits on.
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
     os._exit(3)
 
 
