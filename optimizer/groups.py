@@ -40,13 +40,13 @@ from .requirement import RefinementStep, Requirement, ServiceTarget, _staff_for,
 from .roster import (
     DayRoster,
     RosterInput,
-    ShiftCount,
     _cents,
     _explain,
     add_pitch_windows,
     add_shift_costs,
     add_staff_limits,
     canonical_solution,
+    shift_counts,
     shortfall_unit_costs,
     status_name,
     tie_break,
@@ -861,18 +861,7 @@ def _read_group_roster(
         objective=hours * d.cost_per_hour + short_cost,
         bound=None,
         gap=None,
-        shifts=tuple(
-            ShiftCount(
-                start=format_clock(g_grid.open_min + t.start),
-                end=format_clock(g_grid.open_min + t.end),
-                length_hours=t.length / 60,
-                break_start=format_clock(g_grid.open_min + t.break_start) if t.break_start is not None else None,
-                count=int(counts[k]),
-                template=t,
-            )
-            for k, t in enumerate(d.templates)
-            if counts[k] > 0
-        ),
+        shifts=shift_counts(d.templates, counts, g_grid.open_min),
         staffed=tuple(staffed),
         pitch=tuple(bool(p) for p in pitched),
         required=tuple(int(v) for v in required),

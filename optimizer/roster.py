@@ -374,6 +374,22 @@ def _explain(
     return out
 
 
+def shift_counts(templates: Sequence[ShiftTemplate], counts: Sequence[int] | np.ndarray, open_min: float) -> tuple[ShiftCount, ...]:
+    """The roster's shifts as people read them (clock times), one entry per template that is used."""
+    return tuple(
+        ShiftCount(
+            start=format_clock(open_min + t.start),
+            end=format_clock(open_min + t.end),
+            length_hours=t.length / 60,
+            break_start=format_clock(open_min + t.break_start) if t.break_start is not None else None,
+            count=int(counts[k]),
+            template=t,
+        )
+        for k, t in enumerate(templates)
+        if counts[k] > 0
+    )
+
+
 def solve_day_roster(
     data: RosterInput,
     time_limit_s: float = 20.0,
@@ -453,18 +469,7 @@ def solve_day_roster(
         for i in range(g.n_intervals)
     ]
     shortfall = [max(0, required[i] - int(staffed[i])) for i in range(g.n_intervals)]
-    shifts = tuple(
-        ShiftCount(
-            start=format_clock(g.open_min + t.start),
-            end=format_clock(g.open_min + t.end),
-            length_hours=t.length / 60,
-            break_start=format_clock(g.open_min + t.break_start) if t.break_start is not None else None,
-            count=int(xs[k]),
-            template=t,
-        )
-        for k, t in enumerate(data.templates)
-        if xs[k] > 0
-    )
+    shifts = shift_counts(data.templates, xs, g.open_min)
     hours = float(sum(xs[k] * t.length for k, t in enumerate(data.templates)) / 60)
     elapsed = time.perf_counter() - started  # the canonicalising pass included
     objective = chosen.value(objective_expr) / 100
