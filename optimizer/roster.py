@@ -367,11 +367,20 @@ def _explain(
             f"{a}-{b} needs {required[i]} counters, {why}; staffed {staffed[i]} (short by {required[i] - staffed[i]})"
         )
         if data.customers is not None:
-            text += f"; about {data.customers[i]:.0f} customers reach the counters then"
+            text += "; " + _customers_then(float(data.customers[i]))
         out.append(text)
     if data.min_on_duty > data.physical:
         out.append(f"min_on_duty is {data.min_on_duty} but the hall has {data.physical} counters")
     return out
+
+
+def _customers_then(expected: float) -> str:
+    """How many customers a short interval affects, in words a manager reads without a second look."""
+    if expected < 0.5:
+        return "fewer than 1 customer expected at the counters then"
+    if round(expected) == 1:
+        return "about 1 customer reaches the counters then"
+    return f"about {expected:.0f} customers reach the counters then"
 
 
 def shift_counts(templates: Sequence[ShiftTemplate], counts: Sequence[int] | np.ndarray, open_min: float) -> tuple[ShiftCount, ...]:

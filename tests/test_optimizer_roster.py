@@ -219,3 +219,12 @@ def test_no_pitching_where_the_hall_is_short() -> None:
     assert r.shortfall[1] == 1
     assert r.pitch[1] is False
     assert r.pitch[0] is True
+
+
+def test_a_short_interval_names_its_customers_in_plain_words() -> None:
+    """A quarter-hour with under one expected customer must not read "about 0 customers"."""
+    from optimizer.roster import _customers_then
+
+    assert _customers_then(0.3) == "fewer than 1 customer expected at the counters then"
+    assert _customers_then(1.2) == "about 1 customer reaches the counters then"
+    assert _customers_then(12.4) == "about 12 customers reach the counters then"
