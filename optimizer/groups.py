@@ -46,9 +46,11 @@ from .roster import (
     add_shift_costs,
     add_staff_limits,
     canonical_solution,
+    seeded_solver,
     shift_counts,
     shortfall_unit_costs,
     status_name,
+    template_counts,
     tie_break,
 )
 from .shifts import coverage_matrix, greedy_cover, interval_staffed
@@ -733,19 +735,12 @@ def solve_group_rosters(
     model.minimize(objective_expr)
     for d, x in zip(datas, xs, strict=True):
         greedy = greedy_cover(d.templates, g_grid, d.need_no_pitch, physical, d.cost_per_hour / 60)
-        counts = (
-            np.bincount(np.asarray(greedy, dtype=int), minlength=len(d.templates))
-            if greedy
-            else np.zeros(len(d.templates), int)
-        )
+        counts = template_counts(greedy, len(d.templates))
         for k, v in enumerate(x):
             model.add_hint(v, int(counts[k]))
     for p in flags:
         model.add_hint(p, 0)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, time_limit_s, seed)
     code = solver.solve(model)
     status = status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from .roster import status_name
+from .roster import seeded_solver, status_name
 
 __all__ = [
     "Allocation",
@@ -142,10 +142,7 @@ def solve_allocation(data: AllocationInput, time_limit_s: float = 10.0, workers:
     model.maximize(sum(v * x[i] for i, v in enumerate(values)))
     for i, o in enumerate(data.options):
         model.add_hint(x[i], 0 if o.label else 1)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, time_limit_s, seed)
     code = solver.solve(model)
     status = status_name(code)
     elapsed = time.perf_counter() - started
@@ -213,10 +210,7 @@ def solve_moves(
     if max_moves is not None:
         model.add(sum(m) <= max_moves)
     model.maximize(sum(round(o.value * VALUE_SCALE) * m[i] for i, o in enumerate(options)))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, time_limit_s, seed)
     code = solver.solve(model)
     status = status_name(code)
     elapsed = time.perf_counter() - started

@@ -374,6 +374,20 @@ def _explain(
     return out
 
 
+def seeded_solver(workers: int, time_limit_s: float, seed: int) -> cp_model.CpSolver:
+    """A CP-SAT solver with storeq's three settings: worker threads, wall-clock limit, random seed."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.random_seed = int(seed)
+    return solver
+
+
+def template_counts(chosen: Sequence[int], n_templates: int) -> np.ndarray:
+    """How many of each shift template a list of chosen template indices uses (the greedy cover as hints)."""
+    return np.bincount(np.asarray(chosen, dtype=int), minlength=n_templates) if chosen else np.zeros(n_templates, int)
+
+
 def _customers_then(expected: float) -> str:
     """How many customers a short interval affects, in words a manager reads without a second look."""
     if expected < 0.5:
@@ -430,21 +444,14 @@ def solve_day_roster(
     greedy = greedy_cover(
         data.templates, g, np.maximum(need_np, data.min_on_duty), data.physical, data.cost_per_hour / 60
     )
-    counts = (
-        np.bincount(np.asarray(greedy, dtype=int), minlength=len(data.templates))
-        if greedy
-        else np.zeros(len(data.templates), int)
-    )
+    counts = template_counts(greedy, len(data.templates))
     greedy_cost = float(sum(counts[k] * t.length / 60 * data.cost_per_hour for k, t in enumerate(data.templates)))
     for k, v in enumerate(x):
         model.add_hint(v, int(counts[k]))
     for p in pitch:
         model.add_hint(p, 0)
 
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, time_limit_s, seed)
     code = solver.solve(model)
     status = status_name(code)
     elapsed = time.perf_counter() - started

@@ -31,7 +31,7 @@ from ortools.sat.python import cp_model
 from simulation import format_clock
 from simulation.scenario import WEEKDAYS
 
-from .roster import RosterInput, add_coverage, add_min_on_duty, add_pitch_windows, status_name
+from .roster import RosterInput, add_coverage, add_min_on_duty, add_pitch_windows, seeded_solver, status_name
 from .shifts import Grid, ShiftTemplate, coverage_matrix, greedy_cover, interval_staffed
 from .staff import StaffMember, StaffRules
 
@@ -198,10 +198,7 @@ def _day_alone_solve(
     model: cp_model.CpModel, time_limit_s: float, workers: int, seed: int
 ) -> tuple[float | None, list[bool] | None]:
     """The day's proven bound (cents) and its best plan's pitch flags per interval."""
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, time_limit_s, seed)
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # INFEASIBLE cannot happen (coverage is soft); UNKNOWN: no bound worth using.
@@ -772,10 +769,7 @@ def _add_full_hint(
     for d, day_pitch in enumerate(wm.day_pitch):
         for i, pv in enumerate(day_pitch):
             fixed.add(fixed.get_bool_var_from_proto_index(pv.index) == int(bool(pitch[d][i]) if pitch else 0))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = 2.0
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, 2.0, seed)
     code = solver.solve(fixed)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         for i in range(len(wm.model.proto.variables)):
@@ -859,10 +853,7 @@ def solve_week_roster(
         hint = {tuple(k): 1 for k in hint_keys}  # type: ignore[misc]
     hint = symmetric_hint(wm.people, wm.base, hint)
     _add_full_hint(wm, hint, hint_pitch if hint_keys is not None and fixed_pitch is None else None, workers, seed)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.random_seed = int(seed)
+    solver = seeded_solver(workers, time_limit_s, seed)
     # The gap limit is taken relative to labour cost, not to the objective: when a peak cannot be
     # covered, shortfall penalties dominate the objective and a relative limit would stop at once.
     solver.parameters.absolute_gap_limit = float(relative_gap * max(greedy_cost, 1.0) * 100)
