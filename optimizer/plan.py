@@ -1349,15 +1349,22 @@ def optimize_day(
             else:
                 need_np[i] = max(need_np[i], int(staffed_now[i]) + 1)
                 need_p[i] = max(need_p[i], need_np[i])
-        data = replace(data, need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
-        roster = solve_day_roster(data, time_limit_s=time_limit_s, workers=solver_workers, seed=seed)
+        tried_data = replace(data, need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
+        tried = solve_day_roster(tried_data, time_limit_s=time_limit_s, workers=solver_workers, seed=seed)
+        asked = ", ".join(_label(scenario, i) for i in fix)
+        if not any(tried.staffed[i] > staffed_now[i] for i in fix):
+            # The shift rules and the hall allow no more there: keep the verified roster (another
+            # round would only ask the same again).
+            explanation.append(
+                f"after verification, asked for one more counter at {asked}; the shift rules and the hall allow none there"
+            )
+            break
+        data, roster = tried_data, tried
         plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
         verification = verify(
             plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor
         )
-        explanation.append(
-            f"after verification, asked for one more counter at {', '.join(_label(scenario, i) for i in fix)} and re-rostered"
-        )
+        explanation.append(f"after verification, asked for one more counter at {asked} and re-rostered")
     explanation += notes
     explanation += [e for e in roster.explanation if e not in explanation]
     tick(3, stages)

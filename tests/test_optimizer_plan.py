@@ -369,6 +369,9 @@ def test_impossible_ask_keeps_the_peak_staffed_and_beats_the_flat_roster() -> No
 
     named = [e for e in plan.explanation if re.match(r"\d\d:\d\d-\d\d:\d\d needs \d+ counters.*short by \d+", e)]
     assert len(named) == sum(1 for v in plan.roster.shortfall if v > 0)
+    # A repair the shift rules cannot honour is said once, not repeated round after round.
+    repairs = [e for e in plan.explanation if e.startswith("after verification")]
+    assert len(repairs) == len(set(repairs))
 
 
 def test_cli_accepts_a_hall_smaller_than_todays_staffing(tmp_path: Path) -> None:
