@@ -50,7 +50,6 @@ import multiprocessing as mp
 import os
 import signal
 import sys
-import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -224,22 +223,13 @@ class ProcessExecutor(Executor):
 
 
 def _start_method() -> Any:
-    """How to start worker processes: ``fork`` where it is safe, ``forkserver`` where it is not.
+    """How to start worker processes: ``fork`` on Linux (milliseconds, everything already imported),
+    the platform's default elsewhere. Results never depend on it: the seed tree fixes every number.
 
-    fork starts a worker in milliseconds with everything already imported, but forking a process
-    that runs other threads (the app's web server, a Dask client's event loop, a test runner's
-    watchdog) copies locks those threads may hold at that instant, and a worker can then wait on
-    one forever. So fork only while this is the only thread; otherwise fork from a clean server
-    process that has ``simulation`` preloaded (started once, then about as quick). Outside Linux,
-    the platform's default. Results never depend on this: the seed tree fixes every number.
+    A forkserver (safer beside other threads) was tried and reverted: under load, Ctrl+C on the CLI
+    could leave the interrupted run waiting on its pool for over a minute.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    if threading.active_count() == 1:
-        return mp.get_context("fork")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["simulation.runner"])
-    return ctx
+    return mp.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
