@@ -556,15 +556,25 @@ class GroupPlan:
     requirement: Requirement
     roster: DayRoster
     service: pd.DataFrame
-    """Per interval: service level (mean, 95% CI) and abandonment of the group's own customers."""
+    """Per interval: service level (mean, 95% CI), abandonment, share of days meeting and ``meets``
+    of the group's own customers (:func:`.groups.group_service`)."""
     target: float
+
+    def _meets(self) -> np.ndarray:
+        # ``meets`` is judged on the whole target (abandonment cap and share of days included);
+        # a service frame without it (built by hand) is judged on the service level alone.
+        if "meets" in self.service:
+            return self.service["meets"].to_numpy(bool)
+        sl = self.service["service_level_mean"].to_numpy(float)
+        return ~(~np.isnan(sl) & (sl < self.target))
 
     @property
     def missed(self) -> tuple[str, ...]:
-        sl = self.service["service_level_mean"].to_numpy(float)
-        return tuple(str(self.service["start"].iloc[i]) for i in np.flatnonzero(~np.isnan(sl) & (sl < self.target)))
+        return tuple(str(self.service["start"].iloc[i]) for i in np.flatnonzero(~self._meets()))
 
     def frame(self) -> pd.DataFrame:
+        n = len(self.service)
+        nan = [math.nan] * n
         return pd.DataFrame(
             {
                 "group": self.name,
@@ -576,6 +586,8 @@ class GroupPlan:
                 "service_level_mean": self.service["service_level_mean"],
                 "service_level_ci_low": self.service["service_level_ci_low"],
                 "service_level_ci_high": self.service["service_level_ci_high"],
+                "share_of_days_meeting": self.service.get("days_meeting_mean", nan),
+                "meets_target": self._meets(),
             }
         )
 
@@ -601,6 +613,8 @@ class GroupPlan:
                         "ci_low": _f(row.service_level_ci_low),
                         "ci_high": _f(row.service_level_ci_high),
                     },
+                    "share_of_days_meeting": _f(row.share_of_days_meeting),
+                    "meets_target": bool(row.meets_target),
                 }
                 for row in self.frame().itertuples(index=False)
             ],
@@ -759,34 +773,34 @@ def _hall_shares(needs: Sequence[Sequence[int]], physical: int) -> list[int]:
 
 def _group_rosters(
     scenario: Scenario,
-    reqs: Sequence[Requirement],
-    demand: Sequence[Any],
-    grid: Grid,
-    templates: tuple[Any, ...],
-    caps: Sequence[int],
+    inputs: Sequence[RosterInput],
     rules: ShiftRules,
-    busiest: int,
     time_limit_s: float,
     solver_workers: int,
     seed: int,
-) -> list[DayRoster]:
-    """One CP-SAT roster per group (its own staff pool), each within its share of the hall."""
-    out = []
-    for g, req in enumerate(reqs):
-        data = RosterInput(
-            grid=grid,
-            templates=templates,
-            need_no_pitch=req.needed,
-            need_pitch=req.needed,
-            pitch_value=(0.0,) * grid.n_intervals,
-            physical=caps[g],
-            min_on_duty=rules.min_on_duty if g == busiest else 0,
-            cost_per_hour=scenario.costs.staff_hour,
-            allow_pitch=False,
-            customers=demand[g].customers,
-        )
-        out.append(solve_day_roster(data, time_limit_s=time_limit_s / len(reqs), workers=solver_workers, seed=seed))
-    return out
+) -> Any:
+    """Every group's roster (one staff pool each) from one CP-SAT model with pitching off
+    (:func:`.groups.solve_group_rosters`): the hall's counters bound the groups' sum per slot, and
+    the shift rules' ``min_on_duty`` counts everybody on the floor — a store-wide number of people,
+    met by whichever groups it costs least to add to (not by the busiest group on its own)."""
+    from .groups import solve_group_rosters
+
+    n = inputs[0].grid.n_intervals
+    return solve_group_rosters(
+        inputs, scenario.physical_counters, rules.min_on_duty, (0.0,) * n, "never",
+        time_limit_s=time_limit_s, workers=solver_workers, seed=seed,
+    )  # fmt: skip
+
+
+def _raised_somewhere(before: Sequence[RosterInput], after: Sequence[RosterInput], old: Any, new: Any) -> bool:
+    """A repair's re-roster added a counter in some (group, interval) whose need it raised: without
+    that, the shift rules and the hall allow none there and another round would ask the same again."""
+    for g, (b, a) in enumerate(zip(before, after, strict=True)):
+        for i in range(len(a.need_no_pitch)):
+            raised = a.need_no_pitch[i] > b.need_no_pitch[i] or a.need_pitch[i] > b.need_pitch[i]
+            if raised and new.rosters[g].staffed[i] > old.rosters[g].staffed[i]:
+                return True
+    return False
 
 
 def _combine_rosters(rosters: Sequence[DayRoster], names: Sequence[str]) -> DayRoster:
@@ -858,26 +872,34 @@ def _optimize_groups(
     demand = group_demand(scenario)
     grid = build_grid(scenario, rules)
     templates = tuple(build_templates(scenario, rules))
-    physical = scenario.physical_counters
-    busiest = int(np.argmax([sum(d.customers) for d in demand]))
-    # Each group may staff up to its own largest need; only if the groups' rosters then overlap
-    # beyond the hall somewhere are the shares trimmed (largest first) and the groups re-rostered.
-    caps = [max(1, max(r.needed)) if max(r.needed) > 0 else 0 for r in reqs]
-    rosters = _group_rosters(
-        scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
-    )
-    if max(sum(r.staffed[i] for r in rosters) for i in range(grid.n_intervals)) > physical:
-        caps = _hall_shares([r.needed for r in reqs], physical)
-        rosters = _group_rosters(
-            scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
+    n = grid.n_intervals
+    inputs = [
+        RosterInput(
+            grid=grid,
+            templates=templates,
+            need_no_pitch=req.needed,
+            need_pitch=req.needed,
+            pitch_value=(0.0,) * n,
+            physical=scenario.physical_counters,
+            min_on_duty=0,
+            cost_per_hour=scenario.costs.staff_hour,
+            allow_pitch=False,
+            customers=demand[g].customers,
         )
+        for g, req in enumerate(reqs)
+    ]
     policy = {"mode": "never"}
     why = "--pitch never" if pitch == "never" else "pitching earns no margin in this store"
-    explanation = [*notes, f"counter groups rostered one by one ({', '.join(names)}): no pitches all day ({why})"]
+    explanation = [
+        *notes,
+        f"counter groups rostered together ({', '.join(names)}), one staff pool each: no pitches all day ({why}); "
+        "the hall's counters and the minimum on duty count every group",
+    ]
 
-    def simulate(rosters: Sequence[DayRoster]) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
+    def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
         staffed = [
-            [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed] for g, r in enumerate(rosters)
+            [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed]
+            for g, r in enumerate(joint.rosters)
         ]
         shifts = rules.model_dump(by_alias=True, exclude_none=True)
         scn = groups_scenario(
@@ -887,35 +909,36 @@ def _optimize_groups(
         res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
         return scn, verification, group_service(res, scn, target)
 
-    plan_scn, verification, service = simulate(rosters)
-    # Repair, as for a one-pool day: where a group's own customers miss on the verification's mean
-    # and the group has room in its share of the hall, one more counter there, and that group re-rostered.
+    joint = _group_rosters(scenario, inputs, rules, time_limit_s, solver_workers, seed)
+    plan_scn, verification, service = simulate(joint)
+    # Repair, as for a one-pool day: where a group's own customers miss on the verification's means
+    # (share of days included) and the hall has room, one more counter of that group, all re-rostered.
+    nothing_to_stop = [False] * n  # pitching is off: a repair only adds counters
     for _round in range(repair_rounds):
-        asked = []
-        for g, svc in enumerate(service):
-            sl = svc["service_level_mean"].to_numpy(float)
-            fix = [
-                int(i)
-                for i in np.flatnonzero(~np.isnan(sl) & (sl < target.service_level))
-                if rosters[g].staffed[i] < caps[g]
-            ]
-            if fix:
-                need = list(reqs[g].needed)
-                for i in fix:
-                    need[i] = max(need[i], rosters[g].staffed[i] + 1)
-                reqs[g] = replace(reqs[g], needed=tuple(need))
-                asked += [f"{names[g]} {_label(scenario, i)}" for i in fix]
+        tried, asked, _stopped = _group_repairs(scenario, target, names, inputs, joint, service, nothing_to_stop, False)
         if not asked:
             break
-        rosters = _group_rosters(
-            scenario, reqs, demand, grid, templates, caps, rules, busiest, time_limit_s, solver_workers, seed
-        )
-        plan_scn, verification, service = simulate(rosters)
+        again = _group_rosters(scenario, tried, rules, time_limit_s, solver_workers, seed)
+        if not _raised_somewhere(inputs, tried, joint, again):
+            explanation.append(
+                f"after verification, asked for one more counter at {', '.join(asked)}; "
+                "the shift rules and the hall allow none there"
+            )
+            break
+        inputs, joint = tried, again
+        plan_scn, verification, service = simulate(joint)
         explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
-    roster = _combine_rosters(rosters, names)
+    roster = replace(
+        _combine_rosters(joint.rosters, names),
+        status=joint.status,
+        objective=joint.objective,
+        bound=joint.bound,
+        gap=joint.gap,
+        solve_time_s=joint.solve_time_s,
+    )
     groups = tuple(
-        GroupPlan(name, req, r, svc, target.service_level)
-        for name, req, r, svc in zip(names, reqs, rosters, service, strict=True)
+        GroupPlan(name, replace(req, needed=data.need_no_pitch), r, svc, target.service_level)
+        for name, req, data, r, svc in zip(names, reqs, inputs, joint.rosters, service, strict=True)
     )
     explanation += list(roster.explanation)
     for gp in groups:
@@ -924,7 +947,7 @@ def _optimize_groups(
     total_req = Requirement(
         method=reqs[0].method,
         pitching=False,
-        needed=tuple(sum(r.needed[i] for r in reqs) for i in range(grid.n_intervals)),
+        needed=tuple(sum(d.need_no_pitch[i] for d in inputs) for i in range(n)),
         physical=scenario.physical_counters,
         labels=tuple(scenario.interval_labels),
         converged=all(r.converged for r in reqs),
@@ -1040,12 +1063,19 @@ def _optimize_groups_pitch(
     plan_scn, verification, service = simulate(joint)
     explanation = [*notes]
     for _round in range(repair_rounds):
-        inputs, asked, stopped = _group_repairs(
+        tried, asked, stopped = _group_repairs(
             scenario, target, names, inputs, joint, service, allowed, mode == "decide"
         )
         if not asked and not stopped:
             break
-        joint = solve(inputs)
+        again = solve(tried)
+        if not stopped and not _raised_somewhere(inputs, tried, joint, again):
+            explanation.append(
+                f"after verification, asked for one more counter at {', '.join(asked)}; "
+                "the shift rules and the hall allow none there"
+            )
+            break
+        inputs, joint = tried, again
         plan_scn, verification, service = simulate(joint)
         if asked:
             explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
@@ -1128,11 +1158,13 @@ def _group_repairs(
     allowed: list[bool],
     may_stop: bool,
 ) -> tuple[list[RosterInput], list[str], list[str]]:
-    """After verification of a joint group plan: where a group's own customers miss on the mean and the
-    hall has room, one more counter of that group (the need in force: with or without pitching);
+    """After verification of a joint group plan: where a group's own customers miss on their means (the
+    service level, the abandonment cap and, with ``days_meeting``, the share of days) and the hall has room, one more counter of that group (the need in force: with or without pitching);
     where they miss while the store pitches and the hall is full, pitching is stopped there
     (``allowed[i] = False``, only when ``may_stop``). Returns the new inputs and what was asked/stopped.
     """
+    from .groups import _group_misses
+
     physical = scenario.physical_counters
     n = len(allowed)
     out = list(inputs)
@@ -1140,8 +1172,7 @@ def _group_repairs(
     stopped: list[str] = []
     room = [sum(r.staffed[i] for r in joint.rosters) < physical for i in range(n)]
     for g, svc in enumerate(service):
-        sl = svc["service_level_mean"].to_numpy(float)
-        missed = [int(i) for i in np.flatnonzero(~np.isnan(sl) & (sl < target.service_level))]
+        missed = [int(i) for i in np.flatnonzero(_group_misses(svc, target))]
         for i in missed:
             if not room[i] and joint.pitch[i] and may_stop and allowed[i]:
                 allowed[i] = False
