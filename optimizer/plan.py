@@ -1452,6 +1452,8 @@ class WeekDay:
     requirement_pitch: Requirement | None
     verification: Verification
     pitch_rule: str
+    groups: tuple[GroupPlan, ...] = ()
+    """With counter groups: each group's requirement, staffing and own customers' service that day."""
 
 
 @dataclass(frozen=True)
@@ -1535,7 +1537,16 @@ class WeekPlan:
             "plan": self.intervals_frame(),
             "verification": self.verification_frame(),
             "people": self.people_frame(),
+            **({"groups": self.groups_frame()} if any(day.groups for day in self.days) else {}),
         }
+
+    def groups_frame(self) -> pd.DataFrame:
+        """With counter groups: per day, group and interval, required, staffed and own customers' service."""
+        frames = [gp.frame().assign(day=day.label) for day in self.days for gp in day.groups]
+        if not frames:
+            return pd.DataFrame()
+        out = pd.concat(frames, ignore_index=True)
+        return out[["day", *[c for c in out.columns if c != "day"]]]
 
     def to_json(self) -> dict[str, Any]:
         r = self.roster
@@ -1586,6 +1597,11 @@ class WeekPlan:
                 for row in plan.itertuples(index=False)
             ],
             "verification": {day.label: day.verification.to_json() for day in self.days},
+            **(
+                {"groups": {day.label: [gp.to_json() for gp in day.groups] for day in self.days}}
+                if any(day.groups for day in self.days)
+                else {}
+            ),
             "explanation": list(self.explanation),
         }
 
@@ -1729,7 +1745,8 @@ def optimize_week(
     if first.counters.groups is not None:
         return _optimize_week_groups(
             days_in, staff, target, rules, method, search_replications, replications, seed, time_limit_s,
-            workers, solver_workers, notes, executor=executor,
+            workers, solver_workers, notes, executor=executor, pitch=pitch, repair_rounds=repair_rounds,
+            progress=progress, search_max_replications=search_max_replications,
         )  # fmt: skip
     total = 2 * len(days_in) + 1
     tick = progress or (lambda done, total_: None)
@@ -1800,45 +1817,52 @@ def optimize_week(
 
 
 # ---------------------------------------------------------------------------------------------
-# the named-staff week with counter groups: one staff pool per group
+# the named-staff week with counter groups: one joint model across groups
 # ---------------------------------------------------------------------------------------------
 
 
-def _combine_weeks(rosters: Sequence[WeekRoster], names: Sequence[str]) -> WeekRoster:
-    """The store's week from its groups' weeks: sums per day and interval, assignments tagged by group."""
-    order = ["OPTIMAL", "FEASIBLE", "UNKNOWN", "INFEASIBLE", "MODEL_INVALID"]
-    status = max((r.status for r in rosters), key=lambda x: order.index(x) if x in order else len(order))
-    nd, n = len(rosters[0].staffed), len(rosters[0].staffed[0])
+def _group_day_misses(svc: pd.DataFrame, target: ServiceTarget) -> np.ndarray:
+    """Intervals where a group's own customers miss: its ``meets`` column where the judgement gives
+    one (abandonment cap and share of days included), else the service level's mean."""
+    if "meets" in svc:
+        return ~svc["meets"].to_numpy(bool)
+    sl = svc["service_level_mean"].to_numpy(float)
+    return ~np.isnan(sl) & (sl < target.service_level)
 
-    def total(field_: str) -> tuple[tuple[int, ...], ...]:
-        return tuple(tuple(sum(getattr(r, field_)[d][i] for r in rosters) for i in range(n)) for d in range(nd))
 
-    feasible = all(r.objective is not None and r.bound is not None for r in rosters)
-    objective = sum(r.objective or 0.0 for r in rosters) if feasible else None
-    bound = sum(r.bound or 0.0 for r in rosters) if feasible else None
-    cost = sum(r.staff_cost for r in rosters)
-    return WeekRoster(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=None if objective is None or bound is None else abs(objective - bound) / max(abs(objective), 1.0),
-        gap_labour=None if objective is None or bound is None else abs(objective - bound) / max(cost, 1.0),
-        solve_time_s=sum(r.solve_time_s for r in rosters),
-        assignments=tuple(
-            replace(a, group=name) for r, name in zip(rosters, names, strict=True) for a in r.assignments
-        ),
-        staffed=total("staffed"),
-        required=total("required"),
-        pitch=tuple((False,) * n for _ in range(nd)),
-        shortfall=total("shortfall"),
-        hours_by_person={k: v for r in rosters for k, v in r.hours_by_person.items()},
-        closings_by_person={k: v for r in rosters for k, v in r.closings_by_person.items()},
-        staff_hours=sum(r.staff_hours for r in rosters),
-        staff_cost=cost,
-        pitch_value=0.0,
-        explanation=tuple(f"{name}: {e}" for r, name in zip(rosters, names, strict=True) for e in r.explanation),
-        greedy_cost=sum(r.greedy_cost or 0.0 for r in rosters),
-    )
+def _week_group_plans(
+    joint: Any,
+    reqs: Sequence[Sequence[Requirement]],
+    d: int,
+    label: str,
+    services: Sequence[pd.DataFrame],
+    target: ServiceTarget,
+) -> tuple[GroupPlan, ...]:
+    """Day ``d`` of a joint group week as one :class:`GroupPlan` per group (its requirement without
+    pitching, its staffing and shortfall with the need in force, its customers' simulated service),
+    the per-group report a day plan gives."""
+    out = []
+    for g, (name, wr) in enumerate(zip(joint.names, joint.groups, strict=True)):
+        hours = sum(a.hours for a in wr.assignments if a.day == d)
+        rate = wr.staff_cost / wr.staff_hours if wr.staff_hours else 0.0
+        day_roster = DayRoster(
+            status=wr.status,
+            objective=None,
+            bound=None,
+            gap=None,
+            shifts=(),
+            staffed=wr.staffed[d],
+            pitch=wr.pitch[d],
+            required=wr.required[d],
+            shortfall=wr.shortfall[d],
+            staff_hours=hours,
+            staff_cost=hours * rate,
+            pitch_value=0.0,
+            solve_time_s=wr.solve_time_s,
+            explanation=tuple(e for e in wr.explanation if e.startswith(f"{label} ")),
+        )
+        out.append(GroupPlan(name, reqs[d][g], day_roster, services[g], target.service_level))
+    return tuple(out)
 
 
 def _optimize_week_groups(
@@ -1855,93 +1879,287 @@ def _optimize_week_groups(
     solver_workers: int,
     notes: Sequence[str],
     executor: ExecutorArg = "processes",
+    pitch: PitchMode = "decide",
+    repair_rounds: int = 1,
+    progress: Progress = None,
+    search_max_replications: int | None = None,
 ) -> WeekPlan:
-    """A named-staff week for a hall with counter groups: each person works the group named by their
-    ``group:``; each group's week is rostered from its own people (requirement per group and day,
-    refined on the whole store), and every day is verified with all groups staffed. Pitching off.
+    """A named-staff week for a hall with counter groups, in one CP-SAT model across groups.
+
+    1. Requirement per group and day as a day plan finds it (refined on the whole store, then the
+       firm-up and CI descent per (group, interval)): without pitching, and — with a pitch margin and
+       ``pitch`` ``decide``/``always`` — with pitching all day.
+    2. One week model (:func:`.week_groups.solve_week_group_roster`): each person works their own
+       group's counters; per person the one-pool week's rules; the hall caps the groups' sum per slot,
+       the minimum on duty counts everybody, and one pitch flag per (day, interval) is shared by all
+       groups (pitching raises each group's need to its pitching need and earns the store's margin).
+    3. Every day simulated with all groups staffed and its pitch windows, judged per group on its own
+       customers (``WeekDay.groups``). Repair as for a one-pool week: where a group's customers miss
+       and the hall has room, one more counter of that group (the need in force) and the week is
+       re-rostered with the pitch windows kept and the previous roster as the hint; where they miss
+       while pitching with the hall full, pitching stops there. The explanation names what was asked.
     """
-    from .groups import group_demand, groups_scenario, refine_group_requirements
+    from simulation import run
+
+    from .groups import group_service, groups_scenario
+    from .week_groups import solve_week_group_roster
 
     first = days_in[0][2]
     names = [g.name for g in first.counter_groups()]
+    physical = first.physical_counters
+    pool, explanation = _week_group_pool(staff, names, notes)
+    grid = build_grid(first, rules)
+    templates = tuple(build_templates(first, rules))
+    margin = workload(first).pitch_margin_per_customer
+    want_pitch = pitch != "never" and margin > 0
+    mode: PitchMode = ("always" if pitch == "always" else "decide") if want_pitch else "never"
+    total_ticks = 2 * len(days_in) + 1
+    tick = progress or (lambda done, total_: None)
+    reqs_np, reqs_p, inputs, values, demands = _week_group_inputs(
+        days_in, target, method, mode, grid, templates, search_replications, seed, workers, executor,
+        search_max_replications, lambda d: tick(d + 1, total_ticks),
+    )  # fmt: skip
+    common: dict[str, Any] = {
+        "day_labels": [lab for lab, _wd, _s in days_in],
+        "weekdays": [wd for _lab, wd, _s in days_in],
+        "close_rel": first.store.duration_min,
+        "workers": solver_workers,
+        "seed": seed,
+    }
+
+    def solve(data: Sequence[Sequence[RosterInput]], **kw: Any) -> Any:
+        return solve_week_group_roster(
+            data, pool, names, physical, rules.min_on_duty, values, mode, **common, **kw  # type: ignore[arg-type]
+        )
+
+    def simulate(joint: Any) -> tuple[list[WeekDay], list[list[pd.DataFrame]], list[str]]:
+        wait = target.wait_for(first)
+        out_days: list[WeekDay] = []
+        services: list[list[pd.DataFrame]] = []
+        day_notes: list[str] = []
+        for d, (label, wd, s) in enumerate(days_in):
+            shut = float(s.arrival_rates_per_hour().sum()) <= 0
+            staffed = [
+                [max(int(v), 1 if shut or sum(demands[d][g].customers) > 0 else 0) for v in joint.groups[g].staffed[d]]
+                for g in range(len(names))
+            ]
+            if shut:
+                day_notes.append(f"{label}: no customers expected; simulated with one counter per group so the day loads")
+            updates = {
+                "cross_sell.policy": policy_for(joint.store.pitch[d], grid),
+                "store.target_wait_min": wait,
+                "shifts": rules.model_dump(by_alias=True, exclude_none=True),
+            }
+            scn = groups_scenario(s, staffed, **updates)
+            v = verify(scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
+            res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
+            svc = group_service(res, scn, target)
+            services.append(svc)
+            total = tuple(sum(reqs_np[d][g].needed[i] for g in range(len(names))) for i in range(grid.n_intervals))
+            req_np = replace(reqs_np[d][0], needed=total, group=None)
+            req_p = None
+            if want_pitch:
+                total_p = tuple(sum(inputs[d][g].need_pitch[i] for g in range(len(names))) for i in range(grid.n_intervals))
+                req_p = replace(reqs_p[d][0], needed=total_p, group=None, pitching=True)
+            day = WeekDay(label, wd, scn, req_np, req_p, v, pitch_rule_text(joint.store.pitch[d], grid))
+            out_days.append(replace(day, groups=_week_group_plans(joint, reqs_np, d, label, svc, target)))
+            tick(len(days_in) + 1 + d, total_ticks)
+        return out_days, services, day_notes
+
+    joint = solve(inputs, time_limit_s=time_limit_s)
+    if not joint.feasible:
+        explanation.append(f"no week roster found ({joint.store.status}); every day is simulated unstaffed")
+    days, services, day_notes = simulate(joint)
+    repairs: list[str] = []
+    for _round in range(repair_rounds if joint.feasible else 0):
+        repaired, flags, asked, stopped = _week_group_repairs(days_in, names, inputs, joint, services, target, mode)
+        if not asked and not stopped:
+            break
+        where = ", ".join(f"{days_in[d][0].split(' ')[0]} {names[g]} {_label(first, i)}" for d, g, i in asked)
+        again = solve(
+            repaired,
+            time_limit_s=max(5.0, time_limit_s / 2),
+            pitch_flags=flags,
+            hint_keys=joint.store.solution_keys,
+        )
+        if not again.feasible:
+            repairs.append(f"after verification, re-rostering for {where or ', '.join(stopped)} found no roster ({again.store.status})")
+            break
+        if asked and not stopped and not any(again.groups[g].staffed[d][i] > joint.groups[g].staffed[d][i] for d, g, i in asked):
+            repairs.append(
+                f"after verification, asked for one more counter at {where}; the people, the shift rules and the hall "
+                "allow none there"
+            )
+            break
+        before = joint.store
+        first_gap = "-" if before.gap is None else f"{before.gap:.2%}"
+        if asked:
+            repairs.append(
+                f"after verification, asked for one more counter at {where} and re-rostered the week (pitch windows "
+                f"kept; solver status, objective, bound and gap are the re-rostering's; the roster before the repair: "
+                f"{before.status}, objective {before.objective or 0:,.2f}, bound {before.bound or 0:,.2f}, gap {first_gap})"
+            )
+        if stopped:
+            repairs.append(
+                f"after verification, customers missed the target while pitching with the hall full at {', '.join(stopped)}: "
+                "pitching suspended there and the week re-rostered"
+            )
+        inputs, joint = repaired, again
+        days, services, day_notes = simulate(joint)
+    roster = joint.store
+    explanation.insert(len(notes), _week_group_head(names, physical, mode, pitch, roster, first.costs.currency))
+    explanation += [*roster.explanation, *repairs, *day_notes]
+    for day in days:
+        if day.verification.missed:
+            explanation.append(
+                f"{day.label}: simulated, {len(day.verification.missed)} interval(s) miss the target: "
+                + ", ".join(day.verification.missed)
+            )
+        explanation += [
+            f"{day.label}: {gp.name}: its customers miss the target at {', '.join(gp.missed)}"
+            for gp in day.groups
+            if gp.missed
+        ]
+    tick(total_ticks, total_ticks)
+    return WeekPlan(roster=roster, days=tuple(days), target=target, explanation=tuple(explanation), grid=grid)
+
+
+def _week_group_inputs(
+    days_in: Sequence[tuple[str, int, Scenario]],
+    target: ServiceTarget,
+    method: RequirementMethod,
+    mode: PitchMode,
+    grid: Grid,
+    templates: tuple[Any, ...],
+    search_replications: int,
+    seed: int,
+    workers: int,
+    executor: ExecutorArg,
+    search_max_replications: int | None,
+    done: Callable[[int], None],
+) -> tuple[list[list[Requirement]], list[list[Requirement]], list[list[RosterInput]], list[tuple[float, ...]], list[Any]]:
+    """Per day: each group's requirement without and with pitching (as a day plan refines it, on the
+    whole store), its roster input, the store's pitch margin per interval and the groups' demand."""
+    from .groups import group_demand, refine_group_requirements
+
+    first = days_in[0][2]
+    reqs_np: list[list[Requirement]] = []
+    reqs_p: list[list[Requirement]] = []
+    inputs: list[list[RosterInput]] = []
+    values: list[tuple[float, ...]] = []
+    demands: list[Any] = []
+    for d, (_day, _wd, s) in enumerate(days_in):
+        # A day without customers (the branch shut on Sunday) has nothing to refine by simulation.
+        simulate = method == "simulation" and float(s.arrival_rates_per_hour().sum()) > 0
+
+        def refine(pitching: bool, s: Scenario = s, simulate: bool = simulate) -> list[Requirement]:
+            return refine_group_requirements(
+                s, target, search_replications, seed, workers=workers, simulate=simulate, executor=executor,
+                pitching=pitching, max_replications=search_max_replications,
+            )  # fmt: skip
+
+        rn = refine(False) if mode != "always" else []
+        rp = refine(True) if mode != "never" else rn
+        rn = rn or rp  # pitching always: the roster covers the pitching need everywhere
+        dem = group_demand(s)
+        w = workload(s)
+        reqs_np.append(rn)
+        reqs_p.append(rp)
+        demands.append(dem)
+        values.append(tuple(float(lam * s.store.interval_min * w.pitch_margin_per_customer) for lam in w.counter_rate_per_min))
+        inputs.append(
+            [
+                RosterInput(
+                    grid=grid,
+                    templates=templates,
+                    need_no_pitch=a.needed,
+                    need_pitch=tuple(max(x, y) for x, y in zip(a.needed, b.needed, strict=True)),
+                    pitch_value=(0.0,) * grid.n_intervals,
+                    physical=first.physical_counters,
+                    min_on_duty=0,
+                    cost_per_hour=first.costs.staff_hour,
+                    allow_pitch=mode != "never",
+                    customers=dem[g].customers,
+                )
+                for g, (a, b) in enumerate(zip(rn, rp, strict=True))
+            ]
+        )
+        done(d)
+    return reqs_np, reqs_p, inputs, values, demands
+
+
+def _week_group_repairs(
+    days_in: Sequence[tuple[str, int, Scenario]],
+    names: Sequence[str],
+    inputs: Sequence[Sequence[RosterInput]],
+    joint: Any,
+    services: Sequence[Sequence[pd.DataFrame]],
+    target: ServiceTarget,
+    mode: PitchMode,
+) -> tuple[list[list[RosterInput]], list[list[bool]], list[tuple[int, int, int]], list[str]]:
+    """After verification of a joint group week: where a group's own customers miss and the hall has
+    room, one more counter of that group (the need in force: with or without pitching); where they
+    miss while the store pitches with the hall full, pitching stops there (``decide`` only).
+    Returns the new inputs, the pitch flags to keep, the (day, group, interval) asked and what stopped."""
+    first = days_in[0][2]
+    physical = first.physical_counters
+    flags = [list(row) for row in joint.store.pitch]
+    asked: list[tuple[int, int, int]] = []
+    stopped: list[str] = []
+    repaired = [list(day) for day in inputs]
+    for d in range(len(days_in)):
+        room = [v < physical for v in joint.store.staffed[d]]
+        for g, svc in enumerate(services[d]):
+            staffed_g = joint.groups[g].staffed[d]
+            need_np, need_p = list(repaired[d][g].need_no_pitch), list(repaired[d][g].need_pitch)
+            for i in (int(k) for k in np.flatnonzero(_group_day_misses(svc, target))):
+                if room[i]:
+                    if flags[d][i]:
+                        need_p[i] = max(need_p[i], staffed_g[i] + 1)
+                    else:
+                        need_np[i] = max(need_np[i], staffed_g[i] + 1)
+                        need_p[i] = max(need_p[i], need_np[i])
+                    asked.append((d, g, i))
+                elif flags[d][i] and mode == "decide":
+                    flags[d][i] = False  # pitching lengthens every visit of a full hall already behind
+                    stopped.append(f"{days_in[d][0].split(' ')[0]} {names[g]} {_label(first, i)}")
+            repaired[d][g] = replace(repaired[d][g], need_no_pitch=tuple(need_np), need_pitch=tuple(need_p))
+    return repaired, flags, asked, stopped
+
+
+def _week_group_pool(
+    staff: StaffRules, names: Sequence[str], notes: Sequence[str]
+) -> tuple[StaffRules, list[str]]:
+    """The people of the store's groups, and the explanation so far (who is left out, and why)."""
     explanation = [*notes]
     stray = [p.name for p in staff.staff if p.group not in names]
     if stray:
         explanation.append(
             f"{', '.join(stray)}: no `group:` naming one of this store's counter groups ({', '.join(names)}); not rostered"
         )
-    grid = build_grid(first, rules)
-    templates = tuple(build_templates(first, rules))
-    reqs = [
-        refine_group_requirements(
-            s, target, search_replications, seed, workers=workers, simulate=method == "simulation", executor=executor
-        )
-        for _label, _wd, s in days_in
-    ]
-    demands = [group_demand(s) for _label, _wd, s in days_in]
-    caps = _hall_shares(
-        [[v for day in reqs for v in day[g].needed] for g in range(len(names))], first.physical_counters
+    pool = StaffRules(
+        tuple(p for p in staff.staff if p.group in names), staff.min_rest_hours, staff.fair_closing_weight
     )
-    busiest = int(np.argmax([sum(sum(dm[g].customers) for dm in demands) for g in range(len(names))]))
-    rosters = []
-    for g, name in enumerate(names):
-        inputs = [
-            RosterInput(
-                grid=grid,
-                templates=templates,
-                need_no_pitch=reqs[d][g].needed,
-                need_pitch=reqs[d][g].needed,
-                pitch_value=(0.0,) * grid.n_intervals,
-                physical=caps[g],
-                min_on_duty=rules.min_on_duty if g == busiest else 0,
-                cost_per_hour=first.costs.staff_hour,
-                allow_pitch=False,
-                customers=demands[d][g].customers,
-            )
-            for d in range(len(days_in))
-        ]
-        pool = StaffRules(
-            tuple(p for p in staff.staff if p.group == name), staff.min_rest_hours, staff.fair_closing_weight
-        )
-        if not pool.staff:
+    for name in names:
+        if not any(p.group == name for p in pool.staff):
             explanation.append(f"{name}: nobody in the staff file works this group (add `group: {name}`)")
-            pool = StaffRules((), staff.min_rest_hours, staff.fair_closing_weight)
-        rosters.append(
-            solve_week_roster(
-                inputs,
-                pool,
-                day_labels=[lab for lab, _wd, _s in days_in],
-                weekdays=[wd for _lab, wd, _s in days_in],
-                close_rel=first.store.duration_min,
-                time_limit_s=time_limit_s / len(names),
-                workers=solver_workers,
-                seed=seed,
-            )
-        )
-    roster = _combine_weeks(rosters, names)
-    explanation += list(roster.explanation)
-    wait = target.wait_for(first)
-    days: list[WeekDay] = []
-    for d, (label, wd, s) in enumerate(days_in):
-        staffed = [
-            [max(int(v), 1 if sum(demands[d][g].customers) > 0 else 0) for v in rosters[g].staffed[d]]
-            for g in range(len(names))
-        ]
-        plan_scn = groups_scenario(
-            s,
-            staffed,
-            **{
-                "cross_sell.policy": {"mode": "never"},
-                "store.target_wait_min": wait,
-                "shifts": rules.model_dump(by_alias=True, exclude_none=True),
-            },
-        )
-        v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
-        total = tuple(sum(reqs[d][g].needed[i] for g in range(len(names))) for i in range(grid.n_intervals))
-        req = replace(reqs[d][0], needed=total, group=None)
-        days.append(WeekDay(label, wd, plan_scn, req, None, v, "no pitches all day"))
-        if v.missed:
-            explanation.append(
-                f"{label}: simulated, {len(v.missed)} interval(s) miss the target: {', '.join(v.missed)}"
-            )
-    return WeekPlan(roster=roster, days=tuple(days), target=target, explanation=tuple(explanation), grid=grid)
+    return pool, explanation
+
+
+def _week_group_head(
+    names: Sequence[str], physical: int, mode: PitchMode, pitch: PitchMode, roster: WeekRoster, currency: str
+) -> str:
+    """The first sentence of a group week's explanation: one model, the hall shared, the pitch rule."""
+    head = (
+        f"counter groups rostered together in one week model ({', '.join(names)}; each person works their own "
+        f"group), the hall's {physical} counters shared per slot"
+    )
+    if mode == "never":
+        why = "--pitch never" if pitch == "never" else "pitching earns no margin in this store"
+        return head + f"; no pitches all week ({why})"
+    on = sum(sum(day) for day in roster.pitch)
+    return head + (
+        f"; one pitch rule for every counter, decided per day (pitching in {on} of "
+        f"{sum(len(day) for day in roster.pitch)} intervals of the week), "
+        f"expected pitch margin {roster.pitch_value:,.0f} {currency} a week"
+    )

@@ -1,0 +1,332 @@
+"""The named-staff week for a hall with counter groups: one CP-SAT model across groups.
+
+The model tests build the week's inputs by hand (two groups, three hourly intervals, shifts of 1-3
+hours on the hour), so every optimum can be worked out on paper; the plan tests run the whole
+``optimize_week`` on tiny two-group halls with Erlang A needs and few replications.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer import ServiceTarget, optimize_week, staff_from_text
+from optimizer.plan import _week_group_repairs
+from optimizer.roster import RosterInput
+from optimizer.shifts import build_grid, build_templates
+from optimizer.week_groups import solve_week_group_roster
+from simulation import Scenario, scenario_from_dict
+from simulation.scenario import ShiftRules
+
+TWO_GROUPS: dict[str, Any] = {
+    "name": "Two independent groups",
+    "store": {"open": "09:00", "close": "12:00", "interval_min": 60, "target_wait_min": 5},
+    "demand": {"arrivals_per_hour": 60},
+    "segments": [{"name": "all", "share": 1.0, "priority": 1}],
+    "transactions": [
+        {"name": "pay", "share": 0.5, "counter_time": {"dist": "deterministic", "value": 1}},
+        {"name": "other", "share": 0.5, "counter_time": {"dist": "exponential", "mean": 6}},
+    ],
+    "counters": {
+        "groups": [
+            {"name": "payments", "staffed": 1, "transactions": ["pay"]},
+            {"name": "general", "staffed": 4, "transactions": ["other"]},
+        ],
+        "physical": 8,
+    },
+    "costs": {"staff_hour": 40},
+    "shifts": {"lengths_hours": [1, 2, 3], "start_step_min": 60, "min_on_duty": 1},
+    "simulation": {"replications": 10, "seed": 7},
+}
+NAMES = ("payments", "general")
+
+
+def scenario(**updates: Any) -> Scenario:
+    data = {**TWO_GROUPS, **updates}
+    return scenario_from_dict(data, "two groups")
+
+
+def people(spec: dict[str, int], max_hours: float = 15, extra: str = "") -> Any:
+    """``{"payments": 2, ...}`` → a staff list with that many people per group (Pay0, Gen0, ...)."""
+    text = "staff:\n"
+    for group, n in spec.items():
+        text += "".join(f"  - {{name: {group[:3].title()}{i}, max_hours: {max_hours}, group: {group}}}\n" for i in range(n))
+    return staff_from_text(text + extra, "staff.yaml")
+
+
+def inputs(
+    needs: dict[str, tuple[tuple[int, ...], tuple[int, ...]]], days: int = 2, physical: int = 8
+) -> list[list[RosterInput]]:
+    """Per day, per group (payments, general): a RosterInput with (need without, need with pitching)."""
+    s = scenario()
+    rules = s.shifts or ShiftRules()
+    grid = build_grid(s, rules)
+    templates = tuple(build_templates(s, rules))
+    return [
+        [
+            RosterInput(
+                grid=grid,
+                templates=templates,
+                need_no_pitch=needs[name][0],
+                need_pitch=needs[name][1],
+                pitch_value=(0.0,) * 3,
+                physical=physical,
+                min_on_duty=0,
+                cost_per_hour=40.0,
+                customers=(10.0, 10.0, 10.0),
+            )
+            for name in NAMES
+        ]
+        for _ in range(days)
+    ]
+
+
+def solve(data: list[list[RosterInput]], staff: Any, **kw: Any) -> Any:
+    args: dict[str, Any] = {"physical": 8, "min_on_duty": 0, "pitch_value": [[0.0] * 3] * len(data), "pitch": "never"}
+    args.update(kw)
+    return solve_week_group_roster(data, staff, NAMES, time_limit_s=10, workers=1, seed=3, **args)
+
+
+def test_hand_solvable_two_group_week_gets_the_expected_hours() -> None:
+    # payments needs 1 counter all morning: one 3-hour shift a day. general needs 2, 3, 2: two 3-hour
+    # shifts and one 1-hour shift at 10:00. 3 + 7 = 10 hours a day, 20 for two days; nothing cheaper
+    # covers it (every counter-hour needed is paid once, and shifts cover whole hours).
+    staff = people({"payments": 2, "general": 4})
+    week = solve(inputs({"payments": ((1, 1, 1), (1, 1, 1)), "general": ((2, 3, 2), (2, 3, 2))}), staff)
+    r = week.store
+    assert r.status == "OPTIMAL" and r.gap == pytest.approx(0.0, abs=1e-9)
+    assert r.staff_hours == pytest.approx(20.0)
+    assert r.staff_cost == pytest.approx(800.0)
+    assert [g.staffed for g in week.groups] == [((1, 1, 1),) * 2, ((2, 3, 2),) * 2]
+    assert r.staffed == ((3, 4, 3),) * 2 and not any(map(any, r.shortfall))
+    # Nobody works outside their group: payments people staff payments counters only.
+    by_group = {a.name: a.group for a in r.assignments}
+    assert all(group == ("payments" if name.startswith("Pay") else "general") for name, group in by_group.items())
+    assert sum(a.hours for a in r.assignments if a.group == "payments") == pytest.approx(6.0)
+
+
+def test_a_group_without_its_own_people_is_short_even_when_others_are_idle() -> None:
+    # Only general people: payments' counters stay empty (nobody may cross to another group's
+    # counters), and the explanation says it is a staff problem, not the hall.
+    staff = people({"general": 6})
+    week = solve(inputs({"payments": ((1, 1, 1), (1, 1, 1)), "general": ((1, 1, 1), (1, 1, 1))}), staff)
+    assert week.groups[0].staffed == ((0, 0, 0),) * 2
+    assert week.groups[1].staffed == ((1, 1, 1),) * 2
+    assert any("not enough payments staff" in e for e in week.store.explanation)
+
+
+def test_the_hall_caps_the_sum_of_the_groups() -> None:
+    # Each group asks for 2 counters all morning (4 together) in a hall of 3: the groups' sum stays
+    # at most 3 in every interval, the short counter is explained by the hall.
+    staff = people({"payments": 3, "general": 3})
+    week = solve(inputs({"payments": ((2, 2, 2), (2, 2, 2)), "general": ((2, 2, 2), (2, 2, 2))}), staff, physical=3)
+    assert all(v <= 3 for day in week.store.staffed for v in day)
+    assert all(v == 3 for day in week.store.staffed for v in day)  # the hall is used to the full
+    assert all(v == 1 for day in week.store.shortfall for v in day)
+    assert any("the hall has 3" in e for e in week.store.explanation)
+
+
+def test_min_on_duty_counts_everybody_on_the_floor() -> None:
+    # Nothing needed but one general counter at 10:00; the rules' minimum of 2 on duty is store-wide,
+    # so two people are on the floor all morning, from either group: 2 × 3 h a day.
+    staff = people({"payments": 2, "general": 2})
+    week = solve(
+        inputs({"payments": ((0, 0, 0), (0, 0, 0)), "general": ((0, 1, 0), (0, 1, 0))}), staff, min_on_duty=2
+    )
+    assert all(v >= 2 for day in week.store.staffed for v in day)
+    assert week.store.staff_hours == pytest.approx(12.0)
+    assert week.groups[1].staffed[0][1] >= 1
+
+
+def test_pitching_is_one_rule_for_all_groups_and_only_where_every_group_can_pitch() -> None:
+    # Pitching earns 1,000 an interval against 40 an hour of staff, so it pays wherever the hall
+    # allows. payments needs 1 → 2 with pitching; general 1 → 1, except 10:00 where it needs 2 with
+    # pitching. A hall of 3: pitching at 10:00 needs 2 + 2 = 4 counters, so 10:00 does not pitch —
+    # for general too, although its need with pitching there is its own business: one rule per store.
+    staff = people({"payments": 3, "general": 3})
+    data = inputs({"payments": ((1, 1, 1), (2, 2, 2)), "general": ((1, 1, 1), (1, 2, 1))}, physical=3)
+    value = [[1000.0] * 3] * 2
+    decide = solve(data, staff, physical=3, pitch_value=value, pitch="decide")
+    never = solve(data, staff, physical=3, pitch_value=value, pitch="never")
+    assert decide.store.pitch == ((True, False, True),) * 2
+    assert all(g.pitch == decide.store.pitch for g in decide.groups)
+    assert decide.groups[0].required == ((2, 1, 2),) * 2  # the need in force follows the store's flag
+    assert not any(map(any, decide.store.shortfall))
+    assert decide.store.pitch_value == pytest.approx(4000.0)
+    assert never.store.pitch == ((False,) * 3,) * 2 and never.store.pitch_value == 0
+    # The margin pays for the extra payments hours: the decided week's objective (labour − margin +
+    # switch costs) is lower than pitch never's.
+    assert decide.store.objective < never.store.objective - 3000
+
+
+def test_pitch_always_and_fixed_windows_are_honoured() -> None:
+    staff = people({"payments": 3, "general": 3})
+    data = inputs({"payments": ((1, 1, 1), (2, 2, 2)), "general": ((1, 1, 1), (1, 1, 1))})
+    value = [[1.0] * 3] * 2  # worth far less than the extra staff: decide would not pitch
+    always = solve(data, staff, pitch_value=value, pitch="always")
+    assert always.store.pitch == ((True,) * 3,) * 2 and always.groups[0].staffed == ((2, 2, 2),) * 2
+    fixed = solve(data, staff, pitch_value=value, pitch="decide", pitch_flags=[[False, True, False]] * 2)
+    assert fixed.store.pitch == ((False, True, False),) * 2
+    assert fixed.groups[0].required == ((1, 2, 1),) * 2 and not any(map(any, fixed.store.shortfall))
+
+
+def test_repair_asks_for_a_counter_where_a_group_missed_and_the_week_adds_it() -> None:
+    # A verification where general's customers miss at 10:00 on the second day, with room in the
+    # hall: the need in force there is raised to staffed + 1, and the re-rostered week staffs it.
+    staff = people({"payments": 2, "general": 4})
+    data = inputs({"payments": ((1, 1, 1), (1, 1, 1)), "general": ((2, 2, 2), (2, 2, 2))})
+    week = solve(data, staff)
+
+    def frame(sl: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"service_level_mean": sl, "start": ["09:00", "10:00", "11:00"]})
+
+    ok = frame([0.9, 0.9, 0.9])
+    services = [[ok, ok], [ok, frame([0.9, 0.5, 0.9])]]
+    days_in = [("mon", 0, scenario()), ("tue", 1, scenario())]
+    repaired, flags, asked, stopped = _week_group_repairs(
+        days_in, NAMES, data, week, services, ServiceTarget(0.8), "never"
+    )
+    assert asked == [(1, 1, 1)] and stopped == []
+    assert repaired[1][1].need_no_pitch == (2, 3, 2) and repaired[0][1].need_no_pitch == (2, 2, 2)
+    again = solve(repaired, staff, pitch_flags=flags, hint_keys=week.store.solution_keys)
+    assert again.groups[1].staffed[1] == (2, 3, 2) and again.groups[1].staffed[0] == (2, 2, 2)
+
+
+def test_a_miss_while_pitching_in_a_full_hall_stops_the_pitching_there() -> None:
+    joint = SimpleNamespace(
+        store=SimpleNamespace(pitch=((True, True, True),), staffed=((8, 8, 8),)),
+        groups=(SimpleNamespace(staffed=((4, 4, 4),)), SimpleNamespace(staffed=((4, 4, 4),))),
+    )
+    data = inputs({"payments": ((3, 3, 3), (4, 4, 4)), "general": ((3, 3, 3), (4, 4, 4))}, days=1)
+    miss = pd.DataFrame({"service_level_mean": [0.9, 0.6, 0.9], "start": ["09:00", "10:00", "11:00"]})
+    ok = pd.DataFrame({"service_level_mean": [0.9] * 3, "start": ["09:00", "10:00", "11:00"]})
+    _rep, flags, asked, stopped = _week_group_repairs(
+        [("mon", 0, scenario())], NAMES, data, joint, [[ok, miss]], ServiceTarget(0.8), "decide"
+    )
+    assert asked == [] and flags == [[True, False, True]] and stopped == ["mon general 10:00-11:00"]
+
+
+def week_staff() -> Any:
+    return people({"payments": 3, "general": 10}, extra="  - {name: Stray, max_hours: 15}\n")
+
+
+def test_week_plan_with_groups_staffs_each_group_and_reports_per_group() -> None:
+    # Erlang A (Erlang C here: nobody abandons; see test_optimizer_plan's hand-worked instance):
+    # payments 1, general 4 in every interval; two equal days.
+    days = [scenario()] * 2
+    w = optimize_week(days, week_staff(), ServiceTarget(0.7), method="erlang_a", replications=10, time_limit_s=10)
+    assert w.roster.feasible
+    assert all(day == (5, 5, 5) for day in w.roster.staffed)
+    assert w.roster.staff_hours == pytest.approx(30.0)
+    assert "Stray" not in {a.name for a in w.roster.assignments}
+    assert any("Stray" in e for e in w.explanation)
+    # Every day verified with both groups staffed, judged per group on its own customers.
+    for day in w.days:
+        assert [gp.name for gp in day.groups] == list(NAMES)
+        assert [gp.roster.staffed for gp in day.groups] == [(1, 1, 1), (4, 4, 4)]
+    data = w.to_json()
+    assert set(data["groups"]) == {d.label for d in w.days}
+    assert {s["group"] for s in data["shifts"]} == set(NAMES)
+    assert set(w.frames()["groups"]["group"]) == set(NAMES)
+    # The one-pool keys keep their shape.
+    assert {"status", "objective", "bound", "gap", "pitch_windows", "intervals", "verification"} <= set(data)
+
+
+PITCH_HALL = {
+    **TWO_GROUPS,
+    "demand": {"arrivals_per_hour": [20, 80, 20]},
+    "counters": {
+        "groups": [
+            {"name": "payments", "staffed": 1, "transactions": ["pay"]},
+            {"name": "general", "staffed": 4, "transactions": ["other"]},
+        ],
+        "physical": 8,
+    },
+    # 3 more minutes a visit, half accept, 100 margin: ~1,000 an hour of margin against 40 an hour per
+    # extra person, so pitching pays wherever the hall has the counters for it. At 10:00 (80 an hour)
+    # general's need with pitching (40/h × 9 min = 6 Erlangs) does not fit the hall of 8 beside payments.
+    "cross_sell": {
+        "pitch_time": {"dist": "exponential", "mean": 3},
+        "acceptance": 0.5,
+        "margin": 100,
+        "policy": {"mode": "never"},
+    },
+}
+
+
+def test_week_with_pitching_worth_it_gets_shared_windows_and_more_margin_than_never() -> None:
+    days = [scenario_from_dict(PITCH_HALL, "pitch hall")] * 2
+    staff = people({"payments": 3, "general": 10})
+    kw: dict[str, Any] = {"method": "erlang_a", "replications": 10, "time_limit_s": 10, "seed": 5}
+    decide = optimize_week(days, staff, ServiceTarget(0.7), **kw)
+    never = optimize_week(days, staff, ServiceTarget(0.7), pitch="never", **kw)
+    for day in decide.days:
+        # One rule per day for every group: pitching off-peak, suspended over the 10:00 peak.
+        assert decide.roster.pitch[day.weekday] == (True, False, True)
+        assert all(gp.roster.pitch == (True, False, True) for gp in day.groups)
+        assert day.scenario.cross_sell.policy.mode == "windows"
+        assert tuple(day.scenario.cross_sell.policy.suspend) == ("10:00-11:00",)
+    assert decide.to_json()["pitch_windows"] == {d.label: ["10:00-11:00"] for d in decide.days}
+    assert not any(never.roster.pitch[0]) and never.days[0].pitch_rule == "no pitches all day"
+    margin = sum(d.verification.kpis["cross_sell_revenue"]["mean"] for d in decide.days)
+    assert never.days[0].verification.kpis["cross_sell_revenue"]["mean"] == 0
+    # The margin pays for the staff it needs: margin − staff cost beats pitch never's.
+    assert margin - decide.roster.staff_cost > -never.roster.staff_cost
+    assert any("one pitch rule for every counter" in e for e in decide.explanation)
+
+
+def test_same_seed_gives_the_same_week() -> None:
+    days = [scenario_from_dict(PITCH_HALL, "pitch hall")] * 2
+    staff = people({"payments": 3, "general": 10})
+
+    def plan() -> dict[str, Any]:
+        w = optimize_week(days, staff, ServiceTarget(0.7), method="erlang_a", replications=10, time_limit_s=10, seed=9)
+        data = w.to_json()
+        data.pop("solve_time_s")
+        return {k: v for k, v in data.items() if k not in ("verification",)} | {
+            "kpis": {d.label: d.verification.kpis for d in w.days}
+        }
+
+    assert plan() == plan()
+
+
+def test_cli_plans_a_group_week(tmp_path: Path) -> None:
+    from storeq.cli import main
+
+    scn = tmp_path / "two.yaml"
+    import yaml
+
+    scn.write_text(yaml.safe_dump(TWO_GROUPS), encoding="utf-8")
+    staff = tmp_path / "staff.yaml"
+    staff.write_text(
+        "staff:\n"
+        + "".join(f"  - {{name: Pay{i}, max_hours: 15, group: payments}}\n" for i in range(3))
+        + "".join(f"  - {{name: Gen{i}, max_hours: 20, group: general}}\n" for i in range(10)),
+        encoding="utf-8",
+    )
+    args = ["optimize", str(scn), "--staff", str(staff), "--method", "erlang_a", "--replications", "5"]
+    res = CliRunner().invoke(main, [*args, "--time-limit", "3"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "Named-staff week" in res.output and "Pay0" in res.output
+    res = CliRunner().invoke(main, [*args, "--time-limit", "3", "--format", "json"], catch_exceptions=False)
+    assert res.exit_code == 0
+    import json
+
+    data = json.loads(res.output)
+    assert {s["group"] for s in data["shifts"]} == set(NAMES) and len(data["groups"]) == 7
+
+
+def test_bundled_bank_staff_file_names_the_branch_groups() -> None:
+    from optimizer import load_staff
+    from simulation import load_scenario
+
+    repo = Path(__file__).resolve().parent.parent
+    bank = load_scenario(repo / "scenarios" / "bank_branch.yaml")
+    staff = load_staff(repo / "scenarios" / "staff_bank_week.yaml")
+    names = {g.name for g in bank.counter_groups()}
+    assert {p.group for p in staff.staff} == names
