@@ -1476,10 +1476,13 @@ class WeekPlan:
         return self.days[0].scenario
 
     def roster_frame(self) -> pd.DataFrame:
+        # With counter groups, the group each person-day works (a one-pool week keeps its columns).
+        grouped = any(a.group is not None for a in self.roster.assignments)
         return pd.DataFrame(
             [
                 {
                     "name": a.name,
+                    **({"group": a.group} if grouped else {}),
                     "day": a.day_label,
                     "start": a.start,
                     "end": a.end,
@@ -1489,7 +1492,7 @@ class WeekPlan:
                 }
                 for a in self.roster.assignments
             ],
-            columns=["name", "day", "start", "end", "break_start", "hours", "closing"],
+            columns=["name", *(["group"] if grouped else []), "day", "start", "end", "break_start", "hours", "closing"],
         )
 
     def intervals_frame(self) -> pd.DataFrame:
@@ -1971,11 +1974,14 @@ def _optimize_week_groups(
         explanation.append(f"no week roster found ({joint.store.status}); every day is simulated unstaffed")
     days, services, day_notes = simulate(joint)
     repairs: list[str] = []
+
+    def where(cells: Sequence[tuple[int, int, int]]) -> str:
+        return ", ".join(f"{days_in[d][0].split(' ')[0]} {names[g]} {_label(first, i)}" for d, g, i in cells)
+
     for _round in range(repair_rounds if joint.feasible else 0):
         repaired, flags, asked, stopped = _week_group_repairs(days_in, names, inputs, joint, services, target, mode)
         if not asked and not stopped:
             break
-        where = ", ".join(f"{days_in[d][0].split(' ')[0]} {names[g]} {_label(first, i)}" for d, g, i in asked)
         again = solve(
             repaired,
             time_limit_s=max(5.0, time_limit_s / 2),
@@ -1983,27 +1989,16 @@ def _optimize_week_groups(
             hint_keys=joint.store.solution_keys,
         )
         if not again.feasible:
-            repairs.append(f"after verification, re-rostering for {where or ', '.join(stopped)} found no roster ({again.store.status})")
-            break
-        if asked and not stopped and not any(again.groups[g].staffed[d][i] > joint.groups[g].staffed[d][i] for d, g, i in asked):
             repairs.append(
-                f"after verification, asked for one more counter at {where}; the people, the shift rules and the hall "
-                "allow none there"
+                f"after verification, re-rostering for {where(asked) or ', '.join(stopped)} found no roster "
+                f"({again.store.status})"
             )
             break
-        before = joint.store
-        first_gap = "-" if before.gap is None else f"{before.gap:.2%}"
-        if asked:
-            repairs.append(
-                f"after verification, asked for one more counter at {where} and re-rostered the week (pitch windows "
-                f"kept; solver status, objective, bound and gap are the re-rostering's; the roster before the repair: "
-                f"{before.status}, objective {before.objective or 0:,.2f}, bound {before.bound or 0:,.2f}, gap {first_gap})"
-            )
-        if stopped:
-            repairs.append(
-                f"after verification, customers missed the target while pitching with the hall full at {', '.join(stopped)}: "
-                "pitching suspended there and the week re-rostered"
-            )
+        added = [(d, g, i) for d, g, i in asked if again.groups[g].staffed[d][i] > joint.groups[g].staffed[d][i]]
+        refused = [c for c in asked if c not in added]
+        repairs += _week_group_repair_text(where(added), where(refused), stopped, joint.store)
+        if not added and not stopped:
+            break  # nothing changed: the verified week stands
         inputs, joint = repaired, again
         days, services, day_notes = simulate(joint)
     roster = joint.store
@@ -2163,3 +2158,34 @@ def _week_group_head(
         f"{sum(len(day) for day in roster.pitch)} intervals of the week), "
         f"expected pitch margin {roster.pitch_value:,.0f} {currency} a week"
     )
+
+
+def _week_group_repair_text(added: str, refused: str, stopped: Sequence[str], before: WeekRoster) -> list[str]:
+    """What a repair round of a group week asked for, got and stopped, in the explanation's words
+    (a refused ask is said once: another round would only ask the same again)."""
+    out = []
+    if refused:
+        out.append(
+            f"after verification, asked for one more counter at {refused}; the people, the shift rules and the hall "
+            "allow none there"
+        )
+    if added:
+        first_gap = "-" if before.gap is None else f"{before.gap:.2%}"
+        out.append(
+            f"after verification, asked for one more counter at {added} and re-rostered the week (pitch windows kept; "
+            f"solver status, objective, bound and gap are the re-rostering's; the roster before the repair: "
+            f"{before.status}, objective {before.objective or 0:,.2f}, bound {before.bound or 0:,.2f}, gap {first_gap})"
+        )
+    if stopped:
+        first_gap = "-" if before.gap is None else f"{before.gap:.2%}"
+        out.append(
+            f"after verification, customers missed the target while pitching with the hall full at {', '.join(stopped)}: "
+            "pitching suspended there and the week re-rostered"
+            + (
+                ""
+                if added
+                else f" (the roster before: {before.status}, objective {before.objective or 0:,.2f}, bound "
+                f"{before.bound or 0:,.2f}, gap {first_gap})"
+            )
+        )
+    return out

@@ -233,6 +233,7 @@ def test_week_plan_with_groups_staffs_each_group_and_reports_per_group() -> None
     assert set(data["groups"]) == {d.label for d in w.days}
     assert {s["group"] for s in data["shifts"]} == set(NAMES)
     assert set(w.frames()["groups"]["group"]) == set(NAMES)
+    assert set(w.roster_frame()["group"]) == set(NAMES)
     # The one-pool keys keep their shape.
     assert {"status", "objective", "bound", "gap", "pitch_windows", "intervals", "verification"} <= set(data)
 
@@ -312,7 +313,7 @@ def test_cli_plans_a_group_week(tmp_path: Path) -> None:
     args = ["optimize", str(scn), "--staff", str(staff), "--method", "erlang_a", "--replications", "5"]
     res = CliRunner().invoke(main, [*args, "--time-limit", "3"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert "Named-staff week" in res.output and "Pay0" in res.output
+    assert "Named-staff week" in res.output and "Pay0" in res.output and "payments" in res.output
     res = CliRunner().invoke(main, [*args, "--time-limit", "3", "--format", "json"], catch_exceptions=False)
     assert res.exit_code == 0
     import json

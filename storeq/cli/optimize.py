@@ -165,6 +165,10 @@ def _print_week(plan: Any) -> None:
     _header(console, data, "Named-staff week")
     ros = Table(title="Roster (person × day)", title_justify="left")
     ros.add_column("name")
+    # A hall with counter groups: the group each person works (from their shifts; blank if none).
+    group_of = {a["name"]: a["group"] for a in data["shifts"] if "group" in a}
+    if group_of:
+        ros.add_column("group")
     days = [d.label for d in plan.days]
     for d in days:
         ros.add_column(d.split(" ")[0], justify="center")
@@ -176,6 +180,7 @@ def _print_week(plan: Any) -> None:
     for person in data["people"]:
         ros.add_row(
             plain(person["name"]),  # a name from a staff file is shown literally, never as markup
+            *([plain(group_of.get(person["name"], ""))] if group_of else []),
             *[cell.get((person["name"], d), "") for d in days],
             f"{person['hours']:g}",
             str(person["closings"]),
