@@ -252,10 +252,14 @@ def _group_misses(frame: pd.DataFrame, target: ServiceTarget) -> np.ndarray:
 
 
 def _group_room(frame: pd.DataFrame, target: ServiceTarget, slack: float) -> np.ndarray:
-    """Cells the coarse search may lower: ``slack`` above the target on the service level and, with
-    ``days_meeting``, on the share of days (as the one-pool search's ``_room``)."""
+    """Cells the coarse search may lower: ``slack`` above the target on the service level, at most
+    half the abandonment cap and, with ``days_meeting``, ``slack`` above it on the share of days (as
+    the one-pool search's ``_room``)."""
     sl = frame["service_level_mean"].to_numpy(float)
     room = np.isnan(sl) | (sl >= min(1.0, target.service_level + slack))
+    if target.max_abandon is not None:
+        ab = frame["abandonment_rate_mean"].to_numpy(float)
+        room &= np.isnan(ab) | (ab <= target.max_abandon * 0.5)
     if target.days_meeting is not None:
         room &= frame["days_meeting_mean"].to_numpy(float) >= min(1.0, target.days_meeting + slack)
     return np.asarray(room, dtype=bool)

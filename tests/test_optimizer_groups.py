@@ -296,3 +296,22 @@ def test_min_on_duty_counts_everybody_on_the_floor_with_pitch_never() -> None:
     assert all(g.roster.staffed[i] >= g.roster.required[i] for g in plan.groups for i in range(6))
     assert list(plan.roster.staffed) == [max(4, n) for n in need]
     assert plan.roster.staff_hours == sum(max(4, n) for n in need)
+
+
+def test_coarse_search_lowers_a_cell_only_with_room_on_every_part_of_the_target() -> None:
+    # As the one-pool search: room = service level `slack` above the target, abandonment at most half
+    # its cap, and (with --days-meeting) the share of days `slack` above the share asked for.
+    from optimizer.groups import _group_misses, _group_room
+
+    frame = pd.DataFrame(
+        {
+            "service_level_mean": [0.95, 0.95, 0.95, 0.95, 0.82],
+            "abandonment_rate_mean": [0.02, 0.04, 0.02, 0.02, 0.02],
+            "days_meeting_mean": [0.96, 0.96, 0.93, 0.88, 0.96],
+        }
+    )
+    target = ServiceTarget(0.8, max_abandon=0.05, days_meeting=0.9)
+    assert _group_room(frame, target, 0.05).tolist() == [True, False, False, False, False]
+    assert _group_misses(frame, target).tolist() == [False, False, False, True, False]
+    # Without --days-meeting the share of days is reported but judges nothing.
+    assert not _group_misses(frame, ServiceTarget(0.8, max_abandon=0.05)).any()
