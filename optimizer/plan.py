@@ -852,8 +852,10 @@ def _optimize_groups(
 
     With a pitch margin and ``pitch`` ``decide`` or ``always`` the pitch rule is a store-wide
     decision: :func:`_optimize_groups_pitch` rosters every group in one model with one pitch flag per
-    interval. Otherwise (``never``, or nothing to earn) pitching stays off and each group is rostered
-    on its own, the hall's counters shared out (the plan as before pitch windows for groups).
+    interval. Otherwise (``never``, or nothing to earn) pitching stays off and the same joint model
+    rosters every group with no pitch flag (:func:`_group_rosters`): the hall's counters bound the
+    groups' sum per slot and ``min_on_duty`` counts everybody on the floor. ``target.days_meeting``
+    judges each group's cells on the share of days too, in the search and in verification and repair.
     """
     from simulation import run
 
