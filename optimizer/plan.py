@@ -1931,10 +1931,12 @@ def _optimize_week_groups(
         "workers": solver_workers,
         "seed": seed,
     }
+    # A day without customers (weekday factor 0: the branch shut) needs nobody on duty.
+    duty = [0 if float(s.arrival_rates_per_hour().sum()) <= 0 else rules.min_on_duty for _lab, _wd, s in days_in]
 
     def solve(data: Sequence[Sequence[RosterInput]], **kw: Any) -> Any:
         return solve_week_group_roster(
-            data, pool, names, physical, rules.min_on_duty, values, mode, **common, **kw  # type: ignore[arg-type]
+            data, pool, names, physical, duty, values, mode, **common, **kw  # type: ignore[arg-type]
         )
 
     def simulate(joint: Any) -> tuple[list[WeekDay], list[list[pd.DataFrame]], list[str]]:
@@ -1949,7 +1951,10 @@ def _optimize_week_groups(
                 for g in range(len(names))
             ]
             if shut:
-                day_notes.append(f"{label}: no customers expected; simulated with one counter per group so the day loads")
+                day_notes.append(
+                    f"{label}: no customers expected, so nobody is rostered (no minimum on duty); simulated with one "
+                    "counter per group so the day loads"
+                )
             updates = {
                 "cross_sell.policy": policy_for(joint.store.pitch[d], grid),
                 "store.target_wait_min": wait,

@@ -96,7 +96,6 @@ def add_group_coverage(
     gv: _GroupVars,
     days: Sequence[Sequence[RosterInput]],
     physical: int,
-    min_on_duty: int,
     pitch: PitchChoice,
     pitch_flags: Sequence[Sequence[bool]] | None,
 ) -> None:
@@ -132,11 +131,11 @@ def add_group_coverage(
         terms: list[tuple[int, cp_model.IntVar]] = []
         for s in range(g.n_slots):
             m.add(sum(f[s] for f in day_floor) <= physical)
-            if min_on_duty > 0:
+            if store.min_on_duty > 0:
                 lack = m.new_int_var(
-                    0, min_on_duty, f"below_min_on_duty[{label},{format_clock(g.open_min + s * g.slot_min)}]"
+                    0, store.min_on_duty, f"below_min_on_duty[{label},{format_clock(g.open_min + s * g.slot_min)}]"
                 )
-                m.add(sum(f[s] for f in day_floor) + lack >= min_on_duty)
+                m.add(sum(f[s] for f in day_floor) + lack >= store.min_on_duty)
                 terms.append((wm.penalty, lack))
         flags = []
         for i in range(g.n_intervals):
@@ -238,7 +237,7 @@ def build_week_groups_model(
     weekdays: list[int],
     close_rel: int,
     physical: int,
-    min_on_duty: int,
+    min_on_duty: int | Sequence[int],
     pitch_value: Sequence[Sequence[float]],
     pitch: PitchChoice,
     pitch_flags: Sequence[Sequence[bool]] | None = None,
@@ -248,7 +247,7 @@ def build_week_groups_model(
         replace(
             days[d][0],
             physical=physical,
-            min_on_duty=min_on_duty,
+            min_on_duty=min_on_duty if isinstance(min_on_duty, int) else int(min_on_duty[d]),
             pitch_value=tuple(float(v) for v in pitch_value[d]),
             allow_pitch=pitch != "never",
         )
@@ -265,7 +264,7 @@ def build_week_groups_model(
     add_min_rest(wm, staff.min_rest_hours)
     add_contract_hours(wm)
     add_labour_cost(wm)
-    add_group_coverage(wm, gv, days, physical, min_on_duty, pitch, pitch_flags)
+    add_group_coverage(wm, gv, days, physical, pitch, pitch_flags)
     add_group_fair_closings(wm, gv, staff.fair_closing_weight)
     add_symmetry_breaking(wm)  # classes include the group, so swaps stay within a group
     wm.model.minimize(sum(c * v for c, v in wm.terms))
@@ -277,7 +276,7 @@ def solve_week_group_roster(
     staff: StaffRules,
     names: Sequence[str],
     physical: int,
-    min_on_duty: int,
+    min_on_duty: int | Sequence[int],
     pitch_value: Sequence[Sequence[float]],
     pitch: PitchChoice = "decide",
     day_labels: Sequence[str] | None = None,
@@ -301,7 +300,8 @@ def solve_week_group_roster(
     staff : the people; each one's ``group`` must be one of ``names`` (the caller filters the rest).
     names : the groups, in the order of each day's inputs.
     physical : the hall's counters: the cap on the groups' sum per slot.
-    min_on_duty : everybody on the floor counts (store-wide), soft like the coverage.
+    min_on_duty : people on the floor in every slot, everybody counted (store-wide), soft like the
+        coverage; one number, or one per day (0 on a day the store has no customers).
     pitch_value : per day and interval, the store's expected pitch margin if it pitches.
     pitch : ``decide`` (a flag is chosen where its margin pays for the extra staff summed over the
         groups, never where a group is short), ``always`` or ``never``.

@@ -331,3 +331,14 @@ def test_bundled_bank_staff_file_names_the_branch_groups() -> None:
     staff = load_staff(repo / "scenarios" / "staff_bank_week.yaml")
     names = {g.name for g in bank.counter_groups()}
     assert {p.group for p in staff.staff} == names
+
+
+def test_a_day_without_customers_rosters_nobody() -> None:
+    # The bank branch is shut on Sunday (weekday factor 0): no need, and no minimum on duty either
+    # (the rules' min_on_duty is 1 here); the day is still simulated so the plan has seven days.
+    shut = scenario(demand={"arrivals_per_hour": 60, "scale": 0.0})
+    w = optimize_week([scenario(), shut], week_staff(), ServiceTarget(0.7), method="erlang_a", replications=5,
+                      time_limit_s=5)  # fmt: skip
+    assert w.roster.staffed[1] == (0, 0, 0) and not any(a.day == 1 for a in w.roster.assignments)
+    assert w.roster.staffed[0] == (5, 5, 5)
+    assert any("no customers expected, so nobody is rostered" in e for e in w.explanation)
