@@ -1665,13 +1665,18 @@ def _verify_week(
     seed: int,
     workers: int,
     executor: ExecutorArg = "processes",
+    shut: Sequence[int] = (),
 ) -> tuple[list[WeekDay], list[str]]:
-    """Each day's roster and pitch windows written into its scenario and simulated."""
+    """Each day's roster and pitch windows written into its scenario and simulated; ``shut``: days
+    without customers, rostered with nobody (simulated with one counter so the day loads)."""
     wait = target.wait_for(days_in[0][2])
     days: list[WeekDay] = []
     notes: list[str] = []
     for d, (label, wd, s) in enumerate(days_in):
         plan_scn, day_notes = _plan_scenario(s, roster.staffed[d], roster.pitch[d], inputs[d].grid, rules, wait)
+        if d in shut:
+            day_notes = ["no customers expected, so nobody is rostered (no minimum on duty); simulated with one counter "
+                         "so the day loads"]  # fmt: skip
         notes += [f"{label}: {n}" for n in day_notes]
         v = verify(plan_scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
         days.append(
@@ -1757,13 +1762,20 @@ def optimize_week(
     tick = progress or (lambda done, total_: None)
     reqs = []
     inputs = []
+    shut: list[int] = []
     for d, (_label, _wd, s) in enumerate(days_in):
         req_np, req_p = _requirements(
             s, target, method, pitch, search_replications, seed, workers, executor=executor,
             search_max_replications=search_max_replications,
         )
         reqs.append((req_np, req_p))
-        inputs.append(_roster_input(s, rules, req_np, req_p, pitch))
+        data = _roster_input(s, rules, req_np, req_p, pitch)
+        if float(s.arrival_rates_per_hour().sum()) <= 0:
+            # No customers (weekday factor 0: the store is shut that day): nobody works it, not even the
+            # rules' minimum on duty, and no contract minimum pulls anyone in (the hall counts as closed).
+            data = replace(data, physical=0, min_on_duty=0, allow_pitch=False)
+            shut.append(d)
+        inputs.append(data)
         tick(d + 1, total)
     solve = {
         "day_labels": [lab for lab, _wd, _s in days_in],
@@ -1775,7 +1787,7 @@ def optimize_week(
     roster = solve_week_roster(inputs, staff, time_limit_s=time_limit_s, **solve)  # type: ignore[arg-type]
     tick(len(days_in) + 1, total)
     days, day_notes = _verify_week(
-        days_in, roster, inputs, reqs, rules, target, replications, seed, workers, executor=executor
+        days_in, roster, inputs, reqs, rules, target, replications, seed, workers, executor=executor, shut=shut
     )
     repairs: list[str] = []
     for _round in range(repair_rounds):
@@ -1802,7 +1814,7 @@ def optimize_week(
         )
         inputs, roster = repaired, again
         days, day_notes = _verify_week(
-            days_in, roster, inputs, reqs, rules, target, replications, seed, workers, executor=executor
+            days_in, roster, inputs, reqs, rules, target, replications, seed, workers, executor=executor, shut=shut
         )
     explanation = [*notes, *roster.explanation, *repairs, *day_notes]
     if isinstance(scenario, Scenario) and scenario.store.date is None and scenario.demand.weekday_factors is None:

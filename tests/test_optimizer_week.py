@@ -281,3 +281,25 @@ def test_week_with_counter_groups_rosters_each_person_in_their_group() -> None:
     assert all(day == (5, 5, 5) for day in w.roster.staffed)
     assert all(sum(d) == 0 for d in w.roster.shortfall)
     assert {s.get("group") for s in w.to_json()["shifts"]} == {"payments", "general"}
+
+
+def test_a_week_day_without_customers_rosters_nobody() -> None:
+    """A day with no customers (weekday factor 0: the store is shut) gets nobody: not the rules'
+    minimum on duty (1 here), and not people pulled in by their contract minimum (each of these may
+    work 3 h a day on 6 days but is contracted for 18 h, which only the shut day could complete)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_optimizer_plan import small
+
+    from optimizer import optimize_week
+
+    staff = staff_from_text(
+        "staff:\n" + "".join(f"  - {{name: P{i}, min_hours: 18, max_hours: 21}}\n" for i in range(8)), "s.yaml"
+    )
+    days = [small() for _ in range(6)] + [small(**{"demand.scale": 0.0})]
+    w = optimize_week(days, staff, ServiceTarget(0.8), method="erlang_a", pitch="never", replications=5, time_limit_s=5)
+    assert w.roster.feasible
+    assert w.roster.staffed[6] == (0,) * 6 and not any(a.day == 6 for a in w.roster.assignments)
+    assert all(min(day) >= 1 for day in w.roster.staffed[:6])
+    assert any("no customers expected, so nobody is rostered" in e for e in w.explanation)
