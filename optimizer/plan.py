@@ -792,6 +792,15 @@ def _group_rosters(
     )  # fmt: skip
 
 
+def _simulated_floor(demand: Sequence[Any]) -> list[int]:
+    """Counters each group is simulated with at the least: one where it has customers (somebody must
+    serve them), none where it has not; on a day without any customer (the store shut) one per
+    group, so the verified scenario still loads (a customer type no staffed group serves is refused)."""
+    if all(sum(d.customers) <= 0 for d in demand):
+        return [1] * len(demand)
+    return [1 if sum(d.customers) > 0 else 0 for d in demand]
+
+
 def _raised_somewhere(before: Sequence[RosterInput], after: Sequence[RosterInput], old: Any, new: Any) -> bool:
     """A repair's re-roster added a counter in some (group, interval) whose need it raised: without
     that, the shift rules and the hall allow none there and another round would ask the same again."""
@@ -898,10 +907,11 @@ def _optimize_groups(
         "the hall's counters and the minimum on duty count every group",
     ]
 
+    floor = _simulated_floor(demand)
+
     def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
         staffed = [
-            [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed]
-            for g, r in enumerate(joint.rosters)
+            [max(int(v), floor[g]) for v in r.staffed] for g, r in enumerate(joint.rosters)
         ]
         shifts = rules.model_dump(by_alias=True, exclude_none=True)
         scn = groups_scenario(
@@ -1046,10 +1056,11 @@ def _optimize_groups_pitch(
             data, physical, rules.min_on_duty, worth, how, time_limit_s=time_limit_s, workers=solver_workers, seed=seed
         )
 
+    floor = _simulated_floor(demand)
+
     def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
         staffed = [
-            [max(int(v), 1 if sum(demand[g].customers) > 0 else 0) for v in r.staffed]
-            for g, r in enumerate(joint.rosters)
+            [max(int(v), floor[g]) for v in r.staffed] for g, r in enumerate(joint.rosters)
         ]
         updates = {
             "cross_sell.policy": policy_for(joint.pitch, grid),
@@ -1266,6 +1277,15 @@ def _rules_for(scenario: Scenario, rules: ShiftRules | None) -> ShiftRules:
     return rules if rules is not None else (scenario.shifts or ShiftRules())
 
 
+def _shut_day(scenario: Scenario, rules: ShiftRules, notes: Sequence[str]) -> tuple[ShiftRules, tuple[str, ...], bool]:
+    """A day without customers (weekday factor 0: the store shut) needs nobody on duty, as in a week:
+    the rules without their minimum on duty, the explanation saying so, and whether the day is shut."""
+    if float(scenario.arrival_rates_per_hour().sum()) > 0 or rules.min_on_duty <= 0:
+        return rules, tuple(notes), False
+    why = "no customers expected this day (the store is shut), so nobody is rostered: the shift rules' minimum on duty is not applied"
+    return rules.model_copy(update={"min_on_duty": 0}), (*notes, why), True
+
+
 def optimize_day(
     scenario: Scenario,
     target: ServiceTarget | None = None,
@@ -1335,6 +1355,8 @@ def optimize_day(
     rules = _rules_for(scenario, rules)
     seed = scenario.simulation.seed if seed is None else seed
     wait = target.wait_for(scenario)
+    rules, notes, shut = _shut_day(scenario, rules, notes)
+    tune_threshold = tune_threshold and not shut
     if scenario.counters.groups is not None:
         return _optimize_groups(
             scenario, target, rules, method, pitch, search_replications, replications, seed, time_limit_s,

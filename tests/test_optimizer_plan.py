@@ -555,3 +555,16 @@ def test_workload_follows_greeter_windows() -> None:
     assert all_day[0] < without[0]  # the greeter does move customers off the counters
     assert list(windows[:i]) == list(without[:i])
     assert list(windows[i:]) == list(all_day[i:])
+
+
+@pytest.mark.parametrize("groups", [False, True], ids=["one_pool", "counter_groups"])
+def test_a_day_without_customers_rosters_nobody(groups: bool) -> None:
+    """A shut day (no customers: weekday factor 0) gets no staff: the rules' minimum on duty (1 in
+    both stores) is not applied, the explanation says why, and the plan is still verified (simulated
+    with one counter per group so its scenario loads)."""
+    base = scenario_from_dict(TWO_GROUPS, "two") if groups else small()
+    shut = with_updates(base, {"demand.scale": 0.0})
+    plan = optimize_day(shut, ServiceTarget(0.8), method="erlang_a", replications=5, time_limit_s=5)
+    assert plan.roster.staff_hours == 0 and sum(plan.roster.staffed) == 0
+    assert any("no customers expected this day (the store is shut)" in e for e in plan.explanation)
+    assert plan.verification.missed == ()
