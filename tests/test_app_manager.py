@@ -319,8 +319,10 @@ def test_roster_recommends_a_rule_in_words_and_says_why_it_staffs_more_where_it_
 def test_named_staff_week_per_person_and_per_day() -> None:
     at = _roster(_app())
     at.number_input(key="k_r_week_limit").set_value(5).run()
+    at.radio(key="k_r_method").set_value("erlang_a_lagged")  # the form's radio again: the rerun above dropped the unsubmitted value
     next(b for b in at.button if b.label == "Plan the week for the named staff").click().run()
     assert not at.exception, at.exception
+    assert at.session_state["week_request"]["method"] == "erlang_a_lagged"
     people = next(d.value for d in at.dataframe if "Name" in d.value.columns)
     assert set(people["Name"]) == {p["name"] for p in load_staff_names()}
     assert list(people.columns[1:8]) == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -35,6 +35,7 @@ from storeq.app.printable import DaySheet, greeter_text, plan_html
 ss = st.session_state
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STAFF_EXAMPLE = "staff_week.yaml"
+STAFF_EXAMPLE_GROUPS = "staff_bank_week.yaml"  # each person with a `group:` (the bank branch's desks)
 MAX_STAFF_BYTES = 1_000_000
 
 if ss.pop("goto_whatif", False):  # set by "Open this roster on the What-if page": go there now
@@ -53,14 +54,22 @@ def _progress(label: str, stages: list[str]) -> tuple[Any, Any]:
     return holder, tick
 
 
+def service_target(target: tuple[float | None, ...]) -> Any:
+    """The form's target (service level, wait, abandonment cap or None, share of days or None) for the optimizer."""
+    from optimizer import ServiceTarget
+
+    days = target[3] if len(target) > 3 else None
+    return ServiceTarget(service_level=float(target[0] or 0.0), target_wait_min=target[1], max_abandon=target[2], days_meeting=days)
+
+
 # The requirement's descent may spend up to 64x the search's replications settling a borderline
 # removal: the leanest plan, but minutes for a week. A manager waiting at the page gets the 4x budget
 # (seconds), which may keep a counter in a borderline interval that `storeq optimize` would remove.
 @st.cache_data(show_spinner=False, max_entries=8)
-def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], rules: dict[str, Any], pitch: str, method: str,
+def optimize_cached(yaml_text: str, target: tuple[float, float, float | None, float | None], rules: dict[str, Any], pitch: str, method: str,
                     replications: int, seed: int) -> Any:
     """``optimizer.optimize_day`` for this scenario, target and rules (cached; the progress bar lives inside)."""
-    from optimizer import ServiceTarget, optimize_day
+    from optimizer import optimize_day
     from simulation.scenario import ShiftRules
 
     scenario = scenario_from_key(yaml_text)
@@ -68,7 +77,7 @@ def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], r
                                             "Checking pitch policies", "Done"])
     plan = optimize_day(
         scenario,
-        ServiceTarget(service_level=target[0], target_wait_min=target[1], max_abandon=target[2]),
+        service_target(target),
         rules=ShiftRules.model_validate(rules),
         method=method,  # type: ignore[arg-type]
         pitch=pitch,  # type: ignore[arg-type]
@@ -85,10 +94,10 @@ def optimize_cached(yaml_text: str, target: tuple[float, float, float | None], r
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def optimize_week_cached(yaml_text: str, staff_text: str, target: tuple[float, float, float | None], rules: dict[str, Any], pitch: str,
+def optimize_week_cached(yaml_text: str, staff_text: str, target: tuple[float, float, float | None, float | None], rules: dict[str, Any], pitch: str,
                          method: str, replications: int, seed: int, time_limit_s: float) -> Any:
     """``optimizer.optimize_week`` for the named staff (cached by the scenario, the staff list and the settings)."""
-    from optimizer import ServiceTarget, optimize_week, staff_from_text
+    from optimizer import optimize_week, staff_from_text
     from simulation.scenario import ShiftRules
 
     scenario = scenario_from_key(yaml_text)
@@ -98,7 +107,7 @@ def optimize_week_cached(yaml_text: str, staff_text: str, target: tuple[float, f
     plan = optimize_week(
         scenario,
         staff,
-        ServiceTarget(service_level=target[0], target_wait_min=target[1], max_abandon=target[2]),
+        service_target(target),
         rules=ShiftRules.model_validate(rules),
         method=method,  # type: ignore[arg-type]
         pitch=pitch,  # type: ignore[arg-type]
@@ -128,14 +137,51 @@ def _windows_text(wins: Any) -> str:
 
 
 def staff_table(rules: Any) -> pd.DataFrame:
-    """A staff list as one row per person: contract, limits, and each weekday's availability."""
+    """A staff list as one row per person: group, contract, limits, and each weekday's availability.
+
+    ``group`` ("" for none) is kept for every list; the page shows it only for a store with counter
+    groups, and a one-pool store's staff file is written without it.
+    """
     rows = []
     for p in rules.staff:
-        row: dict[str, Any] = {"name": p.name, "min_hours": float(p.min_hours), "max_hours": float(p.max_hours),
+        row: dict[str, Any] = {"name": p.name, "group": p.group or "", "min_hours": float(p.min_hours), "max_hours": float(p.max_hours),
                                "max_days": int(p.max_days), "can_close": bool(p.can_close)}
         row.update({d: _windows_text(p.availability[k]) for k, d in enumerate(DAYS)})
         rows.append(row)
-    return pd.DataFrame(rows, columns=["name", "min_hours", "max_hours", "max_days", "can_close", *DAYS])
+    return pd.DataFrame(rows, columns=["name", "group", "min_hours", "max_hours", "max_days", "can_close", *DAYS])
+
+
+def group_names(scenario: Any) -> list[str]:
+    """The store's counter groups by name; empty for a one-pool store."""
+    return [g.name for g in (scenario.counters.groups or ())]
+
+
+def staff_example_for(groups: list[str]) -> str:
+    """The bundled staff list that fits the store: one naming the bank branch's groups, or the one-pool list."""
+    return STAFF_EXAMPLE_GROUPS if groups else STAFF_EXAMPLE
+
+
+def group_problems(table: pd.DataFrame, groups: list[str]) -> list[tuple[str, str]]:
+    """Everyone on a store with counter groups must work one of them: name each person who does not.
+
+    The optimizer would refuse the whole week ("people without a group"); said here, next to the
+    table and before planning, the manager sees who and which groups are allowed.
+    """
+    allowed = ", ".join(groups)
+    out = []
+    for idx, row in enumerate(table.to_dict("records")):
+        name = "" if pd.isna(row.get("name")) else str(row.get("name", "")).strip()
+        raw = row.get("group")
+        group = "" if raw is None or (isinstance(raw, float) and pd.isna(raw)) else str(raw).strip()
+        if group in groups:
+            continue
+        where = f"staff[{idx}]({name}).group" if name else f"staff[{idx}].group"
+        who = name or f"row {idx + 1}"
+        if group:
+            out.append((where, f"{who}: {group!r} is not a counter group of this store; choose one of {allowed}"))
+        else:
+            out.append((where, f"{who} has no counter group; choose one of {allowed}"))
+    return out
 
 
 def staff_text_of(table: pd.DataFrame, rest: float, fair: float) -> str:
@@ -166,6 +212,7 @@ def _load_staff_text(text: str, source: str) -> None:
     ss["staff_table"] = staff_table(rules)
     ss["staff_rest"], ss["staff_fair"] = float(rules.min_rest_hours), float(rules.fair_closing_weight)
     ss["staff_source"] = source
+    ss["staff_is_example"] = False
     ss["stafflist_ver"] = ss.get("stafflist_ver", 0) + 1
 
 
@@ -186,10 +233,19 @@ def _staff_uploaded() -> None:
     _load_staff_text(text, f.name)
 
 
-def _staff_example() -> None:
+def _staff_example(name: str = STAFF_EXAMPLE) -> None:
     from storeq.app.common import SCENARIO_DIR
 
-    _load_staff_text((SCENARIO_DIR / STAFF_EXAMPLE).read_text(encoding="utf-8"), STAFF_EXAMPLE)
+    _load_staff_text((SCENARIO_DIR / name).read_text(encoding="utf-8"), name)
+    ss["staff_is_example"] = True  # untouched: swapped for the other example when the store's kind changes
+
+
+@st.cache_data(show_spinner=False)
+def _example_size(name: str) -> int:
+    from optimizer import staff_from_text
+    from storeq.app.common import SCENARIO_DIR
+
+    return len(staff_from_text((SCENARIO_DIR / name).read_text(encoding="utf-8"), name).staff)
 
 
 def _staff_edited(key: str) -> None:
@@ -201,25 +257,38 @@ def _staff_edited(key: str) -> None:
     for r in sorted(edits.get("deleted_rows", []), reverse=True):
         table = table.drop(index=table.index[int(r)])
     for row in edits.get("added_rows", []):
-        new = {"name": "", "min_hours": 0.0, "max_hours": 40.0, "max_days": 5, "can_close": True, **{d: "all" for d in DAYS}}
+        new = {"name": "", "group": "", "min_hours": 0.0, "max_hours": 40.0, "max_days": 5, "can_close": True, **{d: "all" for d in DAYS}}
         new.update(row)
         table = pd.concat([table, pd.DataFrame([new])], ignore_index=True)
     ss["staff_table"] = table.reset_index(drop=True)
+    ss["staff_is_example"] = False
     ss["stafflist_ver"] = ss.get("stafflist_ver", 0) + 1
 
 
-def current_staff() -> tuple[str | None, list[tuple[str, str]]]:
-    """The edited staff list as staff-file text, validated: (text, []) or (None, problems)."""
+def current_staff(groups: list[str]) -> tuple[str | None, list[tuple[str, str]]]:
+    """The edited staff list as staff-file text, validated: (text, []) or (None, problems).
+
+    ``groups``: the store's counter groups. With groups every person must name one of them; without,
+    the group column is left out, so a one-pool store gets exactly the staff file it always had.
+    """
     from optimizer import staff_from_text
 
     table = ss["staff_table"].copy()
+    if "group" not in table.columns:
+        table["group"] = ""
     table["name"] = table["name"].fillna("").astype(str).str.strip()
+    table["group"] = table["group"].fillna("").astype(str).str.strip()
+    if not groups:
+        table = table.drop(columns="group")
     text = staff_text_of(table, ss["staff_rest"], ss["staff_fair"])
+    problems: list[tuple[str, str]] = []
     try:
         staff_from_text(text, "the staff table", csv_format=False)
     except ScenarioError as err:
-        return None, list(err.problems)
-    return text, []
+        problems = list(err.problems)
+    if groups:
+        problems += group_problems(table, groups)
+    return (None, problems) if problems else (text, [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,6 +315,8 @@ defaults: dict[str, Any] = {
     "k_r_wait": float(base.store.target_wait_min),
     "k_r_cap_on": False,
     "k_r_cap": 0.05,
+    "k_r_days_on": False,  # off: the mean target, as before; on: each interval on this share of days
+    "k_r_days": 90,
     "k_r_lengths": [v for v in (rules0.lengths_hours if rules0 else (4.0, 6.0, 8.0)) if v in LENGTHS],
     "k_r_earliest": rules0.earliest_start if rules0 and rules0.earliest_start in clocks else clocks[0],
     "k_r_latest": rules0.latest_end if rules0 and rules0.latest_end in clocks else clocks[-1],
@@ -261,21 +332,31 @@ for key in ("k_r_earliest", "k_r_latest"):
     if ss[key] not in clocks:  # another store's hours: start from this store's
         ss[key] = defaults[key]
 
+GROUPS = group_names(base)
+example = staff_example_for(GROUPS)
 with st.expander("Named staff for the week (availability, contract hours, days off)", expanded="staff_table" in ss):
-    if "staff_table" not in ss:
-        _staff_example()
+    if "staff_table" not in ss or (ss.get("staff_is_example") and ss.get("staff_source") != example):
+        _staff_example(example)  # first visit, or the untouched example of the other kind of store
+    if "group" not in ss["staff_table"].columns:  # a table kept from before groups were shown
+        ss["staff_table"] = ss["staff_table"].assign(group="")[["name", "group", *[c for c in ss["staff_table"].columns if c != "name"]]]
     s1, s2 = st.columns([2, 1])
-    s1.file_uploader("Upload a staff list (YAML or CSV, as scenarios/staff_week.yaml; see docs/optimizer.md)", type=["yaml", "yml", "csv"],
+    s1.file_uploader(f"Upload a staff list (YAML or CSV, as scenarios/{example}; see docs/optimizer.md)", type=["yaml", "yml", "csv"],
                      key="staff_file", on_change=_staff_uploaded, max_upload_size=1)
-    s2.button("Use the example staff (15 people)", on_click=_staff_example, icon=":material/group:")
+    s2.button(f"Use the example staff ({_example_size(example)} people)", on_click=_staff_example, args=(example,), icon=":material/group:",
+              key="staff_example_btn")
     show_problems(ss.get("staff_problems", []), f"**{literal(ss.get('staff_problems_source', 'The staff list'))}** was not loaded; the list below is unchanged:")
-    st.caption(f"From **{literal(ss.get('staff_source', STAFF_EXAMPLE))}**. Edit any cell, add or delete rows. Weekday cells: "
-               "`all` (any time the store is open), `off`, or windows like `09:00-14:00` (several: `09:00-12:00;14:00-18:00`).")
+    st.caption(f"From **{literal(ss.get('staff_source', example))}**. Edit any cell, add or delete rows. Weekday cells: "
+               "`all` (any time the store is open), `off`, or windows like `09:00-14:00` (several: `09:00-12:00;14:00-18:00`)."
+               + (f" **Group**: the counters each person works ({', '.join(literal(g) for g in GROUPS)}); everyone needs one." if GROUPS else ""))
     staff_key = f"stafflist_editor_{ss.get('stafflist_ver', 0)}"
+    shown = ["name", *(["group"] if GROUPS else []), "min_hours", "max_hours", "max_days", "can_close", *DAYS]
     st.data_editor(
         ss["staff_table"], key=staff_key, on_change=_staff_edited, args=(staff_key,), num_rows="dynamic", hide_index=True, width="stretch",
+        column_order=shown,
         column_config={
             "name": st.column_config.TextColumn("Name", required=True),
+            **({"group": st.column_config.SelectboxColumn("Group", options=GROUPS, required=True,
+                                                          help="The counter group this person works (the store's counters.groups).")} if GROUPS else {}),
             "min_hours": st.column_config.NumberColumn("Min h/week", min_value=0.0, max_value=80.0, step=1.0, format="%.0f"),
             "max_hours": st.column_config.NumberColumn("Max h/week", min_value=0.0, max_value=80.0, step=1.0, format="%.0f"),
             "max_days": st.column_config.NumberColumn("Max days", min_value=0, max_value=7, step=1),
@@ -291,7 +372,7 @@ with st.expander("Named staff for the week (availability, contract hours, days o
                     help="How many staff-hours of cost one extra closing of difference between people is worth avoiding.")
     r3.number_input("Week solver time limit (s)", 5, 300, step=5, key="k_r_week_limit",
                     help="The week roster stops searching after this long and reports its optimality gap.")
-    staff_text, staff_problems = current_staff()
+    staff_text, staff_problems = current_staff(GROUPS)
     show_problems(staff_problems, "The staff table has problems (fix them to plan the week):")
 
 with st.form("roster_form", border=True):
@@ -302,6 +383,10 @@ with st.form("roster_form", border=True):
         wait = st.number_input("Target wait (minutes)", 1.0, 120.0, step=1.0, key="k_r_wait")
         cap_on = st.checkbox("Cap abandonment", key="k_r_cap_on")
         cap = st.slider("Most customers who may give up waiting", 0.0, 0.3, step=0.01, key="k_r_cap", format="%.2f")
+        days_on = st.checkbox("Meet the target on most days, not only on average", key="k_r_days_on",
+                              help="Off: each interval meets the target on average over the simulated days. On: each interval must meet it "
+                                   "on at least the share of days below, so busy days count too (this needs more staff).")
+        days_pct = st.slider("Each interval meets the target on at least this share of days", 50, 99, step=1, key="k_r_days", format="%d%%")
     with c2:
         st.markdown("**Shift rules**")
         lengths = st.multiselect("Shift lengths (hours)", LENGTHS, key="k_r_lengths")
@@ -335,7 +420,8 @@ if parse_clock(latest) <= parse_clock(earliest):
 if week_submitted and staff_text is None:
     problems.append(("staff", "the staff table has problems (see the Named staff section above)"))
 show_problems(problems)
-request = {"yaml": scenario_to_yaml(base), "target": (float(sl), float(wait), float(cap) if cap_on else None), "rules": rules,
+target_now = (float(sl), float(wait), float(cap) if cap_on else None, int(days_pct) / 100 if days_on else None)
+request = {"yaml": scenario_to_yaml(base), "target": target_now, "rules": rules,
            "pitch": pitch, "method": method, "reps": reps, "seed": seed}
 if submitted and not problems:
     ss["roster_request"] = request
@@ -436,6 +522,67 @@ def why_more_staff(plan: Any, scenario: Any) -> str | None:
     return sentence
 
 
+def _band(frame: pd.DataFrame, series: str, what: str) -> pd.DataFrame:
+    """One series of an interval band chart from a service frame: ``what`` is service_level or days_meeting."""
+    return pd.DataFrame({"scenario": series, "start": frame["start"], "mean": frame[f"{what}_mean"],
+                         "ci_low": frame[f"{what}_ci_low"].clip(0, 1), "ci_high": frame[f"{what}_ci_high"].clip(0, 1)})
+
+
+def show_days_meeting(frames: dict[str, pd.DataFrame], days_target: float | None, scenario: Any, wait: float) -> None:
+    """Per interval, the share of simulated days on which it met the target (one line per series), in plain words.
+
+    The mean target can hide busy days; this shows how often one day falls short. With no
+    ``demand.day_cv`` every simulated day has the forecast's demand, so the share only reflects who
+    happens to walk in when: the caption says so.
+    """
+    names = list(frames)
+    st.markdown("**On how many days each interval meets the target**" + (" (per counter group: its own customers)" if len(names) > 1 else ""))
+    df = pd.concat([_band(f, name, "days_meeting") for name, f in frames.items()], ignore_index=True)
+    chart = charts.interval_band_chart(df, names, "Days meeting the target (share)", ".0%", close=scenario.store.close)
+    if days_target is not None:
+        chart = chart + charts.target_rule(days_target, f"asked: {days_target:.0%} of days")
+    st.altair_chart(chart, width="stretch")
+    lowest = df.dropna(subset=["mean"]).sort_values("mean").head(1)
+    words = (f"A day meets the target in an interval when that day's customers there are served within {wait:g} minutes at the target "
+             "share (and the abandonment cap holds, if set); 95% range shaded. ")
+    if days_target is not None:
+        words += f"The plan asks every interval to do so on at least {days_target:.0%} of days. "
+    else:
+        words += "The plan was built for the target on average; tick “Meet the target on most days” to plan for a share of days. "
+    if len(lowest):
+        who = f" ({lowest['scenario'].iloc[0]})" if len(names) > 1 else ""
+        words += f"Lowest: {lowest['mean'].iloc[0]:.0%} of days at {lowest['start'].iloc[0]}{literal(who)}."
+    st.caption(words)
+    if not float(getattr(scenario.demand, "day_cv", 0.0) or 0.0) > 0:
+        st.caption("This store's file gives no day-to-day spread of demand (`demand.day_cv` is 0 or absent): every simulated day has the "
+                   "forecast's demand, so these shares are about day-to-day randomness only (who walks in when, how long each takes). "
+                   "Real days busier than the forecast would meet the target less often.")
+
+
+def group_check_rows(group_plans: Any, days_target: float | None) -> list[dict[str, Any]]:
+    """One row per counter group: how its own customers fared in the simulated check, in words."""
+    rows = []
+    for gp in group_plans:
+        f = gp.frame()
+        have = f["service_level_mean"].notna()
+        row: dict[str, Any] = {"Group": gp.name}
+        if not have.any():
+            row.update({"Intervals meeting the target": "no customers", "Lowest served within target": "–", "Lowest share of days": "–",
+                        "Intervals missing": "none"})
+            rows.append(row)
+            continue
+        worst = f[have].sort_values("service_level_mean").iloc[0]
+        worst_days = f.sort_values("share_of_days_meeting").iloc[0]
+        meets = int(f["meets_target"][have].sum())
+        row["Intervals meeting the target"] = f"{meets} of {int(have.sum())}"
+        row["Lowest served within target"] = f"{100 * float(worst['service_level_mean']):.0f}% at {worst['start']}"
+        row["Lowest share of days"] = f"{100 * float(worst_days['share_of_days_meeting']):.0f}% at {worst_days['start']}" + (
+            f" (asked {days_target:.0%})" if days_target is not None else "")
+        row["Intervals missing"] = ", ".join(gp.missed) or "none"
+        rows.append(row)
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # one day
 # ---------------------------------------------------------------------------------------------
@@ -466,6 +613,7 @@ def _day_headline(plan: Any, req: dict[str, Any], scenario: Any) -> Any:
     if roster.gap is not None:
         head += f", optimality gap {gap_text(roster.gap)}"
     st.markdown(head)
+    st.markdown(f"Target: **{literal(plan.target.describe(scenario))}**" + ("" if plan.target.days_meeting is not None else " (on average over the simulated days)"))
     text, policy = recommendation(plan)
     chosen = plan.scenario if policy is None else with_updates(plan.scenario, {"cross_sell.policy": policy})
     st.success("Recommended pitch rule: " + text, icon=":material/recommend:")
@@ -504,13 +652,14 @@ def _day_charts(plan: Any, req: dict[str, Any], scenario: Any) -> tuple[pd.DataF
     for s in shifts.itertuples(index=False):
         for _ in range(int(s.count)):
             k += 1
-            label = f"Shift {k:>2}: {s.start}-{s.end}"
+            grp = f" ({s.group})" if getattr(s, "group", "") else ""
+            label = f"Shift {k:>2}{grp}: {s.start}-{s.end}"
             rows.append({"staff": label, "start": s.start, "end": s.end, "kind": "shift"})
             brk = ""
             if s.break_start:
                 brk = f"{s.break_start}-{format_clock(parse_clock(s.break_start) + brk_len_min)}"
                 rows.append({"staff": label, "start": s.break_start, "end": brk.split("-")[1], "kind": "break"})
-            people.append({"Who": f"Shift {k}", "From": s.start, "To": s.end, "Break": brk or "–"})
+            people.append({"Who": f"Shift {k}{grp}", "From": s.start, "To": s.end, "Break": brk or "–"})
     gantt = pd.DataFrame(rows)
     st.markdown(f"**Shifts ({k} people)** — grey: break")
     if len(gantt):
@@ -542,8 +691,24 @@ def _day_charts(plan: Any, req: dict[str, Any], scenario: Any) -> tuple[pd.DataF
                         "ci_low": iv["service_level_ci_low"].clip(0, 1), "ci_high": iv["service_level_ci_high"].clip(0, 1)})  # a share
     st.altair_chart(charts.interval_band_chart(svc, ["Roster"], "Served within target (share)", ".1%", close=scenario.store.close)
                     + charts.target_rule(req["target"][0]), width="stretch")
-
+    _service_per_group_and_days(plan.verification.intervals, plan.groups, plan.target, scenario)
     return shifts, iv, people
+
+
+def _service_per_group_and_days(store_service: pd.DataFrame, group_plans: Any, target: Any, scenario: Any) -> None:
+    """With counter groups: each group's own customers' service per interval and a table of the check;
+    then, for every store, the share of days each interval (each group's, with groups) meets the target."""
+    if group_plans:
+        names = [gp.name for gp in group_plans]
+        st.markdown("**Per counter group: its own customers served within the target (95% CI)**")
+        df = pd.concat([_band(gp.service, gp.name, "service_level") for gp in group_plans], ignore_index=True)
+        st.altair_chart(charts.interval_band_chart(df, names, "Served within target (share)", ".1%", close=scenario.store.close)
+                        + charts.target_rule(target.service_level), width="stretch")
+        st.dataframe(pd.DataFrame(group_check_rows(group_plans, target.days_meeting)), hide_index=True, width="stretch")
+        frames = {gp.name: gp.service for gp in group_plans}
+    else:
+        frames = {"Roster": store_service}
+    show_days_meeting(frames, target.days_meeting, scenario, target.wait_for(scenario))
 
 
 def _day_actions(plan: Any, req: dict[str, Any], scenario: Any, chosen: Any, shifts: pd.DataFrame, iv: pd.DataFrame,
@@ -582,14 +747,16 @@ def _day_actions(plan: Any, req: dict[str, Any], scenario: Any, chosen: Any, shi
 # ---------------------------------------------------------------------------------------------
 
 
-def week_people_table(week: Any) -> pd.DataFrame:
-    """One row per person: each day's shift ("09:00-17:00, break 12:30"), hours and closings."""
+def week_people_table(week: Any, groups_of: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per person: their counter group (with ``groups_of``), each day's shift ("09:00-17:00, break 12:30"), hours and closings."""
     frame = week.roster_frame()
     labels = [d.label for d in week.days]
     people = week.people_frame().set_index("name") if len(week.people_frame()) else pd.DataFrame()
     rows = []
     for name in people.index:
         row: dict[str, Any] = {"Name": name}
+        if groups_of:
+            row["Group"] = groups_of.get(str(name), "")
         mine = frame[frame["name"] == name]
         for lab in labels:
             a = mine[mine["day"] == lab]
@@ -600,7 +767,45 @@ def week_people_table(week: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _worst_days(service: pd.DataFrame) -> str:
+    """The lowest share of simulated days on which an interval met the target, with its interval ("92% at 12:30")."""
+    have = service.dropna(subset=["service_level_mean"])
+    if have.empty:
+        return "no customers"
+    worst = have.sort_values("days_meeting_mean").iloc[0]
+    return f"{100 * float(worst['days_meeting_mean']):.0f}% at {worst['start']}"
+
+
+def _week_one_day(week: Any, req: dict[str, Any], scenario: Any, groups_of: dict[str, str] | None) -> None:
+    """One day of the week: who works when (with their group), the pitch rule, and the simulated check per interval."""
+    labels = [d.label for d in week.days]
+    if ss.get("k_week_day") not in labels:
+        ss["k_week_day"] = labels[0]
+    day_label = st.selectbox("Show one day", labels, key="k_week_day")
+    day = week.days[labels.index(day_label)]
+    frame = week.roster_frame()
+    mine = frame[frame["day"] == day_label].sort_values(["start", "end"])
+    brk_len_min = int(req["rules"].get("break", {}).get("length_min", 30))
+    rows = []
+    for a in mine.itertuples(index=False):
+        who = f"{a.name} ({a.group})" if groups_of else a.name
+        rows.append({"staff": who, "start": a.start, "end": a.end, "kind": "shift"})
+        if a.break_start:
+            rows.append({"staff": who, "start": a.break_start, "end": format_clock(parse_clock(a.break_start) + brk_len_min), "kind": "break"})
+    if rows:
+        g = pd.DataFrame(rows)
+        g["start"] = clock_to_datetime(g["start"]).to_numpy()
+        g["end"] = clock_to_datetime(g["end"]).to_numpy()
+        st.altair_chart(charts.gantt_chart(g, tuple(clock_to_datetime([scenario.store.open, scenario.store.close]))), width="stretch")
+    st.caption(f"{literal(day_label)}: pitch rule “{literal(day.pitch_rule)}”; {len(mine)} people on duty"
+               + (": " + ", ".join(f"{int((mine['group'] == g).sum())} {literal(g)}" for g in dict.fromkeys(groups_of.values())) if groups_of else "") + ".")
+    if day.verification.intervals["service_level_mean"].notna().any():
+        _service_per_group_and_days(day.verification.intervals, day.groups, week.target, day.scenario)
+
+
 def show_week() -> None:
+    from optimizer import staff_from_text
+
     req = ss["week_request"]
     if {k: v for k, v in req.items() if k not in ("staff", "limit")} != request or req["staff"] != staff_text:
         st.info("The inputs or the staff list changed since this week was planned: press **Plan the week** to update.", icon=":material/update:")
@@ -630,8 +835,11 @@ def show_week() -> None:
     meeting = np.mean([d.verification.share_meeting for d in week.days])
     m[3].metric("Intervals meeting the target", f"{meeting:.0%}", border=True, help="Over the week's seven simulated days.")
 
-    st.markdown("**Per person** (each day's shift; hours and closings in the week)")
-    table = week_people_table(week)
+    staff_rules = staff_from_text(req["staff"], "staff list", csv_format=False)
+    groups_of = {p.name: p.group for p in staff_rules.staff if p.group} if any(d.groups for d in week.days) else None
+    st.markdown(f"Target: **{literal(week.target.describe(scenario))}**" + ("" if week.target.days_meeting is not None else " (on average over the simulated days)"))
+    st.markdown("**Per person** (" + ("their counter group, " if groups_of else "") + "each day's shift; hours and closings in the week)")
+    table = week_people_table(week, groups_of)
     st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4)  # every person, no inner scroll
 
     st.markdown("**Per day: the simulated check**")
@@ -642,28 +850,19 @@ def show_week() -> None:
         check.append({"Day": d.label, "On duty": int((week.roster_frame()["day"] == d.label).sum()), "Pitch rule": d.pitch_rule,
                       "Served within target": fmt_with_ci(k.get("mean", np.nan), k.get("ci_low", np.nan), k.get("ci_high", np.nan), "share"),
                       "Mean wait": fmt_with_ci(w.get("mean", np.nan), w.get("ci_low", np.nan), w.get("ci_high", np.nan), "min"),
+                      "Days meeting the target (worst interval)": _worst_days(d.verification.intervals),
                       "Intervals missing the target": ", ".join(d.verification.missed) or "none"})
     st.table(pd.DataFrame(check).set_index("Day"))
+    if groups_of:
+        st.markdown("**Per counter group and day: its own customers in the simulated check**")
+        rows = [{"Day": d.label, **r} for d in week.days for r in group_check_rows(d.groups, week.target.days_meeting)]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 4)
+        st.caption("Each group is judged on its own customers (those its counters are the most specialised for). "
+                   "“Lowest share of days”: in its worst interval, the share of simulated days on which that interval met the target.")
 
-    labels = [d.label for d in week.days]
-    if ss.get("k_week_day") not in labels:
-        ss["k_week_day"] = labels[0]
-    day_label = st.selectbox("Show one day", labels, key="k_week_day")
-    day = week.days[labels.index(day_label)]
+    _week_one_day(week, req, scenario, groups_of)
     frame = week.roster_frame()
-    mine = frame[frame["day"] == day_label].sort_values(["start", "end"])
     brk_len_min = int(req["rules"].get("break", {}).get("length_min", 30))
-    rows = []
-    for a in mine.itertuples(index=False):
-        rows.append({"staff": a.name, "start": a.start, "end": a.end, "kind": "shift"})
-        if a.break_start:
-            rows.append({"staff": a.name, "start": a.break_start, "end": format_clock(parse_clock(a.break_start) + brk_len_min), "kind": "break"})
-    if rows:
-        g = pd.DataFrame(rows)
-        g["start"] = clock_to_datetime(g["start"]).to_numpy()
-        g["end"] = clock_to_datetime(g["end"]).to_numpy()
-        st.altair_chart(charts.gantt_chart(g, tuple(clock_to_datetime([scenario.store.open, scenario.store.close]))), width="stretch")
-    st.caption(f"{literal(day_label)}: pitch rule “{literal(day.pitch_rule)}”; {len(mine)} people on duty.")
     with st.expander("How the optimizer got there"):
         for line in week.explanation:  # they name the staff (user text)
             st.markdown(f"- {literal(line)}")
@@ -677,7 +876,8 @@ def show_week() -> None:
             waits = _expected_waits(d.scenario, min(req["reps"], 30), req["seed"])
             waits["meets"] = list(d.verification.intervals["meets"])
             day_people = frame[frame["day"] == d.label].sort_values(["start", "end"])
-            ppl = pd.DataFrame({"Who": day_people["name"], "From": day_people["start"], "To": day_people["end"],
+            who = day_people["name"] + (" (" + day_people["group"] + ")" if groups_of else "")
+            ppl = pd.DataFrame({"Who": who, "From": day_people["start"], "To": day_people["end"],
                                 "Break": [f"{b}-{format_clock(parse_clock(b) + brk_len_min)}" if b else "–" for b in day_people["break_start"]]})
             sheets.append(DaySheet(
                 title=f"{d.label}: {scenario.name}", store=scenario.name, hours=f"{scenario.store.open}-{scenario.store.close}",
