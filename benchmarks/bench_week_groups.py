@@ -61,7 +61,7 @@ def main() -> None:
         )
         repaired = [e for e in week.explanation if e.startswith("after verification")]
         for e in repaired:
-            print(f"    {e[:200]}")
+            print(f"    {e[:420]}")
     (m_d, c_d), (m_n, c_n) = rows["decide"], rows["never"]
     print(
         f"decide vs never, per open day: margin {m_d - m_n:+,.0f}, staff {c_d - c_n:+,.0f}, "
