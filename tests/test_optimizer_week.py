@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,15 @@ from optimizer.io import load_staff, staff_from_text
 from optimizer.requirement import ServiceTarget, analytic_requirement
 from optimizer.roster import RosterInput
 from optimizer.shifts import build_grid, build_templates
-from optimizer.week import absence_bounds, day_bounds, solve_week_roster
+from optimizer.week import (
+    _day_alone,
+    _day_alone_bound,
+    _day_pair_search,
+    absence_bounds,
+    build_week_model,
+    day_bounds,
+    solve_week_roster,
+)
 from optimizer.workload import workload
 from simulation import load_scenario, scenario_from_dict, with_updates
 
@@ -98,6 +107,84 @@ def test_absence_bounds_by_hand_and_valid_for_the_week() -> None:
     assert r.status == "OPTIMAL"
     assert r.objective == pytest.approx((3 * 4000 + 4 * 4_000_000 + 1000) / 100)
     assert sum(sum(d) for d in r.shortfall) == 4
+
+
+# 09:00-13:00, hourly grid, 2 h and 4 h shifts: a small pitch week with real choices. Weekly hours
+# and days are tight, so the week's optimum (162.50) is above the sum of its days' own optima (152.50):
+# the week's coupling, not only each day, must be proven.
+SMALL_PITCH_STAFF = """
+staff:
+  - {name: Ana, min_hours: 8, max_hours: 8, max_days: 2}
+  - {name: Bo, min_hours: 4, max_hours: 6, max_days: 2}
+  - {name: Cy, max_hours: 4, max_days: 2, availability: {mon: ["09:00-13:00"], tue: ["11:00-13:00"], wed: ["09:00-13:00"]}}
+  - {name: Di, max_hours: 4, availability: {mon: ["09:00-11:00"], tue: ["09:00-13:00"], wed: ["11:00-13:00"]}}
+"""
+
+
+def _pitch_day(need: list[int], need_pitch: list[int], value: list[float]) -> RosterInput:
+    scn = scenario_from_dict(
+        {**TINY, "shifts": {"lengths_hours": [2, 4], "start_step_min": 60, "min_on_duty": 0}}, "tiny"
+    )
+    return RosterInput(
+        grid=build_grid(scn),
+        templates=tuple(build_templates(scn)),
+        need_no_pitch=tuple(need),
+        need_pitch=tuple(need_pitch),
+        pitch_value=tuple(value),
+        physical=3,
+        min_on_duty=0,
+        cost_per_hour=10.0,
+        allow_pitch=True,
+    )
+
+
+def _small_pitch_week() -> list[RosterInput]:
+    return [
+        _pitch_day([1, 1, 2, 1], [2, 2, 3, 2], [12.0, 8.0, 15.0, 4.0]),
+        _pitch_day([1, 2, 2, 1], [2, 3, 3, 2], [6.0, 14.0, 14.0, 9.0]),
+        _pitch_day([1, 1, 1, 1], [2, 2, 2, 2], [11.0, 11.0, 3.0, 12.0]),
+    ]
+
+
+def test_absence_bounds_are_the_day_without_that_person_once_per_kind() -> None:
+    # Two people who may work the same shifts on a day are the same kind there: the day without
+    # either is one model, solved once. Each bound must equal the day solved without that person.
+    text = "staff:\n  - {name: Bo, max_hours: 20, max_days: 1}\n  - {name: Cy, max_hours: 20, max_days: 1}\n"
+    staff = staff_from_text(text, "s.yaml")
+    days = [_day([2, 2, 2, 2]), _day([1, 1, 1, 1]), _day([2, 2, 2, 2])]
+    got = absence_bounds(days, staff, [0, 1, 2], 240, 5, 1, 1)
+    assert set(got) == {(d, p) for d in range(3) for p in range(2)}
+    for (d, p), bound in got.items():
+        others = [q for q in staff.staff if q is not staff.staff[p]]
+        assert bound == _day_alone_bound(_day_alone(days[d], others, d, 240), 5, 1, 1)
+
+
+def test_pitch_week_bound_never_above_the_exact_optimum() -> None:
+    """The two-phase pitch week's reported bound (the joint model's with day and absence cuts, or the
+    sum of the day bounds) is a valid lower bound: at most the optimum of the same small week solved
+    exactly (the joint model without cuts, to OPTIMAL); its objective is a real roster's, so at least
+    the optimum; the day search never returns a worse roster than it started from."""
+    staff = staff_from_text(SMALL_PITCH_STAFF, "s.yaml")
+    week = _small_pitch_week()
+    exact = solve_week_roster(week, staff, time_limit_s=20, workers=1, relative_gap=0.0, pitch_mode="joint")
+    assert exact.status == "OPTIMAL" and exact.objective is not None
+    assert sum(b for b in day_bounds(week, staff, [0, 1, 2], 5, 1, 1) if b is not None) / 100 < exact.objective - 1
+    two = solve_week_roster(week, staff, time_limit_s=6, workers=1, relative_gap=0.0)
+    assert two.objective is not None and two.bound is not None
+    assert two.bound <= exact.objective + 1e-6 <= two.objective + 2e-6
+    # The day search alone, from the no-pitch roster with no windows: never worse, never below the optimum.
+    flat = solve_week_roster(week, staff, time_limit_s=5, workers=1, pitch_flags=[[False] * 4] * 3)
+    assert flat.objective is not None
+    wm = build_week_model(week, staff, ["mon", "tue", "wed"], [0, 1, 2], 240)
+    searched = _day_pair_search(
+        wm, flat.solution_keys, flat.pitch, day_bounds(week, staff, [0, 1, 2], 5, 1, 1), time.perf_counter() + 4, 1, 1
+    )
+    assert searched is not None
+    keys, flags, cents = searched
+    assert exact.objective - 1e-6 <= cents / 100 <= flat.objective + 1e-6
+    # The roster it returns is a real one: re-solved with its windows fixed, it is worth what it said.
+    again = solve_week_roster(week, staff, time_limit_s=5, workers=1, pitch_flags=flags, hint_keys=keys)
+    assert again.objective is not None and again.objective <= cents / 100 + 1e-6
 
 
 def test_fixed_pitch_objective_counts_the_switches_by_hand() -> None:
