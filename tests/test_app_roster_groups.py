@@ -116,7 +116,7 @@ def test_the_days_meeting_target_reaches_the_optimizer_and_the_share_of_days_is_
     groups = next(d.value for d in at.dataframe if "Lowest share of days" in d.value.columns)
     assert list(groups["Group"]) == GROUPS
     assert all(re.fullmatch(r"\d+% at \d\d:\d\d \(asked 85%\)", v) for v in groups["Lowest share of days"])
-    days = next(c.value for c in at.caption if c.value.startswith("A day meets the target"))
+    days = next(c.value for c in at.caption if c.value.startswith("Share of the simulated days"))
     assert "on at least 85% of days" in days
     # the bank's file has day_cv 0.10, so no "randomness only" caption
     assert not any("day-to-day randomness only" in c.value for c in at.caption)
