@@ -275,6 +275,11 @@ def absence_bounds(
     across the week, and these bounds tell it, in integral terms, what each day loses without them
     (see :func:`add_absence_cuts`). Stops at ``deadline`` (``time.perf_counter``).
 
+    Each bound is CP-SAT's proven bound of :func:`_day_alone` without p, so at most the optimum of
+    that day without p, which any week roster in which p is off that day restricts to. One solve
+    serves everyone of p's kind that day (the same shifts they fit): :func:`_day_alone` sees people
+    only as counts per kind, so the day without any one of them is the same model.
+
     Tried and left out, on the 15-person week: the same for everyone (full-timers have as many
     available days as they may work, so their cuts never bind), and bounds with a part-timer on
     shorter shifts only (no day lost anything).
