@@ -873,7 +873,7 @@ def show_week() -> None:
     st.markdown(f"Target: **{literal(week.target.describe(scenario))}**" + ("" if week.target.days_meeting is not None else " (on average over the simulated days)"))
     st.markdown("**Per person** (" + ("their counter group, " if groups_of else "") + "each day's shift; hours and closings in the week)")
     table = week_people_table(week, groups_of)
-    st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4)  # every person, no inner scroll
+    st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3)  # every person, no inner scroll (35 px a row)
 
     st.markdown("**Per day: the simulated check**")
     check = []
@@ -889,7 +889,7 @@ def show_week() -> None:
     if groups_of:
         st.markdown("**Per counter group and day: its own customers in the simulated check**")
         rows = [{"Day": d.label, **r} for d in week.days for r in group_check_rows(d.groups, week.target.days_meeting)]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 4)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
         st.caption("Each group is judged on its own customers (those its counters are the most specialised for). "
                    "“Lowest share of days”: in its worst interval, the share of simulated days on which that interval met the target.")
 
