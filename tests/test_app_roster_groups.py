@@ -168,3 +168,8 @@ def test_a_bank_week_with_the_bank_staff_shows_each_group_per_day() -> None:
     assert all(_plain(g) in _plain(day) for g in GROUPS)
     frame = pd.DataFrame(per_group)
     assert set(frame.columns) >= {"Lowest served within target", "Lowest share of days"}
+    # the printable week names each person with their group
+    at.button(key="print_week_btn").click().run()
+    assert not at.exception, at.exception
+    html = at.session_state["print_week_html"]
+    assert "Petra (private_banking)" in html and "(tellers)" in html
