@@ -547,7 +547,7 @@ def days_heatmap(df: pd.DataFrame, names: list[str], days_target: float | None, 
     floor = days_target if days_target is not None else 0.9
     data["short"] = data["mean"] < floor - 1e-12
     data["label"] = [f"{100 * v:.0f}" if short else "" for v, short in zip(data["mean"], data["short"], strict=True)]
-    tip = [alt.Tooltip("scenario:N", title="Counters"), alt.Tooltip("start:N", title="Interval start"),
+    tip = [alt.Tooltip("scenario:N", title="Counter group" if len(names) > 1 else "Plan"), alt.Tooltip("start:N", title="Interval start"),
            alt.Tooltip("mean:Q", title="Days meeting the target", format=".0%"),
            alt.Tooltip("ci_low:Q", title="95% range low", format=".0%"), alt.Tooltip("ci_high:Q", title="95% range high", format=".0%")]
     lo = min(floor - 0.15, float(data["mean"].min())) if len(data) else floor - 0.15  # a few points short already reads orange
@@ -562,7 +562,7 @@ def days_heatmap(df: pd.DataFrame, names: list[str], days_target: float | None, 
 
 
 def show_days_meeting(frames: dict[str, pd.DataFrame], days_target: float | None, scenario: Any, wait: float) -> None:
-    """Per interval, the share of simulated days on which it met the target (one line per series), in plain words.
+    """Per interval, the share of simulated days on which it met the target (one strip of cells per series), in plain words.
 
     The mean target can hide busy days; this shows how often one day falls short. With no
     ``demand.day_cv`` every simulated day has the forecast's demand, so the share only reflects who
