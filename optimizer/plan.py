@@ -801,6 +801,38 @@ def _simulated_floor(demand: Sequence[Any]) -> list[int]:
     return [1 if sum(d.customers) > 0 else 0 for d in demand]
 
 
+def _simulated_staffing(
+    rosters: Sequence[Any], floor: Sequence[int], physical: int, names: Sequence[str], labels: Sequence[str]
+) -> tuple[list[list[int]], list[str]]:
+    """Each group's counters as simulated: its roster, raised to its floor (:func:`_simulated_floor`),
+    within the hall. Where the roster leaves a group with customers no counter and the hall is full
+    (a partial plan shorts that group), the group with most counters then gives one up, so the
+    simulated scenario stays a real one; the notes say where the simulation differs from the roster."""
+    staffed = [[max(int(v), floor[g]) for v in r.staffed] for g, r in enumerate(rosters)]
+    raised = [[labels[i] for i, v in enumerate(r.staffed) if int(v) < floor[g]] for g, r in enumerate(rosters)]
+    moved: list[str] = []
+    for i in range(len(labels)):
+        while sum(row[i] for row in staffed) > physical:
+            spare = [g for g in range(len(staffed)) if staffed[g][i] > max(floor[g], 1)]
+            if not spare:
+                break
+            big = max(spare, key=lambda g: (staffed[g][i], -g))
+            staffed[big][i] -= 1
+            moved.append(f"{labels[i]} ({names[big]})")
+    notes = [
+        f"the roster leaves {names[g]} with no counter at {', '.join(low)}; the simulated scenario staffs 1 there "
+        "(its customers need someone serving)"
+        for g, low in enumerate(raised)
+        if low
+    ]
+    if moved:
+        notes.append(
+            f"the hall is full at {', '.join(moved)}: the group named gave up one counter in the simulation to the "
+            "group the roster left with none"
+        )
+    return staffed, notes
+
+
 def _raised_somewhere(before: Sequence[RosterInput], after: Sequence[RosterInput], old: Any, new: Any) -> bool:
     """A repair's re-roster added a counter in some (group, interval) whose need it raised: without
     that, the shift rules and the hall allow none there and another round would ask the same again."""
@@ -908,11 +940,12 @@ def _optimize_groups(
     ]
 
     floor = _simulated_floor(demand)
+    sim_notes: list[str] = []
 
     def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
-        staffed = [
-            [max(int(v), floor[g]) for v in r.staffed] for g, r in enumerate(joint.rosters)
-        ]
+        staffed, sim_notes[:] = _simulated_staffing(
+            joint.rosters, floor, scenario.physical_counters, names, scenario.interval_labels
+        )
         shifts = rules.model_dump(by_alias=True, exclude_none=True)
         scn = groups_scenario(
             scenario, staffed, **{"cross_sell.policy": policy, "store.target_wait_min": wait, "shifts": shifts}
@@ -952,7 +985,7 @@ def _optimize_groups(
         GroupPlan(name, replace(req, needed=data.need_no_pitch), r, svc, target.service_level)
         for name, req, data, r, svc in zip(names, reqs, inputs, joint.rosters, service, strict=True)
     )
-    explanation += list(roster.explanation)
+    explanation += [*roster.explanation, *sim_notes]
     for gp in groups:
         if gp.missed:
             explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")
@@ -1057,11 +1090,12 @@ def _optimize_groups_pitch(
         )
 
     floor = _simulated_floor(demand)
+    sim_notes: list[str] = []
 
     def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
-        staffed = [
-            [max(int(v), floor[g]) for v in r.staffed] for g, r in enumerate(joint.rosters)
-        ]
+        staffed, sim_notes[:] = _simulated_staffing(
+            joint.rosters, floor, scenario.physical_counters, names, scenario.interval_labels
+        )
         updates = {
             "cross_sell.policy": policy_for(joint.pitch, grid),
             "store.target_wait_min": wait,
@@ -1120,7 +1154,7 @@ def _optimize_groups_pitch(
         )
         for name, rn, data, r, svc in zip(names, reqs_np, inputs, joint.rosters, service, strict=True)
     )
-    explanation += list(roster.explanation)
+    explanation += [*roster.explanation, *sim_notes]
     for gp in groups:
         if gp.missed:
             explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")

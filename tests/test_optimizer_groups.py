@@ -315,3 +315,25 @@ def test_coarse_search_lowers_a_cell_only_with_room_on_every_part_of_the_target(
     assert _group_misses(frame, target).tolist() == [False, False, False, True, False]
     # Without --days-meeting the share of days is reported but judges nothing.
     assert not _group_misses(frame, ServiceTarget(0.8, max_abandon=0.05)).any()
+
+
+def test_simulated_staffing_stays_in_the_hall_and_says_where_it_differs() -> None:
+    """A partial plan can short a small group to 0 while the hall is full; the verification simulates
+    that group with one counter (its customers need someone), taken from the group with most counters
+    then, never beyond the hall (before, 4 + 1 > 4 and the simulated scenario was refused)."""
+    from types import SimpleNamespace
+
+    from optimizer.plan import _simulated_staffing
+
+    rosters = [SimpleNamespace(staffed=(1, 0, 1)), SimpleNamespace(staffed=(2, 4, 2))]
+    staffed, notes = _simulated_staffing(rosters, [1, 1], 4, ["payments", "general"], ["09:00", "10:00", "11:00"])
+    assert staffed == [[1, 1, 1], [2, 3, 2]]
+    assert notes == [
+        "the roster leaves payments with no counter at 10:00; the simulated scenario staffs 1 there "
+        "(its customers need someone serving)",
+        "the hall is full at 10:00 (general): the group named gave up one counter in the simulation to the "
+        "group the roster left with none",
+    ]
+    # With room in the hall, only the floor is added; a group without customers (floor 0) stays at 0.
+    staffed, notes = _simulated_staffing(rosters, [1, 0], 6, ["payments", "general"], ["09:00", "10:00", "11:00"])
+    assert staffed == [[1, 1, 1], [2, 4, 2]] and len(notes) == 1
