@@ -1972,6 +1972,8 @@ def _optimize_week_groups(
        re-rostered with the pitch windows kept and the previous roster as the hint; where they miss
        while pitching with the hall full, pitching stops there. The explanation names what was asked.
     """
+    from types import SimpleNamespace
+
     from simulation import run
 
     from .groups import group_service, groups_scenario
@@ -2014,11 +2016,14 @@ def _optimize_week_groups(
         day_notes: list[str] = []
         for d, (label, wd, s) in enumerate(days_in):
             shut = float(s.arrival_rates_per_hour().sum()) <= 0
-            staffed = [
-                [max(int(v), 1 if shut or sum(demands[d][g].customers) > 0 else 0) for v in joint.groups[g].staffed[d]]
-                for g in range(len(names))
-            ]
-            if shut:
+            # As the day path does: a group with customers gets a counter in the simulation, within the hall.
+            rows = [SimpleNamespace(staffed=joint.groups[g].staffed[d]) for g in range(len(names))]
+            staffed, notes_d = _simulated_staffing(
+                rows, _simulated_floor(demands[d]), physical, names, s.interval_labels
+            )
+            if not shut:
+                day_notes += [f"{label}: {n}" for n in notes_d]
+            else:
                 day_notes.append(
                     f"{label}: no customers expected, so nobody is rostered (no minimum on duty); simulated with one "
                     "counter per group so the day loads"

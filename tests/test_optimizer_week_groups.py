@@ -370,3 +370,18 @@ def test_week_plan_is_repaired_where_a_group_misses_on_its_verification() -> Non
     unrepaired = optimize_week(days, staff, ServiceTarget(0.8), repair_rounds=0, **kw)
     assert all(day == (8, 8, 8) for day in unrepaired.roster.staffed)
     assert all("11:00" in day.groups[1].missed for day in unrepaired.days)
+
+
+def test_the_simulated_week_stays_inside_the_hall_when_a_group_has_nobody() -> None:
+    # Nobody works payments; four general people each with a 3-hour contract minimum fill the hall of
+    # 4 all morning (general needs 3 of them). payments' customers still need a counter in the
+    # simulation, so general gives one up there (a scenario with 5 counters staffed in a hall of 4
+    # would not load), and the explanation says where the simulation differs from the roster.
+    groups = [{**TWO_GROUPS["counters"]["groups"][0]}, {**TWO_GROUPS["counters"]["groups"][1], "staffed": 3}]
+    s = scenario(counters={"groups": groups, "physical": 4})
+    text = "staff:\n" + "".join(f"  - {{name: Gen{i}, min_hours: 3, max_hours: 3, group: general}}\n" for i in range(4))
+    w = optimize_week([s], staff_from_text(text, "staff.yaml"), ServiceTarget(0.7), method="erlang_a", replications=5,
+                      time_limit_s=5, repair_rounds=0)  # fmt: skip
+    assert w.roster.staffed[0] == (4, 4, 4)
+    assert all(max(v) <= 4 for g in w.days[0].scenario.counters.groups for v in [g.staffed])
+    assert any("gave up one counter in the simulation" in e for e in w.explanation)
