@@ -1026,9 +1026,9 @@ def _two_phase(
     The reported bound is the joint model's or the sum of the day bounds, whichever is higher; both
     hold for every roster of the week (see :func:`day_bounds`, :func:`add_absence_cuts`), so the gap
     is honest whatever roster steps 3-4 find. On the ordinary 15-person week (60 s, 2 workers,
-    loaded 2-core machine) the bound is about 12,459 from second 20 on, and the day search takes
-    the objective from about 12,605 to about 12,530 (0.5-0.6%); CP-SAT alone on the joint model
-    reached 12,572 only after 300 s.
+    loaded 2-core machine) the bound is about 12,459 from second 30 on, and the day search takes
+    the objective from about 12,605 to 12,530-12,550 (gap 0.56-0.70%); CP-SAT alone on the joint
+    model reached 12,572 only after 300 s.
     """
     started = time.perf_counter()
     n_int = len(days[0].need_no_pitch)
