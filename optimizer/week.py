@@ -1133,7 +1133,7 @@ def _two_phase(
         f"and two at a time with the rest of the week fixed, then the named roster re-solved with the chosen windows "
         f"fixed; bound {bound:,.2f}: the better of the joint "
         f"model's ({joint.bound or 0:,.2f}) and the sum of the days' own bounds ({day_sum:,.2f}: each day alone "
-        f"with its named people; {len(absences)} bounds of a day without a part-timer cut the joint model too)"
+        f"with its named people; {len(absences)} bounds of a day without someone the week cannot give all their available days cut the joint model too)"
     )
     return replace(
         best,
