@@ -568,3 +568,20 @@ def test_a_day_without_customers_rosters_nobody(groups: bool) -> None:
     assert plan.roster.staff_hours == 0 and sum(plan.roster.staffed) == 0
     assert any("no customers expected this day (the store is shut)" in e for e in plan.explanation)
     assert plan.verification.missed == ()
+
+
+def test_cli_table_says_where_each_group_fares_worst(tmp_path: Path) -> None:
+    """The group lines of the table name the misses and how close the rest come: each group's lowest
+    service level and share of days meeting the target, with their intervals, equal to the JSON's."""
+    from simulation import scenario_to_yaml
+
+    path = tmp_path / "two.yaml"
+    path.write_text(scenario_to_yaml(scenario_from_dict(TWO_GROUPS, "two")))
+    args = [str(path), "--method", "erlang_a", "--replications", "20", "--time-limit", "5", "--days-meeting", "0.8"]
+    table = CliRunner().invoke(optimize, [*args, "--format", "table"])
+    data = json.loads(CliRunner().invoke(optimize, [*args, "--format", "json"]).stdout)
+    assert table.exit_code == 0, table.stderr
+    for g in data["groups"]:
+        low = min(g["intervals"], key=lambda r: r["share_of_days_meeting"])
+        line = next(x for x in table.stdout.splitlines() if x.startswith(f"Group {g['name']}:"))
+        assert f"lowest share of days meeting it {low['share_of_days_meeting']:.1%} at {low['start']}" in line

@@ -34,6 +34,25 @@ from storeq.cli.common import (
 FORMATS = ("table", "json", "csv")
 
 
+def _group_lows(group: dict[str, Any]) -> str:
+    """Where a group's own customers fare worst: its lowest service level and share of days meeting
+    the target, each with its interval (the line names misses; this shows how close the rest come)."""
+    out = []
+    for what, get in (
+        ("lowest served within target", lambda r: r["service_level"]["mean"]),
+        ("lowest share of days meeting it", lambda r: r.get("share_of_days_meeting")),
+    ):
+        known = [(float(get(r)), r["start"]) for r in group.get("intervals", []) if _finite(get(r))]
+        if known:
+            value, start = min(known, key=lambda vs: vs[0])
+            out.append(f"{what} {_pct(value)} at {start}")
+    return "; " + "; ".join(out) if out else ""
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and math.isfinite(float(x))
+
+
 def _pct(x: Any) -> str:
     try:
         v = float(x)
@@ -127,7 +146,8 @@ def _print_day(plan: Any) -> None:
         gap = "-" if g["gap"] is None else f"{g['gap']:.2%}"
         console.print(
             f"Group {g['name']}: {g['staff_hours']:g} staff hours, solver {g['status']} (gap {gap}); "
-            f"its customers miss the target at: {missed}"
+            f"its customers miss the target at: {missed}{_group_lows(g)}",
+            soft_wrap=True,  # one line per group, whole, for grep; the terminal wraps it
         )
     if plan.policies is not None:
         pol = Table(title="Pitch policies on this roster (same seed)", title_justify="left")
