@@ -75,17 +75,27 @@ class Verification:
 
     @property
     def share_meeting(self) -> float:
-        """Share of intervals (with customers) whose mean service level meets the target."""
+        """Share of intervals (with customers) that meet the whole target: service level, and the
+        abandonment cap and share of days where the target sets them (the ``meets`` column), so it
+        agrees with ``missed``; a frame without that column is judged on the service level alone."""
         sl = self.intervals["service_level_mean"].to_numpy(float)
         have = ~np.isnan(sl)
-        return float((sl[have] >= self.target).mean()) if have.any() else 1.0
+        if not have.any():
+            return 1.0
+        meets = self.intervals["meets"].to_numpy(bool) if "meets" in self.intervals else sl >= self.target
+        return float(meets[have].mean())
 
     @property
     def share_within_ci(self) -> float:
-        """Share of intervals whose CI reaches the target (not clearly below it)."""
+        """Share of intervals (with customers) not clearly missing the target (``clearly_missed``:
+        the whole CI on the wrong side of the service level, the abandonment cap or the share of days)."""
         hi = self.intervals["service_level_ci_high"].to_numpy(float)
         have = ~np.isnan(hi)
-        return float((hi[have] >= self.target).mean()) if have.any() else 1.0
+        if not have.any():
+            return 1.0
+        if "clearly_misses" in self.intervals:
+            return float((~self.intervals["clearly_misses"].to_numpy(bool)[have]).mean())
+        return float((hi[have] >= self.target).mean())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,6 +171,7 @@ def verify(
         miss |= svc["days_meeting_mean"].to_numpy(float) < target.days_meeting - 1e-12
         clear |= svc["days_meeting_ci_high"].to_numpy(float) < target.days_meeting
     svc["meets"] = ~miss
+    svc["clearly_misses"] = clear
     kpis = {
         k: {c: _f0(res.kpis.loc[k, c]) for c in ("mean", "ci_low", "ci_high")} for k in _DAY_KPIS if k in res.kpis.index
     }

@@ -585,3 +585,25 @@ def test_cli_table_says_where_each_group_fares_worst(tmp_path: Path) -> None:
         low = min(g["intervals"], key=lambda r: r["share_of_days_meeting"])
         line = next(x for x in table.stdout.splitlines() if x.startswith(f"Group {g['name']}:"))
         assert f"lowest share of days meeting it {low['share_of_days_meeting']:.1%} at {low['start']}" in line
+
+
+def test_share_of_intervals_meeting_counts_the_whole_target() -> None:
+    """The share of intervals meeting agrees with the intervals named as missing: an interval whose
+    mean service level passes but whose share of days (or abandonment) fails counts as missing (the
+    CLI said '100% of intervals meet the target; missed: 12:45-13:00, ...' on the bank week)."""
+    from optimizer.plan import Verification
+
+    frame = pd.DataFrame(
+        {
+            "service_level_mean": [0.95, 0.90, math.nan, 0.85],
+            "service_level_ci_high": [0.97, 0.93, math.nan, 0.90],
+            "meets": [True, False, True, False],
+            "clearly_misses": [False, True, False, False],
+        }
+    )
+    v = Verification(100, 1, 0.8, frame, ("10:00-11:00", "12:00-13:00"), ("10:00-11:00",), {})
+    assert v.share_meeting == pytest.approx(1 / 3)  # 3 intervals with customers, one meets
+    assert v.share_within_ci == pytest.approx(2 / 3)
+    # A frame made without the whole-target columns is judged on the service level alone.
+    bare = Verification(100, 1, 0.88, frame.drop(columns=["meets", "clearly_misses"]), (), (), {})
+    assert bare.share_meeting == pytest.approx(2 / 3) and bare.share_within_ci == pytest.approx(1.0)
