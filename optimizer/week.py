@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations, pairwise
 from typing import Literal
@@ -655,13 +655,28 @@ def _no_roster(
 
 def _assignments_of_day(wm: _WeekModel, solver: cp_model.CpSolver, d: int) -> list[Assignment]:
     """Who works what on day ``d``; the aggregate break slots handed to the people of each base shift in turn."""
+    return day_assignments(wm, solver, d, wm.day_x[d])
+
+
+def day_assignments(
+    wm: _WeekModel,
+    solver: cp_model.CpSolver,
+    d: int,
+    x_k: Sequence[cp_model.IntVar],
+    who: Callable[[int], bool] = lambda p: True,
+    group: str | None = None,
+) -> list[Assignment]:
+    """The person-days on day ``d`` of the people ``who`` admits, with the break placements counted
+    by ``x_k`` (people per template) handed to the people of each base shift in turn: the model
+    places breaks in aggregate, so any hand-out is the same plan. ``group`` tags each assignment
+    (a counter group's week, :mod:`optimizer.week_groups`)."""
     g = wm.grid
     out = []
     for j, key in enumerate(wm.base):
-        workers_j = [p for p in wm.allowed.get((d, j), []) if solver.value(wm.y[(p, d, j)])]
+        workers_j = [p for p in wm.allowed.get((d, j), []) if who(p) and solver.value(wm.y[(p, d, j)])]
         breaks: list[int | None] = []
         for k in wm.groups[key]:
-            breaks.extend([wm.templates[k].break_start] * int(solver.value(wm.day_x[d][k])))
+            breaks.extend([wm.templates[k].break_start] * int(solver.value(x_k[k])))
         start, length = key
         for idx, p in enumerate(workers_j):
             b = breaks[idx] if idx < len(breaks) else None
@@ -675,6 +690,7 @@ def _assignments_of_day(wm: _WeekModel, solver: cp_model.CpSolver, d: int) -> li
                     break_start=format_clock(g.open_min + b) if b is not None else None,
                     hours=length / 60,
                     closing=wm.closing(j),
+                    group=group,
                 )
             )
     return out

@@ -47,6 +47,7 @@ from .week import (
     add_min_rest,
     add_person_days,
     add_symmetry_breaking,
+    day_assignments,
     symmetric_hint,
 )
 
@@ -516,30 +517,7 @@ def _read(
 
 def _assignments(wm: _WeekModel, gv: _GroupVars, solver: Any, d: int, gi: int, name: str) -> list[Assignment]:
     """One group's person-days on day ``d``; its aggregate break slots handed to its people in turn."""
-    g = wm.grid
-    out = []
-    for j, key in enumerate(wm.base):
-        working = [p for p in wm.allowed.get((d, j), []) if gv.member[p] == gi and solver.value(wm.y[(p, d, j)])]
-        breaks: list[int | None] = []
-        for k in wm.groups[key]:
-            breaks.extend([wm.templates[k].break_start] * int(solver.value(gv.group_x[d][gi][k])))
-        start, length = key
-        for idx, p in enumerate(working):
-            b = breaks[idx] if idx < len(breaks) else None
-            out.append(
-                Assignment(
-                    name=wm.people[p].name,
-                    day=d,
-                    day_label=wm.labels[d],
-                    start=format_clock(g.open_min + start),
-                    end=format_clock(g.open_min + start + length),
-                    break_start=format_clock(g.open_min + b) if b is not None else None,
-                    hours=length / 60,
-                    closing=wm.closing(j),
-                    group=name,
-                )
-            )
-    return out
+    return day_assignments(wm, solver, d, gv.group_x[d][gi], lambda p: gv.member[p] == gi, name)
 
 
 def _interval(grid: Grid, i: int) -> str:
