@@ -607,3 +607,27 @@ def test_share_of_intervals_meeting_counts_the_whole_target() -> None:
     # A frame made without the whole-target columns is judged on the service level alone.
     bare = Verification(100, 1, 0.88, frame.drop(columns=["meets", "clearly_misses"]), (), (), {})
     assert bare.share_meeting == pytest.approx(2 / 3) and bare.share_within_ci == pytest.approx(1.0)
+
+
+def test_cli_staff_file_without_the_stores_groups(tmp_path: Path) -> None:
+    """A staff file in which nobody names one of a group store's counter groups is refused at once
+    (exit 2, naming the groups), not planned into an empty week after minutes of simulation; on a
+    store without groups, people's `group:` is ignored and the plan says so."""
+    from simulation import scenario_to_yaml
+
+    two = tmp_path / "two.yaml"
+    two.write_text(scenario_to_yaml(scenario_from_dict(TWO_GROUPS, "two")))
+    staff = tmp_path / "team.yaml"
+    staff.write_text("staff:\n  - {name: Ana, max_hours: 20}\n  - {name: Bo, max_hours: 20, group: tellers}\n")
+    res = CliRunner().invoke(optimize, [str(two), "--staff", str(staff), "--format", "json"])
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "team.yaml: staff: nobody has a group: naming one of this store's counter groups (payments, general)" in res.stderr
+    assert "(the file names tellers)" in res.stderr
+
+    one = tmp_path / "small.yaml"
+    one.write_text(scenario_to_yaml(small()))
+    staff.write_text("staff:\n" + "".join(f"  - {{name: P{i}, max_hours: 20, group: tellers}}\n" for i in range(8)))
+    args = ["--staff", str(staff), "--method", "erlang_a", "--replications", "5", "--time-limit", "5", "--format", "json"]
+    res = CliRunner().invoke(optimize, [str(one), *args])
+    assert res.exit_code == 0, res.stderr
+    assert any("gives counter groups (tellers) but this store has none" in e for e in json.loads(res.stdout)["explanation"])

@@ -100,6 +100,33 @@ def _check_rules_fit(days: list[Any], files: list[Path], rules: Any, rules_file:
             raise ScenarioError(str(rules_file) if rules is not None else str(file), problems)
 
 
+def _check_staff_groups(staff: Any, scenario: Any, staff_file: Path, notes: list[str]) -> None:
+    """A staff file that cannot staff this store's counter groups is refused before any simulation.
+
+    A store with counter groups rosters each person in their own ``group:``. When nobody names one
+    of its groups (a one-pool staff file given for a bank branch), the week would roster nobody
+    after minutes of simulation; say so at once, naming the groups. A few people without a group are
+    left out and named in the plan's explanation instead. A store without groups ignores ``group:``,
+    and the plan says so.
+    """
+    from simulation import ScenarioError
+
+    groups = [g.name for g in scenario.counters.groups or ()]
+    given = sorted({p.group for p in staff.staff if p.group is not None})
+    if groups and not any(p.group in groups for p in staff.staff):
+        said = f" (the file names {', '.join(given)})" if given else ""
+        raise ScenarioError(str(staff_file), [(
+            "staff",
+            f"nobody has a group: naming one of this store's counter groups ({', '.join(groups)}){said}; "
+            "give each person the group they work, as in scenarios/staff_bank_week.yaml",
+        )])  # fmt: skip
+    if not groups and given:
+        notes.append(
+            f"{staff_file.name} gives counter groups ({', '.join(given)}) but this store has none: everyone works the "
+            "one pool of counters"
+        )
+
+
 def _print_day(plan: Any) -> None:
     from rich.table import Table
 
@@ -373,6 +400,8 @@ def optimize(
     rules = load_shift_rules(rules_file, scen) if rules_file is not None else None
     _check_rules_fit(days, list(scenarios), rules, rules_file)
     staff = load_staff(staff_file) if staff_file is not None else None
+    if staff is not None and staff_file is not None:
+        _check_staff_groups(staff, scen, staff_file, notes)
     common: dict[str, Any] = {
         "rules": rules,
         "method": method,
