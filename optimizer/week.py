@@ -631,7 +631,15 @@ def _fix_pitch(
 def _no_roster(
     days: Sequence[RosterInput], status: str, elapsed: float, time_limit_s: float, greedy: float
 ) -> WeekRoster:
-    n = days[0].grid.n_intervals
+    return empty_week([d.need_no_pitch for d in days], status, elapsed, time_limit_s, greedy)
+
+
+def empty_week(
+    needs: Sequence[Sequence[int]], status: str, elapsed: float, time_limit_s: float, greedy: float
+) -> WeekRoster:
+    """The week when CP-SAT found no roster in time: nobody staffed, every day's need short (one
+    row per day), and the status said (one pool, or a counter group of :mod:`optimizer.week_groups`)."""
+    n = len(needs[0]) if needs else 0
     return WeekRoster(
         status=status,
         objective=None,
@@ -639,10 +647,10 @@ def _no_roster(
         gap=None,
         solve_time_s=elapsed,
         assignments=(),
-        staffed=tuple((0,) * n for _ in days),
-        required=tuple(tuple(d.need_no_pitch) for d in days),
-        pitch=tuple((False,) * n for _ in days),
-        shortfall=tuple(tuple(d.need_no_pitch) for d in days),
+        staffed=tuple((0,) * n for _ in needs),
+        required=tuple(tuple(int(v) for v in row) for row in needs),
+        pitch=tuple((False,) * n for _ in needs),
+        shortfall=tuple(tuple(int(v) for v in row) for row in needs),
         hours_by_person={},
         closings_by_person={},
         staff_hours=0.0,

@@ -31,13 +31,15 @@ from simulation import format_clock
 from simulation.scenario import WEEKDAYS
 
 from .roster import RosterInput, add_pitch_windows, canonical_solution, seeded_solver, status_name
-from .shifts import Grid, coverage_matrix, interval_staffed
+from .shifts import coverage_matrix, interval_staffed
 from .staff import StaffRules
 from .week import (
     Assignment,
     WeekRoster,
+    _add_full_hint,
     _base_shifts,
     _greedy_week,
+    _interval_label,
     _penalty,
     _WeekModel,
     add_contract_hours,
@@ -48,6 +50,7 @@ from .week import (
     add_person_days,
     add_symmetry_breaking,
     day_assignments,
+    empty_week,
     symmetric_hint,
 )
 
@@ -203,33 +206,6 @@ def _group_hint(
     return hint
 
 
-def _full_hint(
-    wm: _WeekModel,
-    hint: dict[tuple[int, int, int], int],
-    pitch: Sequence[Sequence[bool]] | None,
-    workers: int,
-    seed: int,
-) -> None:
-    """Hint every variable: a copy of the model with who-works-what (and the pitch flags) fixed is
-    solved briefly for the rest (break placements, floors, shortfalls), as the one-pool week does;
-    if that finds nothing, the partial hint is kept."""
-    fixed = wm.model.clone()
-    for key, v in wm.y.items():
-        fixed.add(fixed.get_bool_var_from_proto_index(v.index) == hint.get(key, 0))
-    for d, flags in enumerate(wm.day_pitch):
-        for i, pv in enumerate(flags):
-            fixed.add(fixed.get_bool_var_from_proto_index(pv.index) == int(bool(pitch[d][i]) if pitch else 0))
-    solver = seeded_solver(workers, 2.0, seed)
-    if solver.solve(fixed) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for i in range(len(wm.model.proto.variables)):
-            wm.model.add_hint(
-                wm.model.get_int_var_from_proto_index(i), solver.value(fixed.get_int_var_from_proto_index(i))
-            )
-        return
-    for key, v in wm.y.items():
-        wm.model.add_hint(v, hint.get(key, 0))
-
-
 def build_week_groups_model(
     days: Sequence[Sequence[RosterInput]],
     staff: StaffRules,
@@ -338,7 +314,7 @@ def solve_week_group_roster(
     flags_hint = pitch_flags if pitch_flags is not None else (hint_pitch if hint_keys is not None else None)
     if pitch == "always" and flags_hint is None:
         flags_hint = [[True] * grid.n_intervals for _ in range(nd)]
-    _full_hint(wm, hint, flags_hint, workers, seed)
+    _add_full_hint(wm, hint, flags_hint, workers, seed)
     solver = seeded_solver(workers, time_limit_s, seed)
     # As in the one-pool week: the gap limit relative to labour cost, since shortfall penalties can
     # dominate the objective when a peak cannot be covered.
@@ -376,25 +352,7 @@ def _no_roster(
     nd = len(days)
 
     def empty(need: Sequence[Sequence[int]]) -> WeekRoster:
-        return WeekRoster(
-            status=status,
-            objective=None,
-            bound=None,
-            gap=None,
-            solve_time_s=elapsed,
-            assignments=(),
-            staffed=tuple((0,) * n for _ in range(nd)),
-            required=tuple(tuple(int(v) for v in row) for row in need),
-            pitch=tuple((False,) * n for _ in range(nd)),
-            shortfall=tuple(tuple(int(v) for v in row) for row in need),
-            hours_by_person={},
-            closings_by_person={},
-            staff_hours=0.0,
-            staff_cost=0.0,
-            pitch_value=0.0,
-            explanation=(f"CP-SAT returned {status} within {time_limit_s:g} s: no roster found",),
-            greedy_cost=greedy,
-        )
+        return empty_week(need, status, elapsed, time_limit_s, greedy)
 
     groups = tuple(empty([days[d][g].need_no_pitch for d in range(nd)]) for g in range(len(names)))
     total = [[sum(days[d][g].need_no_pitch[i] for g in range(len(names))) for i in range(n)] for d in range(nd)]
@@ -449,7 +407,7 @@ def _read(
                         else f"not enough {name} staff available then: availability, contract hours, one shift a day"
                     )
                     explanation.append(
-                        f"{wm.labels[d]} {_interval(g, i)} needs {need[i]} {name} counters, has {on[i]} ({why})"
+                        f"{wm.labels[d]} {_interval_label(g, i)} needs {need[i]} {name} counters, has {on[i]} ({why})"
                     )
         people = [p for p in range(len(wm.people)) if gv.member[p] == gi]
         worked = {wm.people[p].name: 0.0 for p in people}
@@ -518,9 +476,3 @@ def _read(
 def _assignments(wm: _WeekModel, gv: _GroupVars, solver: Any, d: int, gi: int, name: str) -> list[Assignment]:
     """One group's person-days on day ``d``; its aggregate break slots handed to its people in turn."""
     return day_assignments(wm, solver, d, gv.group_x[d][gi], lambda p: gv.member[p] == gi, name)
-
-
-def _interval(grid: Grid, i: int) -> str:
-    step = grid.per_interval * grid.slot_min
-    a = grid.open_min + i * step
-    return f"{format_clock(a)}-{format_clock(a + step)}"
