@@ -844,6 +844,49 @@ def _simulated_staffing(
     return staffed, notes
 
 
+def _repair_group_day(
+    scenario: Scenario,
+    target: ServiceTarget,
+    names: Sequence[str],
+    inputs: Sequence[RosterInput],
+    joint: Any,
+    allowed: list[bool],
+    may_stop: bool,
+    rounds: int,
+    solve: Callable[[Sequence[RosterInput]], Any],
+    simulate: Callable[[Any], tuple[Scenario, Verification, list[pd.DataFrame]]],
+) -> tuple[list[RosterInput], Any, tuple[Scenario, Verification, list[pd.DataFrame]], list[str]]:
+    """A group day simulated and repaired, as a one-pool day is: where a group's own customers miss on
+    the verification's means (share of days included) and the hall has room, one more counter of
+    that group; where they miss while pitching in a full hall (``may_stop``), pitching stops there;
+    then every group is re-rostered (``solve``) and simulated again, up to ``rounds`` times. An ask
+    the rules and the hall cannot honour is said once. Returns the inputs, roster and simulation it
+    ended with, and what it did in the explanation's words."""
+    checked = simulate(joint)
+    said: list[str] = []
+    for _round in range(rounds):
+        tried, asked, stopped = _group_repairs(scenario, target, names, inputs, joint, checked[2], allowed, may_stop)
+        if not asked and not stopped:
+            break
+        again = solve(tried)
+        if not stopped and not _raised_somewhere(inputs, tried, joint, again):
+            said.append(
+                f"after verification, asked for one more counter at {', '.join(asked)}; "
+                "the shift rules and the hall allow none there"
+            )
+            break
+        inputs, joint = tried, again
+        checked = simulate(joint)
+        if asked:
+            said.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
+        if stopped:
+            said.append(
+                f"after verification, customers missed the target while pitching with the hall full at {', '.join(stopped)}: "
+                "pitching suspended there too and re-rostered"
+            )
+    return list(inputs), joint, checked, said
+
+
 def _raised_somewhere(before: Sequence[RosterInput], after: Sequence[RosterInput], old: Any, new: Any) -> bool:
     """A repair's re-roster added a counter in some (group, interval) whose need it raised: without
     that, the shift rules and the hall allow none there and another round would ask the same again."""
@@ -965,25 +1008,14 @@ def _optimize_groups(
         res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
         return scn, verification, group_service(res, scn, target)
 
-    joint = _group_rosters(scenario, inputs, rules, time_limit_s, solver_workers, seed)
-    plan_scn, verification, service = simulate(joint)
-    # Repair, as for a one-pool day: where a group's own customers miss on the verification's means
-    # (share of days included) and the hall has room, one more counter of that group, all re-rostered.
+    def solve(data: Sequence[RosterInput]) -> Any:
+        return _group_rosters(scenario, data, rules, time_limit_s, solver_workers, seed)
+
     nothing_to_stop = [False] * n  # pitching is off: a repair only adds counters
-    for _round in range(repair_rounds):
-        tried, asked, _stopped = _group_repairs(scenario, target, names, inputs, joint, service, nothing_to_stop, False)
-        if not asked:
-            break
-        again = _group_rosters(scenario, tried, rules, time_limit_s, solver_workers, seed)
-        if not _raised_somewhere(inputs, tried, joint, again):
-            explanation.append(
-                f"after verification, asked for one more counter at {', '.join(asked)}; "
-                "the shift rules and the hall allow none there"
-            )
-            break
-        inputs, joint = tried, again
-        plan_scn, verification, service = simulate(joint)
-        explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
+    inputs, joint, (plan_scn, verification, service), repairs = _repair_group_day(
+        scenario, target, names, inputs, solve(inputs), nothing_to_stop, False, repair_rounds, solve, simulate
+    )
+    explanation += repairs
     roster = replace(
         _combine_rosters(joint.rosters, names),
         status=joint.status,
@@ -1117,31 +1149,10 @@ def _optimize_groups_pitch(
         res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
         return scn, verification, group_service(res, scn, target)
 
-    joint = solve(inputs)
-    plan_scn, verification, service = simulate(joint)
-    explanation = [*notes]
-    for _round in range(repair_rounds):
-        tried, asked, stopped = _group_repairs(
-            scenario, target, names, inputs, joint, service, allowed, mode == "decide"
-        )
-        if not asked and not stopped:
-            break
-        again = solve(tried)
-        if not stopped and not _raised_somewhere(inputs, tried, joint, again):
-            explanation.append(
-                f"after verification, asked for one more counter at {', '.join(asked)}; "
-                "the shift rules and the hall allow none there"
-            )
-            break
-        inputs, joint = tried, again
-        plan_scn, verification, service = simulate(joint)
-        if asked:
-            explanation.append(f"after verification, asked for one more counter at {', '.join(asked)} and re-rostered")
-        if stopped:
-            explanation.append(
-                f"after verification, customers missed the target while pitching with the hall full at {', '.join(stopped)}: "
-                "pitching suspended there too and re-rostered"
-            )
+    inputs, joint, (plan_scn, verification, service), repairs = _repair_group_day(
+        scenario, target, names, inputs, solve(inputs), allowed, mode == "decide", repair_rounds, solve, simulate
+    )
+    explanation = [*notes, *repairs]
     explanation.insert(
         len(notes), _group_pitch_text(scenario, grid, inputs, joint, solve(inputs, "never"), value, allowed)
     )
