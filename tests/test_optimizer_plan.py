@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from small_store import TWO_GROUPS
 
 from optimizer import ServiceTarget, analytic_requirement, optimize_day, refine_requirement, workload
 from optimizer.requirement import Requirement, interval_service
@@ -478,26 +479,6 @@ def test_days_meeting_needs_more_staff_than_the_mean_when_days_vary() -> None:
     assert {"service_level_mean", "days_meeting_ci_low", "days_meeting_ci_high"} <= set(svc.columns)
 
 
-TWO_GROUPS = {
-    "name": "Two independent groups",
-    "store": {"open": "09:00", "close": "12:00", "interval_min": 60, "target_wait_min": 5},
-    "demand": {"arrivals_per_hour": 60},
-    "segments": [{"name": "all", "share": 1.0, "priority": 1}],
-    "transactions": [
-        {"name": "pay", "share": 0.5, "counter_time": {"dist": "deterministic", "value": 1}},
-        {"name": "other", "share": 0.5, "counter_time": {"dist": "exponential", "mean": 6}},
-    ],
-    "counters": {
-        "groups": [
-            {"name": "payments", "staffed": 1, "transactions": ["pay"]},
-            {"name": "general", "staffed": 4, "transactions": ["other"]},
-        ],
-        "physical": 8,
-    },
-    "costs": {"staff_hour": 40},
-    "shifts": {"lengths_hours": [1, 2, 3], "start_step_min": 60, "min_on_duty": 1},
-    "simulation": {"replications": 20, "seed": 7},
-}
 
 
 def test_two_groups_staffed_as_worked_by_hand() -> None:

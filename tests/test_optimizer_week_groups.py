@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from small_store import TWO_GROUPS as SHARED_TWO_GROUPS
 
 from optimizer import ServiceTarget, optimize_week, staff_from_text
 from optimizer.plan import _week_group_repairs
@@ -23,26 +24,7 @@ from optimizer.week_groups import solve_week_group_roster
 from simulation import Scenario, scenario_from_dict
 from simulation.scenario import ShiftRules
 
-TWO_GROUPS: dict[str, Any] = {
-    "name": "Two independent groups",
-    "store": {"open": "09:00", "close": "12:00", "interval_min": 60, "target_wait_min": 5},
-    "demand": {"arrivals_per_hour": 60},
-    "segments": [{"name": "all", "share": 1.0, "priority": 1}],
-    "transactions": [
-        {"name": "pay", "share": 0.5, "counter_time": {"dist": "deterministic", "value": 1}},
-        {"name": "other", "share": 0.5, "counter_time": {"dist": "exponential", "mean": 6}},
-    ],
-    "counters": {
-        "groups": [
-            {"name": "payments", "staffed": 1, "transactions": ["pay"]},
-            {"name": "general", "staffed": 4, "transactions": ["other"]},
-        ],
-        "physical": 8,
-    },
-    "costs": {"staff_hour": 40},
-    "shifts": {"lengths_hours": [1, 2, 3], "start_step_min": 60, "min_on_duty": 1},
-    "simulation": {"replications": 10, "seed": 7},
-}
+TWO_GROUPS: dict[str, Any] = {**SHARED_TWO_GROUPS, "simulation": {"replications": 10, "seed": 7}}
 NAMES = ("payments", "general")
 
 
