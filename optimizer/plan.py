@@ -757,19 +757,34 @@ def staffing_to_replace(scenario: Scenario, updates: dict[str, Any]) -> tuple[di
     and a note says so. Returns the updates to apply and the notes.
     """
     physical = updates.get("counters.physical")
-    if "counters.staffed" in updates or "counters" in updates or not isinstance(physical, int) or physical < 1:
+    if (
+        "counters.staffed" in updates
+        or "counters" in updates
+        or "counters.groups" in updates
+        or not isinstance(physical, int)
+        or physical < 1
+    ):
         return updates, []
     staffed = scenario.staffed_schedule()
     if int(staffed.max()) <= physical:
         return updates, []
-    raw = scenario.counters.staffed
-    if raw is None:  # counter groups: each group's staffing is its own (not capped here)
-        return updates, []
-    capped: int | list[int] = min(raw, physical) if isinstance(raw, int) else [min(int(v), physical) for v in raw]
     note = (
         f"the file staffs up to {int(staffed.max())} counters today; with counters.physical={physical} that staffing "
         f"is the plan being replaced, so it was capped at {physical} to load and the optimizer chose its own"
     )
+    raw = scenario.counters.staffed
+    if raw is None:  # counter groups: each group capped at its share of the smaller hall
+        groups = scenario.counters.groups or ()
+        schedules = [g.staffed_schedule(scenario.n_intervals) for g in groups]
+        caps = _hall_shares([[int(v) for v in sched] for sched in schedules], physical)
+        if sum(caps) > physical:  # fewer counters than groups: refused when the scenario loads, as it should be
+            return updates, []
+        capped_groups = [
+            {**g.model_dump(exclude_none=True), "staffed": [min(int(v), cap) for v in sched]}
+            for g, sched, cap in zip(groups, schedules, caps, strict=True)
+        ]
+        return {**updates, "counters.groups": capped_groups}, [note]
+    capped: int | list[int] = min(raw, physical) if isinstance(raw, int) else [min(int(v), physical) for v in raw]
     return {**updates, "counters.staffed": capped}, [note]
 
 

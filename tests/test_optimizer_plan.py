@@ -612,3 +612,18 @@ def test_cli_staff_file_without_the_stores_groups(tmp_path: Path) -> None:
     res = CliRunner().invoke(optimize, [str(one), *args])
     assert res.exit_code == 0, res.stderr
     assert any("gives counter groups (tellers) but this store has none" in e for e in json.loads(res.stdout)["explanation"])
+
+
+def test_a_smaller_hall_caps_each_groups_staffing_to_load() -> None:
+    """`--set counters.physical=3` on a group store (today 1 payments + 4 general counters) is a fair
+    question for the optimizer: today's staffing is the plan being replaced, so each group is capped
+    at its share of the smaller hall (largest first, never below one) and the scenario loads."""
+    from optimizer.plan import staffing_to_replace
+
+    base = scenario_from_dict(TWO_GROUPS, "two")
+    upd, notes = staffing_to_replace(base, {"counters.physical": 3})
+    assert [g["staffed"] for g in upd["counters.groups"]] == [[1, 1, 1], [2, 2, 2]]
+    assert with_updates(base, upd).counters.physical == 3
+    assert notes and "capped at 3" in notes[0]
+    # Fewer counters than groups with customers: left to the loader, which refuses it by name.
+    assert staffing_to_replace(base, {"counters.physical": 1}) == ({"counters.physical": 1}, [])
