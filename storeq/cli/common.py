@@ -29,7 +29,7 @@ import click
 import pandas as pd
 
 from simulation.loader import atomic_write, spreadsheet_safe
-from storeq.cli.interrupts import restore_sigint
+from storeq.cli.interrupts import command_ended, restore_sigint
 from storeq.present import jsonable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,6 +76,8 @@ def handle_errors(func: F) -> F:
                 raise
             click.echo(f"storeq: failed: {type(exc).__name__}: {terminal_safe(str(exc))} (set STOREQ_DEBUG=1 for a traceback)", err=True)
             sys.exit(1)
+        finally:
+            command_ended()  # the output is complete or the error reported: Ctrl+C while exiting is 130
 
     return wrapper  # type: ignore[return-value]
 

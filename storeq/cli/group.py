@@ -48,13 +48,13 @@ class StoreqGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # Ctrl+C while a command is being imported: exit 130 at once, not click's "Aborted!" (exit 1)
-        from storeq.cli.interrupts import exit_130_until_a_command_starts, restore_sigint
+        from storeq.cli.interrupts import command_ended, exit_130_until_a_command_starts
 
         exit_130_until_a_command_starts()
         try:
             return super().main(*args, **kwargs)
         finally:
-            restore_sigint()
+            command_ended()
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # The arguments as given (a shell's, a script's via CliRunner, or a test's): provenance and the
