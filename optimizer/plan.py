@@ -2119,7 +2119,10 @@ def _optimize_week_groups(
         inputs, joint = repaired, again
         days, services, day_notes = simulate(joint)
     roster = joint.store
-    explanation.insert(len(notes), _week_group_head(names, physical, mode, pitch, roster, first.costs.currency))
+    skilled = sum(len(p.groups) > 1 for p in pool.staff)
+    explanation.insert(
+        len(notes), _week_group_head(names, physical, mode, pitch, roster, first.costs.currency, skilled)
+    )
     explanation += [*roster.explanation, *repairs, *day_notes]
     for day in days:
         if day.verification.missed:
@@ -2244,27 +2247,48 @@ def _week_group_pool(
 ) -> tuple[StaffRules, list[str]]:
     """The people of the store's groups, and the explanation so far (who is left out, and why)."""
     explanation = [*notes]
-    stray = [p.name for p in staff.staff if p.group not in names]
+    stray = [p.name for p in staff.staff if not any(name in names for name in p.groups)]
     if stray:
         explanation.append(
             f"{', '.join(stray)}: no `group:` naming one of this store's counter groups ({', '.join(names)}); not rostered"
         )
-    pool = StaffRules(
-        tuple(p for p in staff.staff if p.group in names), staff.min_rest_hours, staff.fair_closing_weight
-    )
+    people = []
+    for p in staff.staff:
+        known = tuple(name for name in p.groups if name in names)
+        if known and known != p.groups:
+            dropped = ", ".join(name for name in p.groups if name not in names)
+            explanation.append(
+                f"{p.name}: {dropped} is not a counter group of this store; works {' and '.join(known)} only"
+            )
+            p = replace(p, group=known[0], also=known[1:])
+        if known:
+            people.append(p)
+    pool = StaffRules(tuple(people), staff.min_rest_hours, staff.fair_closing_weight)
     for name in names:
-        if not any(p.group == name for p in pool.staff):
+        if not any(name in p.groups for p in pool.staff):
             explanation.append(f"{name}: nobody in the staff file works this group (add `group: {name}`)")
     return pool, explanation
 
 
 def _week_group_head(
-    names: Sequence[str], physical: int, mode: PitchMode, pitch: PitchMode, roster: WeekRoster, currency: str
+    names: Sequence[str],
+    physical: int,
+    mode: PitchMode,
+    pitch: PitchMode,
+    roster: WeekRoster,
+    currency: str,
+    skilled: int = 0,
 ) -> str:
     """The first sentence of a group week's explanation: one model, the hall shared, the pitch rule."""
+    skills = (
+        f"; {skilled} {'person' if skilled == 1 else 'people'} with several groups work whichever the week needs, "
+        "shift by shift"
+        if skilled
+        else ""
+    )
     head = (
         f"counter groups rostered together in one week model ({', '.join(names)}; each person works their own "
-        f"group), the hall's {physical} counters shared per slot"
+        f"group{skills}), the hall's {physical} counters shared per slot"
     )
     if mode == "never":
         why = "--pitch never" if pitch == "never" else "pitching earns no margin in this store"

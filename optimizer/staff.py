@@ -28,7 +28,14 @@ class StaffMember:
     can_close: bool = True
     max_days: int = 7
     group: str | None = None
-    """The counter group this person works (``counters.groups``); None: the store's only pool."""
+    """The counter group this person works (``counters.groups``), their own; None: the store's only pool."""
+    also: tuple[str, ...] = ()
+    """Other counter groups this person can work (skills): a shift of theirs may go to any of them."""
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Every counter group this person can work, their own first (empty: the store's only pool)."""
+        return (self.group, *self.also) if self.group is not None else ()
 
     def available(self, day: int, start: int, end: int) -> bool:
         return any(a <= start and end <= b for a, b in self.availability[day])
@@ -178,10 +185,7 @@ def _person(raw: Any, idx: int, problems: list[tuple[str, str]]) -> StaffMember 
         d = _day(dname, f"{label}.days_off[{j}]", problems)
         if d is not None:
             avail[d] = ()
-    group = raw.get("group")
-    if group is not None and (not isinstance(group, str) or not group.strip()):
-        problems.append((f"{label}.group", f"must be the name of a counter group, got {group!r}"))
-        group = None
+    groups = _groups(raw.get("group"), f"{label}.group", problems)
     return StaffMember(
         name=name or f"person {idx + 1}",
         availability=tuple(avail),
@@ -189,8 +193,31 @@ def _person(raw: Any, idx: int, problems: list[tuple[str, str]]) -> StaffMember 
         max_hours=hi if hi is not None else 40.0,
         can_close=_bool(raw.get("can_close", True), f"{label}.can_close", problems),
         max_days=_max_days(raw.get("max_days", 7), label, problems),
-        group=group.strip() if isinstance(group, str) else None,
+        group=groups[0] if groups else None,
+        also=groups[1:],
     )
+
+
+def _groups(value: Any, where: str, problems: list[tuple[str, str]]) -> tuple[str, ...]:
+    """``group:`` — one counter group, or the groups a person can work (their own first) as a list or
+    a comma-separated text (the app's staff table cell "tellers, advisers")."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        problems.append((where, f"must be the name of a counter group or a list of them, got {value!r}"))
+        return ()
+    out: list[str] = []
+    for k, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            at = where if isinstance(value, str) else f"{where}[{k}]"
+            problems.append((at, f"must be the name of a counter group, got {item!r}"))
+            return ()
+        if item.strip() in out:
+            problems.append((where, f"names {item.strip()!r} twice"))
+            return ()
+        out.append(item.strip())
+    return tuple(out)
 
 
 def _availability(value: Any, label: str, problems: list[tuple[str, str]]) -> list[tuple[tuple[int, int], ...]]:

@@ -550,7 +550,7 @@ def interchangeable(people: Sequence[StaffMember]) -> list[list[int]]:
     """Classes of people with identical rules (availability, contract, days, closing, group)."""
     classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for p, person in enumerate(people):
-        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days, person.group)
+        key = (person.availability, person.min_hours, person.max_hours, person.can_close, person.max_days, person.groups)
         classes[key].append(p)
     return [m for m in classes.values() if len(m) > 1]
 
@@ -671,17 +671,17 @@ def day_assignments(
     solver: cp_model.CpSolver,
     d: int,
     x_k: Sequence[cp_model.IntVar],
-    who: Callable[[int], bool] = lambda p: True,
+    who: Callable[[int, int], bool] = lambda p, j: True,
     group: str | None = None,
 ) -> list[Assignment]:
-    """The person-days on day ``d`` of the people ``who`` admits, with the break placements counted
+    """The person-days on day ``d`` that ``who(person, base shift)`` admits, with the break placements counted
     by ``x_k`` (people per template) handed to the people of each base shift in turn: the model
     places breaks in aggregate, so any hand-out is the same plan. ``group`` tags each assignment
     (a counter group's week, :mod:`optimizer.week_groups`)."""
     g = wm.grid
     out = []
     for j, key in enumerate(wm.base):
-        workers_j = [p for p in wm.allowed.get((d, j), []) if who(p) and solver.value(wm.y[(p, d, j)])]
+        workers_j = [p for p in wm.allowed.get((d, j), []) if solver.value(wm.y[(p, d, j)]) and who(p, j)]
         breaks: list[int | None] = []
         for k in wm.groups[key]:
             breaks.extend([wm.templates[k].break_start] * int(solver.value(x_k[k])))

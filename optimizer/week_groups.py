@@ -83,8 +83,12 @@ class _GroupVars:
     """The per-group families on top of the one-pool week model."""
 
     member: list[int]
-    """Group index of each person."""
+    """Group index of each person's own group."""
     n_groups: int
+    can: list[tuple[int, ...]] = field(default_factory=list)
+    """Group indices each person can work, their own first (skills); just their own if empty."""
+    z: dict[tuple[int, int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(person, day, base shift, group) → that shift of a person with several groups goes to that group."""
     floors: list[list[list[cp_model.IntVar]]] = field(default_factory=list)
     """[day][group][slot]: that group's counters on the floor."""
     group_x: list[list[list[cp_model.IntVar]]] = field(default_factory=list)
@@ -113,6 +117,7 @@ def add_group_coverage(
     g = wm.grid
     cov = coverage_matrix(wm.templates, g)
     m = wm.model
+    can = gv.can
     for d, store in enumerate(wm.days):
         label = wm.labels[d]
         day_floor: list[list[cp_model.IntVar]] = []
@@ -123,7 +128,11 @@ def add_group_coverage(
                 for t in wm.templates
             ]
             for j, key in enumerate(wm.base):
-                count = sum(wm.y[(p, d, j)] for p in wm.allowed.get((d, j), []) if gv.member[p] == gi)
+                count = sum(
+                    wm.y[(p, d, j)] if len(can[p]) == 1 else gv.z[(p, d, j, gi)]
+                    for p in wm.allowed.get((d, j), [])
+                    if gi in can[p]
+                )
                 m.add(sum(x_k[k] for k in wm.groups[key]) == count)
             floor = []
             for s in range(g.n_slots):
@@ -177,6 +186,15 @@ def add_group_coverage(
         gv.flags.append(flags)
 
 
+def add_group_skills(wm: _WeekModel, gv: _GroupVars) -> None:
+    """A shift of someone who can work several groups goes to exactly one of them (chosen per shift)."""
+    for (p, d, j), y in wm.y.items():
+        if len(gv.can[p]) > 1:
+            for gi in gv.can[p]:
+                gv.z[(p, d, j, gi)] = wm.model.new_bool_var(f"works[{wm.people[p].name},{wm.labels[d]},{j},g{gi}]")
+            wm.model.add(sum(gv.z[(p, d, j, gi)] for gi in gv.can[p]) == y)
+
+
 def add_group_fair_closings(wm: _WeekModel, gv: _GroupVars, weight: float) -> None:
     """The closing spread among each group's own people (the one-pool builder on each group's part)."""
     for gi in range(gv.n_groups):
@@ -218,6 +236,7 @@ def build_week_groups_model(
     pitch_value: Sequence[Sequence[float]],
     pitch: PitchChoice,
     pitch_flags: Sequence[Sequence[bool]] | None = None,
+    can: Sequence[tuple[int, ...]] | None = None,
 ) -> tuple[_WeekModel, _GroupVars]:
     """The joint week model, family by family (the one-pool builders, then the group families)."""
     store_days = [
@@ -235,12 +254,13 @@ def build_week_groups_model(
         cp_model.CpModel(), store_days, staff.staff, labels, weekdays, close_rel, base, shift_groups,
         _penalty(store_days),
     )  # fmt: skip
-    gv = _GroupVars(list(member), len(days[0]))
+    gv = _GroupVars(list(member), len(days[0]), list(can) if can is not None else [(gi,) for gi in member])
     add_person_days(wm)
     add_days_worked(wm)
     add_min_rest(wm, staff.min_rest_hours)
     add_contract_hours(wm)
     add_labour_cost(wm)
+    add_group_skills(wm, gv)
     add_group_coverage(wm, gv, days, physical, pitch, pitch_flags)
     add_group_fair_closings(wm, gv, staff.fair_closing_weight)
     add_symmetry_breaking(wm)  # classes include the group, so swaps stay within a group
@@ -274,7 +294,9 @@ def solve_week_group_roster(
     days : per day, one :class:`RosterInput` per group (same grid and templates): that group's need
         per interval without and with pitching, its customers and the staff cost. Their ``physical``,
         ``min_on_duty`` and ``pitch_value`` are ignored: the store's are the arguments.
-    staff : the people; each one's ``group`` must be one of ``names`` (the caller filters the rest).
+    staff : the people; each one's ``group`` (and ``also``: other groups they can work, skills) must
+        be among ``names`` (the caller narrows the rest). A shift of someone with several groups goes
+        to one of them, chosen by the model.
     names : the groups, in the order of each day's inputs.
     physical : the hall's counters: the cap on the groups' sum per slot.
     min_on_duty : people on the floor in every slot, everybody counted (store-wide), soft like the
@@ -300,12 +322,13 @@ def solve_week_group_roster(
     grid = days[0][0].grid
     close_rel = close_rel if close_rel is not None else grid.n_slots * grid.slot_min
     index = {name: k for k, name in enumerate(names)}
-    unknown = [p.name for p in staff.staff if p.group not in index]
+    unknown = [p.name for p in staff.staff if not p.groups or any(name not in index for name in p.groups)]
     if unknown:
-        raise ValueError(f"people without a group of this store: {', '.join(unknown)} (groups: {', '.join(names)})")
+        raise ValueError(f"people naming a group this store lacks: {', '.join(unknown)} (groups: {', '.join(names)})")
     member = [index[str(p.group)] for p in staff.staff]
+    can = [tuple(index[name] for name in p.groups) for p in staff.staff]
     wm, gv = build_week_groups_model(
-        days, staff, member, labels, weekdays, close_rel, physical, min_on_duty, pitch_value, pitch, pitch_flags
+        days, staff, member, labels, weekdays, close_rel, physical, min_on_duty, pitch_value, pitch, pitch_flags, can
     )
     greedy = _group_hint(wm, gv, days, staff)
     greedy_cost = sum(wm.base[j][1] / 60 * wm.days[0].cost_per_hour for (_p, _d, j) in greedy)
@@ -329,8 +352,8 @@ def solve_week_group_roster(
     objective, bound = solver.objective_value / 100, float(solver.best_objective_bound) / 100
     # Same input and seed → same week: among weeks of the cost found, the one a one-worker pass with
     # a deterministic limit picks (the day roster's canonicalising pass; see canonical_solution).
-    decisions = [*wm.y.values(), *(v for flags in gv.flags for v in flags)]
-    breaks = [x for day in gv.group_x for group in day for x in group]
+    decisions = [*wm.y.values(), *gv.z.values(), *(v for flags in gv.flags for v in flags)]
+    breaks = [*gv.z.values(), *(x for day in gv.group_x for group in day for x in group)]
     # Distinct pseudo-random weights (fixed, not the seed's): a key of ranks (k × y) ties between
     # different weeks with equal rank sums, and a rerun could then report either.
     weights = np.random.default_rng(20_261_130).integers(1, 1_000_000, size=len(wm.y) + len(breaks))
@@ -409,19 +432,13 @@ def _read(
                     explanation.append(
                         f"{wm.labels[d]} {_interval_label(g, i)} needs {need[i]} {name} counters, has {on[i]} ({why})"
                     )
-        people = [p for p in range(len(wm.people)) if gv.member[p] == gi]
-        worked = {wm.people[p].name: 0.0 for p in people}
-        closings = {wm.people[p].name: 0 for p in people}
+        # A group's people: its own, and anyone with the skill who worked a shift there this week
+        own = [wm.people[p].name for p in range(len(wm.people)) if gv.member[p] == gi]
+        worked = dict.fromkeys(own, 0.0)
+        closings = dict.fromkeys(own, 0)
         for a in assignments:
-            worked[a.name] += a.hours
-            closings[a.name] += int(a.closing)
-        for p in people:
-            person = wm.people[p]
-            if worked[person.name] + 1e-9 < person.min_hours:
-                explanation.append(
-                    f"{person.name} works {worked[person.name]:g} h, below the contract minimum {person.min_hours:g} h "
-                    f"(availability: {person.describe_availability()})"
-                )
+            worked[a.name] = worked.get(a.name, 0.0) + a.hours
+            closings[a.name] = closings.get(a.name, 0) + int(a.closing)
         group_hours = float(sum(a.hours for a in assignments))
         short_cost = sum(sum(r) for r in short) * wm.penalty / 100
         per_group.append(
@@ -445,6 +462,18 @@ def _read(
             )
         )
     hours = sum(r.staff_hours for r in per_group)
+    every = [a for r in per_group for a in r.assignments]
+    hours_by_person = {p.name: sum(a.hours for a in every if a.name == p.name) for p in wm.people}
+    for p, person in enumerate(wm.people):  # the contract is the person's, over every group worked
+        if hours_by_person[person.name] + 1e-9 < person.min_hours:
+            per_group[gv.member[p]] = replace(
+                per_group[gv.member[p]],
+                explanation=(
+                    *per_group[gv.member[p]].explanation,
+                    f"{person.name} works {hours_by_person[person.name]:g} h, below the contract minimum "
+                    f"{person.min_hours:g} h (availability: {person.describe_availability()})",
+                ),
+            )
 
     def total(field_: str) -> tuple[tuple[int, ...], ...]:
         return tuple(tuple(sum(getattr(r, field_)[d][i] for r in per_group) for i in range(n)) for d in range(nd))
@@ -456,13 +485,13 @@ def _read(
         gap=abs(objective - bound) / max(abs(objective), 1.0),
         gap_labour=abs(objective - bound) / max(hours * cost_h, 1.0),
         solve_time_s=elapsed,
-        assignments=tuple(a for r in per_group for a in r.assignments),
+        assignments=tuple(every),
         staffed=total("staffed"),
         required=total("required"),
         pitch=pitch,
         shortfall=total("shortfall"),
-        hours_by_person={k: v for r in per_group for k, v in r.hours_by_person.items()},
-        closings_by_person={k: v for r in per_group for k, v in r.closings_by_person.items()},
+        hours_by_person=hours_by_person,
+        closings_by_person={p.name: sum(int(a.closing) for a in every if a.name == p.name) for p in wm.people},
         staff_hours=hours,
         staff_cost=hours * cost_h,
         pitch_value=float(pitch_value),
@@ -475,4 +504,9 @@ def _read(
 
 def _assignments(wm: _WeekModel, gv: _GroupVars, solver: Any, d: int, gi: int, name: str) -> list[Assignment]:
     """One group's person-days on day ``d``; its aggregate break slots handed to its people in turn."""
-    return day_assignments(wm, solver, d, gv.group_x[d][gi], lambda p: gv.member[p] == gi, name)
+
+    def works_here(p: int, j: int) -> bool:
+        z = gv.z.get((p, d, j, gi))
+        return bool(solver.value(z)) if z is not None else gv.member[p] == gi and len(gv.can[p]) == 1
+
+    return day_assignments(wm, solver, d, gv.group_x[d][gi], works_here, name)

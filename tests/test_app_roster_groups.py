@@ -93,11 +93,26 @@ def test_a_person_without_a_group_is_a_named_problem_before_planning() -> None:
     assert "The staff table has problems" in errors
     allowed = ", ".join(GROUPS)
     assert f"Dalia has no counter group; choose one of {allowed}" in errors
-    assert f"Jonas: 'cashiers' is not a counter group of this store; choose one of {allowed}" in errors
+    assert f"Jonas: 'cashiers' is not a counter group of this store; choose among {allowed}" in errors
     # planning is refused with the reason, and no week is planned
     next(b for b in at.button if b.label == "Plan the week for the named staff").click().run()
     assert "the staff table has problems" in _errors(at)
     assert "week_request" not in at.session_state and not any(s.value == "A week for named staff" for s in at.subheader)
+
+
+def test_a_person_may_list_several_groups_and_each_name_is_checked() -> None:
+    from storeq.app.editing import group_choices, group_problems
+
+    own, other = GROUPS[0], GROUPS[1]
+    table = pd.DataFrame({"name": ["Ana", "Ben", "Cy"], "group": [f"{own}, {other}", f"{own}, cashiers", own]})
+    problems = group_problems(table, GROUPS)
+    assert problems == [("staff[1](Ben).group", f"Ben: 'cashiers' is not a counter group of this store; choose among {', '.join(GROUPS)}")]
+    # The column offers each group, each group with one more (own first), and a longer list from a file.
+    three = ", ".join(GROUPS[:3])
+    choices = group_choices(GROUPS, pd.Series([own, three, None]))
+    assert choices[: len(GROUPS)] == GROUPS
+    assert f"{own}, {other}" in choices and f"{other}, {own}" in choices and three in choices
+    assert len(choices) == len(set(choices)) == len(GROUPS) ** 2 + (len(GROUPS) >= 3)
 
 
 def test_the_days_meeting_target_reaches_the_optimizer_and_the_share_of_days_is_shown_per_group() -> None:

@@ -367,3 +367,112 @@ def test_the_simulated_week_stays_inside_the_hall_when_a_group_has_nobody() -> N
     assert w.roster.staffed[0] == (4, 4, 4)
     assert all(max(v) <= 4 for g in w.days[0].scenario.counters.groups for v in [g.staffed])
     assert any("gave up one counter in the simulation" in e for e in w.explanation)
+
+
+# Skills: a person may work several groups (``group: [general, payments]``, their own first); each
+# shift of theirs goes to exactly one of them, chosen by the model.
+
+
+def test_a_person_with_both_skills_covers_the_group_that_has_nobody() -> None:
+    # The week of test_a_group_without_its_own_people...: payments has no people of its own, but one
+    # general person can also work payments. Payments is covered (1, 1, 1) each day by that person's
+    # 3-hour shift, tagged payments; general is covered by the others; nothing is short, and the
+    # total stays the hand optimum: 2 counters × 3 hours × 2 days = 12 hours.
+    staff = people({"general": 5}, extra="  - {name: Flex, max_hours: 15, group: [general, payments]}\n")
+    week = solve(inputs({"payments": ((1, 1, 1), (1, 1, 1)), "general": ((1, 1, 1), (1, 1, 1))}), staff)
+    r = week.store
+    assert r.status == "OPTIMAL"
+    assert week.groups[0].staffed == ((1, 1, 1),) * 2 and week.groups[1].staffed == ((1, 1, 1),) * 2
+    assert not any(map(any, r.shortfall)) and r.staff_hours == pytest.approx(12.0)
+    assert {a.group for a in r.assignments if a.name != "Flex"} == {"general"}
+    assert [(a.day, a.group, a.hours) for a in r.assignments if a.name == "Flex"] == [(0, "payments", 3.0), (1, "payments", 3.0)]
+    # Flex's hours count once for the person, whichever group they were worked in.
+    assert r.hours_by_person["Flex"] == pytest.approx(6.0)
+    assert week.groups[0].hours_by_person == {"Flex": 6.0}
+
+
+def test_a_shift_goes_to_one_group_only_never_both() -> None:
+    # One person who can work both groups, at most 3 hours a day (one shift), and both groups ask for
+    # one counter all morning: the shift staffs one group; the other is short every interval. Counting
+    # the shift in both groups would show 2 on the floor and no shortfall.
+    staff = people({}, extra="  - {name: Flex, max_hours: 15, group: [general, payments]}\n")
+    week = solve(inputs({"payments": ((1, 1, 1), (1, 1, 1)), "general": ((1, 1, 1), (1, 1, 1))}), staff)
+    r = week.store
+    assert r.staffed == ((1, 1, 1),) * 2
+    assert r.shortfall == ((1, 1, 1),) * 2
+    assert len(r.assignments) == 2 and r.staff_hours == pytest.approx(6.0)
+    for d in range(2):
+        assert sorted(sum(g.staffed[d]) for g in week.groups) == [0, 3]
+
+
+def test_a_skilled_person_fills_the_day_a_thin_group_cannot() -> None:
+    # Payments needs 1 counter all morning on both days; its one person may work 3 hours a week, so
+    # one day only. Without skills the other day is short 3 counter-intervals; when one general
+    # person can also work payments, that day is covered by them, at the same hours per counter.
+    need = {"payments": ((1, 1, 1), (1, 1, 1)), "general": ((1, 1, 1), (1, 1, 1))}
+    thin = "  - {name: Pay0, max_hours: 3, group: payments}\n"
+    without = solve(inputs(need), people({"general": 3}, extra=thin))
+    assert sum(map(sum, without.store.shortfall)) == 3
+    with_skill = solve(inputs(need), people({"general": 3}, extra=thin + "  - {name: Flex, max_hours: 15, group: [general, payments]}\n"))
+    r = with_skill.store
+    assert not any(map(any, r.shortfall)) and r.staff_hours == pytest.approx(12.0)
+    assert sorted((a.name, a.group) for a in r.assignments if a.group == "payments") == [("Flex", "payments"), ("Pay0", "payments")]
+    assert with_skill.store.objective < without.store.objective
+
+
+def test_staff_file_names_several_groups_as_a_list_or_comma_text() -> None:
+    text = (
+        "staff:\n"
+        "  - {name: A, group: [general, payments]}\n"
+        "  - {name: B, group: 'payments, general'}\n"
+        "  - {name: C, group: general}\n"
+    )
+    s = staff_from_text(text, "staff.yaml")
+    assert [p.groups for p in s.staff] == [("general", "payments"), ("payments", "general"), ("general",)]
+    assert [p.group for p in s.staff] == ["general", "payments", "general"]
+    from simulation import ScenarioError
+
+    for bad, where, says in [
+        ("[]", "staff[0](A).group", "or a list of them"),
+        ("[general, general]", "staff[0](A).group", "names 'general' twice"),
+        ("[general, 3]", "staff[0](A).group[1]", "got 3"),
+        ("'general,,payments'", "staff[0](A).group", "got ''"),
+    ]:
+        with pytest.raises(ScenarioError) as err:
+            staff_from_text(f"staff:\n  - {{name: A, group: {bad}}}\n", "staff.yaml")
+        assert where in str(err.value) and says in str(err.value), (bad, str(err.value))
+
+
+def test_the_week_pool_keeps_known_skills_and_says_which_names_are_not_groups() -> None:
+    from optimizer.plan import _week_group_pool
+
+    text = (
+        "staff:\n"
+        "  - {name: A, group: [general, loans]}\n"      # loans: not a group of this store, dropped
+        "  - {name: B, group: [loans, payments]}\n"     # own group unknown: payments becomes their own
+        "  - {name: C, group: loans}\n"                 # nothing known: left out
+    )
+    pool, notes = _week_group_pool(staff_from_text(text, "staff.yaml"), NAMES, [])
+    assert [(p.name, p.groups) for p in pool.staff] == [("A", ("general",)), ("B", ("payments",))]
+    assert any(n.startswith("A: loans is not a counter group of this store; works general only") for n in notes)
+    assert any(n.startswith("C: no `group:`") for n in notes)
+    assert not any("nobody in the staff file works" in n for n in notes)
+
+
+def test_week_plan_with_skills_says_so_and_tags_each_shift_with_the_group_worked() -> None:
+    # Erlang A needs payments 1, general 4 (as in test_week_plan_with_groups_...); payments' own
+    # people are gone, two general people can also work payments: payments is still staffed.
+    text = (
+        "staff:\n"
+        + "".join(f"  - {{name: Gen{i}, max_hours: 15, group: general}}\n" for i in range(9))
+        + "  - {name: FlexA, max_hours: 15, group: [general, payments]}\n"
+        + "  - {name: FlexB, max_hours: 15, group: 'general, payments'}\n"
+    )
+    days = [scenario()] * 2
+    w = optimize_week(days, staff_from_text(text, "staff.yaml"), ServiceTarget(0.7), method="erlang_a",
+                      replications=5, time_limit_s=10)  # fmt: skip
+    assert all(day == (5, 5, 5) for day in w.roster.staffed)
+    pay = [a for a in w.roster.assignments if a.group == "payments"]
+    assert pay and {a.name for a in pay} <= {"FlexA", "FlexB"}
+    assert any("2 people with several groups work whichever the week needs" in e for e in w.explanation)
+    assert set(w.roster_frame()["group"]) == set(NAMES)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
+
 from simulation import Scenario, ScenarioError, format_clock, parse_clock, with_updates
 
 POLICY_MODES = ("always", "never", "windows", "queue_threshold")
@@ -333,3 +335,38 @@ def add_counters(row: Sequence[int], clocks: Sequence[str], start: str, end: str
     if not changed:
         return out, f"{what}: nothing changed (already at zero)"
     return out, f"{what} ({len(changed)} interval{'s' if len(changed) != 1 else ''})"
+
+
+def group_choices(groups: list[str], present: Any) -> list[str]:
+    """The Group column's choices: each group alone, each group with one more it can also work
+    ("tellers, advisers": own group first), and any longer list already in the table (from a file)."""
+    pairs = [f"{g}, {h}" for g in groups for h in groups if g != h]
+    kept = [str(v).strip() for v in present if isinstance(v, str) and "," in v]
+    return list(dict.fromkeys([*groups, *pairs, *kept]))
+
+
+def group_problems(table: pd.DataFrame, groups: list[str]) -> list[tuple[str, str]]:
+    """Everyone on a store with counter groups must work one of them: name each person who does not.
+
+    A cell may list several groups a person can work ("tellers, advisers"; their own first). The
+    optimizer would refuse the whole week ("people without a group"); said here, next to the table and
+    before planning, the manager sees who, which name is wrong and which groups are allowed.
+    """
+    allowed = ", ".join(groups)
+    out = []
+    for idx, row in enumerate(table.to_dict("records")):
+        name = "" if pd.isna(row.get("name")) else str(row.get("name", "")).strip()
+        raw = row.get("group")
+        cell = "" if raw is None or (isinstance(raw, float) and pd.isna(raw)) else str(raw).strip()
+        named = [part.strip() for part in cell.split(",") if part.strip()]
+        unknown = [g for g in named if g not in groups]
+        if named and not unknown:
+            continue
+        where = f"staff[{idx}]({name}).group" if name else f"staff[{idx}].group"
+        who = name or f"row {idx + 1}"
+        if unknown:
+            wrong = ", ".join(repr(g) for g in unknown)
+            out.append((where, f"{who}: {wrong} {'is' if len(unknown) == 1 else 'are'} not a counter group of this store; choose among {allowed}"))
+        else:
+            out.append((where, f"{who} has no counter group; choose one of {allowed} (or several, separated by commas)"))
+    return out

@@ -29,7 +29,7 @@ from storeq.app.common import (
     show_problems,
     workers,
 )
-from storeq.app.editing import clock_options, describe_policy
+from storeq.app.editing import clock_options, describe_policy, group_choices, group_problems
 from storeq.app.printable import DaySheet, greeter_text, plan_html
 
 ss = st.session_state
@@ -144,7 +144,7 @@ def staff_table(rules: Any) -> pd.DataFrame:
     """
     rows = []
     for p in rules.staff:
-        row: dict[str, Any] = {"name": p.name, "group": p.group or "", "min_hours": float(p.min_hours), "max_hours": float(p.max_hours),
+        row: dict[str, Any] = {"name": p.name, "group": ", ".join(p.groups), "min_hours": float(p.min_hours), "max_hours": float(p.max_hours),
                                "max_days": int(p.max_days), "can_close": bool(p.can_close)}
         row.update({d: _windows_text(p.availability[k]) for k, d in enumerate(DAYS)})
         rows.append(row)
@@ -159,29 +159,6 @@ def group_names(scenario: Any) -> list[str]:
 def staff_example_for(groups: list[str]) -> str:
     """The bundled staff list that fits the store: one naming the bank branch's groups, or the one-pool list."""
     return STAFF_EXAMPLE_GROUPS if groups else STAFF_EXAMPLE
-
-
-def group_problems(table: pd.DataFrame, groups: list[str]) -> list[tuple[str, str]]:
-    """Everyone on a store with counter groups must work one of them: name each person who does not.
-
-    The optimizer would refuse the whole week ("people without a group"); said here, next to the
-    table and before planning, the manager sees who and which groups are allowed.
-    """
-    allowed = ", ".join(groups)
-    out = []
-    for idx, row in enumerate(table.to_dict("records")):
-        name = "" if pd.isna(row.get("name")) else str(row.get("name", "")).strip()
-        raw = row.get("group")
-        group = "" if raw is None or (isinstance(raw, float) and pd.isna(raw)) else str(raw).strip()
-        if group in groups:
-            continue
-        where = f"staff[{idx}]({name}).group" if name else f"staff[{idx}].group"
-        who = name or f"row {idx + 1}"
-        if group:
-            out.append((where, f"{who}: {group!r} is not a counter group of this store; choose one of {allowed}"))
-        else:
-            out.append((where, f"{who} has no counter group; choose one of {allowed}"))
-    return out
 
 
 def staff_text_of(table: pd.DataFrame, rest: float, fair: float) -> str:
@@ -355,8 +332,9 @@ with st.expander("Named staff for the week (availability, contract hours, days o
         column_order=shown,
         column_config={
             "name": st.column_config.TextColumn("Name", required=True),
-            **({"group": st.column_config.SelectboxColumn("Group", options=GROUPS, required=True,
-                                                          help="The counter group this person works (the store's counters.groups).")} if GROUPS else {}),
+            **({"group": st.column_config.SelectboxColumn("Group", options=group_choices(GROUPS, ss["staff_table"]["group"]), required=True,
+                                                          help="The counter group this person works (the store's counters.groups); "
+                                                               "\"tellers, advisers\": works tellers and can also work advisers, shift by shift.")} if GROUPS else {}),
             "min_hours": st.column_config.NumberColumn("Min h/week", min_value=0.0, max_value=80.0, step=1.0, format="%.0f"),
             "max_hours": st.column_config.NumberColumn("Max h/week", min_value=0.0, max_value=80.0, step=1.0, format="%.0f"),
             "max_days": st.column_config.NumberColumn("Max days", min_value=0, max_value=7, step=1),
@@ -792,6 +770,8 @@ def week_people_table(week: Any, groups_of: dict[str, str] | None = None) -> pd.
         for lab in labels:
             a = mine[mine["day"] == lab]
             row[lab] = "–" if a.empty else f"{a.iloc[0]['start']}-{a.iloc[0]['end']}" + (f" (break {a.iloc[0]['break_start']})" if a.iloc[0]["break_start"] else "")
+            if groups_of and not a.empty and "group" in a.columns and str(a.iloc[0]["group"]) != groups_of.get(str(name), "").split(",")[0].strip():
+                row[lab] += f" at {a.iloc[0]['group']}"  # a shift in another of their groups (skills)
         row["Hours"] = f"{float(people.loc[name, 'hours']):.0f}"
         row["Closings"] = int(people.loc[name, "closings"])
         rows.append(row)
@@ -869,7 +849,7 @@ def show_week() -> None:
 
     staff_rules = staff_from_text(req["staff"], "staff list", csv_format=False)
     grouped = any(d.groups for d in week.days) and "group" in week.roster_frame().columns
-    groups_of = {p.name: p.group for p in staff_rules.staff if p.group} if grouped else None
+    groups_of = {p.name: ", ".join(p.groups) for p in staff_rules.staff if p.groups} if grouped else None
     st.markdown(f"Target: **{literal(week.target.describe(scenario))}**" + ("" if week.target.days_meeting is not None else " (on average over the simulated days)"))
     st.markdown("**Per person** (" + ("their counter group, " if groups_of else "") + "each day's shift; hours and closings in the week)")
     table = week_people_table(week, groups_of)

@@ -112,8 +112,8 @@ def _check_staff_groups(staff: Any, scenario: Any, staff_file: Path, notes: list
     from simulation import ScenarioError
 
     groups = [g.name for g in scenario.counters.groups or ()]
-    given = sorted({p.group for p in staff.staff if p.group is not None})
-    if groups and not any(p.group in groups for p in staff.staff):
+    given = sorted({name for p in staff.staff for name in p.groups})
+    if groups and not any(name in groups for p in staff.staff for name in p.groups):
         said = f" (the file names {', '.join(given)})" if given else ""
         raise ScenarioError(str(staff_file), [(
             "staff",
