@@ -36,7 +36,7 @@ from simulation import Scenario, format_clock, with_updates
 from simulation.executors import Executor, using
 from simulation.routing import CounterGroup
 
-from .requirement import RefinementStep, Requirement, ServiceTarget, _staff_for, pitch_policy
+from .requirement import RefinementStep, Requirement, ServiceTarget, _staff_for, day_factor_quantile, pitch_policy
 from .roster import (
     DayRoster,
     RosterInput,
@@ -331,13 +331,16 @@ def refine_group_requirements(
     demands = group_demand(base)
     pitch_min = scenario.cross_sell.pitch_time.mean if pitching else 0.0
     n = scenario.n_intervals
+    # Without simulation the Erlang A answer is the requirement: with --days-meeting it sizes for that
+    # share's busiest day (the simulated search starts from the mean day and judges the share itself).
+    factor = 1.0 if simulate else day_factor_quantile(scenario, target)
     staff = np.array(
         [
             [
                 max(
                     1,
                     _staff_for(
-                        float(lam), d.handle_min + pitch_min * d.pitch_share, d.patience_min, wait, target, True
+                        float(lam) * factor, d.handle_min + pitch_min * d.pitch_share, d.patience_min, wait, target, True
                     ),
                 )
                 if d.rate_per_min.sum() > 0
@@ -440,6 +443,7 @@ def refine_group_requirements(
                 history=tuple(history),
                 service_level=service_levels[g] if service_levels else None,
                 group=d.name,
+                day_factor=factor,
             )
         )
     return out

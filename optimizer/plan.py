@@ -21,7 +21,15 @@ from simulation import Scenario, format_clock, with_updates
 from simulation.executors import Executor, using
 from simulation.scenario import WEEKDAYS, ShiftRules
 
-from .requirement import Requirement, ServiceTarget, analytic_requirement, interval_service, refine_requirement
+from .requirement import (
+    DAYS_MEETING_QUANTILE_CAP,
+    Requirement,
+    ServiceTarget,
+    analytic_requirement,
+    day_factor_quantile,
+    interval_service,
+    refine_requirement,
+)
 from .roster import DayRoster, RosterInput, solve_day_roster, windows_text
 from .shifts import Grid, build_grid, build_templates, coverage_matrix, interval_staffed
 from .staff import StaffRules
@@ -1357,6 +1365,20 @@ def _shut_day(scenario: Scenario, rules: ShiftRules, notes: Sequence[str]) -> tu
     return rules.model_copy(update={"min_on_duty": 0}), (*notes, why), True
 
 
+def _day_factor_note(scenario: Scenario, target: ServiceTarget, method: str) -> list[str]:
+    """With an Erlang method and ``--days-meeting`` on a store with day-to-day spread: what it sized for."""
+    factor = day_factor_quantile(scenario, target)
+    if method == "simulation" or factor == 1.0 or target.days_meeting is None:
+        return []
+    share = min(target.days_meeting, DAYS_MEETING_QUANTILE_CAP)
+    capped = f" (a share of 100% is sized at {share:.1%}: the busiest day has no bound)" if share < target.days_meeting else ""
+    return [
+        f"{method} sized each interval for a day {factor - 1:.0%} busier than forecast, the {share:.1%} quantile of the "
+        f"day's demand factor (demand.day_cv {scenario.demand.day_cv:g}){capped}, so an interval meeting the target there "
+        "meets it on that share of days in steady state; within-day randomness is left to the verification"
+    ]
+
+
 def optimize_day(
     scenario: Scenario,
     target: ServiceTarget | None = None,
@@ -1427,6 +1449,7 @@ def optimize_day(
     seed = scenario.simulation.seed if seed is None else seed
     wait = target.wait_for(scenario)
     rules, notes, shut = _shut_day(scenario, rules, notes)
+    notes = [*notes, *_day_factor_note(scenario, target, method)]
     tune_threshold = tune_threshold and not shut
     if scenario.counters.groups is not None:
         return _optimize_groups(
@@ -1845,6 +1868,7 @@ def optimize_week(
     first = days_in[0][2]
     rules = _rules_for(first, rules)
     seed = first.simulation.seed if seed is None else seed
+    notes = [*notes, *_day_factor_note(first, target, method)]
     if first.counters.groups is not None:
         return _optimize_week_groups(
             days_in, staff, target, rules, method, search_replications, replications, seed, time_limit_s,

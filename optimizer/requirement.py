@@ -116,6 +116,9 @@ class Requirement:
     """Simulated service level per interval of the final staffing (refinement only)."""
     group: str | None = None
     """The counter group this requirement is for (``counters.groups``); None: the whole store."""
+    day_factor: float = 1.0
+    """The day's demand factor an Erlang method sized for: above 1 with ``days_meeting`` and
+    ``demand.day_cv`` > 0 (that share's quantile of the day factor), else 1 (the mean day)."""
 
     @property
     def over_capacity(self) -> tuple[int, ...]:
@@ -199,7 +202,8 @@ def analytic_requirement(
         raise ValueError("use refine_requirement for the simulation-refined requirement")
     w = workload(scenario)
     handle = w.handle_min(pitching)
-    rates = w.counter_rate_per_min
+    factor = day_factor_quantile(scenario, target)
+    rates = w.counter_rate_per_min * factor
     if method.endswith("_lagged"):
         rates = _lagged_rates(rates, scenario.store.interval_min, handle)
     use_a = method.startswith("erlang_a")
@@ -213,7 +217,32 @@ def analytic_requirement(
         needed=needed,
         physical=scenario.physical_counters,
         labels=tuple(scenario.interval_labels),
+        day_factor=factor,
     )
+
+
+DAYS_MEETING_QUANTILE_CAP = 0.999
+"""``days_meeting`` 1 would size for the unbounded busiest day: the Erlang methods stop at this share."""
+
+
+def day_factor_quantile(scenario: Scenario, target: ServiceTarget) -> float:
+    """The day demand factor an Erlang method sizes for so an interval meets on ``days_meeting`` of days.
+
+    A day's arrivals are the forecast × one gamma factor (mean 1, CV ``demand.day_cv``; see
+    :func:`simulation.engine.day_demand_factor`), the same for every interval of the day, and the
+    Erlang service level only falls as arrivals rise. So the counters that meet the target at the
+    factor's ``days_meeting`` quantile meet it (in steady state) on at least that share of days, and
+    fewer miss on more. Within-day randomness (a few customers per interval) is not in the formula:
+    the verification still judges the share of days by simulation. 1 without ``days_meeting`` or
+    without day-to-day spread (the mean day, as before).
+    """
+    cv = scenario.demand.day_cv
+    if target.days_meeting is None or cv <= 0:
+        return 1.0
+    from simulation.distributions import Gamma
+
+    share = min(target.days_meeting, DAYS_MEETING_QUANTILE_CAP)
+    return float(Gamma(mean_=1.0, cv_=cv).ppf(np.array([share]))[0])
 
 
 def pitch_policy(pitching: bool) -> dict[str, object]:
@@ -631,7 +660,8 @@ def refine_requirement(
             )  # fmt: skip
     wait = target.wait_for(scenario)
     base = with_updates(scenario, {"store.target_wait_min": wait, "cross_sell.policy": pitch_policy(pitching)})
-    start = start or analytic_requirement(base, target, "erlang_a_lagged", pitching=pitching)
+    # The simulation's own start is the mean day's Erlang A (the search judges the share of days itself).
+    start = start or analytic_requirement(base, replace(target, days_meeting=None), "erlang_a_lagged", pitching=pitching)
     physical = scenario.physical_counters
     floor = max(1, scenario.counters.vip)
     staff = np.clip(np.array(start.needed, dtype=int), floor, physical)

@@ -337,3 +337,20 @@ def test_simulated_staffing_stays_in_the_hall_and_says_where_it_differs() -> Non
     # With room in the hall, only the floor is added; a group without customers (floor 0) stays at 0.
     staffed, notes = _simulated_staffing(rosters, [1, 0], 6, ["payments", "general"], ["09:00", "10:00", "11:00"])
     assert staffed == [[1, 1, 1], [2, 4, 2]] and len(notes) == 1
+
+
+def test_erlang_group_requirement_with_days_meeting_is_the_mean_of_a_quantile_scaled_day() -> None:
+    # Without simulation the group requirement is Erlang A per group; with --days-meeting and
+    # day_cv > 0 it is sized for that share's quantile of the day factor: the same counters as the
+    # mean day of a demand scaled by that quantile (before the hall cap, which 10 counters do not reach).
+    from optimizer.requirement import day_factor_quantile
+
+    s = with_updates(scenario_from_dict(HALL, "hall"), {"demand.day_cv": 0.25})
+    t = ServiceTarget(0.8, days_meeting=0.9)
+    q = day_factor_quantile(s, t)
+    days = refine_group_requirements(s, t, simulate=False)
+    scaled = refine_group_requirements(with_updates(s, {"demand.scale": q}), TARGET, simulate=False)
+    mean = refine_group_requirements(s, TARGET, simulate=False)
+    assert [r.needed for r in days] == [r.needed for r in scaled]
+    assert all(r.day_factor == q for r in days) and all(r.day_factor == 1.0 for r in mean)
+    assert sum(map(sum, (r.needed for r in days))) > sum(map(sum, (r.needed for r in mean)))
