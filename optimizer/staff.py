@@ -200,10 +200,11 @@ def _person(raw: Any, idx: int, problems: list[tuple[str, str]]) -> StaffMember 
 
 def _groups(value: Any, where: str, problems: list[tuple[str, str]]) -> tuple[str, ...]:
     """``group:`` — one counter group, or the groups a person can work (their own first) as a list or
-    a comma-separated text (the app's staff table cell "tellers, advisers")."""
+    a text separated by commas (the app's staff table cell "tellers, advisers") or, as ``days_off`` in
+    a CSV file, by semicolons."""
     if value is None:
         return ()
-    items = value.split(",") if isinstance(value, str) else value
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
         problems.append((where, f"must be the name of a counter group or a list of them, got {value!r}"))
         return ()

@@ -426,10 +426,14 @@ def test_staff_file_names_several_groups_as_a_list_or_comma_text() -> None:
         "  - {name: A, group: [general, payments]}\n"
         "  - {name: B, group: 'payments, general'}\n"
         "  - {name: C, group: general}\n"
+        "  - {name: D, group: 'general;payments'}\n"
     )
     s = staff_from_text(text, "staff.yaml")
-    assert [p.groups for p in s.staff] == [("general", "payments"), ("payments", "general"), ("general",)]
-    assert [p.group for p in s.staff] == ["general", "payments", "general"]
+    assert [p.groups for p in s.staff] == [("general", "payments"), ("payments", "general"), ("general",), ("general", "payments")]
+    assert [p.group for p in s.staff] == ["general", "payments", "general", "general"]
+    # A CSV staff file: the group cell as days_off, separated by ';'
+    csv = staff_from_text("name,max_hours,group\nE,20,general;payments\n", "staff.csv", csv_format=True)
+    assert csv.staff[0].groups == ("general", "payments")
     from simulation import ScenarioError
 
     for bad, where, says in [
