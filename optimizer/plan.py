@@ -893,10 +893,7 @@ def _repair_group_day(
             break
         again = solve(tried)
         if not stopped and not _raised_somewhere(inputs, tried, joint, again):
-            said.append(
-                f"after verification, asked for one more counter at {', '.join(asked)}; "
-                "the shift rules and the hall allow none there"
-            )
+            said.append(_refused_ask(", ".join(asked)))
             break
         inputs, joint = tried, again
         checked = simulate(joint)
@@ -1504,9 +1501,7 @@ def optimize_day(
         if not any(tried.staffed[i] > staffed_now[i] for i in fix):
             # The shift rules and the hall allow no more there: keep the verified roster (another
             # round would only ask the same again).
-            explanation.append(
-                f"after verification, asked for one more counter at {asked}; the shift rules and the hall allow none there"
-            )
+            explanation.append(_refused_ask(asked))
             break
         data, roster = tried_data, tried
         plan_scn, notes = _plan_scenario(scenario, roster.staffed, roster.pitch, data.grid, rules, wait)
@@ -2325,15 +2320,19 @@ def _week_group_head(
     )
 
 
+def _refused_ask(where: str, named_staff: bool = False) -> str:
+    """A repair's ask for one more counter that the roster could not honour, said once (another round
+    would only ask the same again): the same sentence for every plan."""
+    limits = "the people, the shift rules and the hall" if named_staff else "the shift rules and the hall"
+    return f"after verification, asked for one more counter at {where}; {limits} allow none there"
+
+
 def _week_group_repair_text(added: str, refused: str, stopped: Sequence[str], before: WeekRoster) -> list[str]:
     """What a repair round of a group week asked for, got and stopped, in the explanation's words
     (a refused ask is said once: another round would only ask the same again)."""
     out = []
     if refused:
-        out.append(
-            f"after verification, asked for one more counter at {refused}; the people, the shift rules and the hall "
-            "allow none there"
-        )
+        out.append(_refused_ask(refused, named_staff=True))
     if added:
         first_gap = "-" if before.gap is None else f"{before.gap:.2%}"
         out.append(
