@@ -20,6 +20,7 @@ import pandas as pd
 from simulation import Scenario, format_clock, with_updates
 from simulation.executors import Executor, using
 from simulation.scenario import WEEKDAYS, ShiftRules
+from storeq.present import some
 
 from .requirement import (
     DAYS_MEETING_QUANTILE_CAP,
@@ -2269,15 +2270,16 @@ def _week_group_pool(
     stray = [p.name for p in staff.staff if not any(name in names for name in p.groups)]
     if stray:
         explanation.append(
-            f"{', '.join(stray)}: no `group:` naming one of this store's counter groups ({', '.join(names)}); not rostered"
+            f"{some(stray, 20)}: no `group:` naming one of this store's counter groups ({', '.join(names)}); not rostered"
         )
     people = []
     for p in staff.staff:
         known = tuple(name for name in p.groups if name in names)
         if known and known != p.groups:
-            dropped = ", ".join(name for name in p.groups if name not in names)
+            dropped = [name for name in p.groups if name not in names]
             explanation.append(
-                f"{p.name}: {dropped} is not a counter group of this store; works {' and '.join(known)} only"
+                f"{p.name}: {some(dropped)} {'is' if len(dropped) == 1 else 'are'} not a counter group of this "
+                f"store; works {' and '.join(known)} only"
             )
             p = replace(p, group=known[0], also=known[1:])
         if known:

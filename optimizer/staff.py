@@ -208,7 +208,7 @@ def _groups(value: Any, where: str, problems: list[tuple[str, str]]) -> tuple[st
     if not isinstance(items, list | tuple) or not items:
         problems.append((where, f"must be the name of a counter group or a list of them, got {value!r}"))
         return ()
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, and a set for the duplicate check (a list could be long)
     for k, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
             at = where if isinstance(value, str) else f"{where}[{k}]"
@@ -217,7 +217,7 @@ def _groups(value: Any, where: str, problems: list[tuple[str, str]]) -> tuple[st
         if item.strip() in out:
             problems.append((where, f"names {item.strip()!r} twice"))
             return ()
-        out.append(item.strip())
+        out[item.strip()] = None
     return tuple(out)
 
 

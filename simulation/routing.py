@@ -15,11 +15,12 @@ The VIP group comes first so its counters are ids ``0 .. vip-1``, as in v1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from storeq.present import some
 
 from .clock import parse_window
 from .limits import limit
@@ -289,9 +290,9 @@ def _coverage_checks(s: Scenario, key: str = "counters.groups") -> list[tuple[st
                 at_close.append(f"{tr.name} × {seg.name}")
     out: list[tuple[str, str]] = []
     if never:
-        out.append((key, f"no staffed counter group serves {_list(never)} (transaction × segment), so those customers would wait for ever; add them to a group or add a group with then: any"))
+        out.append((key, f"no staffed counter group serves {some(never)} (transaction × segment), so those customers would wait for ever; add them to a group or add a group with then: any"))
     if at_close:
-        out.append((key, f"no counter that serves {_list(at_close)} (transaction × segment) is staffed in the last interval, so those inside at closing could never be served"))
+        out.append((key, f"no counter that serves {some(at_close)} (transaction × segment) is staffed in the last interval, so those inside at closing could never be served"))
     return out
 
 
@@ -308,6 +309,3 @@ def kiosk_checks(s: Scenario) -> list[tuple[str, str]]:
     return out
 
 
-def _list(items: Sequence[str], most: int = 6) -> str:
-    shown = ", ".join(items[:most])
-    return shown + (f" and {len(items) - most} more" if len(items) > most else "")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from storeq.kpis import CATALOGUE, Kpi, headline
@@ -35,6 +35,12 @@ DEFAULT_CURRENCY = "CNY"
 """The currency when a scenario does not name one (``costs.currency``)."""
 
 _DAY_MIN = 24 * 60
+
+
+def some(items: Sequence[str], most: int = 6) -> str:
+    """The first ``most`` names and how many more: a message stays readable when a file lists thousands."""
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most:,} more" if len(items) > most else "")
 
 
 def missing(x: Any) -> bool:

@@ -110,11 +110,12 @@ def _check_staff_groups(staff: Any, scenario: Any, staff_file: Path, notes: list
     and the plan says so.
     """
     from simulation import ScenarioError
+    from storeq.present import some
 
     groups = [g.name for g in scenario.counters.groups or ()]
     given = sorted({name for p in staff.staff for name in p.groups})
     if groups and not any(name in groups for p in staff.staff for name in p.groups):
-        said = f" (the file names {', '.join(given)})" if given else ""
+        said = f" (the file names {some(given)})" if given else ""
         raise ScenarioError(str(staff_file), [(
             "staff",
             f"nobody has a group: naming one of this store's counter groups ({', '.join(groups)}){said}; "
@@ -122,7 +123,7 @@ def _check_staff_groups(staff: Any, scenario: Any, staff_file: Path, notes: list
         )])  # fmt: skip
     if not groups and given:
         notes.append(
-            f"{staff_file.name} gives counter groups ({', '.join(given)}) but this store has none: everyone works the "
+            f"{staff_file.name} gives counter groups ({some(given)}) but this store has none: everyone works the "
             "one pool of counters"
         )
 
