@@ -12,7 +12,8 @@ from typing import Any
 
 from simulation import ScenarioError
 from simulation.clock import format_clock, parse_window
-from simulation.scenario import WEEKDAYS
+from simulation.limits import limit
+from simulation.scenario import WEEKDAYS, structure_problems
 
 __all__ = ["StaffMember", "StaffRules", "staff_from_data", "staff_rows_to_data"]
 
@@ -130,6 +131,14 @@ def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
     if not isinstance(data, Mapping):
         raise ScenarioError(
             source, [("", f"a staff file must be a mapping with a `staff` list, got {type(data).__name__}")]
+        )
+    too_big = structure_problems(data)  # lists and texts over the limits, before any per-person work
+    if too_big:
+        raise ScenarioError(source, too_big)
+    people = data.get("staff")
+    if isinstance(people, list) and len(people) > limit("staff"):
+        raise ScenarioError(
+            source, [("staff", f"has {len(people):,} people; a staff file holds at most {limit('staff'):,}")]
         )
     for key in data:
         if key not in _TOP_KEYS:

@@ -34,6 +34,7 @@ LIMITS: dict[str, Limit] = {
     "string_chars": Limit(10_000, "characters in one text value", "names and clocks are short; a 5 MB name is a pasted file"),
     "name_chars": Limit(200, "characters in a scenario, segment, transaction or staff name", "names are printed in tables and file names"),
     "list_items": Limit(10_000, "items in one list (distribution values, staff, windows)", "an empirical distribution of 10,000 observed times is plenty"),
+    "staff": Limit(1_000, "people in one staff file", "a hall rosters tens of people; a named week of 1,000 takes about 1 GB and most of a minute"),
     "segments": Limit(100, "segments in a scenario", "customer tiers: a handful"),
     "transactions": Limit(500, "transaction types in a scenario", "a telecom hall knows about 40"),
     # ---- what a scenario may ask the simulation to do ----

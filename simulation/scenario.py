@@ -869,7 +869,7 @@ MAX_PROBLEMS = 50
 """Problems listed per file; a file with thousands (a pasted table) gets the first 50 and a count."""
 
 
-def _structure_problems(data: Any) -> list[tuple[str, str]]:
+def structure_problems(data: Any) -> list[tuple[str, str]]:
     """Lists and texts over the limits, found by one walk over the raw data before validation.
 
     Validation of a 300,000-item list would itself take minutes; the walk is linear and stops
@@ -922,7 +922,7 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
         if problem is not None:
             raise ScenarioError(source, [problem])  # a newer format: its other keys would only mislead
         del data["version"]
-    pre += _structure_problems(data)
+    pre += structure_problems(data)
     if pre:
         raise ScenarioError(source, pre)
     try:

@@ -179,6 +179,20 @@ def test_absurd_arrival_rate_is_refused_before_any_allocation() -> None:
     _refused(r.returncode, r.stderr, "customers in one simulated day")
 
 
+def test_a_staff_file_over_the_limits_is_refused_before_any_roster(tmp_path: Path) -> None:
+    # Named staff are rostered one Boolean per person, day and shift: 3,000 people took 2.6 GB and
+    # 100 s before the limit. Refused by count, and a group list over the list limit by the walk.
+    crowd = tmp_path / "crowd.yaml"
+    crowd.write_text("staff:\n" + "".join(f"  - {{name: P{i}}}\n" for i in range(limit("staff") + 1)))
+    r = storeq_bounded("optimize", str(BASE), "--staff", str(crowd), "--method", "erlang_a")
+    _refused(r.returncode, r.stderr, "crowd.yaml", "staff", f"has {limit('staff') + 1:,} people", f"at most {limit('staff'):,}")
+    skills = tmp_path / "skills.yaml"
+    many = ", ".join(f"g{i}" for i in range(limit("list_items") + 1))
+    skills.write_text(f"staff:\n  - {{name: A, group: [{many}]}}\n")
+    r = storeq_bounded("optimize", str(BASE), "--staff", str(skills), "--method", "erlang_a")
+    _refused(r.returncode, r.stderr, "staff[0].group", f"has {limit('list_items') + 1:,} items")
+
+
 def test_lists_and_texts_over_the_limits(tmp_path: Path) -> None:
     many = tmp_path / "many.yaml"
     many.write_text(BASE.read_text() + f"\nextra: [{', '.join(['-1'] * (limit('list_items') + 5))}]\n")

@@ -483,15 +483,15 @@ def test_week_plan_with_skills_says_so_and_tags_each_shift_with_the_group_worked
 
 
 def test_a_person_listing_thousands_of_groups_is_read_and_said_in_a_line() -> None:
-    # A hostile or generated staff file: one person lists 20,000 groups, one of them the store's. The
-    # list is read (no quadratic duplicate check), the person works that group, and the note names
-    # a few of the others and how many more, not all of them.
+    # A generated staff file: one person lists 5,000 groups (under the list limit), one of them the
+    # store's. The list is read (no quadratic duplicate check: 50,000 took 14 s), the person works
+    # that group, and the note names a few of the others and how many more, not all of them.
     from optimizer.plan import _week_group_pool
 
-    many = ", ".join(f"g{i}" for i in range(20_000))
+    many = ", ".join(f"g{i}" for i in range(5_000))
     s = staff_from_text(f"staff:\n  - {{name: A, group: [{many}, general]}}\n", "staff.yaml")
-    assert len(s.staff[0].groups) == 20_001
+    assert len(s.staff[0].groups) == 5_001
     pool, notes = _week_group_pool(s, NAMES, [])
     assert [p.groups for p in pool.staff] == [("general",)]
     (note,) = [n for n in notes if n.startswith("A: ")]
-    assert note.startswith("A: g0, g1, g2, g3, g4, g5 and 19,994 more are not a counter group") and len(note) < 200
+    assert note.startswith("A: g0, g1, g2, g3, g4, g5 and 4,994 more are not a counter group") and len(note) < 200
