@@ -188,3 +188,32 @@ def test_a_bank_week_with_the_bank_staff_shows_each_group_per_day() -> None:
     assert not at.exception, at.exception
     html = at.session_state["print_week_html"]
     assert "Petra (private_banking)" in html and "(tellers)" in html
+
+
+@pytest.mark.slow
+def test_a_week_where_advisers_also_work_the_tellers_desks_says_where_each_shift_went() -> None:
+    # Two tellers away all week, every adviser able to work the tellers' desks too (the Group cell
+    # "advisers, tellers"): the week sends some adviser shifts to the tellers (bench_week_groups
+    # --only skills measured 5 such shifts), and the people table says so on those days.
+    at = _roster("bank_branch.yaml")
+    table = at.session_state["staff_table"].copy()
+    table = table[~table["name"].isin(["Emil", "Fenna"])]
+    table.loc[table["group"] == "advisers", "group"] = "advisers, tellers"
+    at.session_state["staff_table"] = table.reset_index(drop=True)
+    at.run()
+    assert not at.error, _errors(at)
+    at.number_input(key="k_r_week_limit").set_value(5).run()
+    _fast(at)
+    next(b for b in at.button if b.label == "Plan the week for the named staff").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, _errors(at)
+    people = next(d.value for d in at.dataframe if "Name" in d.value.columns).set_index("Name")
+    advisers = [p["name"] for p in BANK_STAFF if p["group"] == "advisers"]
+    assert set(people.loc[advisers, "Group"]) == {"advisers, tellers"}
+    days = [c for c in people.columns if c not in ("Group", "Hours", "Closings")]
+    cells = people.loc[advisers, days].to_numpy().ravel()
+    assert any(str(v).endswith(" at tellers") for v in cells)
+    # nobody else is ever sent to another group's desks
+    others = people.drop(index=advisers)[days].to_numpy().ravel()
+    assert not any(" at " in str(v) for v in others)
+    assert any("with several groups work whichever the week needs" in _plain(m.value) for m in at.markdown)
