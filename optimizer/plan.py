@@ -588,6 +588,10 @@ class GroupPlan:
         sl = self.service["service_level_mean"].to_numpy(float)
         return ~(~np.isnan(sl) & (sl < self.target))
 
+    def interval_meets(self) -> np.ndarray:
+        """Per interval: the group's own customers meet the whole target (True without customers)."""
+        return self._meets()
+
     @property
     def missed(self) -> tuple[str, ...]:
         return tuple(str(self.service["start"].iloc[i]) for i in np.flatnonzero(~self._meets()))

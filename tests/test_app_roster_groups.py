@@ -217,3 +217,10 @@ def test_a_week_where_advisers_also_work_the_tellers_desks_says_where_each_shift
     others = people.drop(index=advisers)[days].to_numpy().ravel()
     assert not any(" at " in str(v) for v in others)
     assert any("with several groups work whichever the week needs" in _plain(m.value) for m in at.markdown)
+    # The card counts each group's own intervals, as the per-group table does (not the store-wide ones,
+    # which could read 100% beside a group's miss).
+    card = next(m for m in at.metric if m.label == "Group intervals meeting the target")
+    per_group = next(d.value for d in at.dataframe if "Intervals missing" in d.value.columns and "Day" in d.value.columns)
+    counts = [re.fullmatch(r"(\d+) of (\d+)", v) for v in per_group["Intervals meeting the target"] if v != "no customers"]
+    met, cells = sum(int(c.group(1)) for c in counts if c), sum(int(c.group(2)) for c in counts if c)
+    assert card.value == f"{met / cells:.0%}" and f"{met} of {cells}" in card.help
