@@ -950,6 +950,46 @@ def _combine_rosters(rosters: Sequence[DayRoster], names: Sequence[str]) -> DayR
     )
 
 
+def _group_day_simulator(
+    scenario: Scenario,
+    target: ServiceTarget,
+    rules: ShiftRules,
+    names: Sequence[str],
+    demand: Sequence[Any],
+    policy: Callable[[Any], dict[str, Any]],
+    sim_notes: list[str],
+    replications: int,
+    seed: int,
+    workers: int,
+    executor: ExecutorArg,
+) -> Callable[[Any], tuple[Scenario, Verification, list[pd.DataFrame]]]:
+    """How a group day's roster is checked: every group staffed as rostered (a group with customers
+    gets a counter within the hall, said in ``sim_notes``), the pitch rule ``policy(roster)``, the
+    target's wait; the store verified and each group's own customers judged."""
+    from simulation import run
+
+    from .groups import group_service, groups_scenario
+
+    floor = _simulated_floor(demand)
+    wait = target.wait_for(scenario)
+
+    def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
+        staffed, sim_notes[:] = _simulated_staffing(
+            joint.rosters, floor, scenario.physical_counters, names, scenario.interval_labels
+        )
+        updates = {
+            "cross_sell.policy": policy(joint),
+            "store.target_wait_min": wait,
+            "shifts": rules.model_dump(by_alias=True, exclude_none=True),
+        }
+        scn = groups_scenario(scenario, staffed, **updates)
+        verification = verify(scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
+        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
+        return scn, verification, group_service(res, scn, target)
+
+    return simulate
+
+
 def _optimize_groups(
     scenario: Scenario,
     target: ServiceTarget,
@@ -977,11 +1017,9 @@ def _optimize_groups(
     groups' sum per slot and ``min_on_duty`` counts everybody on the floor. ``target.days_meeting``
     judges each group's cells on the share of days too, in the search and in verification and repair.
     """
-    from simulation import run
 
-    from .groups import group_demand, group_service, groups_scenario, refine_group_requirements
+    from .groups import group_demand, refine_group_requirements
 
-    wait = target.wait_for(scenario)
     names = [g.name for g in scenario.counter_groups()]
     reqs = refine_group_requirements(
         scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation", executor=executor
@@ -1018,20 +1056,10 @@ def _optimize_groups(
         "the hall's counters and the minimum on duty count every group",
     ]
 
-    floor = _simulated_floor(demand)
     sim_notes: list[str] = []
-
-    def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
-        staffed, sim_notes[:] = _simulated_staffing(
-            joint.rosters, floor, scenario.physical_counters, names, scenario.interval_labels
-        )
-        shifts = rules.model_dump(by_alias=True, exclude_none=True)
-        scn = groups_scenario(
-            scenario, staffed, **{"cross_sell.policy": policy, "store.target_wait_min": wait, "shifts": shifts}
-        )
-        verification = verify(scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
-        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
-        return scn, verification, group_service(res, scn, target)
+    simulate = _group_day_simulator(
+        scenario, target, rules, names, demand, lambda joint: policy, sim_notes, replications, seed, workers, executor
+    )
 
     def solve(data: Sequence[RosterInput]) -> Any:
         return _group_rosters(scenario, data, rules, time_limit_s, solver_workers, seed)
@@ -1111,11 +1139,9 @@ def _optimize_groups_pitch(
     need in force there is raised and the model solved again. The explanation prices the rule
     against the same model solved with pitching off.
     """
-    from simulation import run
 
-    from .groups import group_demand, group_service, groups_scenario, refine_group_requirements, solve_group_rosters
+    from .groups import group_demand, refine_group_requirements, solve_group_rosters
 
-    wait = target.wait_for(scenario)
     names = [g.name for g in scenario.counter_groups()]
     reqs_p = refine_group_requirements(
         scenario, target, search_replications, seed, workers=workers, simulate=method == "simulation",
@@ -1157,22 +1183,11 @@ def _optimize_groups_pitch(
             data, physical, rules.min_on_duty, worth, how, time_limit_s=time_limit_s, workers=solver_workers, seed=seed
         )
 
-    floor = _simulated_floor(demand)
     sim_notes: list[str] = []
-
-    def simulate(joint: Any) -> tuple[Scenario, Verification, list[pd.DataFrame]]:
-        staffed, sim_notes[:] = _simulated_staffing(
-            joint.rosters, floor, scenario.physical_counters, names, scenario.interval_labels
-        )
-        updates = {
-            "cross_sell.policy": policy_for(joint.pitch, grid),
-            "store.target_wait_min": wait,
-            "shifts": rules.model_dump(by_alias=True, exclude_none=True),
-        }
-        scn = groups_scenario(scenario, staffed, **updates)
-        verification = verify(scn, target, replications=replications, seed=seed, workers=workers, executor=executor)
-        res = run(scn, replications=replications, seed=seed, workers=workers, keep_customers=True, executor=executor)
-        return scn, verification, group_service(res, scn, target)
+    simulate = _group_day_simulator(
+        scenario, target, rules, names, demand, lambda joint: policy_for(joint.pitch, grid), sim_notes,
+        replications, seed, workers, executor,
+    )  # fmt: skip
 
     inputs, joint, (plan_scn, verification, service), repairs = _repair_group_day(
         scenario, target, names, inputs, solve(inputs), allowed, mode == "decide", repair_rounds, solve, simulate
