@@ -213,7 +213,8 @@ def _groups(value: Any, where: str, problems: list[tuple[str, str]]) -> tuple[st
     a CSV file, by semicolons."""
     if value is None:
         return ()
-    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    # In text, a doubled or trailing separator ("tellers,, advisers,") is a slip, not a group.
+    items = [x for x in value.replace(";", ",").split(",") if x.strip()] if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
         problems.append((where, f"must be the name of a counter group or a list of them, got {value!r}"))
         return ()
