@@ -495,3 +495,30 @@ def test_a_person_listing_thousands_of_groups_is_read_and_said_in_a_line() -> No
     assert [p.groups for p in pool.staff] == [("general",)]
     (note,) = [n for n in notes if n.startswith("A: ")]
     assert note.startswith("A: g0, g1, g2, g3, g4, g5 and 4,994 more are not a counter group") and len(note) < 200
+
+
+def test_cli_week_table_shows_each_persons_groups_and_where_a_shift_went(tmp_path: Path) -> None:
+    # No payments people of their own: the two who can also work payments staff it, and the table
+    # says so in their day cells ("at payments") beside their groups ("general, payments").
+    import yaml
+
+    from storeq.cli import main
+
+    scn = tmp_path / "two.yaml"
+    scn.write_text(yaml.safe_dump(TWO_GROUPS), encoding="utf-8")
+    staff = tmp_path / "staff.yaml"
+    staff.write_text(
+        "staff:\n"
+        + "".join(f"  - {{name: Gen{i}, max_hours: 20, group: general}}\n" for i in range(9))
+        + "  - {name: FlexA, max_hours: 20, group: [general, payments]}\n"
+        + "  - {name: FlexB, max_hours: 20, group: 'general, payments'}\n",
+        encoding="utf-8",
+    )
+    args = ["optimize", str(scn), "--staff", str(staff), "--method", "erlang_a", "--replications", "5", "--time-limit", "3"]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    flex = [line for line in res.output.splitlines() if "FlexA" in line or "FlexB" in line]
+    assert len(flex) == 2 and all("general, payments" in line for line in flex)
+    assert "at payments" in res.output
+    gen = [line for line in res.output.splitlines() if "│ Gen" in line]
+    assert gen and all(" general " in line and "payments" not in line for line in gen)

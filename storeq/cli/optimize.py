@@ -205,7 +205,7 @@ def _print_verification(console: Any, v: dict[str, Any], label: str = "") -> Non
     )
 
 
-def _print_week(plan: Any) -> None:
+def _print_week(plan: Any, staff: Any = None) -> None:
     from rich.table import Table
 
     data = plan.to_json()
@@ -213,9 +213,12 @@ def _print_week(plan: Any) -> None:
     _header(console, data, "Named-staff week")
     ros = Table(title="Roster (person × day)", title_justify="left")
     ros.add_column("name")
-    # A hall with counter groups: the group each person works (from their shifts; blank if none).
-    group_of = {a["name"]: a["group"] for a in data["shifts"] if "group" in a}
-    if group_of:
+    # A hall with counter groups: the groups each person can work (the staff file's, own first), and a
+    # day's cell says where a shift went when it is not the person's own group (skills).
+    grouped = any("group" in a for a in data["shifts"])
+    own = {p.name: p.groups for p in staff.staff} if staff is not None else {}
+    group_of = {a["name"]: ", ".join(own.get(a["name"]) or (a["group"],)) for a in data["shifts"] if "group" in a}
+    if grouped:
         ros.add_column("group")
     days = [d.label for d in plan.days]
     for d in days:
@@ -225,10 +228,13 @@ def _print_week(plan: Any) -> None:
     cell: dict[tuple[str, str], str] = {}
     for a in data["shifts"]:
         cell[(a["name"], a["day"])] = f"{a['start']}-{a['end']}"
+        home = (own.get(a["name"]) or (None,))[0]
+        if "group" in a and home is not None and a["group"] != home:
+            cell[(a["name"], a["day"])] += f"\nat {plain(a['group'])}"
     for person in data["people"]:
         ros.add_row(
             plain(person["name"]),  # a name from a staff file is shown literally, never as markup
-            *([plain(group_of.get(person["name"], ""))] if group_of else []),
+            *([plain(group_of.get(person["name"], ""))] if grouped else []),
             *[cell.get((person["name"], d), "") for d in days],
             f"{person['hours']:g}",
             str(person["closings"]),
@@ -460,7 +466,7 @@ def optimize(
         frame = plan.intervals_frame()
         click.echo(frame.to_csv(index=False), nl=False)
     elif staff is not None:
-        _print_week(plan)
+        _print_week(plan, staff)
     else:
         _print_day(plan)
     if out_dir is not None and fmt == "table":
