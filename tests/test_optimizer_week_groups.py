@@ -522,3 +522,55 @@ def test_cli_week_table_shows_each_persons_groups_and_where_a_shift_went(tmp_pat
     assert "at payments" in res.output
     gen = [line for line in res.output.splitlines() if "│ Gen" in line]
     assert gen and all(" general " in line and "payments" not in line for line in gen)
+
+
+def test_skills_week_matches_brute_force_on_random_tiny_days() -> None:
+    # An independent check of the model with skills: 12 random one-day instances (2 groups, hourly
+    # needs 0-2, 3-4 people each with one or both groups and a contract maximum of 1-3 hours, a hall
+    # of 2-4 counters) solved by CP-SAT and by enumerating every person's choice (off, or one of the
+    # 6 shifts of 1-3 hours on the hour in one of their groups). The penalty per missing
+    # counter-interval is far above the dearest shift, so the optimum is the fewest counter-intervals
+    # short, then the fewest hours: both must agree exactly.
+    import itertools
+
+    import numpy as np
+
+    from optimizer.shifts import build_templates
+
+    s = scenario()
+    rules = s.shifts or ShiftRules()
+    shifts = [(t.start // 60, t.length // 60) for t in build_templates(s, rules)]
+    assert sorted(shifts) == [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (2, 1)]
+    rng = np.random.default_rng(20261130)
+    for case in range(12):
+        n_people = int(rng.integers(3, 5))
+        physical = int(rng.integers(2, 5))
+        need = {name: tuple(int(x) for x in rng.integers(0, 3, size=3)) for name in NAMES}
+        people_spec = []
+        for k in range(n_people):
+            groups = [list(NAMES), [NAMES[0]], [NAMES[1]], list(reversed(NAMES))][int(rng.integers(0, 4))]
+            people_spec.append((f"P{k}", groups, int(rng.integers(1, 4))))
+        text = "fair_closing_weight: 0\nstaff:\n" + "".join(
+            f"  - {{name: {n}, max_hours: {h}, group: [{', '.join(g)}]}}\n" for n, g, h in people_spec
+        )
+        staff = staff_from_text(text, "staff.yaml")
+        week = solve(inputs({g: (need[g], need[g]) for g in NAMES}, days=1, physical=physical), staff, physical=physical)
+        got = (sum(map(sum, week.store.shortfall)), week.store.staff_hours)
+
+        best = None
+        options = [
+            [None, *[(start, length, g) for start, length in shifts if length <= h for g in groups]]
+            for _n, groups, h in people_spec
+        ]
+        for choice in itertools.product(*options):
+            on = {g: [0, 0, 0] for g in NAMES}
+            for c in choice:
+                if c is not None:
+                    for i in range(c[0], c[0] + c[1]):
+                        on[c[2]][i] += 1
+            if any(sum(on[g][i] for g in NAMES) > physical for i in range(3)):
+                continue  # the hall caps the groups' sum
+            short = sum(max(0, need[g][i] - on[g][i]) for g in NAMES for i in range(3))
+            hours = sum(c[1] for c in choice if c is not None)
+            best = min(best or (short, hours), (short, hours))
+        assert got == best, (case, need, people_spec, physical, got, best)
