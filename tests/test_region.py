@@ -18,7 +18,7 @@ from region_helpers import region_of, small_store
 from optimizer.region import AllocationInput, MoveOption, Option, solve_allocation, solve_moves
 from simulation import ScenarioError, scenario_from_dict
 from storeq.region.evaluate import measure
-from storeq.region.interventions import NotApplicable, apply, peak_window, usage
+from storeq.region.interventions import NotApplicable, apply, describe, peak_window, usage
 from storeq.region.model import Budgets, Intervention, region_spec_from_dict
 from storeq.region.moves import moves_region
 from storeq.region.plan import plan_region
@@ -382,3 +382,69 @@ def test_an_uploaded_region_may_name_only_files_under_its_folder(tmp_path) -> No
         region_from_bytes(text, "up.yaml", base_dir=tmp_path, confine=True)
     with pytest.raises(ScenarioError, match="table: '/etc/hosts' is outside"):
         region_from_bytes(b"name: R\ntable: /etc/hosts\n", "up.yaml", base_dir=tmp_path, confine=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# halls with counter groups: a counter goes to (and a moved person leaves) a group
+# ---------------------------------------------------------------------------------------------
+
+
+def grouped_store(name: str, rate: float = 40.0, quick: int = 1, long: int = 1, physical: int | None = 4) -> dict[str, object]:
+    """small_store with two counter groups: quick (the kiosk-able transactions) and long."""
+    data = small_store(name, rate=rate, physical=physical)
+    data["counters"] = {
+        "groups": [
+            {"name": "quick", "staffed": quick, "transactions": ["quick"]},
+            {"name": "long", "staffed": long, "transactions": ["long"]},
+        ],
+        **({"physical": physical} if physical is not None else {}),
+    }
+    return data
+
+
+def test_a_counter_in_a_grouped_hall_goes_to_the_group_busiest_per_counter() -> None:
+    # Per counter, long's own load (half the customers × 5 min) is more than twice quick's (half × 2.5
+    # min, less the kiosk users): the counter goes to long, in the store's peak hour, and nowhere else.
+    sc = scenario_from_dict(grouped_store("G"))
+    iv = Intervention(name="c", kind="counter", size=1, hours=1.0)
+    new = apply(sc, [iv])
+    assert not isinstance(new, NotApplicable)
+    before = [list(s.values) for s in sc.group_schedules()]
+    after = [list(s.values) for s in new.group_schedules()]
+    assert after[0] == before[0] == [1] * 6
+    assert after[1] == [1, 1, 2, 2, 1, 1]
+    assert describe(sc, iv) == "+1 long counter 10:00-11:00"
+    assert usage(sc, iv).staff_hours == 1.0
+    # Quick's load per counter: 0.5 × (1 − 0.4 at the kiosks) × 2.5 = 0.75 min a minute of arrivals;
+    # long's with 4 counters: 0.5 × 5 / 4 = 0.625. Now quick is the busiest per counter.
+    sc2 = scenario_from_dict(grouped_store("G2", quick=1, long=4, physical=7))
+    new2 = apply(sc2, [iv])
+    assert not isinstance(new2, NotApplicable)
+    assert next(list(s.values) for s in new2.group_schedules()) == [1, 1, 2, 2, 1, 1]
+    # A full hall: no spare counter, said with the peak.
+    full = apply(scenario_from_dict(grouped_store("F", quick=2, long=2, physical=4)), [iv])
+    assert isinstance(full, NotApplicable) and "no spare counter: the hall has 4 counters and staffs 4" in full.reason
+
+
+def test_a_move_in_a_grouped_hall_leaves_the_quietest_group_that_keeps_a_counter() -> None:
+    from storeq.region.moves import _shift
+
+    sc = scenario_from_dict(grouped_store("G", quick=2, long=2, physical=5))
+    gave = _shift(sc, 0, 6, -1)
+    assert gave is not None and [list(s.values) for s in gave.group_schedules()] == [[1] * 6, [2] * 6]
+    got = _shift(sc, 0, 6, +1)
+    assert got is not None and [list(s.values) for s in got.group_schedules()] == [[2] * 6, [3] * 6]
+    # one counter per group: none can give one up (each group's customers need theirs)
+    assert _shift(scenario_from_dict(grouped_store("H")), 0, 6, -1) is None
+    # a full hall cannot take one more
+    assert _shift(scenario_from_dict(grouped_store("I", quick=2, long=2, physical=4)), 0, 6, +1) is None
+
+
+def test_moves_between_grouped_halls_send_staff_to_the_busy_one() -> None:
+    quiet = grouped_store("Quiet", rate=6, quick=2, long=2, physical=5)
+    busy = grouped_store("Busy", rate=30, quick=1, long=1, physical=5)
+    region = region_of([(quiet, "D"), (busy, "D")], moves={"blocks": ["09:00-12:00"], "travel_min": {"D": 20}})
+    res = moves_region(region, dt.date(2026, 11, 30), replications=15)
+    moves = res.moves()
+    assert [(m["from"], m["to"]) for m in moves] == [("Quiet", "Busy")]
+    assert moves[0]["gain"]["mean"] > -moves[0]["loss"]["mean"]

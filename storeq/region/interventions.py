@@ -62,8 +62,48 @@ def _window_text(scenario: Scenario, a: int, b: int) -> str:
     return f"{format_clock(o + a * step)}-{format_clock(o + b * step)}"
 
 
-def _counter_groups(scenario: Scenario) -> bool:
-    return bool(scenario.counters.groups)
+def group_for_change(scenario: Scenario, a: int, b: int, change: int, staffed: np.ndarray | None = None) -> int | None:
+    """The counter group that gains (``change`` > 0) or gives up (< 0) counters in intervals [a, b).
+
+    A counter goes to the group whose own customers' offered load per staffed counter (their arrival
+    rate × mean counter time ÷ the group's staffed counters, over the window) is highest: where one
+    more counter relieves a queue most, as :func:`peak_window` judges the store. One leaves the group
+    where that load is lowest among those keeping at least one counter in the window (a group with
+    customers always keeps one; the scenario would refuse otherwise). None if no group can give one.
+    ``staffed`` (groups × intervals) as edited so far; the scenario's schedules when None.
+    """
+    from optimizer.groups import group_demand
+
+    demand = group_demand(scenario)
+    if staffed is None:
+        staffed = np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+    window = slice(a, b)
+    loads = [
+        float((d.rate_per_min[window] * d.handle_min / np.maximum(staffed[g, window], 1)).sum())
+        for g, d in enumerate(demand)
+    ]
+    if change > 0:
+        return int(np.argmax(loads))  # first of equals: the file's order
+    able = [g for g in range(len(demand)) if int(staffed[g, window].min()) + change >= 1]
+    return min(able, key=lambda g: loads[g]) if able else None
+
+
+def _group_staffed(data: dict[str, Any], scenario: Scenario) -> np.ndarray:
+    """Each group's staffed counters per interval from the plain data as edited so far."""
+    n = scenario.n_intervals
+    rows = []
+    for grp in data["counters"]["groups"]:
+        raw = grp["staffed"]
+        rows.append([int(v) for v in raw] if isinstance(raw, list) else [int(raw)] * n)
+    return np.array(rows, dtype=int)
+
+
+def _window_group_text(scenario: Scenario, a: int, b: int) -> str:
+    """' tellers' for a hall with counter groups (the group a counter there would go to), else ''."""
+    if not scenario.counters.groups:
+        return ""
+    g = group_for_change(scenario, a, b, +1)
+    return f" {scenario.counter_groups()[g].name}" if g is not None else ""
 
 
 Edit = Callable[[dict[str, Any], Scenario, Intervention], "NotApplicable | None"]
@@ -74,8 +114,8 @@ def _kiosk_able(scenario: Scenario) -> bool:
 
 
 def _counter(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
-    if _counter_groups(scenario):
-        return NotApplicable("the hall uses counter groups; add the counter to a group with storeq compare --set")
+    if scenario.counters.groups:
+        return _group_counter(data, scenario, iv)
     raw = data["counters"]["staffed"]  # as edited so far (a combination may hold two counter fixes)
     staffed = [int(v) for v in raw] if isinstance(raw, list) else [int(raw)] * scenario.n_intervals
     a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
@@ -85,6 +125,22 @@ def _counter(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotA
         return NotApplicable(f"no spare counter: the hall has {physical} counters and staffs {max(staffed[a:b])} "
                              f"at its peak {_window_text(scenario, a, b)}")
     data["counters"]["staffed"] = new
+    return None
+
+
+def _group_counter(data: dict[str, Any], scenario: Scenario, iv: Intervention) -> NotApplicable | None:
+    """A hall with counter groups: the counters go to the group busiest per counter in the peak window."""
+    a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
+    staffed = _group_staffed(data, scenario)
+    g = group_for_change(scenario, a, b, +1, staffed)
+    assert g is not None  # a gain always has a group
+    total = staffed.sum(axis=0)
+    physical = data["counters"].get("physical")
+    if physical is not None and int(total[a:b].max()) + iv.n > int(physical):
+        return NotApplicable(f"no spare counter: the hall has {physical} counters and staffs {int(total[a:b].max())} "
+                             f"at its peak {_window_text(scenario, a, b)}")
+    staffed[g, a:b] += iv.n
+    data["counters"]["groups"][g]["staffed"] = [int(v) for v in staffed[g]]
     return None
 
 
@@ -218,7 +274,7 @@ def describe(scenario: Scenario, iv: Intervention) -> str:
     """One line a planner reads: what the fix is in this hall."""
     if iv.kind == "counter":
         a, b = peak_window(scenario, iv.hours if iv.hours is not None else 3.0)
-        return f"+{iv.n} counter{'s' if iv.n > 1 else ''} {_window_text(scenario, a, b)}"
+        return f"+{iv.n}{_window_group_text(scenario, a, b)} counter{'s' if iv.n > 1 else ''} {_window_text(scenario, a, b)}"
     if iv.kind == "kiosk":
         return f"+{iv.n} kiosk{'s' if iv.n > 1 else ''}"
     if iv.kind == "greeter":

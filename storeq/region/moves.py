@@ -28,6 +28,7 @@ from simulation import Scenario, ScenarioError, with_updates
 from simulation.clock import format_clock, parse_window
 
 from .evaluate import DELTA_KPIS, Measured, delta, measure_many, total_delta, triple
+from .interventions import group_for_change
 from .model import Region, Store, haversine_km
 
 Progress = Callable[[int, int], None]
@@ -68,9 +69,12 @@ def travel_minutes(region: Region, a: Store, b: Store) -> float | None:
 
 
 def _shift(scenario: Scenario, a: int, b: int, change: int) -> Scenario | None:
-    """``change`` counters in intervals [a, b); None when the hall cannot (too few staffed, no spare counter)."""
+    """``change`` counters in intervals [a, b); None when the hall cannot (too few staffed, no spare counter).
+
+    A hall with counter groups gains them in the group busiest per counter and gives them up from the
+    quietest that keeps one (:func:`.interventions.group_for_change`)."""
     if scenario.counters.groups:
-        return None
+        return _shift_group(scenario, a, b, change)
     staffed = [int(v) for v in scenario.staffed_schedule()]
     new = [v + (change if a <= i < b else 0) for i, v in enumerate(staffed)]
     floor = max(1, scenario.counters.vip)
@@ -80,6 +84,40 @@ def _shift(scenario: Scenario, a: int, b: int, change: int) -> Scenario | None:
         return with_updates(scenario, {"counters.staffed": new}, source=scenario.name)
     except ScenarioError:
         return None
+
+
+def _shift_group(scenario: Scenario, a: int, b: int, change: int) -> Scenario | None:
+    staffed = np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+    g = group_for_change(scenario, a, b, change, staffed)
+    if g is None:
+        return None
+    staffed[g, a:b] += change
+    total = staffed.sum(axis=0)
+    if scenario.counters.physical is not None and int(total.max()) > scenario.counters.physical:
+        return None
+    try:
+        return _with_group_staffing(scenario, staffed)
+    except ScenarioError:
+        return None
+
+
+def _shift_group_all(scenario: Scenario, changes: list[tuple[int, int, int]]) -> Scenario:
+    """A hall with counter groups with all its moves: each change in the group it was valued with
+    (chosen on the hall as it is), summed, so overlapping blocks add up as they do in one pool."""
+    staffed = np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+    for a, b, c in changes:
+        g = group_for_change(scenario, a, b, c)
+        if g is None:
+            raise ValueError(f"{scenario.name}: no counter group can give up a counter at {a}-{b}")
+        staffed[g, a:b] += c
+    return _with_group_staffing(scenario, staffed)
+
+
+def _with_group_staffing(scenario: Scenario, staffed: np.ndarray) -> Scenario:
+    """The hall with each counter group's staffed counters per interval replaced (row g: group g)."""
+    groups = [{**grp.model_dump(exclude_none=True), "staffed": [int(v) for v in staffed[g]]}
+              for g, grp in enumerate(scenario.counters.groups or ())]
+    return with_updates(scenario, {"counters.groups": groups}, source=scenario.name)
 
 
 @dataclass(frozen=True)
@@ -214,6 +252,9 @@ def _verify(
     vjobs: list[Scenario] = []
     for n, ch in changed:
         sc = days[n]
+        if sc.counters.groups:
+            vjobs += [sc, _shift_group_all(sc, ch)]
+            continue
         staffed = [int(v) for v in sc.staffed_schedule()]
         for a, b, c in ch:
             staffed = [v + (c if a <= i < b else 0) for i, v in enumerate(staffed)]
