@@ -448,3 +448,5 @@ def test_moves_between_grouped_halls_send_staff_to_the_busy_one() -> None:
     moves = res.moves()
     assert [(m["from"], m["to"]) for m in moves] == [("Quiet", "Busy")]
     assert moves[0]["gain"]["mean"] > -moves[0]["loss"]["mean"]
+    # the desks: Quiet's quick group is quieter per counter than its long one; Busy's long is busiest
+    assert (moves[0]["from_group"], moves[0]["to_group"]) == ("quick", "long")

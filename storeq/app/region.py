@@ -302,8 +302,10 @@ with tab_moves:
     if mv is not None:
         js = mv.to_json()
         if js["moves"]:
-            st.dataframe(pd.DataFrame([{"district": m["district"], "from": m["from"], "to": m["to"], "block": m["block"],
-                                        "travel (min)": m["travel_min"], "arrives": m["arrives"],
+            desks = any("from_group" in m or "to_group" in m for m in js["moves"])  # halls with counter groups
+            st.dataframe(pd.DataFrame([{"district": m["district"], "from": m["from"], "to": m["to"],
+                                        **({"desks": f"{m.get('from_group', 'counter')} → {m.get('to_group', 'counter')}"} if desks else {}),
+                                        "block": m["block"], "travel (min)": m["travel_min"], "arrives": m["arrives"],
                                         "gain": m["gain"]["mean"], "donor's loss": m["loss"]["mean"]} for m in js["moves"]]),
                          hide_index=True, width="stretch", key="region_moves_table")
         else:

@@ -411,10 +411,15 @@ def _print_moves(p: dict[str, Any]) -> None:
     console.print(f"[bold]{p['region']}[/bold]: staff moves on {p['date']}  ({p['status']}, "
                   f"value {_n(p['objective'], '{:+,.1f}')} customers served within target, {p['candidates']} candidate moves)")
     t = Table()
-    for col in ("district", "from", "to", "block", "travel", "arrives", "gain (95% CI)", "donor's loss (95% CI)"):
-        t.add_column(col, justify="left" if col in ("district", "from", "to", "block", "arrives") else "right")
+    # Halls with counter groups: the desk the person leaves and the one they join.
+    desks = any("from_group" in m or "to_group" in m for m in p["moves"])
+    cols = ("district", "from", "to", *(("desks",) if desks else ()), "block", "travel", "arrives", "gain (95% CI)",
+            "donor's loss (95% CI)")
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("district", "from", "to", "desks", "block", "arrives") else "right")
     for m in p["moves"]:
-        t.add_row(m["district"], m["from"], m["to"], m["block"], f"{m['travel_min']:.0f} min", m["arrives"],
+        desk = [f"{m.get('from_group', 'counter')} → {m.get('to_group', 'counter')}"] if desks else []
+        t.add_row(m["district"], m["from"], m["to"], *desk, m["block"], f"{m['travel_min']:.0f} min", m["arrives"],
                   _ci(m["gain"]), _ci(m["loss"]))
     console.print(t if p["moves"] else "No move.")
     v = p["verification"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -113,6 +113,14 @@ def _shift_group_all(scenario: Scenario, changes: list[tuple[int, int, int]]) ->
     return _with_group_staffing(scenario, staffed)
 
 
+def _group_name(scenario: Scenario, a: int, b: int, change: int) -> str | None:
+    """The counter group a move changes in this hall (None for one pool of counters)."""
+    if not scenario.counters.groups:
+        return None
+    g = group_for_change(scenario, a, b, change)
+    return scenario.counter_groups()[g].name if g is not None else None
+
+
 def _with_group_staffing(scenario: Scenario, staffed: np.ndarray) -> Scenario:
     """The hall with each counter group's staffed counters per interval replaced (row g: group g)."""
     groups = [{**grp.model_dump(exclude_none=True), "staffed": [int(v) for v in staffed[g]]}
@@ -137,14 +145,22 @@ class MovesResult:
     seed: int
     verify_seed: int
     notes: tuple[str, ...]
+    desks: dict[tuple[str, str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+    """Per chosen move in halls with counter groups: the group the person leaves and the one they join."""
 
     def moves(self) -> list[dict[str, Any]]:
         return [
             {"district": o.district, "from": o.donor, "to": o.receiver, "block": o.block, "travel_min": o.travel_min,
              "arrives": self.arrivals[(o.donor, o.receiver, o.block)], "gain": self.gains[(o.donor, o.receiver, o.block)],
-             "loss": self.losses[(o.donor, o.block)], "value": round(o.value, 3)}
+             "loss": self.losses[(o.donor, o.block)], "value": round(o.value, 3),
+             **self._desks(o.donor, o.receiver, o.block)}
             for o in self.plan.moves
         ]
+
+    def _desks(self, donor: str, receiver: str, block: str) -> dict[str, str]:
+        """``from_group`` / ``to_group`` for a hall with counter groups (absent for one pool)."""
+        leaves, joins = self.desks.get((donor, receiver, block), (None, None))
+        return {**({"from_group": leaves} if leaves else {}), **({"to_group": joins} if joins else {})}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -330,12 +346,18 @@ def moves_region(
     plan = solve_moves(options, max_moves=mv.max_moves if max_moves is None else max_moves, time_limit_s=time_limit_s, seed=s)
 
     changes: dict[str, list[tuple[int, int, int]]] = {}
+    desks: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
     for o in plan.moves:
         ab, rb = block_intervals(days[o.donor], o.block), block_intervals(days[o.receiver], o.block)
         assert ab is not None and rb is not None  # both had the block when the move was valued
         changes.setdefault(o.donor, []).append((ab[0], ab[1], -1))
-        changes.setdefault(o.receiver, []).append((arrival_of[(o.donor, o.receiver, o.block)], rb[1], +1))
+        first = arrival_of[(o.donor, o.receiver, o.block)]
+        changes.setdefault(o.receiver, []).append((first, rb[1], +1))
+        desks[(o.donor, o.receiver, o.block)] = (
+            _group_name(days[o.donor], ab[0], ab[1], -1), _group_name(days[o.receiver], first, rb[1], +1)
+        )
     verification, districts, total = _verify(region, days, changes, vreps, s + 1, workers, executor, progress)
     return MovesResult(region=region, date=date, plan=plan, options=tuple(options), arrivals=arrivals, gains=gains,
                        losses=losses, verification=tuple(verification), districts=districts, total=total,
-                       replications=reps, verify_replications=vreps, seed=s, verify_seed=s + 1, notes=tuple(notes))
+                       replications=reps, verify_replications=vreps, seed=s, verify_seed=s + 1, notes=tuple(notes),
+                       desks=desks)
