@@ -416,6 +416,40 @@ def test_check_reports_every_bad_file_and_exits_2(small: Path, tmp_path: Path) -
     ]
 
 
+def test_check_with_staff_reads_the_file_as_the_week_plan_would(tmp_path: Path) -> None:
+    bank = REPO / "scenarios" / "bank_branch.yaml"
+    staff = tmp_path / "staff.yaml"
+    staff.write_text(
+        "staff:\n"
+        "  - {name: Ana, group: tellers, min_hours: 20, max_hours: 40}\n"
+        "  - {name: Ben, group: [advisers, tellers], max_hours: 30}\n"
+        "  - {name: Cy, group: [private_banking, loans], min_hours: 8, max_hours: 24}\n"
+        "  - {name: Dee, group: loans, max_hours: 10}\n"
+        "  - {name: Eve, group: tellers, availability: {mon: ['18:00-21:00']}}\n",
+        encoding="utf-8",
+    )
+    result = invoke("check", bank, "--staff", staff)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        f"{staff}: OK for High-street bank branch, Monday after payday: 5 people; by counter group: "
+        "private_banking 1, advisers 1, tellers 2 (+1 who can also work it); contract hours 28-144 a week"
+    )
+    notes = [line for line in lines if line.startswith("  note: ")]
+    assert any("Dee: no `group:` naming one of this store's counter groups" in n for n in notes)
+    assert any("Cy: loans is not a counter group of this store; works private_banking only" in n for n in notes)
+    assert any("Eve: never available while the store is open (09:00-17:00)" in n for n in notes)
+    # A one-pool staff list for the bank: refused as storeq optimize refuses it, before any plan.
+    one_pool = invoke("check", bank, "--staff", REPO / "scenarios" / "staff_week.yaml")
+    assert one_pool.exit_code == 2 and "nobody has a group: naming one of this store's counter groups" in one_pool.stderr
+    # A bad staff file: every problem named, the scenario still summarised.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("staff:\n  - {name: Ana, max_hours: lots}\n", encoding="utf-8")
+    broken = invoke("check", bank, "--staff", bad)
+    assert broken.exit_code == 2 and broken.stdout.startswith(f"{bank}: OK:")
+    assert "staff[0](Ana).max_hours" in broken.stderr
+
+
 # ----- the rest of the group -----
 
 

@@ -12,22 +12,33 @@ from typing import Any
 
 import click
 
-from storeq.cli.common import InputError, handle_errors
+from storeq.cli.common import InputError, handle_errors, terminal_safe
 from storeq.cli.report import plural
 
 
 @click.command("check")
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a scenario key (as in run).")
+@click.option("--staff", "staff_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check a staff file (YAML or CSV) against each store: groups, contracts, availability.")
 @handle_errors
-def check_cmd(scenarios: tuple[Path, ...], sets: tuple[str, ...]) -> None:
+def check_cmd(scenarios: tuple[Path, ...], sets: tuple[str, ...], staff_file: Path | None) -> None:
     """Validate scenario files without simulating: a one-line summary each, or every problem.
 
-    Exit code 0 when every file is valid, 2 otherwise. Handy after editing a file by hand.
+    Exit code 0 when every file is valid, 2 otherwise. Handy after editing a file by hand. With
+    ``--staff``, the staff file is checked against each valid store before a week is planned for it.
     """
     from simulation import ScenarioError, load_scenario
 
-    failed: list[ScenarioError] = []
+    failed: list[Exception] = []
+    staff = None
+    if staff_file is not None:
+        from optimizer import load_staff
+
+        try:
+            staff = load_staff(staff_file)
+        except ScenarioError as exc:
+            failed.append(exc)
     for path in scenarios:
         try:
             scen = load_scenario(path, list(sets))
@@ -35,8 +46,53 @@ def check_cmd(scenarios: tuple[Path, ...], sets: tuple[str, ...]) -> None:
             failed.append(exc)
             continue
         click.echo(f"{path}: OK: {_summary(scen)}")
+        if staff is not None and staff_file is not None:
+            try:
+                line, notes = _staff_summary(staff, scen, staff_file)
+            except ScenarioError as exc:
+                failed.append(exc)
+                continue
+            click.echo(f"{staff_file}: OK for {terminal_safe(scen.name)}: {terminal_safe(line)}")
+            for note in notes:
+                click.echo(f"  note: {terminal_safe(note)}")
     if failed:
         raise ScenarioErrors(failed)
+
+
+def _staff_summary(staff: Any, scen: Any, staff_file: Path) -> tuple[str, list[str]]:
+    """A staff file against one store, as the week plan will read it: who works which counter group
+    (own and skilled), the contract hours, and who is never available while the store is open.
+
+    A file that cannot staff a store with counter groups raises (as ``storeq optimize`` refuses it);
+    people the plan would leave out, names that are not groups of the store and groups nobody
+    works are notes.
+    """
+    from optimizer.plan import _week_group_pool
+    from storeq.cli.optimize import _check_staff_groups
+    from storeq.present import some
+
+    notes: list[str] = []
+    _check_staff_groups(staff, scen, staff_file, notes)
+    people = staff.staff
+    groups = [g.name for g in scen.counters.groups or ()]
+    if groups:
+        pool, said = _week_group_pool(staff, groups, [])
+        notes += said
+        parts = []
+        for name in groups:
+            own = sum(p.group == name for p in pool.staff)
+            also = sum(name in p.also for p in pool.staff)
+            parts.append(f"{name} {own}" + (f" (+{also} who can also work it)" if also else ""))
+        who = f"{len(people)} {'person' if len(people) == 1 else 'people'}; by counter group: " + ", ".join(parts)
+    else:
+        who = f"{len(people)} {'person' if len(people) == 1 else 'people'}"
+    lo, hi = sum(p.min_hours for p in people), sum(p.max_hours for p in people)
+    never = [p.name for p in people if not any(
+        a < scen.store.close_min and b > scen.store.open_min for day in p.availability for a, b in day
+    )]
+    if never:
+        notes.append(f"{some(never)}: never available while the store is open ({scen.store.open}-{scen.store.close})")
+    return f"{who}; contract hours {lo:g}-{hi:g} a week", notes
 
 
 class ScenarioErrors(InputError):
