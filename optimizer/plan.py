@@ -2058,7 +2058,7 @@ def _optimize_week_groups(
     first = days_in[0][2]
     names = [g.name for g in first.counter_groups()]
     physical = first.physical_counters
-    pool, explanation = _week_group_pool(staff, names, notes)
+    pool, explanation = week_group_pool(staff, names, notes)
     grid = build_grid(first, rules)
     templates = tuple(build_templates(first, rules))
     margin = workload(first).pitch_margin_per_customer
@@ -2281,7 +2281,7 @@ def _week_group_repairs(
     return repaired, flags, asked, stopped
 
 
-def _week_group_pool(
+def week_group_pool(
     staff: StaffRules, names: Sequence[str], notes: Sequence[str]
 ) -> tuple[StaffRules, list[str]]:
     """The people of the store's groups, and the explanation so far (who is left out, and why)."""

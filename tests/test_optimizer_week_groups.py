@@ -448,7 +448,7 @@ def test_staff_file_names_several_groups_as_a_list_or_comma_text() -> None:
 
 
 def test_the_week_pool_keeps_known_skills_and_says_which_names_are_not_groups() -> None:
-    from optimizer.plan import _week_group_pool
+    from optimizer.plan import week_group_pool
 
     text = (
         "staff:\n"
@@ -456,7 +456,7 @@ def test_the_week_pool_keeps_known_skills_and_says_which_names_are_not_groups() 
         "  - {name: B, group: [loans, payments]}\n"     # own group unknown: payments becomes their own
         "  - {name: C, group: loans}\n"                 # nothing known: left out
     )
-    pool, notes = _week_group_pool(staff_from_text(text, "staff.yaml"), NAMES, [])
+    pool, notes = week_group_pool(staff_from_text(text, "staff.yaml"), NAMES, [])
     assert [(p.name, p.groups) for p in pool.staff] == [("A", ("general",)), ("B", ("payments",))]
     assert any(n.startswith("A: loans is not a counter group of this store; works general only") for n in notes)
     assert any(n.startswith("C: no `group:`") for n in notes)
@@ -486,12 +486,12 @@ def test_a_person_listing_thousands_of_groups_is_read_and_said_in_a_line() -> No
     # A generated staff file: one person lists 5,000 groups (under the list limit), one of them the
     # store's. The list is read (no quadratic duplicate check: 50,000 took 14 s), the person works
     # that group, and the note names a few of the others and how many more, not all of them.
-    from optimizer.plan import _week_group_pool
+    from optimizer.plan import week_group_pool
 
     many = ", ".join(f"g{i}" for i in range(5_000))
     s = staff_from_text(f"staff:\n  - {{name: A, group: [{many}, general]}}\n", "staff.yaml")
     assert len(s.staff[0].groups) == 5_001
-    pool, notes = _week_group_pool(s, NAMES, [])
+    pool, notes = week_group_pool(s, NAMES, [])
     assert [p.groups for p in pool.staff] == [("general",)]
     (note,) = [n for n in notes if n.startswith("A: ")]
     assert note.startswith("A: g0, g1, g2, g3, g4, g5 and 4,994 more are not a counter group") and len(note) < 200

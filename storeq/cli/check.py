@@ -67,16 +67,16 @@ def _staff_summary(staff: Any, scen: Any, staff_file: Path) -> tuple[str, list[s
     people the plan would leave out, names that are not groups of the store and groups nobody
     works are notes.
     """
-    from optimizer.plan import _week_group_pool
-    from storeq.cli.optimize import _check_staff_groups
+    from optimizer.plan import week_group_pool
+    from storeq.cli.optimize import check_staff_groups
     from storeq.present import some
 
     notes: list[str] = []
-    _check_staff_groups(staff, scen, staff_file, notes)
+    check_staff_groups(staff, scen, staff_file, notes)
     people = staff.staff
     groups = [g.name for g in scen.counters.groups or ()]
     if groups:
-        pool, said = _week_group_pool(staff, groups, [])
+        pool, said = week_group_pool(staff, groups, [])
         notes += said
         parts = []
         for name in groups:

@@ -100,7 +100,7 @@ def _check_rules_fit(days: list[Any], files: list[Path], rules: Any, rules_file:
             raise ScenarioError(str(rules_file) if rules is not None else str(file), problems)
 
 
-def _check_staff_groups(staff: Any, scenario: Any, staff_file: Path, notes: list[str]) -> None:
+def check_staff_groups(staff: Any, scenario: Any, staff_file: Path, notes: list[str]) -> None:
     """A staff file that cannot staff this store's counter groups is refused before any simulation.
 
     A store with counter groups rosters each person in their own ``group:``. When nobody names one
@@ -408,7 +408,7 @@ def optimize(
     _check_rules_fit(days, list(scenarios), rules, rules_file)
     staff = load_staff(staff_file) if staff_file is not None else None
     if staff is not None and staff_file is not None:
-        _check_staff_groups(staff, scen, staff_file, notes)
+        check_staff_groups(staff, scen, staff_file, notes)
     common: dict[str, Any] = {
         "rules": rules,
         "method": method,
