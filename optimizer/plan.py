@@ -923,28 +923,25 @@ def _raised_somewhere(before: Sequence[RosterInput], after: Sequence[RosterInput
     return False
 
 
-def _combine_rosters(rosters: Sequence[DayRoster], names: Sequence[str]) -> DayRoster:
-    """The store's roster from its groups' rosters: sums per interval, shifts tagged by group."""
-    order = ["OPTIMAL", "FEASIBLE", "UNKNOWN", "INFEASIBLE", "MODEL_INVALID"]
-    status = max((r.status for r in rosters), key=lambda x: order.index(x) if x in order else len(order))
+def _combine_rosters(joint: Any, names: Sequence[str]) -> DayRoster:
+    """The store's roster from one joint group model (:class:`.groups.JointRoster`): the model's
+    status, objective, bound, gap, pitch flags and margin; sums per interval; shifts tagged by group."""
+    rosters = joint.rosters
     n = len(rosters[0].staffed)
-    feasible = all(r.objective is not None and r.bound is not None for r in rosters)
-    objective = sum(r.objective or 0.0 for r in rosters) if feasible else None
-    bound = sum(r.bound or 0.0 for r in rosters) if feasible else None
     return DayRoster(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=None if objective is None or bound is None else abs(objective - bound) / max(abs(objective), 1.0),
+        status=joint.status,
+        objective=joint.objective,
+        bound=joint.bound,
+        gap=joint.gap,
         shifts=tuple(replace(sc, group=name) for r, name in zip(rosters, names, strict=True) for sc in r.shifts),
         staffed=tuple(sum(r.staffed[i] for r in rosters) for i in range(n)),
-        pitch=(False,) * n,
+        pitch=joint.pitch,
         required=tuple(sum(r.required[i] for r in rosters) for i in range(n)),
         shortfall=tuple(sum(r.shortfall[i] for r in rosters) for i in range(n)),
         staff_hours=sum(r.staff_hours for r in rosters),
         staff_cost=sum(r.staff_cost for r in rosters),
-        pitch_value=0.0,
-        solve_time_s=sum(r.solve_time_s for r in rosters),
+        pitch_value=joint.pitch_value,
+        solve_time_s=joint.solve_time_s,
         explanation=tuple(f"{name}: {e}" for r, name in zip(rosters, names, strict=True) for e in r.explanation),
         greedy_cost=sum(r.greedy_cost or 0.0 for r in rosters),
     )
@@ -1069,14 +1066,7 @@ def _optimize_groups(
         scenario, target, names, inputs, solve(inputs), nothing_to_stop, False, repair_rounds, solve, simulate
     )
     explanation += repairs
-    roster = replace(
-        _combine_rosters(joint.rosters, names),
-        status=joint.status,
-        objective=joint.objective,
-        bound=joint.bound,
-        gap=joint.gap,
-        solve_time_s=joint.solve_time_s,
-    )
+    roster = _combine_rosters(joint, names)
     groups = tuple(
         GroupPlan(name, replace(req, needed=data.need_no_pitch), r, svc, target.service_level)
         for name, req, data, r, svc in zip(names, reqs, inputs, joint.rosters, service, strict=True)
@@ -1196,16 +1186,7 @@ def _optimize_groups_pitch(
     explanation.insert(
         len(notes), _group_pitch_text(scenario, grid, inputs, joint, solve(inputs, "never"), value, allowed)
     )
-    roster = replace(
-        _combine_rosters(joint.rosters, names),
-        status=joint.status,
-        objective=joint.objective,
-        bound=joint.bound,
-        gap=joint.gap,
-        pitch=joint.pitch,
-        pitch_value=joint.pitch_value,
-        solve_time_s=joint.solve_time_s,
-    )
+    roster = _combine_rosters(joint, names)
     groups = tuple(
         GroupPlan(
             name,
