@@ -947,6 +947,24 @@ def _combine_rosters(joint: Any, names: Sequence[str]) -> DayRoster:
     )
 
 
+def _group_day_plans(
+    names: Sequence[str],
+    reqs: Sequence[Requirement],
+    inputs: Sequence[RosterInput],
+    joint: Any,
+    service: Sequence[pd.DataFrame],
+    target: ServiceTarget,
+) -> tuple[tuple[GroupPlan, ...], list[str]]:
+    """Each group's part of a day plan (its requirement as repaired, roster and own customers'
+    service) and the explanation's line for each group whose customers still miss."""
+    groups = tuple(
+        GroupPlan(name, replace(req, needed=data.need_no_pitch), r, svc, target.service_level)
+        for name, req, data, r, svc in zip(names, reqs, inputs, joint.rosters, service, strict=True)
+    )
+    missed = [f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}" for gp in groups if gp.missed]
+    return groups, missed
+
+
 def _group_day_simulator(
     scenario: Scenario,
     target: ServiceTarget,
@@ -1067,14 +1085,8 @@ def _optimize_groups(
     )
     explanation += repairs
     roster = _combine_rosters(joint, names)
-    groups = tuple(
-        GroupPlan(name, replace(req, needed=data.need_no_pitch), r, svc, target.service_level)
-        for name, req, data, r, svc in zip(names, reqs, inputs, joint.rosters, service, strict=True)
-    )
-    explanation += [*roster.explanation, *sim_notes]
-    for gp in groups:
-        if gp.missed:
-            explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")
+    groups, missed = _group_day_plans(names, reqs, inputs, joint, service, target)
+    explanation += [*roster.explanation, *sim_notes, *missed]
     total_req = Requirement(
         method=reqs[0].method,
         pitching=False,
@@ -1187,20 +1199,8 @@ def _optimize_groups_pitch(
         len(notes), _group_pitch_text(scenario, grid, inputs, joint, solve(inputs, "never"), value, allowed)
     )
     roster = _combine_rosters(joint, names)
-    groups = tuple(
-        GroupPlan(
-            name,
-            replace(rn, needed=data.need_no_pitch),
-            r,
-            svc,
-            target.service_level,
-        )
-        for name, rn, data, r, svc in zip(names, reqs_np, inputs, joint.rosters, service, strict=True)
-    )
-    explanation += [*roster.explanation, *sim_notes]
-    for gp in groups:
-        if gp.missed:
-            explanation.append(f"{gp.name}: simulated, its customers miss the target at {', '.join(gp.missed)}")
+    groups, missed = _group_day_plans(names, reqs_np, inputs, joint, service, target)
+    explanation += [*roster.explanation, *sim_notes, *missed]
     policies = None
     if thresholds and mode == "decide":
         # The same comparison as for one pool, on the whole store's service level and intervals.
