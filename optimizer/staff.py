@@ -145,7 +145,6 @@ def staff_from_data(data: Any, source: str = "staff") -> StaffRules:
             problems.append((str(key), f"unknown key; allowed here: {', '.join(_TOP_KEYS)}"))
     rest = _number(data.get("min_rest_hours", 11.0), "min_rest_hours", problems)
     weight = _number(data.get("fair_closing_weight", 1.0), "fair_closing_weight", problems)
-    people = data.get("staff")
     if not isinstance(people, list) or not people:
         problems.append(("staff", "needs a non-empty list of people (name, min_hours, max_hours, ...)"))
         raise ScenarioError(source, problems)

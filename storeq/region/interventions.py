@@ -62,6 +62,11 @@ def _window_text(scenario: Scenario, a: int, b: int) -> str:
     return f"{format_clock(o + a * step)}-{format_clock(o + b * step)}"
 
 
+def group_staffing(scenario: Scenario) -> np.ndarray:
+    """Staffed counters per counter group (rows, the file's order) and interval (columns)."""
+    return np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+
+
 def group_for_change(scenario: Scenario, a: int, b: int, change: int, staffed: np.ndarray | None = None) -> int | None:
     """The counter group that gains (``change`` > 0) or gives up (< 0) counters in intervals [a, b).
 
@@ -76,7 +81,7 @@ def group_for_change(scenario: Scenario, a: int, b: int, change: int, staffed: n
 
     demand = group_demand(scenario)
     if staffed is None:
-        staffed = np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+        staffed = group_staffing(scenario)
     window = slice(a, b)
     loads = [
         float((d.rate_per_min[window] * d.handle_min / np.maximum(staffed[g, window], 1)).sum())

@@ -28,7 +28,7 @@ from simulation import Scenario, ScenarioError, with_updates
 from simulation.clock import format_clock, parse_window
 
 from .evaluate import DELTA_KPIS, Measured, delta, measure_many, total_delta, triple
-from .interventions import group_for_change
+from .interventions import group_for_change, group_staffing
 from .model import Region, Store, haversine_km
 
 Progress = Callable[[int, int], None]
@@ -87,7 +87,7 @@ def _shift(scenario: Scenario, a: int, b: int, change: int) -> Scenario | None:
 
 
 def _shift_group(scenario: Scenario, a: int, b: int, change: int) -> Scenario | None:
-    staffed = np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+    staffed = group_staffing(scenario)
     g = group_for_change(scenario, a, b, change, staffed)
     if g is None:
         return None
@@ -104,7 +104,7 @@ def _shift_group(scenario: Scenario, a: int, b: int, change: int) -> Scenario | 
 def _shift_group_all(scenario: Scenario, changes: list[tuple[int, int, int]]) -> Scenario:
     """A hall with counter groups with all its moves: each change in the group it was valued with
     (chosen on the hall as it is), summed, so overlapping blocks add up as they do in one pool."""
-    staffed = np.array([sched.values for sched in scenario.group_schedules()], dtype=int)
+    staffed = group_staffing(scenario)
     for a, b, c in changes:
         g = group_for_change(scenario, a, b, c)
         if g is None:
