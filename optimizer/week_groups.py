@@ -463,7 +463,11 @@ def _read(
         )
     hours = sum(r.staff_hours for r in per_group)
     every = [a for r in per_group for a in r.assignments]
-    hours_by_person = {p.name: sum(a.hours for a in every if a.name == p.name) for p in wm.people}
+    hours_by_person = {p.name: 0.0 for p in wm.people}
+    closings_by_person = {p.name: 0 for p in wm.people}
+    for a in every:  # a person's week over every group they worked in
+        hours_by_person[a.name] += a.hours
+        closings_by_person[a.name] += int(a.closing)
     for p, person in enumerate(wm.people):  # the contract is the person's, over every group worked
         if hours_by_person[person.name] + 1e-9 < person.min_hours:
             per_group[gv.member[p]] = replace(
@@ -491,7 +495,7 @@ def _read(
         pitch=pitch,
         shortfall=total("shortfall"),
         hours_by_person=hours_by_person,
-        closings_by_person={p.name: sum(int(a.closing) for a in every if a.name == p.name) for p in wm.people},
+        closings_by_person=closings_by_person,
         staff_hours=hours,
         staff_cost=hours * cost_h,
         pitch_value=float(pitch_value),
