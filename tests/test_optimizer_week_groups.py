@@ -278,19 +278,24 @@ def test_same_seed_gives_the_same_week() -> None:
     assert plan() == plan()
 
 
+def cli_files(tmp_path: Path, people: str) -> tuple[Path, Path]:
+    """The two-group hall and a staff list (``people``: the YAML lines under ``staff:``) as files."""
+    import yaml
+
+    scn = tmp_path / "two.yaml"
+    scn.write_text(yaml.safe_dump(TWO_GROUPS), encoding="utf-8")
+    staff = tmp_path / "staff.yaml"
+    staff.write_text("staff:\n" + people, encoding="utf-8")
+    return scn, staff
+
+
 def test_cli_plans_a_group_week(tmp_path: Path) -> None:
     from storeq.cli import main
 
-    scn = tmp_path / "two.yaml"
-    import yaml
-
-    scn.write_text(yaml.safe_dump(TWO_GROUPS), encoding="utf-8")
-    staff = tmp_path / "staff.yaml"
-    staff.write_text(
-        "staff:\n"
-        + "".join(f"  - {{name: Pay{i}, max_hours: 15, group: payments}}\n" for i in range(3))
+    scn, staff = cli_files(
+        tmp_path,
+        "".join(f"  - {{name: Pay{i}, max_hours: 15, group: payments}}\n" for i in range(3))
         + "".join(f"  - {{name: Gen{i}, max_hours: 20, group: general}}\n" for i in range(10)),
-        encoding="utf-8",
     )
     args = ["optimize", str(scn), "--staff", str(staff), "--method", "erlang_a", "--replications", "5"]
     res = CliRunner().invoke(main, [*args, "--time-limit", "3"], catch_exceptions=False)
@@ -500,19 +505,13 @@ def test_a_person_listing_thousands_of_groups_is_read_and_said_in_a_line() -> No
 def test_cli_week_table_shows_each_persons_groups_and_where_a_shift_went(tmp_path: Path) -> None:
     # No payments people of their own: the two who can also work payments staff it, and the table
     # says so in their day cells ("at payments") beside their groups ("general, payments").
-    import yaml
-
     from storeq.cli import main
 
-    scn = tmp_path / "two.yaml"
-    scn.write_text(yaml.safe_dump(TWO_GROUPS), encoding="utf-8")
-    staff = tmp_path / "staff.yaml"
-    staff.write_text(
-        "staff:\n"
-        + "".join(f"  - {{name: Gen{i}, max_hours: 20, group: general}}\n" for i in range(9))
+    scn, staff = cli_files(
+        tmp_path,
+        "".join(f"  - {{name: Gen{i}, max_hours: 20, group: general}}\n" for i in range(9))
         + "  - {name: FlexA, max_hours: 20, group: [general, payments]}\n"
         + "  - {name: FlexB, max_hours: 20, group: 'general, payments'}\n",
-        encoding="utf-8",
     )
     args = ["optimize", str(scn), "--staff", str(staff), "--method", "erlang_a", "--replications", "5", "--time-limit", "3"]
     res = CliRunner().invoke(main, args, catch_exceptions=False)
